@@ -1,0 +1,1 @@
+"""Orbits: elements, constellation generators, propagation, frames, Sun and shadow, events."""

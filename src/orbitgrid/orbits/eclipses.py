@@ -1,0 +1,76 @@
+"""Eclipses: umbra and penumbra intervals of every satellite from a conical Earth shadow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orbitgrid.constants import EARTH_RADIUS_M
+from orbitgrid.orbits.events import Intervals, find_intervals, stitch
+from orbitgrid.orbits.sun import shadow_geometry, sun_position_m
+from orbitgrid.orbits.timescale import days_since_j2000
+from orbitgrid.orbits.trajectory import Trajectory
+
+UMBRA, PENUMBRA = "umbra", "penumbra"
+
+
+def _shadow_functions(r, v, sun):
+    """(shadow, umbra) functions, negative inside, and a bound on their rate (rad/s)."""
+    separation, earth, sun_radius = shadow_geometry(r, sun, EARTH_RADIUS_M)
+    r_norm = np.linalg.norm(r, axis=-1)
+    rate = np.linalg.norm(v, axis=-1) / r_norm * (1.0 + np.tan(earth)) + 1e-6
+    return separation - (earth + sun_radius), separation - (earth - sun_radius), rate
+
+
+def shadow_intervals(traj: Trajectory, resolution_s: float = 0.5) -> tuple[Intervals, Intervals]:
+    """Intervals in the shadow (any part of the Sun hidden) and in umbra, per satellite index."""
+    sun_knots = sun_position_m(days_since_j2000(traj.epoch, traj.t_s))
+    shadow_k, umbra_k, rate_k = _shadow_functions(traj.r, traj.v, sun_knots[:, None, :])
+    h = np.diff(traj.t_s)[:, None]
+    window = (traj.t_s[0], traj.t_s[-1])
+    results = []
+    for which, f in ((0, shadow_k), (1, umbra_k)):
+        bound = (f[:-1] + f[1:] - 1.5 * np.maximum(rate_k[:-1], rate_k[1:]) * h) / 2
+        j, sat = np.nonzero(bound < 0)
+
+        def evaluate(pair, t, which=which):
+            r, v = traj.at(pair, t)
+            sun = sun_position_m(days_since_j2000(traj.epoch, t))
+            values = _shadow_functions(r, v, sun)
+            return values[which], values[2]
+
+        results.append(find_intervals(sat, traj.t_s[j], traj.t_s[j + 1], evaluate, window, resolution_s))
+    return results[0], results[1]
+
+
+def eclipse_table(shadow: list[Intervals], umbra: list[Intervals]) -> dict[str, np.ndarray]:
+    """Stitch per-chunk intervals and split the shadow into umbra and penumbra pieces.
+
+    Returns columns satellite (index), kind, start_s, end_s, sorted by satellite then start.
+    """
+    s_sat, s_start, s_end, _ = stitch(*_concat(shadow))
+    u_sat, u_start, u_end, _ = stitch(*_concat(umbra))
+    # Sweep the boundaries of both sets in time order; penumbra is "in shadow, not in umbra".
+    sat = np.concatenate([s_sat, s_sat, u_sat, u_sat])
+    t = np.concatenate([s_start, s_end, u_start, u_end])
+    d_shadow = np.concatenate([np.ones_like(s_start), -np.ones_like(s_end), 0 * u_start, 0 * u_end])
+    d_umbra = np.concatenate([0 * s_start, 0 * s_end, np.ones_like(u_start), -np.ones_like(u_end)])
+    order = np.lexsort((t, sat))
+    sat, t = sat[order], t[order]
+    in_shadow = np.cumsum(d_shadow[order])
+    in_umbra = np.cumsum(d_umbra[order])
+    nxt = np.arange(1, len(t))
+    penumbra = (sat[:-1] == sat[1:]) & (in_shadow[:-1] > 0) & (in_umbra[:-1] == 0) & (t[1:] > t[:-1])
+    p_idx = nxt[penumbra] - 1
+    kinds = np.array([UMBRA] * len(u_sat) + [PENUMBRA] * len(p_idx), dtype=object)
+    out_sat = np.concatenate([u_sat, sat[p_idx]])
+    start = np.concatenate([u_start, t[p_idx]])
+    end = np.concatenate([u_end, t[p_idx + 1]])
+    order = np.lexsort((start, out_sat))
+    return {"satellite": out_sat[order], "kind": kinds[order], "start_s": start[order], "end_s": end[order]}
+
+
+def _concat(parts: list[Intervals]):
+    return tuple(
+        np.concatenate([getattr(p, f) for p in parts] or [np.zeros(0)])
+        for f in ("pair", "start_s", "end_s", "open_start", "open_end")
+    )

@@ -1,0 +1,142 @@
+"""Intervals when a smooth function of time is negative, found without missing short ones.
+
+Every event finder here reduces to f(pair, t) < 0 for some smooth f: elevation below the mask
+is f > 0, the Sun's disc behind the Earth's limb is f < 0. The search starts from candidate
+intervals that a cheap bound could not rule out, splits an interval while its end values and
+a bound on |df/dt| leave room for a dip below zero, then refines every sign change to
+`resolution_s` by bisection and a final linear step. An event shorter than `resolution_s` may
+be missed; nothing longer is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+# How far the rate bound evaluated at an interval's ends may be exceeded inside it.
+RATE_SAFETY = 1.5
+
+Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Intervals [start_s, end_s] per pair; open_* mark ends cut by the search window."""
+
+    pair: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    open_start: np.ndarray
+    open_end: np.ndarray
+
+    @staticmethod
+    def empty() -> Intervals:
+        z = np.zeros(0)
+        return Intervals(z.astype(np.int64), z, z, z.astype(bool), z.astype(bool))
+
+
+def _evaluate(evaluate: Evaluate, pair, t):
+    f, rate = evaluate(pair, t)
+    return np.where(np.isnan(f), np.inf, f), np.nan_to_num(rate, nan=0.0)
+
+
+def find_intervals(
+    pair: np.ndarray,
+    ta: np.ndarray,
+    tb: np.ndarray,
+    evaluate: Evaluate,
+    window: tuple[float, float],
+    resolution_s: float = 0.5,
+) -> Intervals:
+    """Where evaluate(pair, t)[0] < 0 inside the candidate intervals [ta, tb] of each pair.
+
+    evaluate returns f and a bound on |df/dt| near t. Outside the candidates f must be known
+    positive. Candidates of one pair must not overlap; window is the span searched.
+    """
+    if len(pair) == 0:
+        return Intervals.empty()
+    fa, ra = _evaluate(evaluate, pair, ta)
+    fb, rb = _evaluate(evaluate, pair, tb)
+    leaves = []
+    while len(pair):
+        bound = (fa + fb - RATE_SAFETY * np.maximum(ra, rb) * (tb - ta)) / 2
+        split = (fa >= 0) & (fb >= 0) & (bound < 0) & (tb - ta > resolution_s)
+        leaves.append((pair[~split], ta[~split], tb[~split], fa[~split], fb[~split]))
+        pair, ta, tb, fa, fb, ra, rb = (x[split] for x in (pair, ta, tb, fa, fb, ra, rb))
+        tm = (ta + tb) / 2
+        fm, rm = _evaluate(evaluate, pair, tm)
+        pair = np.concatenate([pair, pair])
+        ta, tb = np.concatenate([ta, tm]), np.concatenate([tm, tb])
+        fa, fb = np.concatenate([fa, fm]), np.concatenate([fm, fb])
+        ra, rb = np.concatenate([ra, rm]), np.concatenate([rm, rb])
+    pair, ta, tb, fa, fb = (np.concatenate(x) for x in zip(*leaves, strict=True))
+
+    entering = (fa >= 0) & (fb < 0)
+    leaving = (fa < 0) & (fb >= 0)
+    start_here = (ta == window[0]) & (fa < 0)
+    end_here = (tb == window[1]) & (fb < 0)
+    t_enter = _refine(pair[entering], ta[entering], tb[entering], fa[entering], fb[entering],
+                      evaluate, resolution_s)
+    t_leave = _refine(pair[leaving], ta[leaving], tb[leaving], fa[leaving], fb[leaving],
+                      evaluate, resolution_s)
+    starts_pair = np.concatenate([pair[entering], pair[start_here]])
+    starts = np.concatenate([t_enter, ta[start_here]])
+    starts_open = np.concatenate([np.zeros(len(t_enter), bool), np.ones(start_here.sum(), bool)])
+    ends_pair = np.concatenate([pair[leaving], pair[end_here]])
+    ends = np.concatenate([t_leave, tb[end_here]])
+    ends_open = np.concatenate([np.zeros(len(t_leave), bool), np.ones(end_here.sum(), bool)])
+    s_order = np.lexsort((starts, starts_pair))
+    e_order = np.lexsort((ends, ends_pair))
+    if len(s_order) != len(e_order) or np.any(starts_pair[s_order] != ends_pair[e_order]):
+        raise RuntimeError("event search found unpaired interval edges")
+    return Intervals(
+        starts_pair[s_order], starts[s_order], ends[e_order], starts_open[s_order], ends_open[e_order]
+    )
+
+
+def _refine(pair, ta, tb, fa, fb, evaluate, resolution_s):
+    """Time of the sign change of f in [ta, tb]: bisection, then a secant on the last bracket."""
+    while len(pair) and np.max(tb - ta) > resolution_s:
+        tm = (ta + tb) / 2
+        fm, _ = _evaluate(evaluate, pair, tm)
+        same_as_a = (fm >= 0) == (fa >= 0)
+        ta, fa = np.where(same_as_a, tm, ta), np.where(same_as_a, fm, fa)
+        tb, fb = np.where(same_as_a, tb, tm), np.where(same_as_a, fb, fm)
+    finite = np.isfinite(fa) & np.isfinite(fb) & (fa != fb)
+    w = np.where(finite, fa / np.where(finite, fa - fb, 1.0), 0.5)
+    return ta + np.clip(w, 0.0, 1.0) * (tb - ta)
+
+
+def maximise(pair, ta, tb, objective, tolerance_s: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Time and value of the maximum of a unimodal objective(pair, t) on [ta, tb], golden section."""
+    g = (np.sqrt(5.0) - 1.0) / 2.0
+    a, b = np.asarray(ta, float), np.asarray(tb, float)
+    width = float(np.max(b - a, initial=0.0))
+    for _ in range(int(np.ceil(np.log(max(width, tolerance_s) / tolerance_s) / -np.log(g)))):
+        c, d = b - g * (b - a), a + g * (b - a)
+        left = objective(pair, c) > objective(pair, d)
+        a, b = np.where(left, a, c), np.where(left, d, b)
+    t = (a + b) / 2
+    return t, objective(pair, t)
+
+
+def stitch(key: np.ndarray, start: np.ndarray, end: np.ndarray, open_start, open_end, peak=None):
+    """Join intervals of one key cut at a shared window edge; the peak is the larger of the two.
+
+    Returns (key, start, end, peak) sorted by key then start.
+    """
+    order = np.lexsort((start, key))
+    key, start, end, open_start, open_end = (x[order] for x in (key, start, end, open_start, open_end))
+    peak = None if peak is None else peak[order]
+    joins = np.zeros(len(key), bool)
+    joins[1:] = (key[1:] == key[:-1]) & open_end[:-1] & open_start[1:] & (start[1:] == end[:-1])
+    group = np.cumsum(~joins) - 1
+    first = np.flatnonzero(~joins)
+    last = np.r_[first[1:] - 1, len(key) - 1] if len(key) else first
+    merged_peak = None
+    if peak is not None:
+        merged_peak = np.full(len(first), -np.inf)
+        np.maximum.at(merged_peak, group, peak)
+    return key[first], start[first], end[last], merged_peak

@@ -1,0 +1,77 @@
+"""The Sun: analytic position, conical Earth shadow, beta angle. Metres, radians.
+
+Sun position: the Astronomical Almanac's low-precision formula (section C5), quoted at 0.01 deg
+from 1950 to 2050, in the equator and equinox of date, which SGP4's TEME frame approximates to
+within nutation (< 20 arcsec).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orbitgrid.constants import AU_M, EARTH_RADIUS_M, SUN_RADIUS_M
+
+
+def sun_position_m(days_since_j2000: np.ndarray) -> np.ndarray:
+    """Geocentric apparent Sun position (time, 3) in m, equator and equinox of date."""
+    n = np.asarray(days_since_j2000, dtype=float)
+    mean_longitude = np.deg2rad(280.460 + 0.9856474 * n)
+    g = np.deg2rad(357.528 + 0.9856003 * n)
+    ecliptic_longitude = mean_longitude + np.deg2rad(1.915 * np.sin(g) + 0.020 * np.sin(2 * g))
+    obliquity = np.deg2rad(23.439 - 4.0e-7 * n)
+    distance = AU_M * (1.00014 - 0.01671 * np.cos(g) - 0.00014 * np.cos(2 * g))
+    return distance[..., None] * np.stack(
+        [
+            np.cos(ecliptic_longitude),
+            np.cos(obliquity) * np.sin(ecliptic_longitude),
+            np.sin(obliquity) * np.sin(ecliptic_longitude),
+        ],
+        axis=-1,
+    )
+
+
+def shadow_geometry(r: np.ndarray, sun: np.ndarray, earth_radius_m: float = EARTH_RADIUS_M):
+    """Angles seen from satellites at r (..., 3) with the Sun at sun (broadcastable), radians.
+
+    Returns (separation between the Earth's and the Sun's centres, Earth's apparent radius,
+    Sun's apparent radius).
+    """
+    to_sun = sun - r
+    r_norm = np.linalg.norm(r, axis=-1)
+    sun_norm = np.linalg.norm(to_sun, axis=-1)
+    cos_sep = -np.einsum("...k,...k->...", r, to_sun) / (r_norm * sun_norm)
+    separation = np.arccos(np.clip(cos_sep, -1.0, 1.0))
+    earth_radius = np.arcsin(np.clip(earth_radius_m / r_norm, -1.0, 1.0))
+    sun_radius = np.arcsin(SUN_RADIUS_M / sun_norm)
+    return separation, earth_radius, sun_radius
+
+
+def illumination_fraction(separation, earth_radius, sun_radius) -> np.ndarray:
+    """Fraction of the Sun's disc visible past the Earth's limb: 1 lit, 0 umbra, penumbra between.
+
+    Overlap of two discs in the small-angle plane; an annular eclipse (Sun larger) leaves
+    1 - (earth/sun)^2.
+    """
+    a, b, c = np.broadcast_arrays(earth_radius, sun_radius, separation)
+    out = np.ones(c.shape)
+    umbra = c <= a - b
+    annular = c <= b - a
+    partial = (c < a + b) & ~umbra & ~annular
+    out[umbra] = 0.0
+    out[annular] = 1.0 - (a[annular] / b[annular]) ** 2
+    ap, bp, cp = a[partial], b[partial], c[partial]
+    overlap = (
+        ap**2 * np.arccos(np.clip((cp**2 + ap**2 - bp**2) / (2 * cp * ap), -1, 1))
+        + bp**2 * np.arccos(np.clip((cp**2 + bp**2 - ap**2) / (2 * cp * bp), -1, 1))
+        - 0.5 * np.sqrt(np.maximum((-cp + ap + bp) * (cp + ap - bp) * (cp - ap + bp) * (cp + ap + bp), 0))
+    )
+    out[partial] = 1.0 - overlap / (np.pi * bp**2)
+    return out
+
+
+def beta_angle_rad(r: np.ndarray, v: np.ndarray, sun: np.ndarray) -> np.ndarray:
+    """Angle (rad) between the Sun direction and the orbit plane, signed by the orbit normal."""
+    h = np.cross(r, v)
+    h /= np.linalg.norm(h, axis=-1, keepdims=True)
+    s = sun / np.linalg.norm(sun, axis=-1, keepdims=True)
+    return np.arcsin(np.clip(np.einsum("...k,...k->...", h, s), -1.0, 1.0))
