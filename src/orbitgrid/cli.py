@@ -1,0 +1,135 @@
+"""The `orbitgrid` command: parse, call the library, present."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from orbitgrid.errors import ScenarioError
+from orbitgrid.fleet import build_fleet
+from orbitgrid.results import Run
+from orbitgrid.scenario import load_scenario, preset_names, preset_path
+from orbitgrid.simulation import OPTIONAL_TABLES, simulate
+
+DEFAULT_SCENARIO = "demo"
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="orbitgrid: digital twin and operating system for computing in orbit.")
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with status 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _load(scenario: str, duration: str | None = None, step: str | None = None):
+    overrides = {k: v for k, v in (("duration", duration), ("step", step)) if v is not None}
+    try:
+        return load_scenario(scenario, overrides)
+    except ScenarioError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")] = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<name>-<UTC time>).")] = None,
+    duration: Annotated[str | None, typer.Option(help="Override the duration, e.g. 2h.")] = None,
+    step: Annotated[str | None, typer.Option(help="Override the step, e.g. 30s.")] = None,
+    save: Annotated[list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")] = [],  # noqa: B006
+) -> None:
+    """Simulate a scenario and write its run folder."""
+    sc = _load(scenario, duration, step)
+    for name in save:
+        if name not in OPTIONAL_TABLES:
+            fail(f"--save: unknown table {name!r} (choose from {', '.join(OPTIONAL_TABLES)})")
+    if out is not None and out.exists():
+        fail(f"--out: {out} already exists")
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"simulating {sc.name}", total=None)
+        try:
+            result = simulate(sc, out=out, save=save,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except ScenarioError as exc:
+            fail(str(exc))
+    _print_summary(result, time.perf_counter() - started)
+
+
+def _print_summary(result: Run, seconds: float) -> None:
+    s = result.summary
+    table = Table(title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s")
+    for column in ("constellation", "satellites", "in shadow", "contacts", "contact hours"):
+        table.add_column(column, justify="left" if column == "constellation" else "right")
+    for c in s["constellations"]:
+        table.add_row(c["name"], str(c["satellites"]), f"{100 * c['shadow_fraction']:.1f}%",
+                      str(c["contacts"]), f"{c['contact_hours']:.1f}")
+    console.print(table)
+    if s["propagation_errors"]:
+        console.print(f"[yellow]{s['propagation_errors']} satellites failed to propagate; "
+                      "see the satellites table[/]")
+    console.print(f"wrote {result.path} ({', '.join(result.tables)}) in {seconds:.1f} s")
+
+
+@app.command()
+def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")]) -> None:
+    """Check a scenario without running it."""
+    sc = _load(scenario)
+    try:
+        satellites = len(build_fleet(sc))
+        stations = len(sc.stations())
+    except ScenarioError as exc:
+        fail(str(exc))
+    console.print(f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
+                  f"{sc.duration / 3600:g} h at {sc.step:g} s)")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    table = Table("preset", "description")
+    for name in preset_names():
+        first = preset_path(name).read_text().splitlines()[0].lstrip("# ").strip()
+        table.add_row(name, first)
+    console.print(table)
+
+
+@app.command()
+def query(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
+    sql: Annotated[str, typer.Argument(help="DuckDB SQL; tables are named after their files.")],
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Run SQL over a run's tables with DuckDB."""
+    try:
+        result = Run(run_dir).query(sql)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    except duckdb.Error as exc:
+        fail(f"query: {str(exc).splitlines()[0]}")
+    if csv:
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(result, sys.stdout.buffer)
+        return
+    table = Table(*result.column_names)
+    for row in result.to_pylist():
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,357 @@
+"""Scenarios: one YAML file validated by pydantic, built-in presets by name.
+
+Every error is a ScenarioError whose message is one line: the file, the line where it can be
+found, the field path and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from orbitgrid.errors import ScenarioError
+
+_UNITS_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number of seconds or a string with ms, s, min, h or d: '90 min', '1d'."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 10s, 5min, 1h or 1d")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"cannot read {value!r} as a duration such as 10s, 5min, 1h or 1d")
+    number, unit = match.groups()
+    if unit not in _UNITS_S and unit != "":
+        raise ValueError(f"unknown unit {unit!r} in {value!r}; use ms, s, min, h or d")
+    return float(number) * _UNITS_S.get(unit, 1.0)
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _resolve_file(value: Any, info: ValidationInfo) -> Path:
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = (base / Path(value).expanduser()).resolve()
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+ExistingFile = Annotated[Path, BeforeValidator(_resolve_file)]
+
+
+class Walker(_Model):
+    """Walker pattern satellites/planes/phasing of circular orbits."""
+
+    satellites: int = Field(gt=0)
+    planes: int = Field(gt=0)
+    phasing: int = Field(0, ge=0)
+    altitude_km: float = Field(gt=0)
+    inclination_deg: float = Field(ge=0, le=180)
+    kind: Literal["delta", "star"] = "delta"
+    raan0_deg: float = 0.0
+
+    @model_validator(mode="after")
+    def _pattern(self):
+        if self.satellites % self.planes:
+            raise ValueError(f"satellites ({self.satellites}) must be a multiple of planes ({self.planes})")
+        if self.phasing >= self.planes:
+            raise ValueError(f"phasing ({self.phasing}) must be less than planes ({self.planes})")
+        return self
+
+
+def _parse_ltan(value: Any) -> float:
+    """Local time of ascending node in hours from 'HH:MM' or a number of hours."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        hours = float(value)
+    else:
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value))
+        if not match or int(match.group(2)) >= 60:
+            raise ValueError(f"ltan must be 'HH:MM', got {value!r}")
+        hours = int(match.group(1)) + int(match.group(2)) / 60
+    if not 0 <= hours < 24:
+        raise ValueError(f"ltan must be within 00:00-23:59, got {value!r}")
+    return hours
+
+
+Ltan = Annotated[float, BeforeValidator(_parse_ltan)]
+
+
+class SunSynchronous(_Model):
+    """Sun-synchronous circular orbits; inclination from altitude, node from local time."""
+
+    satellites: int = Field(gt=0)
+    planes: int = Field(1, gt=0)
+    phasing: int = Field(0, ge=0)
+    altitude_km: float = Field(gt=0, le=5900)
+    ltan: Ltan
+
+    @model_validator(mode="after")
+    def _pattern(self):
+        if self.satellites % self.planes:
+            raise ValueError(f"satellites ({self.satellites}) must be a multiple of planes ({self.planes})")
+        return self
+
+
+class Formation(_Model):
+    """A compact cluster within radius_m of a sun-synchronous reference orbit."""
+
+    satellites: int = Field(gt=0)
+    radius_m: float = Field(gt=0)
+    altitude_km: float = Field(gt=0, le=5900)
+    ltan: Ltan
+
+
+class OrbitElements(_Model):
+    """Mean Keplerian elements at the scenario epoch."""
+
+    a_km: float = Field(gt=6378.137)
+    e: float = Field(0.0, ge=0, lt=1)
+    i_deg: float = Field(ge=0, le=180)
+    raan_deg: float = 0.0
+    argp_deg: float = 0.0
+    mean_anomaly_deg: float = 0.0
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _above_ground(self):
+        if self.a_km * (1 - self.e) <= 6378.137:
+            raise ValueError(f"perigee {self.a_km * (1 - self.e):.1f} km is below the Earth's surface")
+        return self
+
+
+_SOURCES = ("tle_file", "omm_file", "walker", "sun_synchronous", "formation", "elements")
+
+
+class Constellation(_Model):
+    """A named group of satellites from exactly one source."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    tle_file: ExistingFile | None = None
+    omm_file: ExistingFile | None = None
+    walker: Walker | None = None
+    sun_synchronous: SunSynchronous | None = None
+    formation: Formation | None = None
+    elements: list[OrbitElements] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [s for s in _SOURCES if getattr(self, s) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(_SOURCES)} (got {len(given)})")
+        return self
+
+    @property
+    def source(self) -> str:
+        return next(s for s in _SOURCES if getattr(self, s) is not None)
+
+
+class GroundStation(_Model):
+    name: str = Field(min_length=1)
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=360)
+    alt_m: float = Field(0.0, ge=-500, le=9000)
+    min_elevation_deg: float = Field(0.0, ge=-5, lt=90)
+
+
+class Scenario(_Model):
+    """A whole scenario: time span, constellations and ground stations."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    epoch: datetime
+    duration: Duration
+    step: Duration
+    seed: int = 0
+    constellations: list[Constellation] = Field(min_length=1)
+    ground_stations: list[GroundStation] = []
+    ground_stations_file: ExistingFile | None = None
+
+    @field_validator("epoch")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        if value.utcoffset().total_seconds() != 0:
+            raise ValueError("epoch must be in UTC (end it with Z)")
+        return value.astimezone(timezone.utc)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.step > self.duration:
+            raise ValueError(f"step ({self.step:g} s) is larger than duration ({self.duration:g} s)")
+        names = [c.name for c in self.constellations]
+        if len(set(names)) != len(names):
+            raise ValueError(f"constellation names must be unique: {_duplicates(names)}")
+        return self
+
+    @property
+    def epoch64(self) -> np.datetime64:
+        return np.datetime64(self.epoch.replace(tzinfo=None), "ns")
+
+    def stations(self) -> list[GroundStation]:
+        """The stations listed inline and those read from ground_stations_file, in that order."""
+        stations = list(self.ground_stations)
+        if self.ground_stations_file:
+            stations += read_ground_stations(self.ground_stations_file)
+        names = [s.name for s in stations]
+        if len(set(names)) != len(names):
+            raise ScenarioError(f"ground_stations: station names must be unique: {_duplicates(names)}")
+        return stations
+
+    def resolved(self) -> dict:
+        """The scenario as plain data with defaults filled in and paths absolute."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _duplicates(names):
+    return ", ".join(sorted({n for n in names if names.count(n) > 1}))
+
+
+def read_ground_stations(path: Path) -> list[GroundStation]:
+    """Stations from a CSV file with the columns name, lat_deg, lon_deg, alt_m, min_elevation_deg."""
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for line, row in enumerate(rows, start=2):
+        fields = {k.strip(): v.strip() for k, v in row.items() if k and v not in (None, "")}
+        try:
+            out.append(GroundStation.model_validate(fields))
+        except ValidationError as exc:
+            raise ScenarioError(f"{path}:{line}: {_describe(exc.errors()[0])}") from None
+    return out
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in scenarios."""
+    folder = resources.files("orbitgrid") / "presets"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def preset_path(name: str) -> Path:
+    return Path(str(resources.files("orbitgrid") / "presets" / f"{name}.yaml"))
+
+
+def load_scenario(source: str | Path, overrides: dict | None = None) -> Scenario:
+    """Load and validate a scenario from a YAML path or a preset name.
+
+    overrides replace top-level keys (duration, step, ...) before validation.
+    """
+    path = Path(source)
+    if not path.is_file():
+        if str(source) in preset_names():
+            path = preset_path(str(source))
+        elif path.suffix in (".yaml", ".yml") or "/" in str(source):
+            raise ScenarioError(f"{source}: file not found")
+        else:
+            raise ScenarioError(
+                f"{source}: no such file or preset (presets: {', '.join(preset_names())})"
+            )
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ScenarioError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of scenario keys at the top level")
+    data = {**data, **(overrides or {})}
+    return validate_scenario(data, base_dir=path.parent, source=path, text=text)
+
+
+def validate_scenario(data: dict, base_dir: Path = Path("."), source: Path | None = None,
+                      text: str | None = None) -> Scenario:
+    """Validate scenario data; relative file paths are taken from base_dir."""
+    where = str(source) if source else "scenario"
+    try:
+        return Scenario.model_validate(data, context={"base_dir": str(base_dir)})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        line = _line_of(text, error["loc"]) if text else None
+        raise ScenarioError(f"{where}{f':{line}' if line else ''}: {_describe(error)}") from None
+
+
+def _describe(error: dict) -> str:
+    """'field.path: reason' from one pydantic error, with a suggestion for a misspelt key."""
+    loc = [str(p) for p in error["loc"]]
+    path = ".".join(loc) or "scenario"
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(error["loc"][:-1])
+        close = difflib.get_close_matches(loc[-1], known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+        return f"{path}: unknown key{hint}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {message}"
+
+
+def _known_keys(loc) -> list[str]:
+    """Field names of the model found at loc in a Scenario."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        model = _model_in(annotation)
+        if model is None:
+            return []
+    return sorted(model.model_fields)
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def _line_of(text: str, loc) -> int | None:
+    """1-based line in the YAML text of the deepest node on the path loc."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

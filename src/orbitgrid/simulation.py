@@ -1,0 +1,234 @@
+"""The pipeline: scenario -> fleet -> trajectory chunks -> events -> run folder.
+
+Time is streamed in chunks of knots so memory stays bounded however long the run: each chunk
+is propagated, searched for eclipses and contacts, and (if asked) sampled into the ephemeris
+table; intervals cut by a chunk edge are joined at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from orbitgrid.fleet import Fleet, build_fleet
+from orbitgrid.orbits.contacts import Stations, contact_intervals
+from orbitgrid.orbits.eclipses import eclipse_table, shadow_intervals
+from orbitgrid.orbits.events import stitch
+from orbitgrid.orbits.frames import ecef_to_geodetic, teme_to_ecef
+from orbitgrid.orbits.propagators import ERROR_MESSAGES
+from orbitgrid.orbits.sun import illumination_fraction, shadow_geometry, sun_position_m
+from orbitgrid.orbits.timescale import days_since_j2000, gmst_rad, julian_date
+from orbitgrid.orbits.trajectory import Trajectory, knot_times
+from orbitgrid.results import Run, RunWriter
+from orbitgrid.scenario import Scenario
+
+# Satellite-knots per time chunk: about 100 MB of states.
+CHUNK_SAT_KNOTS = 2_000_000
+# Satellite-steps per block of the sampled ephemeris table.
+EPHEMERIS_BLOCK = 1_000_000
+OPTIONAL_TABLES = ("ephemeris",)
+
+Progress = Callable[[int, int], None]
+
+
+def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return root / f"{scenario.name}-{stamp}"
+
+
+def simulate(
+    scenario: Scenario,
+    out: str | Path | None = None,
+    save: Iterable[str] = (),
+    progress: Progress | None = None,
+) -> Run:
+    """Run a scenario and write its run folder (default runs/<name>-<UTC time>).
+
+    save names optional tables to write too ("ephemeris"). progress(done, total) is called
+    as time chunks finish.
+    """
+    save = set(save)
+    unknown = save - set(OPTIONAL_TABLES)
+    if unknown:
+        raise ValueError(f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})")
+    fleet = build_fleet(scenario)
+    station_list = scenario.stations()
+    stations = Stations.from_geodetic(
+        *(np.array([getattr(s, f) for s in station_list], dtype=float)
+          for f in ("lat_deg", "lon_deg", "alt_m", "min_elevation_deg"))
+    )
+    epoch = scenario.epoch64
+    knots = knot_times(0.0, scenario.duration)
+    samples = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
+    per_chunk = max(2, CHUNK_SAT_KNOTS // max(len(fleet), 1))
+    bounds = list(range(0, len(knots) - 1, per_chunk)) + [len(knots) - 1]
+    first_error = np.full(len(fleet), np.inf)
+    error_code = np.zeros(len(fleet), dtype=int)
+    shadows, umbras, contacts, peaks = [], [], [], []
+
+    with RunWriter(out or default_run_dir(scenario)) as writer:
+        for k, (k0, k1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            t = knots[k0 : k1 + 1]
+            states = fleet.propagate(epoch, t)
+            _note_errors(states.error, t, first_error, error_code)
+            traj = Trajectory(epoch, t, states.r, states.v)
+            shadow, umbra = shadow_intervals(traj)
+            shadows.append(shadow)
+            umbras.append(umbra)
+            found, peak = contact_intervals(traj, stations)
+            contacts.append(found)
+            peaks.append(peak)
+            if "ephemeris" in save:
+                last = k1 == len(knots) - 1
+                in_chunk = (samples >= t[0]) & ((samples <= t[-1]) if last else (samples < t[-1]))
+                for table in _ephemeris_blocks(fleet, epoch, samples[in_chunk]):
+                    writer.append("ephemeris", table)
+            if progress:
+                progress(k1, len(knots) - 1)
+
+        eclipses = eclipse_table(shadows, umbras)
+        contact_rows = _contact_table(contacts, peaks, len(stations))
+        writer.write_table("eclipses", _eclipse_arrow(eclipses, fleet, epoch))
+        writer.write_table("contacts", _contact_arrow(contact_rows, fleet, station_list, epoch))
+        writer.write_table("satellites", _satellite_arrow(fleet, first_error, error_code, epoch))
+        writer.write_yaml("scenario.yaml", scenario.resolved())
+        summary = _summary(scenario, fleet, station_list, eclipses, contact_rows, first_error, save)
+        writer.write_json("summary.json", summary)
+    return Run(writer.path)
+
+
+def _note_errors(error, t, first_error, error_code):
+    bad = error != 0
+    if not bad.any():
+        return
+    k = np.argmax(bad, axis=0)
+    hit = bad.any(axis=0) & (t[k] < first_error)
+    first_error[hit] = t[k[hit]]
+    error_code[hit] = error[k[hit], np.flatnonzero(hit)]
+
+
+def _ephemeris_blocks(fleet: Fleet, epoch, t_s: np.ndarray):
+    """Tables of exactly propagated states at the sample times, in blocks of bounded size."""
+    per_block = max(1, EPHEMERIS_BLOCK // max(len(fleet), 1))
+    names = pa.array(fleet.names)
+    for b in range(0, len(t_s), per_block):
+        t = t_s[b : b + per_block]
+        states = fleet.propagate(epoch, t)
+        ecef = teme_to_ecef(states.r, gmst_rad(*julian_date(epoch, t)))
+        lat, lon, alt = ecef_to_geodetic(ecef)
+        sun = sun_position_m(days_since_j2000(epoch, t))[:, None, :]
+        lit = illumination_fraction(*shadow_geometry(states.r, sun))
+        n_t, n_s = lat.shape
+        yield pa.table({
+            "time": _timestamps(epoch, np.repeat(t, n_s)),
+            "satellite": pa.DictionaryArray.from_arrays(np.tile(np.arange(n_s, dtype=np.int32), n_t), names),
+            "x_km": ecef[..., 0].ravel() / 1e3,
+            "y_km": ecef[..., 1].ravel() / 1e3,
+            "z_km": ecef[..., 2].ravel() / 1e3,
+            "lat_deg": np.rad2deg(lat).ravel(),
+            "lon_deg": np.rad2deg(lon).ravel(),
+            "alt_km": alt.ravel() / 1e3,
+            "illumination": lit.ravel(),
+        })
+
+
+def _contact_table(parts, peaks, n_stations):
+    pair = np.concatenate([p.pair for p in parts])
+    key, start, end, peak = stitch(
+        pair, *(np.concatenate([getattr(p, f) for p in parts]) for f in ("start_s", "end_s", "open_start", "open_end")),
+        peak=np.concatenate(peaks),
+    )
+    n = max(n_stations, 1)
+    return {"satellite": key // n, "station": key % n, "start_s": start, "end_s": end, "peak": peak}
+
+
+def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
+    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(np.int64)
+    return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+
+
+def _names(names: list[str], index: np.ndarray) -> pa.Array:
+    return pa.array(np.asarray(names, dtype=object)[index.astype(int)], type=pa.string())
+
+
+def _eclipse_arrow(rows, fleet, epoch) -> pa.Table:
+    return pa.table({
+        "satellite": _names(fleet.names, rows["satellite"]),
+        "kind": pa.array(rows["kind"].astype(str), type=pa.string()),
+        "start": _timestamps(epoch, rows["start_s"]),
+        "end": _timestamps(epoch, rows["end_s"]),
+        "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
+    })
+
+
+def _contact_arrow(rows, fleet, stations, epoch) -> pa.Table:
+    return pa.table({
+        "satellite": _names(fleet.names, rows["satellite"]),
+        "station": _names([s.name for s in stations], rows["station"]),
+        "start": _timestamps(epoch, rows["start_s"]),
+        "end": _timestamps(epoch, rows["end_s"]),
+        "max_elevation_deg": np.round(np.rad2deg(rows["peak"]), 4),
+        "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
+    })
+
+
+def _satellite_arrow(fleet: Fleet, first_error, error_code, epoch) -> pa.Table:
+    failed = np.isfinite(first_error)
+    return pa.table({
+        "satellite": pa.array(fleet.names, type=pa.string()),
+        "constellation": _names(fleet.constellation_names, fleet.constellation),
+        "source": pa.array(fleet.source, type=pa.string()),
+        "element_epoch": pa.array(fleet.element_epoch.astype("datetime64[ms]").astype(np.int64)).cast(
+            pa.timestamp("ms", tz="UTC")),
+        "semi_major_axis_km": np.round(fleet.a_m / 1e3, 4),
+        "eccentricity": fleet.e,
+        "inclination_deg": np.round(np.rad2deg(fleet.i), 5),
+        "error": pa.array([ERROR_MESSAGES.get(int(c), f"error {c}") or None for c in error_code], type=pa.string()),
+        "error_time": pa.array(
+            np.where(failed, _timestamps(epoch, np.where(failed, first_error, 0)).cast(pa.int64()), 0),
+            mask=~failed).cast(pa.timestamp("ms", tz="UTC")),
+    })
+
+
+def _summary(scenario, fleet, stations, eclipses, contacts, first_error, save) -> dict:
+    duration = scenario.duration
+    shadow_s = np.bincount(eclipses["satellite"].astype(int), eclipses["end_s"] - eclipses["start_s"],
+                           minlength=len(fleet))
+    contact_s = contacts["end_s"] - contacts["start_s"]
+    per_constellation = []
+    for k, name in enumerate(fleet.constellation_names):
+        members = fleet.constellation == k
+        in_group = members[contacts["satellite"].astype(int)]
+        per_constellation.append({
+            "name": name,
+            "satellites": int(members.sum()),
+            "shadow_fraction": round(float(shadow_s[members].mean()) / duration, 6),
+            "contacts": int(in_group.sum()),
+            "contact_hours": round(float(contact_s[in_group].sum()) / 3600, 4),
+        })
+    return {
+        "name": scenario.name,
+        "epoch": scenario.epoch.isoformat().replace("+00:00", "Z"),
+        "duration_s": duration,
+        "step_s": scenario.step,
+        "seed": scenario.seed,
+        "satellites": len(fleet),
+        "ground_stations": len(stations),
+        "propagation_errors": int(np.isfinite(first_error).sum()),
+        "eclipses": int(len(eclipses["kind"])),
+        "umbra_hours": round(float(_duration(eclipses, "umbra")) / 3600, 4),
+        "penumbra_hours": round(float(_duration(eclipses, "penumbra")) / 3600, 4),
+        "contacts": int(len(contact_s)),
+        "contact_hours": round(float(contact_s.sum()) / 3600, 4),
+        "constellations": per_constellation,
+        "tables": sorted(["eclipses", "contacts", "satellites", *save]),
+    }
+
+
+def _duration(rows, kind):
+    m = rows["kind"] == kind
+    return (rows["end_s"][m] - rows["start_s"][m]).sum()
