@@ -53,17 +53,29 @@ def plus_grid(planes: int, per_plane: int, wrap_planes: bool = True) -> IntArray
     return _canonical(np.concatenate([in_plane, cross.reshape(-1, 2)]))
 
 
+def _gap_groups(x: NDArray[np.float64], gap: float) -> IntArray:
+    """Group label per value: a new group where sorted values jump by more than gap."""
+    order = np.argsort(x, kind="stable")
+    out = np.empty(x.size, dtype=np.int64)
+    out[order] = np.cumsum(np.r_[0, np.diff(x[order]) > gap])
+    return out
+
+
 def infer_planes(
     raan_rad: ArrayLike,
     inclination_rad: ArrayLike,
+    semi_major_axis_m: ArrayLike | None = None,
     raan_gap_deg: float = 1.0,
     inclination_gap_deg: float = 0.5,
+    sma_gap_m: float = 10e3,
 ) -> IntArray:
     """Plane label per satellite from its elements (catalogue input).
 
-    Satellites are grouped by inclination (a new group where sorted inclinations jump by more
-    than inclination_gap_deg), then within a group by RAAN, circularly, where sorted RAANs jump
-    by more than raan_gap_deg. Labels are 0..P-1, ordered by (inclination group, RAAN).
+    Satellites are grouped into shells by inclination (a new group where sorted inclinations
+    jump by more than inclination_gap_deg) and, when given, semi-major axis (gap sma_gap_m);
+    then within a shell by RAAN, circularly, where sorted RAANs jump by more than raan_gap_deg.
+    Labels are 0..P-1, ordered by (shell, RAAN). Satellites still being raised or drifting
+    make their own small planes; filter them out first when that matters.
     """
     raan = np.mod(np.asarray(raan_rad, dtype=float), 2 * np.pi)
     inc = np.asarray(inclination_rad, dtype=float)
@@ -72,9 +84,12 @@ def infer_planes(
         raise ValueError(f"infer_planes: raan_rad {raan.shape} and inclination_rad {inc.shape} differ")
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order_i = np.argsort(inc, kind="stable")
-    inc_group = np.empty(n, dtype=np.int64)
-    inc_group[order_i] = np.cumsum(np.r_[0, np.diff(inc[order_i]) > np.radians(inclination_gap_deg)])
+    inc_group = _gap_groups(inc, np.radians(inclination_gap_deg))
+    if semi_major_axis_m is not None:
+        sma = np.asarray(semi_major_axis_m, dtype=float)
+        if sma.shape != raan.shape:
+            raise ValueError(f"infer_planes: semi_major_axis_m {sma.shape} and raan_rad {raan.shape} differ")
+        inc_group = inc_group * n + _gap_groups(sma, sma_gap_m)
     # Within each inclination group, sort by RAAN and cut at gaps; rotate so the largest gap
     # (circular) is the seam, so a plane straddling 0/360 stays whole.
     gap = np.radians(raan_gap_deg)
