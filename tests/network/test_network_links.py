@@ -177,5 +177,6 @@ def test_ground_link_errors_name_the_field():
 def test_public_scenario_keys_parse():
     isl = IslConfig(topology="plus-grid", planes=72, per_plane=22, max_range_km=5016)
     assert isl.margin_km == 80.0 and isl.terminal.ceiling_bps == 100e9
+    assert isl.margin_m == 80e3 and isl.max_range_m == 5016e3
     gs = GroundLink(max_range_km=1090, min_elevation_deg=0)
-    assert gs.relay is False and gs.band == "ka"
+    assert gs.relay is False and gs.band == "ka" and gs.max_range_m == 1090e3

@@ -120,6 +120,11 @@ def test_shortest_paths_match_reference_and_paths_are_valid(seed, n_sat, n_gs):
             # never faster than light along the straight line between the endpoints
             pos = np.r_[sats, gs]
             assert dist[row, t] >= np.linalg.norm(pos[t] - pos[s]) / SPEED_OF_LIGHT_M_S * (1 - 1e-12)
+            if s >= n_sat and t >= n_sat and s != t:
+                # station to station: a path outside the Earth is no shorter than the great circle
+                cos_g = np.dot(pos[s], pos[t]) / EARTH_RADIUS_M**2
+                arc_m = EARTH_RADIUS_M * np.arccos(np.clip(cos_g, -1, 1))
+                assert dist[row, t] >= arc_m / SPEED_OF_LIGHT_M_S * (1 - 1e-12)
 
 
 def test_plus_grid_route_between_stations_on_real_geometry(walker):

@@ -108,6 +108,16 @@ class IslConfig(_Strict):
             raise ValueError(f"planes/per_plane apply to topology plus-grid, not {self.topology}")
         return self
 
+    @property
+    def max_range_m(self) -> float | None:
+        """Maximum ISL range in metres, None when unlimited."""
+        return None if self.max_range_km is None else self.max_range_km * 1e3
+
+    @property
+    def margin_m(self) -> float:
+        """Grazing altitude the line of sight must clear, in metres."""
+        return self.margin_km * 1e3
+
 
 # Per-band defaults for ground links: ceiling, bandwidth, vacuum SNR at ref_range_km, zenith
 # atmospheric loss. Orders of magnitude for a LEO gateway (Ka), an EO downlink (X) and an optical
@@ -143,6 +153,11 @@ class GroundLink(_Strict):
         if self.cloud_probability > 0 and self.band != "optical":
             raise ValueError(f"cloud_probability applies to band optical, not {self.band}")
         return self
+
+    @property
+    def max_range_m(self) -> float | None:
+        """Maximum slant range in metres, None when unlimited."""
+        return None if self.max_range_km is None else self.max_range_km * 1e3
 
     def resolved(self, name: str) -> float:
         """A rate-model field, or the band default when unset."""
