@@ -149,7 +149,7 @@ def integrate_battery(
         energy = energy + eta * charge_in - drawn
         out["energy"][i] = energy
         out["curtailed"][i] = surplus - charge_in
-        out["unmet"][i] = deficit - eta * drawn
+        out["unmet"][i] = np.maximum(deficit - eta * drawn, 0.0)  # rounding
         out["served"][i] = load[i] * dt[i] - out["unmet"][i]
         out["loss"][i] = (1.0 - eta) * (charge_in + drawn)
     return BatteryTrace(
