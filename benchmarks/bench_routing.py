@@ -58,7 +58,9 @@ def step_graph(t_s: float, edges: np.ndarray):
     keep = filter_edges(sats, edges, max_range_m=5016e3, margin_m=80e3)
     e = edges[keep]
     gi, si, rng_m, _ = ground_links(station_positions(t_s), sats, np.radians(25.0))
-    return build_graph(len(sats), e, latency_s(edge_lengths(sats, e)), N_STATIONS, gi, si, latency_s(rng_m))
+    return build_graph(
+        len(sats), e, latency_s(edge_lengths(sats, e)), N_STATIONS, gi, si, latency_s(rng_m)
+    )
 
 
 def python_dijkstra(csr, source: int) -> np.ndarray:
@@ -133,9 +135,14 @@ def main() -> None:
 
     per_step_route = t_route / args.steps
     per_step_base = t_base / n_base * N_STATIONS + t_base_build / args.steps
-    print(f"{n_sat} satellites, {len(edges)} plus-grid ISLs, {N_STATIONS} stations, {args.steps} steps")
-    print(f"ISLs up after range and line of sight: {n_isl / args.steps:.0f} per step;"
-          f" station pairs connected: {100 * np.mean(reach):.0f} %")
+    print(
+        f"{n_sat} satellites, {len(edges)} plus-grid ISLs, {N_STATIONS} stations,"
+        f" {args.steps} steps"
+    )
+    print(
+        f"ISLs up after range and line of sight: {n_isl / args.steps:.0f} per step;"
+        f" station pairs connected: {100 * np.mean(reach):.0f} %"
+    )
     print(f"graph build per step (positions, filters, ground links): {t_build / args.steps:.3f} s")
     print(f"scipy dijkstra from {N_STATIONS} stations per step:        {per_step_route:.3f} s")
     print(

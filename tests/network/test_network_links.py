@@ -1,4 +1,4 @@
-"""Link models against closed forms (Friis, Gaussian beam, Shannon, Kasten-Young) and config errors."""
+"""Link models against closed forms (Friis, Gaussian beam, Shannon, Kasten-Young); config errors."""
 
 import numpy as np
 import pytest
@@ -25,8 +25,8 @@ TERM = OpticalTerminal()  # 2 W, 10 cm apertures, 1550 nm, 3 + 3 dB losses, 100 
 
 
 def friis_gaussian_w(d_m, t: OpticalTerminal):
-    """Far-field Friis: P_t G_t G_r (lambda / 4 pi d)^2 L, Gaussian-beam transmit gain
-    G_t = 8 / theta^2 with theta = lambda / (pi w0), w0 = D_t / 2; receive gain (pi D_r / lambda)^2."""
+    """Far-field Friis: P_t G_t G_r (lambda / 4 pi d)^2 L with the Gaussian-beam transmit gain
+    G_t = 8 / theta^2, theta = lambda / (pi w0), w0 = D_t / 2, receive gain (pi D_r / lambda)^2."""
     lam = t.wavelength_nm * 1e-9
     w0 = t.tx_aperture_m / 2
     g_t = 8 * (np.pi * w0 / lam) ** 2
@@ -38,7 +38,9 @@ def friis_gaussian_w(d_m, t: OpticalTerminal):
 def test_far_field_matches_friis_within_0_1_percent():
     # z_R = pi w0^2 / lambda = 5.07 km; from 500 km on the far-field form holds to (z_R/d)^2 ~ 1e-4
     d = np.array([500e3, 1e6, 5e6, 2e7])
-    np.testing.assert_allclose(optical_received_power_w(d, TERM), friis_gaussian_w(d, TERM), rtol=1e-3)
+    np.testing.assert_allclose(
+        optical_received_power_w(d, TERM), friis_gaussian_w(d, TERM), rtol=1e-3
+    )
 
 
 def test_far_field_received_power_falls_6_02_db_per_doubling():
@@ -50,7 +52,9 @@ def test_far_field_received_power_falls_6_02_db_per_doubling():
 
 def test_near_field_coupling_closed_form_and_never_above_one():
     # at the waist, 1 - exp(-2 a^2 / w0^2): equal apertures catch 1 - e^-2 = 86.47 %
-    assert gaussian_beam_coupling(0.0, 0.1, 0.1, 1.55e-6) == pytest.approx(1 - np.exp(-2), rel=1e-12)
+    assert gaussian_beam_coupling(0.0, 0.1, 0.1, 1.55e-6) == pytest.approx(
+        1 - np.exp(-2), rel=1e-12
+    )
     # a receive aperture 3x the beam catches everything but 1 - exp(-18), never more than all
     c = gaussian_beam_coupling(np.array([0.0, 10.0, 100.0]), 0.1, 0.3, 1.55e-6)
     assert np.all(c <= 1.0) and c[0] == pytest.approx(1.0, abs=1e-7)
@@ -101,7 +105,9 @@ def test_min_rate_turns_the_link_off():
 
 def test_air_mass_kasten_young_values():
     # Kasten & Young (1989), Applied Optics 28(22): AM(90) = 1.0, AM(30) ~ 1.994, AM(0) = 37.92
-    np.testing.assert_allclose(air_mass(np.radians([90.0, 30.0, 0.0])), [1.0, 1.994, 37.92], atol=2e-3)
+    np.testing.assert_allclose(
+        air_mass(np.radians([90.0, 30.0, 0.0])), [1.0, 1.994, 37.92], atol=2e-3
+    )
 
 
 def test_ground_rate_shannon_closed_form_at_zenith():

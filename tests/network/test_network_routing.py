@@ -119,7 +119,9 @@ def test_shortest_paths_match_reference_and_paths_are_valid(seed, n_sat, n_gs):
             assert total == pytest.approx(dist[row, t], rel=1e-12)
             # never faster than light along the straight line between the endpoints
             pos = np.r_[sats, gs]
-            assert dist[row, t] >= np.linalg.norm(pos[t] - pos[s]) / SPEED_OF_LIGHT_M_S * (1 - 1e-12)
+            assert dist[row, t] >= np.linalg.norm(pos[t] - pos[s]) / SPEED_OF_LIGHT_M_S * (
+                1 - 1e-12
+            )
             if s >= n_sat and t >= n_sat and s != t:
                 # station to station: a path outside the Earth is no shorter than the great circle
                 cos_g = np.dot(pos[s], pos[t]) / EARTH_RADIUS_M**2
@@ -196,7 +198,9 @@ def test_weekly_contact_transfer_takes_volume_over_rate_times_contact(volume_con
     rate, contact, offset = 100e6, 600.0, 3600.0
     n = 10
     k = np.arange(n)
-    plan = ContactPlan.from_arrays(np.zeros(n), np.ones(n), k * WEEK + offset, k * WEEK + offset + contact, rate, 0.02)
+    plan = ContactPlan.from_arrays(
+        np.zeros(n), np.ones(n), k * WEEK + offset, k * WEEK + offset + contact, rate, 0.02
+    )
     volume_bits = volume_contacts * rate * contact
     t, path = earliest_arrival(plan, 0, 1, 0.0, volume_bits / 8)
     full = np.ceil(volume_contacts) - 1
@@ -208,10 +212,15 @@ def test_weekly_contact_transfer_takes_volume_over_rate_times_contact(volume_con
 
 def test_store_and_forward_two_hops_and_the_better_route():
     # A(0) -> B(1) during [0, 10) at 1 Mbit/s, B -> C(2) during [100, 110) at 1 Mbit/s: 1 Mbit
-    # reaches B at 1.001 s, waits for the pass, reaches C at 101 s + 1 ms. A -> D(3) -> C later but faster
-    # for a big volume: [0, 1000) at 10 Mbit/s and D -> C [200, 1000) at 10 Mbit/s.
+    # reaches B at 1.001 s, waits for the pass, reaches C at 101 s + 1 ms. A -> D(3) -> C is
+    # later but faster for a big volume: [0, 1000) at 10 Mbit/s and D -> C [200, 1000) at 10 Mbit/s.
     plan = ContactPlan.from_arrays(
-        [0, 1, 0, 3], [1, 2, 3, 2], [0, 100, 0, 200], [10, 110, 1000, 1000], [1e6, 1e6, 1e7, 1e7], 1e-3
+        [0, 1, 0, 3],
+        [1, 2, 3, 2],
+        [0, 100, 0, 200],
+        [10, 110, 1000, 1000],
+        [1e6, 1e6, 1e7, 1e7],
+        1e-3,
     )
     t, path = earliest_arrival(plan, 0, 2, 0.0, 1e6 / 8)
     assert path == [0, 1, 2] and t == pytest.approx(101.001, abs=1e-9)
@@ -237,7 +246,9 @@ def test_contact_plan_from_a_static_graph_matches_dijkstra():
     e = np.array([[0, 1], [1, 2], [2, 3], [0, 3]])
     lat = np.array([1e-3, 1e-3, 1e-3, 5e-3])
     t = np.arange(5) * 10.0
-    plan = contacts_from_steps(t, e, np.ones((5, 4), bool), np.full((5, 4), 1e9), np.tile(lat, (5, 1)))
+    plan = contacts_from_steps(
+        t, e, np.ones((5, 4), bool), np.full((5, 4), 1e9), np.tile(lat, (5, 1))
+    )
     arr, path = earliest_arrival(plan, 0, 3, 0.0, 1e-9)
     assert path == [0, 1, 2, 3] and arr == pytest.approx(3e-3, abs=1e-9)
 
@@ -250,15 +261,20 @@ def test_contacts_from_steps_runs_rates_and_delays():
     got = sorted(zip(cp.src, cp.dst, cp.start_s, cp.end_s, cp.rate_bps, cp.delay_s, strict=True))
     assert got == sorted(
         [
-            (0, 1, 0, 20, 2, 0.3), (1, 0, 0, 20, 2, 0.3),  # edge 0, steps 0-1: mean of 1, 3
-            (0, 1, 30, 40, 7, 0.7), (1, 0, 30, 40, 7, 0.7),  # edge 0, step 3
-            (1, 2, 10, 40, 6, 0.8), (2, 1, 10, 40, 6, 0.8),  # edge 1, steps 1-3: mean 4, 6, 8
+            (0, 1, 0, 20, 2, 0.3),
+            (1, 0, 0, 20, 2, 0.3),  # edge 0, steps 0-1: mean of 1, 3
+            (0, 1, 30, 40, 7, 0.7),
+            (1, 0, 30, 40, 7, 0.7),  # edge 0, step 3
+            (1, 2, 10, 40, 6, 0.8),
+            (2, 1, 10, 40, 6, 0.8),  # edge 1, steps 1-3: mean 4, 6, 8
         ]
     )
 
 
 def test_bad_inputs_give_one_line_errors():
-    with pytest.raises(ValueError, match=r"^ContactPlan: contacts overlap on link 0->1 at t=5.0 s$"):
+    with pytest.raises(
+        ValueError, match=r"^ContactPlan: contacts overlap on link 0->1 at t=5.0 s$"
+    ):
         ContactPlan.from_arrays([0, 0], [1, 1], [0, 5], [10, 20], 1.0)
     with pytest.raises(ValueError, match="end_s before start_s at contact 0"):
         ContactPlan.from_arrays([0], [1], [10], [5], 1.0)

@@ -48,7 +48,12 @@ def test_plus_grid_6x6_neighbours():
     for p in range(6):
         for s in range(6):
             i = p * 6 + s
-            expect = {p * 6 + (s + 1) % 6, p * 6 + (s - 1) % 6, ((p + 1) % 6) * 6 + s, ((p - 1) % 6) * 6 + s}
+            expect = {
+                p * 6 + (s + 1) % 6,
+                p * 6 + (s - 1) % 6,
+                ((p + 1) % 6) * 6 + s,
+                ((p - 1) % 6) * 6 + s,
+            }
             got = {b if a == i else a for a, b in pairs if i in (a, b)}
             assert got == expect
 
@@ -89,7 +94,9 @@ def test_line_of_sight_grazing_closed_form():
     # both ends on one radial line: the closest point is an endpoint, never blocked
     assert line_of_sight([r, 0, 0], [2 * r, 0, 0], 80e3)
     # margin 0 against the bare Earth
-    assert line_of_sight(a[:1], (r * np.array([np.cos(g_max + 1e-3), np.sin(g_max + 1e-3), 0]))[None], 0.0)[0]
+    assert line_of_sight(
+        a[:1], (r * np.array([np.cos(g_max + 1e-3), np.sin(g_max + 1e-3), 0]))[None], 0.0
+    )[0]
 
 
 def test_filter_edges_on_6x6_matches_element_geometry(walker):
@@ -105,7 +112,9 @@ def test_filter_edges_on_6x6_matches_element_geometry(walker):
     assert not keep[plane[e[:, 0]] == plane[e[:, 1]]].any() and keep.any()
     # range: chord <= max range
     chord = 2 * r * np.sin(gamma / 2)
-    np.testing.assert_array_equal(filter_edges(pos, e, max_range_m=5.5e6, margin_m=None), chord <= 5.5e6)
+    np.testing.assert_array_equal(
+        filter_edges(pos, e, max_range_m=5.5e6, margin_m=None), chord <= 5.5e6
+    )
     # latitude cut: sin(lat) = sin(u) sin(i) at either end
     lat = np.degrees(np.arcsin(np.abs(np.sin(u) * np.sin(inc))))
     high = (lat[e[:, 0]] > 40) | (lat[e[:, 1]] > 40)
@@ -186,7 +195,7 @@ def same_partition(a, b):
 
 def test_infer_planes_two_shells_and_the_0_360_seam():
     rng = np.random.default_rng(3)
-    # shell 1: 72 planes from RAAN -0.1 deg, so plane 0 straddles 0/360; shell 2: 36 planes at 70 deg
+    # shell 1: 72 planes from RAAN -0.1 deg (plane 0 straddles 0/360); shell 2: 36 planes, 70 deg
     r1, u1, i1, p1 = shell_elements(72, 22, 53.0, -0.1, rng)
     r2, u2, i2, p2 = shell_elements(36, 20, 70.0, 2.0, rng)
     raan = np.r_[r1, r2]

@@ -1,7 +1,7 @@
 """Link configuration (public scenario keys) and link models: capacity and latency.
 
 SI inside: metres, seconds, watts, bits/s, radians. Public names carry the unit when it is not SI.
-The models are vectorised numpy functions of distance (and elevation for ground links); they do no I/O.
+The models are vectorised numpy functions of distance (and elevation for ground links); no I/O.
 """
 
 from __future__ import annotations

@@ -269,7 +269,9 @@ class ContactPlan:
         if len(d) != n:
             raise ValueError(f"ContactPlan: {n} src but {len(d)} dst")
         if np.any(t1 < t0):
-            raise ValueError(f"ContactPlan: end_s before start_s at contact {int(np.argmax(t1 < t0))}")
+            raise ValueError(
+                f"ContactPlan: end_s before start_s at contact {int(np.argmax(t1 < t0))}"
+            )
         if np.any(r < 0) or np.any(dl < 0):
             raise ValueError("ContactPlan: rate_bps and delay_s must be >= 0")
         order = np.lexsort((t0, d, s))
@@ -277,7 +279,9 @@ class ContactPlan:
         same = (s[1:] == s[:-1]) & (d[1:] == d[:-1])
         if np.any(same & (t0[1:] < t1[:-1])):
             k = int(np.argmax(same & (t0[1:] < t1[:-1])))
-            raise ValueError(f"ContactPlan: contacts overlap on link {s[k]}->{d[k]} at t={t0[k + 1]} s")
+            raise ValueError(
+                f"ContactPlan: contacts overlap on link {s[k]}->{d[k]} at t={t0[k + 1]} s"
+            )
         nn = int(max(s.max(initial=-1), d.max(initial=-1))) + 1 if n_nodes is None else n_nodes
         return cls(nn, s, d, t0, t1, r, dl)
 
@@ -303,7 +307,9 @@ def contacts_from_steps(
     r = np.where(u, np.asarray(rate_bps, dtype=float), 0.0)
     dl = np.where(u, np.asarray(delay_s, dtype=float), 0.0)
     if u.shape != (len(t), len(e)):
-        raise ValueError(f"contacts_from_steps: up must be (time, edge) = {(len(t), len(e))}, got {u.shape}")
+        raise ValueError(
+            f"contacts_from_steps: up must be (time, edge) = {(len(t), len(e))}, got {u.shape}"
+        )
     dt = float(np.median(np.diff(t))) if step_s is None and len(t) > 1 else float(step_s or 0.0)
     pad = np.zeros((1, len(e)), dtype=bool)
     change = np.diff(np.concatenate([pad, u, pad]).astype(np.int8), axis=0).T  # (E, T+1)
@@ -358,7 +364,9 @@ def earliest_arrival(
     nodes, exact for this model since a later start never arrives earlier. (inf, []) if never.
     """
     bits = 8.0 * float(size_bytes)
-    starts = np.flatnonzero(np.r_[True, (plan.src[1:] != plan.src[:-1]) | (plan.dst[1:] != plan.dst[:-1])])
+    starts = np.flatnonzero(
+        np.r_[True, (plan.src[1:] != plan.src[:-1]) | (plan.dst[1:] != plan.dst[:-1])]
+    )
     ends = np.r_[starts[1:], len(plan.src)]
     out: dict[int, list[tuple[int, int, int]]] = {}
     for a, b in zip(starts, ends, strict=True):  # one entry per directed link

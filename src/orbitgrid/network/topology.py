@@ -81,14 +81,18 @@ def infer_planes(
     inc = np.asarray(inclination_rad, dtype=float)
     n = raan.size
     if inc.shape != raan.shape:
-        raise ValueError(f"infer_planes: raan_rad {raan.shape} and inclination_rad {inc.shape} differ")
+        raise ValueError(
+            f"infer_planes: raan_rad {raan.shape} and inclination_rad {inc.shape} differ"
+        )
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     inc_group = _gap_groups(inc, np.radians(inclination_gap_deg))
     if semi_major_axis_m is not None:
         sma = np.asarray(semi_major_axis_m, dtype=float)
         if sma.shape != raan.shape:
-            raise ValueError(f"infer_planes: semi_major_axis_m {sma.shape} and raan_rad {raan.shape} differ")
+            raise ValueError(
+                f"infer_planes: semi_major_axis_m {sma.shape} and raan_rad {raan.shape} differ"
+            )
         inc_group = inc_group * n + _gap_groups(sma, sma_gap_m)
     # Within each inclination group, sort by RAAN and cut at gaps; rotate so the largest gap
     # (circular) is the seam, so a plane straddling 0/360 stays whole.
@@ -132,7 +136,9 @@ def plus_grid_from_elements(
     plane = np.asarray(plane, dtype=np.int64)
     u = np.mod(np.asarray(arg_latitude_rad, dtype=float), 2 * np.pi)
     if plane.shape != u.shape:
-        raise ValueError(f"plus_grid_from_elements: plane {plane.shape} and arg_latitude {u.shape} differ")
+        raise ValueError(
+            f"plus_grid_from_elements: plane {plane.shape} and arg_latitude {u.shape} differ"
+        )
     order = np.lexsort((u, plane))
     p_sorted = plane[order]
     starts = np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]])
@@ -185,7 +191,7 @@ def in_range(positions: ArrayLike, max_range_m: float) -> IntArray:
 
 
 def edge_lengths(positions: ArrayLike, edges: ArrayLike) -> NDArray[np.float64]:
-    """Length of each edge in metres; positions (sat, 3) or (time, sat, 3) -> (edge,) or (time, edge)."""
+    """Edge lengths in metres: positions (sat, 3) -> (edge,); (time, sat, 3) -> (time, edge)."""
     pos = np.asarray(positions, dtype=float)
     e = np.asarray(edges, dtype=np.int64)
     return np.linalg.norm(pos[..., e[:, 1], :] - pos[..., e[:, 0], :], axis=-1)
