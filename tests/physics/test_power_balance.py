@@ -166,3 +166,16 @@ def test_two_chunks_continue_like_one_run():
     first = _run(gen[:37], *args, [5e5] * 4)
     second = integrate_battery(gen[37:], *args, first.state)
     np.testing.assert_array_equal(np.vstack([first.energy_j, second.energy_j]), whole.energy_j)
+
+
+def test_array_power_from_a_resolved_satellite():
+    from orbitgrid.physics.power import array_power_w
+    from orbitgrid.physics.satellite import Solar
+
+    solar = Solar(area_m2=100, efficiency=0.30, packing=0.9, pointing="sun-tracking",
+                  degradation_per_year=0.005)
+    r, sun = _geometry([0, 90])
+    one_year_s = 365.25 * 86_400
+    p = array_power_w(solar, [one_year_s], r, sun, np.array([[1.0, 0.25]]), [1.0])
+    # 36,747 W at 1 AU, one year of 0.5% degradation, a quarter in penumbra
+    np.testing.assert_allclose(p[0], [36_747 * 0.995, 36_747 * 0.995 * 0.25], atol=0.5)

@@ -47,7 +47,8 @@ def test_view_factor_facing_sphere_is_inverse_square(h):
 
 @pytest.mark.parametrize("h", [1.01, 1.0863, 1.2, 2.0, 6.6])
 def test_view_factor_edge_on_matches_published_formula(h):
-    assert view_factor_plate_to_sphere(h, np.pi / 2) == pytest.approx(_edge_on_published(h), rel=1e-9)
+    f = view_factor_plate_to_sphere(h, np.pi / 2)
+    assert f == pytest.approx(_edge_on_published(h), rel=1e-9)
 
 
 def test_view_factor_limits():
@@ -78,7 +79,8 @@ def test_two_sided_rejection_in_deep_space():
 
 def test_equilibrium_temperature_stefan_boltzmann():
     # 1000 W from a 1 m2 two-sided black radiator: T = (1000 / (2 sigma))^(1/4) = 306.44 K
-    assert equilibrium_temperature_k(1000.0, 1.0, 2, 1.0, sink_k=0.0) == pytest.approx(306.44, abs=0.01)
+    t_eq = equilibrium_temperature_k(1000.0, 1.0, 2, 1.0, sink_k=0.0)
+    assert t_eq == pytest.approx(306.44, abs=0.01)
 
 
 def test_heat_limited_power_at_limit():
@@ -190,3 +192,14 @@ def test_two_chunks_continue_like_one_run():
     second = integrate_thermal(np.full((30, 1), HEAT_W), 0.0, 0.0, 30.0, AREA, SIDES, EPS, C,
                                1000.0, first.state, sink_k=0.0)
     np.testing.assert_array_equal(whole.temperature_k[20:], second.temperature_k)
+
+
+def test_radiator_block_in_deep_space_shade_absorbs_nothing():
+    from orbitgrid.physics.satellite import Radiator
+    from orbitgrid.physics.thermal import radiator_environment_w
+
+    rad = Radiator(area_m2=10, sides=2, emissivity=0.9, absorptivity=0.2,
+                   orientation="sun-shaded", heat_capacity_j_k=1e4)
+    r = np.array([[[1e11, 0.0, 0.0]]])  # far from the Earth: no IR, no albedo
+    w = radiator_environment_w(rad, r, np.array([[AU_M, 1e11, 0.0]]), np.ones((1, 1)), [1.0])
+    assert w[0, 0] == pytest.approx(0.0, abs=1e-6)  # vs ~2,700 W if sunlit

@@ -1,9 +1,11 @@
-"""The hardware catalogue: accelerators, solar cells, radiator coatings, batteries, buses, launchers.
+"""The hardware catalogue: accelerators, solar cells, radiator coatings, batteries, buses,
+launchers.
 
 Data lives in the YAML files beside this module, one file per kind. In a file, each entry's
 `source`, `date` and `confidence` (measured | datasheet | estimate) apply to all its figures; a
 figure written as ``{value: ..., source: ..., date: ..., confidence: ...}`` overrides them. After
-loading, figures are plain numbers and ``entry.provenance["dotted.path"]`` says where each came from.
+loading, figures are plain numbers and ``entry.provenance["dotted.path"]`` says where each came
+from.
 
 A scenario extends or overrides entries by name with ``load_catalog(extra)``, where ``extra`` has
 the same shape as the files: ``{"accelerators": {"h100": {"power_w": 650}}}``. Figures from a
@@ -169,7 +171,7 @@ class Catalog(BaseModel):
     launchers: dict[str, Launcher]
 
     def get(self, kind: str, name: str, where: str | None = None) -> Any:
-        """Entry `name` of `kind`; CatalogError naming `where` (a field path) and the known names."""
+        """Entry `name` of `kind`; CatalogError naming `where` (a field path) and known names."""
         entries = getattr(self, kind)
         if name not in entries:
             prefix = f"{where}: " if where else ""

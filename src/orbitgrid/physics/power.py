@@ -14,13 +14,18 @@ Charge and discharge each lose sqrt(round-trip efficiency).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+if TYPE_CHECKING:
+    from orbitgrid.physics.satellite import Solar
+
 __all__ = [
     "BatteryState",
     "BatteryTrace",
+    "array_power_w",
     "SECONDS_PER_YEAR",
     "SOLAR_CONSTANT_W_M2",
     "degradation_factor",
@@ -93,7 +98,29 @@ def generated_power_w(
     degr = np.asarray(degradation, dtype=float)
     per_time = (flux * degr)[..., None] if flux.ndim or degr.ndim else flux * degr
     geometry = np.asarray(cosine, dtype=float) * np.asarray(illumination, dtype=float)
-    return per_time * geometry * (np.asarray(area_m2) * np.asarray(efficiency) * np.asarray(packing))
+    array = np.asarray(area_m2) * np.asarray(efficiency) * np.asarray(packing)
+    return per_time * geometry * array
+
+
+def array_power_w(
+    solar: Solar,
+    t_s: ArrayLike,
+    r_eci_m: ArrayLike,
+    sun_eci_m: ArrayLike,
+    illumination: ArrayLike,
+    sun_distance_au: ArrayLike,
+    age_years_at_epoch: float = 0.0,
+) -> Array:
+    """Output W (time, sat) of a resolved `satellite.solar` block over one time chunk."""
+    return generated_power_w(
+        solar_flux_w_m2(sun_distance_au),
+        incidence_cosine(solar.pointing, r_eci_m, sun_eci_m),
+        illumination,
+        solar.area_m2,
+        solar.efficiency,
+        solar.packing,
+        degradation_factor(t_s, solar.degradation_per_year, age_years_at_epoch),
+    )
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,9 @@ DEFAULT_MODEL = RadiationModel()
 EVENT_DTYPE = np.dtype([("time_s", "f8"), ("satellite", "i8"), ("kind", "U8")])
 
 
-def in_saa(lat_rad: ArrayLike, lon_rad: ArrayLike, model: RadiationModel = DEFAULT_MODEL) -> NDArray[np.bool_]:
+def in_saa(
+    lat_rad: ArrayLike, lon_rad: ArrayLike, model: RadiationModel = DEFAULT_MODEL
+) -> NDArray[np.bool_]:
     """True where (lat, lon) lies in the model's SAA box; longitude wrapped to [-180, 180)."""
     lat = np.degrees(np.asarray(lat_rad, dtype=float))
     lon = (np.degrees(np.asarray(lon_rad, dtype=float)) + 180.0) % 360.0 - 180.0
@@ -99,7 +101,9 @@ def particle_flux_cm2_s(
     return saa + gcr
 
 
-def event_rate_per_s(flux_cm2_s: ArrayLike, cross_section_cm2: ArrayLike, count: ArrayLike = 1) -> Array:
+def event_rate_per_s(
+    flux_cm2_s: ArrayLike, cross_section_cm2: ArrayLike, count: ArrayLike = 1
+) -> Array:
     """Events per second on `count` devices of a cross-section: sigma * count * flux."""
     return np.asarray(flux_cm2_s, dtype=float) * np.asarray(cross_section_cm2) * np.asarray(count)
 

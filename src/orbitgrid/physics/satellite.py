@@ -141,7 +141,7 @@ class Battery(_Strict):
 
 
 class Radiator(_Strict):
-    """Radiator: panel area m2 (one face), radiating faces, coating optics, limit K, heat capacity."""
+    """Radiator: panel area m2 (one face), faces, coating optics, limit K, heat capacity J/K."""
 
     area_m2: AreaM2
     sides: Sides = 2
@@ -240,7 +240,7 @@ def _validate(model: type[BaseModel], data: Any) -> Any:
 
 def _one_line(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    path = ".".join(["satellite", *(str(p) for p in err["loc"] if not str(p).startswith(("literal", "union")))])
+    path = ".".join(["satellite", *(str(p) for p in err["loc"])])
     msg = err["msg"]
     if err["type"] == "missing":
         msg = "required (give it here or choose a `bus` that has it)"

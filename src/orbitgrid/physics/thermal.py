@@ -27,11 +27,15 @@ exactly over the step (exponential Euler): stable for any dt, exact near equilib
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from orbitgrid.physics.power import solar_flux_w_m2
+
+if TYPE_CHECKING:
+    from orbitgrid.physics.satellite import Radiator
 
 __all__ = [
     "DEEP_SPACE_K",
@@ -45,6 +49,7 @@ __all__ = [
     "equilibrium_temperature_k",
     "heat_limited_power_w",
     "integrate_thermal",
+    "radiator_environment_w",
     "rejected_power_w",
     "view_factor_plate_to_sphere",
 ]
@@ -165,6 +170,20 @@ def absorbed_environment_w(
         total += eps * f * earth_ir_w_m2 + alpha * f * albedo * flux * np.maximum(mu, 0.0)
         total += alpha * flux * np.asarray(illumination, dtype=float) * cos_sun
     return total * np.asarray(area_m2)
+
+
+def radiator_environment_w(
+    radiator: Radiator,
+    r_eci_m: ArrayLike,
+    sun_eci_m: ArrayLike,
+    illumination: ArrayLike,
+    sun_distance_au: ArrayLike,
+) -> Array:
+    """absorbed_environment_w for a resolved `satellite.radiator` block, W (time, sat)."""
+    return absorbed_environment_w(
+        radiator.orientation, r_eci_m, sun_eci_m, illumination, sun_distance_au,
+        radiator.area_m2, radiator.sides, radiator.emissivity, radiator.absorptivity,
+    )
 
 
 def _faces(orientation: str, sides: int, mu: Array) -> list[tuple[float, Array]]:
