@@ -31,6 +31,8 @@ CHUNK_SAT_KNOTS = 2_000_000
 # Satellite-steps per block of the sampled ephemeris table.
 EPHEMERIS_BLOCK = 1_000_000
 OPTIONAL_TABLES = ("ephemeris",)
+# Events shorter than min(step, this) may be missed; longer ones never are.
+MAX_EVENT_RESOLUTION_S = 10.0
 
 Progress = Callable[[int, int], None]
 
@@ -65,6 +67,7 @@ def simulate(
     knots = knot_times(0.0, scenario.duration)
     samples = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
     per_chunk = max(2, CHUNK_SAT_KNOTS // max(len(fleet), 1))
+    resolution = min(scenario.step, MAX_EVENT_RESOLUTION_S)
     bounds = list(range(0, len(knots) - 1, per_chunk)) + [len(knots) - 1]
     first_error = np.full(len(fleet), np.inf)
     error_code = np.zeros(len(fleet), dtype=int)
@@ -76,10 +79,10 @@ def simulate(
             states = fleet.propagate(epoch, t)
             _note_errors(states.error, t, first_error, error_code)
             traj = Trajectory(epoch, t, states.r, states.v)
-            shadow, umbra = shadow_intervals(traj)
+            shadow, umbra = shadow_intervals(traj, resolution)
             shadows.append(shadow)
             umbras.append(umbra)
-            found, peak = contact_intervals(traj, stations)
+            found, peak = contact_intervals(traj, stations, resolution)
             contacts.append(found)
             peaks.append(peak)
             if "ephemeris" in save:

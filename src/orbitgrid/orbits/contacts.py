@@ -53,9 +53,11 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
         return ecef, v, d, rng, sin_el
 
     def evaluate(p, t):
+        """Mask minus elevation (rad), and the line of sight's angular rate (rad/s)."""
         ecef, v, d, rng, sin_el = geometry(p, t)
-        speed = np.linalg.norm(v, axis=-1) + EARTH_ROTATION_RAD_S * np.linalg.norm(ecef, axis=-1)
-        return stations.mask[p % n_st] - np.arcsin(sin_el), speed / rng
+        v_ecef = teme_to_ecef(v, traj.gmst(t)) - np.cross(_EARTH_SPIN, ecef)
+        turn = np.linalg.norm(np.cross(d, v_ecef), axis=-1) / rng**2
+        return stations.mask[p % n_st] - np.arcsin(sin_el), turn
 
     def falling(p, t):
         """Minus the elevation rate (rad/s): negative while rising, positive after the peak."""
@@ -80,7 +82,7 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
     t_peak = np.where(fa >= 0, a, b)  # monotonic within the window: the peak is at an end
     t_peak[rises_then_falls] = refine_root(
         found.pair[rises_then_falls], a[rises_then_falls], b[rises_then_falls],
-        fa[rises_then_falls], fb[rises_then_falls], falling, 2.0,
+        fa[rises_then_falls], fb[rises_then_falls], falling, 0.05,
     )
     peak = stations.mask[found.pair % n_st] - evaluate(found.pair, t_peak)[0]
     return found, peak

@@ -4,9 +4,8 @@ Every event finder here reduces to f(pair, t) < 0 for some smooth f: elevation b
 is f > 0, the Sun's disc behind the Earth's limb is f < 0. The search starts from candidate
 intervals that a cheap bound could not rule out, splits an interval while its end values and
 a bound on |df/dt| leave room for a dip below zero, then refines every sign change to
-`resolution_s` by bisection and a final secant step, which on these smooth functions puts the
-edge within a few milliseconds. An event shorter than `resolution_s` may be missed; nothing
-longer is.
+a few milliseconds by the Illinois method. An event shorter than `resolution_s` may be
+missed; nothing longer is.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import numpy as np
 
 # How far the rate bound evaluated at an interval's ends may be exceeded inside it.
 RATE_SAFETY = 1.5
+EDGE_TOLERANCE_S = 0.01
 
 Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -84,9 +84,9 @@ def find_intervals(
     start_here = (ta == window[0]) & (fa < 0)
     end_here = (tb == window[1]) & (fb < 0)
     t_enter = refine_root(pair[entering], ta[entering], tb[entering], fa[entering], fb[entering],
-                          evaluate, resolution_s)
+                          evaluate, EDGE_TOLERANCE_S)
     t_leave = refine_root(pair[leaving], ta[leaving], tb[leaving], fa[leaving], fb[leaving],
-                          evaluate, resolution_s)
+                          evaluate, EDGE_TOLERANCE_S)
     starts_pair = np.concatenate([pair[entering], pair[start_here]])
     starts = np.concatenate([t_enter, ta[start_here]])
     starts_open = np.concatenate([np.zeros(len(t_enter), bool), np.ones(start_here.sum(), bool)])
@@ -102,17 +102,32 @@ def find_intervals(
     )
 
 
-def refine_root(pair, ta, tb, fa, fb, evaluate, resolution_s):
-    """Time of the sign change of f in [ta, tb]: bisection, then a secant on the last bracket."""
-    while len(pair) and np.max(tb - ta) > resolution_s:
-        tm = (ta + tb) / 2
-        fm, _ = _evaluate(evaluate, pair, tm)
-        same_as_a = (fm >= 0) == (fa >= 0)
-        ta, fa = np.where(same_as_a, tm, ta), np.where(same_as_a, fm, fa)
-        tb, fb = np.where(same_as_a, tb, tm), np.where(same_as_a, fb, fm)
-    finite = np.isfinite(fa) & np.isfinite(fb) & (fa != fb)
-    w = np.where(finite, fa / np.where(finite, fa - fb, 1.0), 0.5)
-    return ta + np.clip(w, 0.0, 1.0) * (tb - ta)
+def refine_root(pair, ta, tb, fa, fb, evaluate, tolerance_s):
+    """Time of the sign change of f in [ta, tb] by the Illinois method, to tolerance_s.
+
+    Regula falsi that halves the stale end's value when one end is kept twice: superlinear
+    on smooth functions, and never leaves the bracket.
+    """
+    ta, tb, fa, fb = (np.array(x, dtype=float) for x in (ta, tb, fa, fb))
+    t = ta.copy()
+    active = np.ones(len(ta), bool)
+    for _ in range(60):
+        if not active.any():
+            break
+        k = np.flatnonzero(active)
+        a, b, f_a, f_b = ta[k], tb[k], fa[k], fb[k]
+        finite = np.isfinite(f_a) & np.isfinite(f_b) & (f_a != f_b)
+        c = np.where(finite, b - f_b * (b - a) / np.where(finite, f_b - f_a, 1.0), (a + b) / 2)
+        c = np.clip(c, np.minimum(a, b), np.maximum(a, b))
+        f_c, _ = _evaluate(evaluate, pair[k], c)
+        flip = (f_c >= 0) != (f_b >= 0)
+        # flip: the root lies between b and c, b becomes the other end; else keep a, halve it
+        ta[k] = np.where(flip, b, a)
+        fa[k] = np.where(flip, f_b, f_a / 2)
+        tb[k], fb[k] = c, f_c
+        active[k] = (np.abs(c - t[k]) > tolerance_s) & (np.abs(tb[k] - ta[k]) > tolerance_s)
+        t[k] = c
+    return t
 
 
 def stitch(key: np.ndarray, start: np.ndarray, end: np.ndarray, open_start, open_end, peak=None):
