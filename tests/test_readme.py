@@ -1,0 +1,68 @@
+"""The README never lies: its scenario, commands and Python run as written.
+
+Commands run in order in one temporary folder, as a user would type them after installing; the
+`pip install` half of the quick-start lines is skipped (the suite runs from that install), and
+the test-suite command is not run from inside the test suite.
+"""
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def _commands():
+    for lang, body in BLOCKS:
+        if lang != "bash":
+            continue
+        for line in body.strip().splitlines():
+            command = line.split("&&")[-1].strip()
+            if command.startswith("pytest"):
+                continue
+            yield command
+
+
+def test_readme_has_the_two_quick_start_commands():
+    quick = README.read_text().split("## Quick start")[1].split("\n## ")[0]
+    assert re.findall(r"```bash\n(.*?)\n```", quick, flags=re.S) == [
+        "pip install -e . && orbitgrid run",
+        'pip install -e ".[test]" && pytest',
+    ]
+
+
+def test_readme_commands_and_python_run(tmp_path):
+    yaml_block = next(body for lang, body in BLOCKS if lang == "yaml")
+    name = yaml_block.splitlines()[0].lstrip("# ").strip()
+    (tmp_path / name).write_text(yaml_block)
+    for command in _commands():
+        argv = shlex.split(command)
+        assert argv[0] == "orbitgrid", command
+        done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", *argv[1:]], cwd=tmp_path,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}\n{done.stderr}"
+    python_block = next(body for lang, body in BLOCKS if lang == "python")
+    done = subprocess.run([sys.executable, "-c", python_block], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "umbra" in done.stdout and "penumbra" in done.stdout
+    # the default run, the scenario file's run and the Python run all left their folders
+    assert (tmp_path / "runs" / "mine" / "contacts.parquet").is_file()
+    assert (tmp_path / "runs" / "starlink" / "ephemeris.parquet").is_file()
+    assert len(list((tmp_path / "runs").glob("demo-*"))) == 1
+
+
+def test_readme_error_example_is_what_the_tool_says(tmp_path):
+    text = README.read_text()
+    shown = re.search(r"e\.g\.\n`(my-scenario\.yaml:\d+: [^`]+)`", text).group(1)
+    yaml_block = next(body for lang, body in BLOCKS if lang == "yaml")
+    bad = yaml_block.replace("altitude_km: 550", "altitude_km: -550")
+    (tmp_path / "my-scenario.yaml").write_text(bad)
+    done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", "validate", "my-scenario.yaml"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {shown}"
