@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "src" / "orbitgrid" / "data" / "starlink-2026-05-12.tle"
+CATALOGUE = (
+    Path(__file__).resolve().parents[2] / "src" / "orbitgrid" / "data" / "starlink-2026-05-12.tle"
+)
+
 
 @pytest.fixture(scope="session")
 def sky():

@@ -21,7 +21,7 @@ from orbitgrid.scenario import load_scenario
 from orbitgrid.simulation import simulate
 
 EPOCH = np.datetime64("2026-05-13T00:00:00", "ns")
-EPOCH_UNIX_MS = 1_778_630_400_000          # 2026-05-13T00:00:00Z
+EPOCH_UNIX_MS = 1_778_630_400_000  # 2026-05-13T00:00:00Z
 DURATION_S = 7200.0
 SIDEREAL_DEG_S = 360.98564736629 / 86400.0  # Earth rotation in degrees per UT1 second
 
@@ -126,7 +126,7 @@ def test_ephemeris_geodetic_matches_skyfield(sky, starlink_run, starlink_sample)
     ts, _ = sky
     eph = columns(starlink_run.table("ephemeris"))
     assert set(eph["satellite"]) == {name for name, _, _ in starlink_sample}
-    metre_deg = np.rad2deg(1.0 / EARTH_RADIUS_M)   # one metre of arc on the ground, in degrees
+    metre_deg = np.rad2deg(1.0 / EARTH_RADIUS_M)  # one metre of arc on the ground, in degrees
     for name, sat in satellites(sky, starlink_sample).items():
         m = eph["satellite"] == name
         t_s = eph["time"][m]
@@ -134,7 +134,7 @@ def test_ephemeris_geodetic_matches_skyfield(sky, starlink_run, starlink_sample)
         t = sky_times(ts, t_s)
         position = sat.at(t)
         geo = wgs84.geographic_position_of(position)
-        turn_deg = t.dut1 * SIDEREAL_DEG_S       # how much further skyfield's Earth has turned
+        turn_deg = t.dut1 * SIDEREAL_DEG_S  # how much further skyfield's Earth has turned
         assert np.all(np.abs(t.dut1) < 0.9)
 
         d_lat = np.abs(eph["lat_deg"][m] - geo.latitude.degrees)
@@ -179,7 +179,9 @@ def test_sun_direction_matches_de421_over_2026(sky):
         np.linalg.norm(ours, axis=-1) * np.linalg.norm(theirs, axis=-1)
     )
     angle = np.rad2deg(np.arccos(np.clip(cos, -1.0, 1.0)))
-    assert angle.max() < 0.01, f"Sun direction off by {angle.max():.5f} deg at hour {angle.argmax()}"
+    assert angle.max() < 0.01, (
+        f"Sun direction off by {angle.max():.5f} deg at hour {angle.argmax()}"
+    )
     ratio = np.linalg.norm(ours, axis=-1) / np.linalg.norm(theirs, axis=-1)
     assert np.abs(ratio - 1).max() < 2e-4
 
@@ -206,26 +208,37 @@ def test_eclipse_edges_bracket_skyfield_is_sunlit(sky, starlink_run, starlink_sa
     for name, sat in satellites(sky, starlink_sample).items():
         lit = sat.at(t).is_sunlit(eph)
         k = np.flatnonzero(lit[1:] != lit[:-1])
-        a, b = seconds[k], seconds[k + 1]                  # the switch lies in [a, b]
+        a, b = seconds[k], seconds[k + 1]  # the switch lies in [a, b]
         mine = ecl["satellite"] == name
         pen = mine & (ecl["kind"] == "penumbra")
         ps, pe = ecl["start"][pen], ecl["end"][pen]
         for lo, hi in zip(a, b, strict=True):
             inside = (ps - 1.0 <= lo) & (hi <= pe + 1.0)
-            assert inside.any(), f"{name}: skyfield switches at {lo:.0f}-{hi:.0f} s outside penumbrae {list(zip(ps, pe))}"
+            assert inside.any(), (
+                f"{name}: skyfield switches at {lo:.0f}-{hi:.0f} s outside penumbrae {list(zip(ps, pe))}"
+            )
         for s0, s1 in zip(ps, pe, strict=True):
             if s0 > 0 and s1 < DURATION_S:
                 held = np.sum((a >= s0 - 1.0) & (b <= s1 + 1.0))
-                assert held == 1, f"{name}: penumbra {s0:.1f}-{s1:.1f} s holds {held} skyfield switches"
+                assert held == 1, (
+                    f"{name}: penumbra {s0:.1f}-{s1:.1f} s holds {held} skyfield switches"
+                )
         switches_seen += len(k)
 
         umb = mine & (ecl["kind"] == "umbra")
         shadow = mine
-        in_umbra = np.any((seconds[:, None] >= ecl["start"][umb] + 1) & (seconds[:, None] <= ecl["end"][umb] - 1), axis=1)
-        near_shadow = np.any((seconds[:, None] >= ecl["start"][shadow] - 1) & (seconds[:, None] <= ecl["end"][shadow] + 1), axis=1)
+        in_umbra = np.any(
+            (seconds[:, None] >= ecl["start"][umb] + 1) & (seconds[:, None] <= ecl["end"][umb] - 1),
+            axis=1,
+        )
+        near_shadow = np.any(
+            (seconds[:, None] >= ecl["start"][shadow] - 1)
+            & (seconds[:, None] <= ecl["end"][shadow] + 1),
+            axis=1,
+        )
         assert not lit[in_umbra].any(), f"{name}: skyfield says sunlit inside our umbra"
         assert lit[~near_shadow].all(), f"{name}: skyfield says shadow where we have full sunlight"
-    assert switches_seen >= 30            # the sample crosses the terminator often enough to mean something
+    assert switches_seen >= 30  # the sample crosses the terminator often enough to mean something
 
 
 def test_ephemeris_illumination_agrees_with_is_sunlit(sky, starlink_run, starlink_sample):
@@ -277,13 +290,21 @@ def test_contacts_match_skyfield_find_events(sky, starlink_run, starlink_sample)
             where = f"{name} over {station}"
             # every contact edge inside the window is a skyfield rise or set, and the reverse
             assert len(rises) == np.sum(start > 0.5), f"{where}: rises {rises} vs starts {start}"
-            assert len(sets) == np.sum(end < DURATION_S - 0.5), f"{where}: sets {sets} vs ends {end}"
-            np.testing.assert_allclose(np.sort(start[start > 0.5]), np.sort(rises), atol=1.0, err_msg=where)
-            np.testing.assert_allclose(np.sort(end[end < DURATION_S - 0.5]), np.sort(sets), atol=1.0, err_msg=where)
+            assert len(sets) == np.sum(end < DURATION_S - 0.5), (
+                f"{where}: sets {sets} vs ends {end}"
+            )
+            np.testing.assert_allclose(
+                np.sort(start[start > 0.5]), np.sort(rises), atol=1.0, err_msg=where
+            )
+            np.testing.assert_allclose(
+                np.sort(end[end < DURATION_S - 0.5]), np.sort(sets), atol=1.0, err_msg=where
+            )
             edges = np.concatenate([start[start > 0.5], end[end < DURATION_S - 0.5]])
             if len(edges):
                 el = (sat - site).at(sky_times(ts, edges)).altaz()[0].degrees
-                assert np.abs(el - mask).max() < 0.01, f"{where}: skyfield elevation at our edges {el}"
+                assert np.abs(el - mask).max() < 0.01, (
+                    f"{where}: skyfield elevation at our edges {el}"
+                )
             for s0, s1, peak in zip(start, end, top, strict=True):
                 inside = peaks[(peaks >= s0 - 1) & (peaks <= s1 + 1)]
                 if s0 > 0.5 and s1 < DURATION_S - 0.5:
@@ -292,4 +313,4 @@ def test_contacts_match_skyfield_find_events(sky, starlink_run, starlink_sample)
                     best = (sat - site).at(sky_times(ts, inside)).altaz()[0].degrees.max()
                     assert abs(peak - best) < 0.1, f"{where}: peak {peak} deg, skyfield {best} deg"
                     matched += 1
-    assert matched >= 8          # enough passes to mean something
+    assert matched >= 8  # enough passes to mean something

@@ -18,16 +18,22 @@ from orbitgrid.orbits.propagators import J2Propagator, SGP4Propagator
 from orbitgrid.scenario import validate_scenario
 from orbitgrid.simulation import simulate
 
-R_KM = 6378.137                # WGS84 equatorial radius
-MU_KM3_S2 = 398600.4418        # EGM96 / WGS84 GM
-J2_EARTH = 1.08263e-3          # Vallado, Fundamentals of Astrodynamics, table D-1
+R_KM = 6378.137  # WGS84 equatorial radius
+MU_KM3_S2 = 398600.4418  # EGM96 / WGS84 GM
+J2_EARTH = 1.08263e-3  # Vallado, Fundamentals of Astrodynamics, table D-1
 EPOCH = np.datetime64("2026-05-13T00:00:00", "ns")
 DAY_S = 86400.0
 
 
 def scenario(constellation: dict, **top):
-    data = {"name": "closed-form", "epoch": "2026-05-13T00:00:00Z", "duration": "1d", "step": "60s",
-            "constellations": [{"name": "c", **constellation}], **top}
+    data = {
+        "name": "closed-form",
+        "epoch": "2026-05-13T00:00:00Z",
+        "duration": "1d",
+        "step": "60s",
+        "constellations": [{"name": "c", **constellation}],
+        **top,
+    }
     return validate_scenario(data)
 
 
@@ -115,15 +121,22 @@ def test_eclipse_duration_at_zero_beta_matches_cylindrical_shadow(sky, tmp_path)
 
     ecl = simulate(sc, out=tmp_path / "run").table("eclipses").to_pylist()
     umbrae = [e for e in ecl if e["kind"] == "umbra"]
-    assert len(umbrae) >= 14                     # 15 revolutions a day, all eclipsed
+    assert len(umbrae) >= 14  # 15 revolutions a day, all eclipsed
     checked = 0
     for u in umbrae:
-        beside = [e for e in ecl if e["kind"] == "penumbra" and e["satellite"] == u["satellite"]
-                  and (e["end"] == u["start"] or e["start"] == u["end"])]
-        if len(beside) != 2:                     # cut by the window
+        beside = [
+            e
+            for e in ecl
+            if e["kind"] == "penumbra"
+            and e["satellite"] == u["satellite"]
+            and (e["end"] == u["start"] or e["start"] == u["end"])
+        ]
+        if len(beside) != 2:  # cut by the window
             continue
         shadow = u["duration_s"] + sum(p["duration_s"] for p in beside) / 2
-        assert abs(shadow - expected) < 1.0, f"{shadow:.2f} s in shadow, closed form {expected:.2f} s"
+        assert abs(shadow - expected) < 1.0, (
+            f"{shadow:.2f} s in shadow, closed form {expected:.2f} s"
+        )
         assert all(5 < p["duration_s"] < 12 for p in beside)
         checked += 1
     assert checked >= 13
@@ -140,7 +153,9 @@ def test_formation_keeps_its_shape_for_a_day():
     153-217 m, the band widening by about 25 m over the day from J2 node drift) and every member
     stays within 1.2 km of the centroid (measured 1.09 km).
     """
-    sc = scenario({"formation": {"satellites": 81, "radius_m": 1000, "altitude_km": 650, "ltan": "18:00"}})
+    sc = scenario(
+        {"formation": {"satellites": 81, "radius_m": 1000, "altitude_km": 650, "ltan": "18:00"}}
+    )
     fleet = build_fleet(sc)
     assert len(fleet) == 81 and len(set(fleet.names)) == 81
     st = fleet.propagate(EPOCH, np.arange(0.0, DAY_S + 1, 60.0))
@@ -167,8 +182,18 @@ def test_walker_pattern_geometry(kind, spread_deg):
     plane, and each plane's first satellite f*360/t = 5 deg ahead of the previous plane's.
     Radii 550 km + R (circular). All within 1e-6 deg and 1 mm.
     """
-    sc = scenario({"walker": {"satellites": 72, "planes": 6, "phasing": 1, "altitude_km": 550,
-                              "inclination_deg": 53, "kind": kind}})
+    sc = scenario(
+        {
+            "walker": {
+                "satellites": 72,
+                "planes": 6,
+                "phasing": 1,
+                "altitude_km": 550,
+                "inclination_deg": 53,
+                "kind": kind,
+            }
+        }
+    )
     fleet = build_fleet(sc)
     assert fleet.names[0] == "c-p00-s00" and fleet.names[-1] == "c-p05-s11"
     st = fleet.propagate(EPOCH, np.zeros(1))
@@ -179,15 +204,17 @@ def test_walker_pattern_geometry(kind, spread_deg):
     incl = np.rad2deg(np.arccos(h[:, 2] / np.linalg.norm(h, axis=-1)))
     np.testing.assert_allclose(incl, 53.0, atol=1e-6)
     node_dir = np.stack([np.cos(node), np.sin(node), np.zeros_like(node)], axis=-1)
-    u = np.arctan2(np.einsum("ij,ij->i", np.cross(node_dir, r), h / np.linalg.norm(h, axis=-1, keepdims=True)),
-                   np.einsum("ij,ij->i", node_dir, r))
+    u = np.arctan2(
+        np.einsum("ij,ij->i", np.cross(node_dir, r), h / np.linalg.norm(h, axis=-1, keepdims=True)),
+        np.einsum("ij,ij->i", node_dir, r),
+    )
     node = np.rad2deg(node).reshape(6, 12)
     u = np.rad2deg(u).reshape(6, 12)
 
     def wrap(x):
         return (x + 180.0) % 360.0 - 180.0
 
-    np.testing.assert_allclose(wrap(node - node[:, :1]), 0.0, atol=1e-6)              # one node per plane
+    np.testing.assert_allclose(wrap(node - node[:, :1]), 0.0, atol=1e-6)  # one node per plane
     np.testing.assert_allclose(wrap(np.diff(node[:, 0]) - spread_deg / 6), 0.0, atol=1e-6)
     np.testing.assert_allclose(wrap(np.diff(u, axis=1) - 30.0), 0.0, atol=1e-6)
     np.testing.assert_allclose(wrap(np.diff(u[:, 0]) - 360.0 * 1 / 72), 0.0, atol=1e-6)
@@ -201,6 +228,7 @@ def kozai_mean_motion(n_brouwer: float, i: float, grav=earth_gravity.wgs84) -> f
 
     Inverse of the un-Kozai step of SGP4's initl (Vallado et al. 2006, AIAA 2006-6753), e = 0.
     """
+
     def unkozai(nk):
         ak = (grav.xke / nk) ** (2 / 3)
         d1 = 0.75 * grav.j2 * (3 * np.cos(i) ** 2 - 1)
@@ -219,7 +247,7 @@ def along_track_m(a_km: float, i_deg: float, kozai: bool):
     a, i, raan, m0 = a_km * 1e3, np.deg2rad(i_deg), np.deg2rad(40.0), np.deg2rad(10.0)
     t_s = np.arange(0.0, DAY_S + 1, 60.0)
     j2 = J2Propagator(Elements(a, 0.0, i, raan, 0.0, m0)).propagate(EPOCH, t_s)
-    n = np.sqrt(MU_KM3_S2 / a_km**3) * 60.0                 # rad/min
+    n = np.sqrt(MU_KM3_S2 / a_km**3) * 60.0  # rad/min
     if kozai:
         n = kozai_mean_motion(n, i)
     sat = Satrec()

@@ -1,0 +1,190 @@
+"""The `orbitgrid` command end to end, and the input formats that must agree with each other."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from sgp4.api import Satrec
+from sgp4.exporter import export_omm
+
+from orbitgrid.results import Run
+from orbitgrid.scenario import load_scenario
+from orbitgrid.simulation import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / "src" / "orbitgrid" / "data" / "starlink-2026-05-12.tle"
+TABLES = ("eclipses", "contacts", "satellites")
+
+
+def orbitgrid(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "orbitgrid.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory):
+    """The default scenario run twice for 2 h by the real command, into two folders."""
+    cwd = tmp_path_factory.mktemp("cli")
+    for name in ("a", "b"):
+        orbitgrid("run", "--duration", "2h", "--out", name, cwd=cwd)
+    return cwd / "a", cwd / "b"
+
+
+def test_run_writes_a_complete_run_folder(demo_runs):
+    """scenario.yaml (resolved), summary.json and the three tables, timestamps in UTC."""
+    folder = demo_runs[0]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "contacts.parquet",
+        "eclipses.parquet",
+        "satellites.parquet",
+        "scenario.yaml",
+        "summary.json",
+    ]
+    resolved = yaml.safe_load((folder / "scenario.yaml").read_text())
+    assert resolved["duration"] == 7200.0 and resolved["name"] == "demo"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["duration_s"] == 7200.0 and summary["satellites"] == 93
+    assert sorted(summary["tables"]) == sorted(TABLES)
+    run = Run(folder)
+    for name, columns in {
+        "eclipses": ("start", "end"),
+        "contacts": ("start", "end"),
+        "satellites": ("element_epoch",),
+    }.items():
+        table = run.table(name)
+        for column in columns:
+            assert table.schema.field(column).type == pa.timestamp("ms", tz="UTC"), (name, column)
+    assert run.table("eclipses").num_rows == summary["eclipses"] > 0
+    assert run.table("contacts").num_rows == summary["contacts"] > 0
+    ecl = run.table("eclipses")
+    start = ecl.column("start").cast(pa.int64()).to_numpy()
+    end = ecl.column("end").cast(pa.int64()).to_numpy()
+    epoch_ms = 1_778_630_400_000
+    assert (
+        np.all(start >= epoch_ms) and np.all(end <= epoch_ms + 7_200_000) and np.all(end >= start)
+    )
+
+
+def test_query_counts_contacts(demo_runs):
+    folder = demo_runs[0]
+    proc = orbitgrid(
+        "query", str(folder), "select count(*) as n from contacts", "--csv", cwd=folder.parent
+    )
+    rows = list(csv.reader(proc.stdout.splitlines()))
+    assert rows[0] == ["n"]
+    assert int(rows[1][0]) == pq.read_metadata(folder / "contacts.parquet").num_rows
+
+
+def test_same_scenario_gives_identical_tables(demo_runs):
+    """Determinism: the same scenario twice gives byte-identical Parquet files."""
+    a, b = demo_runs
+    for name in TABLES:
+        assert (a / f"{name}.parquet").read_bytes() == (b / f"{name}.parquet").read_bytes(), name
+
+
+# --- input formats --------------------------------------------------------------------------
+
+
+def sample_sets(count=5):
+    """count element sets spread evenly through the shipped Starlink catalogue."""
+    lines = CATALOGUE.read_text().splitlines()
+    sets = [(lines[k].strip(), lines[k + 1], lines[k + 2]) for k in range(0, len(lines) - 2, 3)]
+    return sets[:: len(sets) // count][:count]
+
+
+def scenario_text(source: str, stations: str = "") -> str:
+    return (
+        "name: formats\nepoch: 2026-05-13T00:00:00Z\nduration: 1h\nstep: 60s\n"
+        f"constellations:\n  - {{name: sl, {source}}}\n{stations}"
+    )
+
+
+def ephemeris(folder: Path, text: str) -> pa.Table:
+    (folder / "scenario.yaml").write_text(text)
+    return simulate(
+        load_scenario(folder / "scenario.yaml"), out=folder / "run", save=["ephemeris"]
+    ).table("ephemeris")
+
+
+def test_omm_csv_and_json_give_the_tle_positions(tmp_path):
+    """The same element sets as TLE, CelesTrak OMM CSV and OMM JSON: positions within 1 m.
+
+    OMM records are written from the TLEs by sgp4.exporter.export_omm (the CelesTrak keys).
+    """
+    sets = sample_sets()
+    records = [export_omm(Satrec.twoline2rv(l1, l2), name) for name, l1, l2 in sets]
+    (tmp_path / "tle").mkdir()
+    (tmp_path / "tle" / "sats.tle").write_text("".join(f"{n}\n{a}\n{b}\n" for n, a, b in sets))
+    (tmp_path / "json").mkdir()
+    (tmp_path / "json" / "sats.json").write_text(json.dumps(records, indent=1))
+    (tmp_path / "csv").mkdir()
+    with (tmp_path / "csv" / "sats.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    tle = ephemeris(tmp_path / "tle", scenario_text("tle_file: sats.tle"))
+    assert set(tle.column("satellite").cast(pa.string()).to_pylist()) == {s[0] for s in sets}
+    xyz = np.stack([tle.column(c).to_numpy() for c in ("x_km", "y_km", "z_km")], -1)
+    for kind in ("json", "csv"):
+        other = ephemeris(tmp_path / kind, scenario_text(f"omm_file: sats.{kind}"))
+        assert (
+            other.column("satellite").cast(pa.string()).to_pylist()
+            == tle.column("satellite").cast(pa.string()).to_pylist()
+        )
+        assert other.column("time").equals(tle.column("time"))
+        d = np.linalg.norm(
+            np.stack([other.column(c).to_numpy() for c in ("x_km", "y_km", "z_km")], -1) - xyz,
+            axis=-1,
+        )
+        assert d.max() * 1e3 < 1.0, f"{kind}: {d.max() * 1e3:.3f} m from the TLE positions"
+
+
+def test_ground_stations_file_equals_inline_stations(tmp_path):
+    """Stations from ground_stations_file (CSV) give the same contacts as the same stations inline."""
+    rows = [
+        ("Svalbard", 78.23, 15.41, 500, 10),
+        ("Quito", -0.18, -78.47, 2850, 25),
+        ("Hawaii", 19.82, -155.47, 4200, 5),
+    ]
+    sets = sample_sets(20)
+    source = "tle_file: sats.tle"
+    results = {}
+    for how in ("file", "inline"):
+        folder = tmp_path / how
+        folder.mkdir()
+        (folder / "sats.tle").write_text("".join(f"{n}\n{a}\n{b}\n" for n, a, b in sets))
+        with (folder / "stations.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["name", "lat_deg", "lon_deg", "alt_m", "min_elevation_deg"])
+            w.writerows(rows)
+        if how == "file":
+            stations = "ground_stations_file: stations.csv\n"
+        else:
+            stations = "ground_stations:\n" + "".join(
+                f"  - {{name: {n}, lat_deg: {la}, lon_deg: {lo}, alt_m: {al}, min_elevation_deg: {m}}}\n"
+                for n, la, lo, al, m in rows
+            )
+        (folder / "scenario.yaml").write_text(scenario_text(source, stations).replace("1h", "6h"))
+        sc = load_scenario(folder / "scenario.yaml")
+        assert [s.name for s in sc.stations()] == [r[0] for r in rows]
+        results[how] = simulate(sc, out=folder / "run").table("contacts")
+    assert results["file"].num_rows > 0
+    assert results["file"].equals(results["inline"])
