@@ -158,7 +158,7 @@ def test_omm_csv_and_json_give_the_tle_positions(tmp_path):
 
 
 def test_ground_stations_file_equals_inline_stations(tmp_path):
-    """Stations from ground_stations_file (CSV) give the same contacts as the same stations inline."""
+    """Stations from ground_stations_file (CSV) give the same contacts as the same ones inline."""
     rows = [
         ("Svalbard", 78.23, 15.41, 500, 10),
         ("Quito", -0.18, -78.47, 2850, 25),
@@ -179,7 +179,8 @@ def test_ground_stations_file_equals_inline_stations(tmp_path):
             stations = "ground_stations_file: stations.csv\n"
         else:
             stations = "ground_stations:\n" + "".join(
-                f"  - {{name: {n}, lat_deg: {la}, lon_deg: {lo}, alt_m: {al}, min_elevation_deg: {m}}}\n"
+                f"  - {{name: {n}, lat_deg: {la}, lon_deg: {lo}, alt_m: {al}, "
+                f"min_elevation_deg: {m}}}\n"
                 for n, la, lo, al, m in rows
             )
         (folder / "scenario.yaml").write_text(scenario_text(source, stations).replace("1h", "6h"))

@@ -41,7 +41,8 @@ def starlink_run(tmp_path_factory, starlink_sample):
     folder = tmp_path_factory.mktemp("starlink")
     (folder / "sample.tle").write_text("".join(f"{n}\n{a}\n{b}\n" for n, a, b in starlink_sample))
     stations = "\n".join(
-        f"  - {{name: {name}, lat_deg: {lat}, lon_deg: {lon}, alt_m: {alt}, min_elevation_deg: {mask}}}"
+        f"  - {{name: {name}, lat_deg: {lat}, lon_deg: {lon}, alt_m: {alt}, "
+        f"min_elevation_deg: {mask}}}"
         for name, (lat, lon, alt, mask) in STATIONS.items()
     )
     (folder / "scenario.yaml").write_text(
@@ -215,7 +216,8 @@ def test_eclipse_edges_bracket_skyfield_is_sunlit(sky, starlink_run, starlink_sa
         for lo, hi in zip(a, b, strict=True):
             inside = (ps - 1.0 <= lo) & (hi <= pe + 1.0)
             assert inside.any(), (
-                f"{name}: skyfield switches at {lo:.0f}-{hi:.0f} s outside penumbrae {list(zip(ps, pe))}"
+                f"{name}: skyfield switches at {lo:.0f}-{hi:.0f} s, "
+                f"outside penumbrae {np.stack([ps, pe], axis=-1)}"
             )
         for s0, s1 in zip(ps, pe, strict=True):
             if s0 > 0 and s1 < DURATION_S:
@@ -268,7 +270,8 @@ def test_contacts_match_skyfield_find_events(sky, starlink_run, starlink_sample)
     (rise/set bisected to 0.5 s) and skyfield's altaz at its culmination and at our edges.
     Tolerances: start and end within 1 s of skyfield's rise and set; skyfield's elevation at our
     edges within 0.01 deg of the mask (about 0.1 s of motion); peak elevation within 0.1 deg of
-    skyfield's altitude at culmination. Contacts cut by the window edge have no rise or set to match.
+    skyfield's altitude at culmination. Contacts cut by the window edge have no rise or set to
+    match.
     Measured: edges within 0.17 s, skyfield elevation at our edges within 6e-4 deg of the mask.
     """
     from skyfield.api import wgs84

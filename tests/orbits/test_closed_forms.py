@@ -243,7 +243,7 @@ def kozai_mean_motion(n_brouwer: float, i: float, grav=earth_gravity.wgs84) -> f
 
 
 def along_track_m(a_km: float, i_deg: float, kozai: bool):
-    """Along-, cross-track and radial differences J2Propagator - SGP4 (bstar 0), every 60 s for a day."""
+    """Along-, cross-track and radial J2Propagator - SGP4 (bstar 0) differences, 60 s for a day."""
     a, i, raan, m0 = a_km * 1e3, np.deg2rad(i_deg), np.deg2rad(40.0), np.deg2rad(10.0)
     t_s = np.arange(0.0, DAY_S + 1, 60.0)
     j2 = J2Propagator(Elements(a, 0.0, i, raan, 0.0, m0)).propagate(EPOCH, t_s)
