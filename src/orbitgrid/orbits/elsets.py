@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 from sgp4 import omm
 from sgp4.api import Satrec
 
@@ -15,7 +16,9 @@ from orbitgrid.errors import ScenarioError
 
 def tle_checksum(line: str) -> int:
     """The TLE checksum of a line's first 68 characters: digits summed, a minus counts 1."""
-    return sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10
+    codes = np.frombuffer(line[:68].encode("ascii", "replace"), dtype=np.uint8)
+    digits = codes - ord("0")
+    return int(digits[digits <= 9].sum() + np.count_nonzero(codes == ord("-"))) % 10
 
 
 def _check_line(path: Path, number: int, line: str, which: str) -> None:
