@@ -131,12 +131,7 @@ def test_unknown_saved_table_and_existing_out(tmp_path):
     assert list((tmp_path / "taken").iterdir()) == []
 
 
-# A misspelt *required* key is reported as the missing field, not as the misspelling.
-# Bug (src/orbitgrid/scenario.py, validate_scenario/_describe): only the first pydantic error is
-# reported, and "Field required" for the real key comes before "extra_forbidden" for the typo.
-@pytest.mark.xfail(
-    strict=True, reason="bug: misspelt required key reports 'Field required', no 'did you mean'"
-)
+# A misspelt *required* key is reported as the misspelling, not as the missing field.
 @pytest.mark.parametrize(
     ("typo", "key"),
     [

@@ -292,7 +292,9 @@ def validate_scenario(data: dict, base_dir: Path = Path("."), source: Path | Non
     try:
         return Scenario.model_validate(data, context={"base_dir": str(base_dir)})
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        # a misspelt key also shows up as a missing one: report the misspelling, with its hint
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         line = _line_of(text, error["loc"]) if text else None
         raise ScenarioError(f"{where}{f':{line}' if line else ''}: {_describe(error)}") from None
 

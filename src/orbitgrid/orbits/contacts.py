@@ -111,22 +111,21 @@ def _candidates(traj: Trajectory, stations: Stations) -> tuple[np.ndarray, np.nd
         speed = np.linalg.norm(teme_to_ecef(v, traj.gmst(traj.t_s[ks])) - np.cross(_EARTH_SPIN, ecef), axis=-1)
         radial = np.abs(np.einsum("...k,...k->...", r, v)) / r_norm + MU_EARTH_M3_S2 / r_norm**2 * h / 2
         cos_psi = (ecef / r_norm[..., None]) @ st_dir.T                      # (k, N, S)
-        # margin (rad) by which the central angle must be under reach at both interval ends
-        slack = np.empty(cos_psi.shape)
+        reach = np.empty((len(masks),) + r_norm.shape)
+        near = np.empty(cos_psi.shape, bool)
         for g in range(len(masks)):
             # central angle within which a satellite at radius r is above the mask (spherical
-            # Earth), and how fast that angle and the satellite's own can change
+            # Earth), widened by how far it and the satellite can move in half an interval
             x = np.clip(radius[g] * np.cos(el[g]) / r_norm, -1.0, 1.0)
             psi_max = np.arccos(x) - el[g]
             dpsi_dr = x / (r_norm * np.sqrt(np.maximum(1.0 - x**2, 1e-12)))
-            rate = 1.1 * (speed / r_norm + dpsi_dr * radial)
+            reach[g] = psi_max + 1.1 * (speed / r_norm + dpsi_dr * radial) * h / 2
             cols = group == g
-            slack[..., cols] = (psi_max + rate * h / 2)[..., None]
-        # loose test first: within reach of either end; then the two-ends bound on the few left
-        near = cos_psi > np.cos(np.minimum(slack, np.pi))
+            near[..., cols] = cos_psi[..., cols] > np.cos(np.minimum(reach[g], np.pi))[..., None]
+        # loose test first: within reach at either end; then the two-ends bound on the few left
         kk, sat, st = np.nonzero(near[:-1] | near[1:])
         psi = np.arccos(np.clip(cos_psi[[kk, kk + 1], sat, st], -1.0, 1.0))
-        room = slack[kk, sat, st] + slack[kk + 1, sat, st] - psi[0] - psi[1]
+        room = reach[group[st], kk, sat] + reach[group[st], kk + 1, sat] - psi[0] - psi[1]
         keep = room > 0
         out_j.append(kk[keep] + k0)
         out_p.append(sat[keep].astype(np.int64) * n_st + st[keep])
