@@ -36,9 +36,19 @@ def pipeline_seconds(duration: str) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "orbitgrid.cli", "run", PRESET, "--duration", duration,
-             "--out", str(Path(tmp) / "run")],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "orbitgrid.cli",
+                "run",
+                PRESET,
+                "--duration",
+                duration,
+                "--out",
+                str(Path(tmp) / "run"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         seconds = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
@@ -73,7 +83,9 @@ def skyfield_seconds(lines, epoch, t_s, sample: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", default="1d")
     parser.add_argument("--skyfield-sample", type=int, default=20)
     args = parser.parse_args()
@@ -85,21 +97,33 @@ def main() -> None:
     lines = [(text[k + 1], text[k + 2]) for k in range(0, len(text), 3)]
     t_s = np.arange(0.0, parse_duration(args.duration) + 1e-6, scenario.step)
     sat_steps = len(sets) * len(t_s)
-    print(f"{len(sets)} satellites x {len(t_s)} steps = {sat_steps / 1e6:.1f} M sat-steps, "
-          f"{len(scenario.stations())} stations")
+    print(
+        f"{len(sets)} satellites x {len(t_s)} steps = {sat_steps / 1e6:.1f} M sat-steps, "
+        f"{len(scenario.stations())} stations"
+    )
 
     pipe_s, peak_gb = pipeline_seconds(args.duration)
     raw_s = raw_sgp4_seconds([s for _, s in sets], scenario.epoch64, t_s)
-    sky_s = skyfield_seconds(lines, scenario.epoch64, t_s, args.skyfield_sample) * len(sets) / args.skyfield_sample
+    sky_s = (
+        skyfield_seconds(lines, scenario.epoch64, t_s, args.skyfield_sample)
+        * len(sets)
+        / args.skyfield_sample
+    )
 
     print(f"{'what':<58}{'seconds':>10}{'ratio':>8}")
-    print(f"{'orbitgrid run (propagation, eclipses, contacts, tables)':<58}{pipe_s:>10.1f}{1.0:>8.2f}")
+    print(
+        f"{'orbitgrid run (propagation, eclipses, contacts, tables)':<58}{pipe_s:>10.1f}{1.0:>8.2f}"
+    )
     print(f"{'(a) raw SGP4 SatrecArray at every sat-step':<58}{raw_s:>10.1f}{raw_s / pipe_s:>8.2f}")
-    print(f"{f'(b) skyfield per satellite, {args.skyfield_sample} sampled, scaled':<58}{sky_s:>10.1f}"
-          f"{sky_s / pipe_s:>8.2f}")
-    print(f"pipeline / raw SGP4 = {pipe_s / raw_s:.2f} (goal <= 1.0); "
-          f"pipeline / skyfield = {pipe_s / sky_s:.3f}; peak memory {peak_gb:.2f} GB (goal < 4 GB); "
-          f"{sat_steps / pipe_s / 1e6:.2f} M sat-steps/s")
+    print(
+        f"{f'(b) skyfield per satellite, {args.skyfield_sample} sampled, scaled':<58}{sky_s:>10.1f}"
+        f"{sky_s / pipe_s:>8.2f}"
+    )
+    print(
+        f"pipeline / raw SGP4 = {pipe_s / raw_s:.2f} (goal <= 1.0); "
+        f"pipeline / skyfield = {pipe_s / sky_s:.3f}; peak memory {peak_gb:.2f} GB (goal < 4 GB); "
+        f"{sat_steps / pipe_s / 1e6:.2f} M sat-steps/s"
+    )
 
 
 if __name__ == "__main__":

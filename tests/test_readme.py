@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README.read_text(), flags=re.S)
 
@@ -43,11 +41,17 @@ def test_readme_commands_and_python_run(tmp_path):
     for command in _commands():
         argv = shlex.split(command)
         assert argv[0] == "orbitgrid", command
-        done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", *argv[1:]], cwd=tmp_path,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "orbitgrid.cli", *argv[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, f"{command}\n{done.stderr}"
     python_block = next(body for lang, body in BLOCKS if lang == "python")
-    done = subprocess.run([sys.executable, "-c", python_block], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", python_block], cwd=tmp_path, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert "umbra" in done.stdout and "penumbra" in done.stdout
     # the default run, the scenario file's run and the Python run all left their folders
@@ -62,7 +66,11 @@ def test_readme_error_example_is_what_the_tool_says(tmp_path):
     yaml_block = next(body for lang, body in BLOCKS if lang == "yaml")
     bad = yaml_block.replace("altitude_km: 550", "altitude_km: -550")
     (tmp_path / "my-scenario.yaml").write_text(bad)
-    done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", "validate", "my-scenario.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "orbitgrid.cli", "validate", "my-scenario.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {shown}"

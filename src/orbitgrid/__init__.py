@@ -1,8 +1,8 @@
 """orbitgrid: the open digital twin and operating system for computing in orbit.
 
-    import orbitgrid
-    run = orbitgrid.simulate(orbitgrid.load_scenario("demo"))
-    run.query("select * from contacts limit 5")
+import orbitgrid
+run = orbitgrid.simulate(orbitgrid.load_scenario("demo"))
+run.query("select * from contacts limit 5")
 """
 
 from orbitgrid.errors import ScenarioError

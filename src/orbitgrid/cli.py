@@ -21,8 +21,12 @@ from orbitgrid.simulation import OPTIONAL_TABLES, simulate
 
 DEFAULT_SCENARIO = "demo"
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="orbitgrid: digital twin and operating system for computing in orbit.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="orbitgrid: digital twin and operating system for computing in orbit.",
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -43,11 +47,17 @@ def _load(scenario: str, duration: str | None = None, step: str | None = None):
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")] = DEFAULT_SCENARIO,
-    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<name>-<UTC time>).")] = None,
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file or preset name.")
+    ] = DEFAULT_SCENARIO,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default runs/<name>-<UTC time>).")
+    ] = None,
     duration: Annotated[str | None, typer.Option(help="Override the duration, e.g. 2h.")] = None,
     step: Annotated[str | None, typer.Option(help="Override the step, e.g. 30s.")] = None,
-    save: Annotated[list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")] = [],  # noqa: B006
+    save: Annotated[
+        list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")
+    ] = [],  # noqa: B006
 ) -> None:
     """Simulate a scenario and write its run folder."""
     sc = _load(scenario, duration, step)
@@ -57,13 +67,22 @@ def run(
     if out is not None and out.exists():
         fail(f"--out: {out} already exists")
     started = time.perf_counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
         try:
-            result = simulate(sc, out=out, save=save,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = simulate(
+                sc,
+                out=out,
+                save=save,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         except ScenarioError as exc:
             fail(str(exc))
     _print_summary(result, time.perf_counter() - started)
@@ -71,21 +90,32 @@ def run(
 
 def _print_summary(result: Run, seconds: float) -> None:
     s = result.summary
-    table = Table(title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s")
+    table = Table(
+        title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s"
+    )
     for column in ("constellation", "satellites", "in shadow", "contacts", "contact hours"):
         table.add_column(column, justify="left" if column == "constellation" else "right")
     for c in s["constellations"]:
-        table.add_row(c["name"], str(c["satellites"]), f"{100 * c['shadow_fraction']:.1f}%",
-                      str(c["contacts"]), f"{c['contact_hours']:.1f}")
+        table.add_row(
+            c["name"],
+            str(c["satellites"]),
+            f"{100 * c['shadow_fraction']:.1f}%",
+            str(c["contacts"]),
+            f"{c['contact_hours']:.1f}",
+        )
     console.print(table)
     if s["propagation_errors"]:
-        console.print(f"[yellow]{s['propagation_errors']} satellites failed to propagate; "
-                      "see the satellites table[/]")
+        console.print(
+            f"[yellow]{s['propagation_errors']} satellites failed to propagate; "
+            "see the satellites table[/]"
+        )
     console.print(f"wrote {result.path} ({', '.join(result.tables)}) in {seconds:.1f} s")
 
 
 @app.command()
-def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")]) -> None:
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+) -> None:
     """Check a scenario without running it."""
     sc = _load(scenario)
     try:
@@ -93,8 +123,10 @@ def validate(scenario: Annotated[str, typer.Argument(help="Scenario file or pres
         stations = len(sc.stations())
     except ScenarioError as exc:
         fail(str(exc))
-    console.print(f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
-                  f"{sc.duration / 3600:g} h at {sc.step:g} s)")
+    console.print(
+        f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
+        f"{sc.duration / 3600:g} h at {sc.step:g} s)"
+    )
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """Physical constants in SI units, with their sources."""
 
 # WGS84 (NIMA TR8350.2)
-EARTH_RADIUS_M = 6_378_137.0            # equatorial radius
+EARTH_RADIUS_M = 6_378_137.0  # equatorial radius
 EARTH_FLATTENING = 1.0 / 298.257223563
 EARTH_ECCENTRICITY_SQ = EARTH_FLATTENING * (2.0 - EARTH_FLATTENING)
 MU_EARTH_M3_S2 = 3.986004418e14

@@ -10,8 +10,14 @@ from sgp4.api import Satrec
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
-from orbitgrid.orbits.elements import Elements, formation, raan_for_ltan, sun_synchronous, walker
-from orbitgrid.orbits.elements import sun_synchronous_inclination
+from orbitgrid.orbits.elements import (
+    Elements,
+    formation,
+    raan_for_ltan,
+    sun_synchronous,
+    sun_synchronous_inclination,
+    walker,
+)
 from orbitgrid.orbits.elsets import read_omm, read_tle
 from orbitgrid.orbits.propagators import J2Propagator, SGP4Propagator, States
 from orbitgrid.orbits.timescale import days_since_j2000
@@ -23,14 +29,14 @@ class Fleet:
     """Satellites in scenario order; propagators each cover a contiguous block of them."""
 
     names: list[str]
-    constellation: np.ndarray          # index into constellation_names, per satellite
+    constellation: np.ndarray  # index into constellation_names, per satellite
     constellation_names: list[str]
     source: list[str]
-    element_epoch: np.ndarray          # datetime64[ns] per satellite
+    element_epoch: np.ndarray  # datetime64[ns] per satellite
     a_m: np.ndarray
     e: np.ndarray
     i: np.ndarray
-    propagators: list                  # SGP4Propagator or J2Propagator, in order
+    propagators: list  # SGP4Propagator or J2Propagator, in order
 
     def __len__(self) -> int:
         return len(self.names)
@@ -40,7 +46,9 @@ class Fleet:
         parts = [p.propagate(epoch, t_s) for p in self.propagators]
         if len(parts) == 1:
             return parts[0]
-        return States(*(np.concatenate([getattr(p, f) for p in parts], axis=1) for f in ("r", "v", "error")))
+        return States(
+            *(np.concatenate([getattr(p, f) for p in parts], axis=1) for f in ("r", "v", "error"))
+        )
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -93,11 +101,20 @@ def build_fleet(scenario: Scenario) -> Fleet:
     for k, name in enumerate(names):
         if name in seen:
             c = scenario.constellations[group[k]]
-            raise ScenarioError(f"constellations.{group[k]} ({c.name}): satellite name {name!r} is used twice")
+            raise ScenarioError(
+                f"constellations.{group[k]} ({c.name}): satellite name {name!r} is used twice"
+            )
         seen.add(name)
     return Fleet(
-        names, np.array(group), [c.name for c in scenario.constellations], source,
-        np.array(epochs, dtype="datetime64[ns]"), np.array(a), np.array(e), np.array(i), props,
+        names,
+        np.array(group),
+        [c.name for c in scenario.constellations],
+        source,
+        np.array(epochs, dtype="datetime64[ns]"),
+        np.array(a),
+        np.array(e),
+        np.array(i),
+        props,
     )
 
 
@@ -105,24 +122,41 @@ def designed_elements(c: Constellation, t0_days: float) -> tuple[Elements, list[
     """Mean elements and generated names for a designed constellation."""
     if c.walker:
         w = c.walker
-        el = walker(w.satellites, w.planes, w.phasing, EARTH_RADIUS_M + w.altitude_km * 1e3,
-                    np.deg2rad(w.inclination_deg), w.kind, np.deg2rad(w.raan0_deg))
+        el = walker(
+            w.satellites,
+            w.planes,
+            w.phasing,
+            EARTH_RADIUS_M + w.altitude_km * 1e3,
+            np.deg2rad(w.inclination_deg),
+            w.kind,
+            np.deg2rad(w.raan0_deg),
+        )
         return el, _plane_names(c.name, w.planes, w.satellites // w.planes)
     if c.sun_synchronous:
         s = c.sun_synchronous
-        el = sun_synchronous(s.satellites, s.planes, EARTH_RADIUS_M + s.altitude_km * 1e3, s.ltan,
-                             t0_days, s.phasing)
+        el = sun_synchronous(
+            s.satellites, s.planes, EARTH_RADIUS_M + s.altitude_km * 1e3, s.ltan, t0_days, s.phasing
+        )
         return el, _plane_names(c.name, s.planes, s.satellites // s.planes)
     if c.formation:
         f = c.formation
         a_m = EARTH_RADIUS_M + f.altitude_km * 1e3
-        el = formation(f.satellites, f.radius_m, a_m, float(sun_synchronous_inclination(a_m)),
-                       raan_for_ltan(f.ltan, t0_days))
+        el = formation(
+            f.satellites,
+            f.radius_m,
+            a_m,
+            float(sun_synchronous_inclination(a_m)),
+            raan_for_ltan(f.ltan, t0_days),
+        )
         return el, [f"{c.name}-{k:03d}" for k in range(f.satellites)]
     rows = c.elements
     el = Elements(
-        np.array([r.a_km for r in rows]) * 1e3, np.array([r.e for r in rows]),
-        *(np.deg2rad([getattr(r, f) for r in rows]) for f in ("i_deg", "raan_deg", "argp_deg", "mean_anomaly_deg")),
+        np.array([r.a_km for r in rows]) * 1e3,
+        np.array([r.e for r in rows]),
+        *(
+            np.deg2rad([getattr(r, f) for r in rows])
+            for f in ("i_deg", "raan_deg", "argp_deg", "mean_anomaly_deg")
+        ),
     )
     return el, [r.name or f"{c.name}-{k:03d}" for k, r in enumerate(rows)]
 

@@ -54,7 +54,7 @@ class Run:
         con = duckdb.connect()
         for name in self.tables:
             path = str(self.path / f"{name}.parquet").replace("'", "''")
-            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet(\'{path}\')')
+            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{path}')")
         return con
 
     def query(self, sql: str) -> pa.Table:
@@ -81,7 +81,9 @@ class RunWriter:
         """Stream a chunk of rows into table name."""
         writer = self._writers.get(name)
         if writer is None:
-            writer = self._writers[name] = pq.ParquetWriter(self._tmp / f"{name}.parquet", table.schema)
+            writer = self._writers[name] = pq.ParquetWriter(
+                self._tmp / f"{name}.parquet", table.schema
+            )
         writer.write_table(table)
 
     def write_table(self, name: str, table: pa.Table) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -80,7 +80,9 @@ class Walker(_Model):
     @model_validator(mode="after")
     def _pattern(self):
         if self.satellites % self.planes:
-            raise ValueError(f"satellites ({self.satellites}) must be a multiple of planes ({self.planes})")
+            raise ValueError(
+                f"satellites ({self.satellites}) must be a multiple of planes ({self.planes})"
+            )
         if self.phasing >= self.planes:
             raise ValueError(f"phasing ({self.phasing}) must be less than planes ({self.planes})")
         return self
@@ -115,7 +117,9 @@ class SunSynchronous(_Model):
     @model_validator(mode="after")
     def _pattern(self):
         if self.satellites % self.planes:
-            raise ValueError(f"satellites ({self.satellites}) must be a multiple of planes ({self.planes})")
+            raise ValueError(
+                f"satellites ({self.satellites}) must be a multiple of planes ({self.planes})"
+            )
         return self
 
 
@@ -142,7 +146,9 @@ class OrbitElements(_Model):
     @model_validator(mode="after")
     def _above_ground(self):
         if self.a_km * (1 - self.e) <= 6378.137:
-            raise ValueError(f"perigee {self.a_km * (1 - self.e):.1f} km is below the Earth's surface")
+            raise ValueError(
+                f"perigee {self.a_km * (1 - self.e):.1f} km is below the Earth's surface"
+            )
         return self
 
 
@@ -196,15 +202,17 @@ class Scenario(_Model):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         if value.utcoffset().total_seconds() != 0:
             raise ValueError("epoch must be in UTC (end it with Z)")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.step > self.duration:
-            raise ValueError(f"step ({self.step:g} s) is larger than duration ({self.duration:g} s)")
+            raise ValueError(
+                f"step ({self.step:g} s) is larger than duration ({self.duration:g} s)"
+            )
         names = [c.name for c in self.constellations]
         if len(set(names)) != len(names):
             raise ValueError(f"constellation names must be unique: {_duplicates(names)}")
@@ -221,7 +229,9 @@ class Scenario(_Model):
             stations += read_ground_stations(self.ground_stations_file)
         names = [s.name for s in stations]
         if len(set(names)) != len(names):
-            raise ScenarioError(f"ground_stations: station names must be unique: {_duplicates(names)}")
+            raise ScenarioError(
+                f"ground_stations: station names must be unique: {_duplicates(names)}"
+            )
         return stations
 
     def resolved(self) -> dict:
@@ -234,7 +244,7 @@ def _duplicates(names):
 
 
 def read_ground_stations(path: Path) -> list[GroundStation]:
-    """Stations from a CSV file with the columns name, lat_deg, lon_deg, alt_m, min_elevation_deg."""
+    """Stations from a CSV file: name, lat_deg, lon_deg, alt_m, min_elevation_deg."""
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     out = []
@@ -250,7 +260,9 @@ def read_ground_stations(path: Path) -> list[GroundStation]:
 def preset_names() -> list[str]:
     """Names of the built-in scenarios."""
     folder = resources.files("orbitgrid") / "presets"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def preset_path(name: str) -> Path:
@@ -285,8 +297,9 @@ def load_scenario(source: str | Path, overrides: dict | None = None) -> Scenario
     return validate_scenario(data, base_dir=path.parent, source=path, text=text)
 
 
-def validate_scenario(data: dict, base_dir: Path = Path("."), source: Path | None = None,
-                      text: str | None = None) -> Scenario:
+def validate_scenario(
+    data: dict, base_dir: Path = Path("."), source: Path | None = None, text: str | None = None
+) -> Scenario:
     """Validate scenario data; relative file paths are taken from base_dir."""
     where = str(source) if source else "scenario"
     try:
@@ -351,7 +364,9 @@ def _line_of(text: str, loc) -> int | None:
             if match is None:
                 break
             line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -8,7 +8,7 @@ table; intervals cut by a chunk edge are joined at the end.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ Progress = Callable[[int, int], None]
 
 
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return root / f"{scenario.name}-{stamp}"
 
 
@@ -56,12 +56,16 @@ def simulate(
     save = set(save)
     unknown = save - set(OPTIONAL_TABLES)
     if unknown:
-        raise ValueError(f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})")
+        raise ValueError(
+            f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})"
+        )
     fleet = build_fleet(scenario)
     station_list = scenario.stations()
     stations = Stations.from_geodetic(
-        *(np.array([getattr(s, f) for s in station_list], dtype=float)
-          for f in ("lat_deg", "lon_deg", "alt_m", "min_elevation_deg"))
+        *(
+            np.array([getattr(s, f) for s in station_list], dtype=float)
+            for f in ("lat_deg", "lon_deg", "alt_m", "min_elevation_deg")
+        )
     )
     epoch = scenario.epoch64
     knots = knot_times(0.0, scenario.duration)
@@ -74,7 +78,7 @@ def simulate(
     shadows, umbras, contacts, peaks = [], [], [], []
 
     with RunWriter(out or default_run_dir(scenario)) as writer:
-        for k, (k0, k1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
             t = knots[k0 : k1 + 1]
             states = fleet.propagate(epoch, t)
             _note_errors(states.error, t, first_error, error_code)
@@ -126,23 +130,31 @@ def _ephemeris_blocks(fleet: Fleet, epoch, t_s: np.ndarray):
         sun = sun_position_m(days_since_j2000(epoch, t))[:, None, :]
         lit = illumination_fraction(*shadow_geometry(states.r, sun))
         n_t, n_s = lat.shape
-        yield pa.table({
-            "time": _timestamps(epoch, np.repeat(t, n_s)),
-            "satellite": pa.DictionaryArray.from_arrays(np.tile(np.arange(n_s, dtype=np.int32), n_t), names),
-            "x_km": ecef[..., 0].ravel() / 1e3,
-            "y_km": ecef[..., 1].ravel() / 1e3,
-            "z_km": ecef[..., 2].ravel() / 1e3,
-            "lat_deg": np.rad2deg(lat).ravel(),
-            "lon_deg": np.rad2deg(lon).ravel(),
-            "alt_km": alt.ravel() / 1e3,
-            "illumination": lit.ravel(),
-        })
+        yield pa.table(
+            {
+                "time": _timestamps(epoch, np.repeat(t, n_s)),
+                "satellite": pa.DictionaryArray.from_arrays(
+                    np.tile(np.arange(n_s, dtype=np.int32), n_t), names
+                ),
+                "x_km": ecef[..., 0].ravel() / 1e3,
+                "y_km": ecef[..., 1].ravel() / 1e3,
+                "z_km": ecef[..., 2].ravel() / 1e3,
+                "lat_deg": np.rad2deg(lat).ravel(),
+                "lon_deg": np.rad2deg(lon).ravel(),
+                "alt_km": alt.ravel() / 1e3,
+                "illumination": lit.ravel(),
+            }
+        )
 
 
 def _contact_table(parts, peaks, n_stations):
     pair = np.concatenate([p.pair for p in parts])
     key, start, end, peak = stitch(
-        pair, *(np.concatenate([getattr(p, f) for p in parts]) for f in ("start_s", "end_s", "open_start", "open_end")),
+        pair,
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("start_s", "end_s", "open_start", "open_end")
+        ),
         peak=np.concatenate(peaks),
     )
     n = max(n_stations, 1)
@@ -150,7 +162,9 @@ def _contact_table(parts, peaks, n_stations):
 
 
 def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
-    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(np.int64)
+    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(
+        np.int64
+    )
     return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
 
 
@@ -159,60 +173,78 @@ def _names(names: list[str], index: np.ndarray) -> pa.Array:
 
 
 def _eclipse_arrow(rows, fleet, epoch) -> pa.Table:
-    return pa.table({
-        "satellite": _names(fleet.names, rows["satellite"]),
-        "kind": pa.array(rows["kind"].astype(str), type=pa.string()),
-        "start": _timestamps(epoch, rows["start_s"]),
-        "end": _timestamps(epoch, rows["end_s"]),
-        "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
-    })
+    return pa.table(
+        {
+            "satellite": _names(fleet.names, rows["satellite"]),
+            "kind": pa.array(rows["kind"].astype(str), type=pa.string()),
+            "start": _timestamps(epoch, rows["start_s"]),
+            "end": _timestamps(epoch, rows["end_s"]),
+            "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
+        }
+    )
 
 
 def _contact_arrow(rows, fleet, stations, epoch) -> pa.Table:
-    return pa.table({
-        "satellite": _names(fleet.names, rows["satellite"]),
-        "station": _names([s.name for s in stations], rows["station"]),
-        "start": _timestamps(epoch, rows["start_s"]),
-        "end": _timestamps(epoch, rows["end_s"]),
-        "max_elevation_deg": np.round(np.rad2deg(rows["peak"]), 4),
-        "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
-    })
+    return pa.table(
+        {
+            "satellite": _names(fleet.names, rows["satellite"]),
+            "station": _names([s.name for s in stations], rows["station"]),
+            "start": _timestamps(epoch, rows["start_s"]),
+            "end": _timestamps(epoch, rows["end_s"]),
+            "max_elevation_deg": np.round(np.rad2deg(rows["peak"]), 4),
+            "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
+        }
+    )
 
 
 def _satellite_arrow(fleet: Fleet, first_error, error_code, epoch) -> pa.Table:
     failed = np.isfinite(first_error)
-    return pa.table({
-        "satellite": pa.array(fleet.names, type=pa.string()),
-        "constellation": _names(fleet.constellation_names, fleet.constellation),
-        "source": pa.array(fleet.source, type=pa.string()),
-        "element_epoch": pa.array(fleet.element_epoch.astype("datetime64[ms]").astype(np.int64)).cast(
-            pa.timestamp("ms", tz="UTC")),
-        "semi_major_axis_km": np.round(fleet.a_m / 1e3, 4),
-        "eccentricity": fleet.e,
-        "inclination_deg": np.round(np.rad2deg(fleet.i), 5),
-        "error": pa.array([ERROR_MESSAGES.get(int(c), f"error {c}") or None for c in error_code], type=pa.string()),
-        "error_time": pa.array(
-            np.where(failed, _timestamps(epoch, np.where(failed, first_error, 0)).cast(pa.int64()), 0),
-            mask=~failed).cast(pa.timestamp("ms", tz="UTC")),
-    })
+    return pa.table(
+        {
+            "satellite": pa.array(fleet.names, type=pa.string()),
+            "constellation": _names(fleet.constellation_names, fleet.constellation),
+            "source": pa.array(fleet.source, type=pa.string()),
+            "element_epoch": pa.array(
+                fleet.element_epoch.astype("datetime64[ms]").astype(np.int64)
+            ).cast(pa.timestamp("ms", tz="UTC")),
+            "semi_major_axis_km": np.round(fleet.a_m / 1e3, 4),
+            "eccentricity": fleet.e,
+            "inclination_deg": np.round(np.rad2deg(fleet.i), 5),
+            "error": pa.array(
+                [ERROR_MESSAGES.get(int(c), f"error {c}") or None for c in error_code],
+                type=pa.string(),
+            ),
+            "error_time": pa.array(
+                np.where(
+                    failed, _timestamps(epoch, np.where(failed, first_error, 0)).cast(pa.int64()), 0
+                ),
+                mask=~failed,
+            ).cast(pa.timestamp("ms", tz="UTC")),
+        }
+    )
 
 
 def _summary(scenario, fleet, stations, eclipses, contacts, first_error, save) -> dict:
     duration = scenario.duration
-    shadow_s = np.bincount(eclipses["satellite"].astype(int), eclipses["end_s"] - eclipses["start_s"],
-                           minlength=len(fleet))
+    shadow_s = np.bincount(
+        eclipses["satellite"].astype(int),
+        eclipses["end_s"] - eclipses["start_s"],
+        minlength=len(fleet),
+    )
     contact_s = contacts["end_s"] - contacts["start_s"]
     per_constellation = []
     for k, name in enumerate(fleet.constellation_names):
         members = fleet.constellation == k
         in_group = members[contacts["satellite"].astype(int)]
-        per_constellation.append({
-            "name": name,
-            "satellites": int(members.sum()),
-            "shadow_fraction": round(float(shadow_s[members].mean()) / duration, 6),
-            "contacts": int(in_group.sum()),
-            "contact_hours": round(float(contact_s[in_group].sum()) / 3600, 4),
-        })
+        per_constellation.append(
+            {
+                "name": name,
+                "satellites": int(members.sum()),
+                "shadow_fraction": round(float(shadow_s[members].mean()) / duration, 6),
+                "contacts": int(in_group.sum()),
+                "contact_hours": round(float(contact_s[in_group].sum()) / 3600, 4),
+            }
+        )
     return {
         "name": scenario.name,
         "epoch": scenario.epoch.isoformat().replace("+00:00", "Z"),

@@ -27,7 +27,9 @@ class Stations:
     @classmethod
     def from_geodetic(cls, lat_deg, lon_deg, alt_m, min_elevation_deg) -> Stations:
         lat, lon = np.deg2rad(lat_deg), np.deg2rad(lon_deg)
-        return cls(geodetic_to_ecef(lat, lon, alt_m), local_up(lat, lon), np.deg2rad(min_elevation_deg))
+        return cls(
+            geodetic_to_ecef(lat, lon, alt_m), local_up(lat, lon), np.deg2rad(min_elevation_deg)
+        )
 
     def __len__(self) -> int:
         return len(self.mask)
@@ -64,25 +66,40 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
         ecef, v, d, rng, sin_el = geometry(p, t)
         v_ecef = teme_to_ecef(v, traj.gmst(t)) - np.cross(_EARTH_SPIN, ecef)
         up = stations.up[p % n_st]
-        rate_sin = (np.einsum("ij,ij->i", v_ecef, up) - sin_el * np.einsum("ij,ij->i", d, v_ecef) / rng) / rng
+        rate_sin = (
+            np.einsum("ij,ij->i", v_ecef, up) - sin_el * np.einsum("ij,ij->i", d, v_ecef) / rng
+        ) / rng
         return -rate_sin / np.sqrt(np.maximum(1 - sin_el**2, 1e-12)), rng
 
     # evaluate each (pair, knot) once, though neighbouring candidate intervals share knots
-    key, inverse = np.unique(np.concatenate([pair * len(traj.t_s) + j, pair * len(traj.t_s) + j + 1]),
-                             return_inverse=True)
+    key, inverse = np.unique(
+        np.concatenate([pair * len(traj.t_s) + j, pair * len(traj.t_s) + j + 1]),
+        return_inverse=True,
+    )
     f_knot, rate_knot = evaluate(key // len(traj.t_s), traj.t_s[key % len(traj.t_s)])
-    ia, ib = inverse[: len(j)], inverse[len(j):]
+    ia, ib = inverse[: len(j)], inverse[len(j) :]
     known = (f_knot[ia], f_knot[ib], rate_knot[ia], rate_knot[ib])
     found = find_intervals(
-        pair, traj.t_s[j], traj.t_s[j + 1], evaluate, (traj.t_s[0], traj.t_s[-1]), resolution_s, known
+        pair,
+        traj.t_s[j],
+        traj.t_s[j + 1],
+        evaluate,
+        (traj.t_s[0], traj.t_s[-1]),
+        resolution_s,
+        known,
     )
     a, b = found.start_s, found.end_s
     fa, fb = falling(found.pair, a)[0], falling(found.pair, b)[0]
     rises_then_falls = (fa < 0) & (fb > 0)
     t_peak = np.where(fa >= 0, a, b)  # monotonic within the window: the peak is at an end
     t_peak[rises_then_falls] = refine_root(
-        found.pair[rises_then_falls], a[rises_then_falls], b[rises_then_falls],
-        fa[rises_then_falls], fb[rises_then_falls], falling, 0.05,
+        found.pair[rises_then_falls],
+        a[rises_then_falls],
+        b[rises_then_falls],
+        fa[rises_then_falls],
+        fb[rises_then_falls],
+        falling,
+        0.05,
     )
     peak = stations.mask[found.pair % n_st] - evaluate(found.pair, t_peak)[0]
     return found, peak
@@ -108,9 +125,13 @@ def _candidates(traj: Trajectory, stations: Stations) -> tuple[np.ndarray, np.nd
         r, v = traj.r[ks], traj.v[ks]
         r_norm = np.linalg.norm(r, axis=-1)
         ecef = teme_to_ecef(r, traj.gmst(traj.t_s[ks]))
-        speed = np.linalg.norm(teme_to_ecef(v, traj.gmst(traj.t_s[ks])) - np.cross(_EARTH_SPIN, ecef), axis=-1)
-        radial = np.abs(np.einsum("...k,...k->...", r, v)) / r_norm + MU_EARTH_M3_S2 / r_norm**2 * h / 2
-        cos_psi = (ecef / r_norm[..., None]) @ st_dir.T                      # (k, N, S)
+        speed = np.linalg.norm(
+            teme_to_ecef(v, traj.gmst(traj.t_s[ks])) - np.cross(_EARTH_SPIN, ecef), axis=-1
+        )
+        radial = (
+            np.abs(np.einsum("...k,...k->...", r, v)) / r_norm + MU_EARTH_M3_S2 / r_norm**2 * h / 2
+        )
+        cos_psi = (ecef / r_norm[..., None]) @ st_dir.T  # (k, N, S)
         reach = np.empty((len(masks),) + r_norm.shape)
         near = np.empty(cos_psi.shape, bool)
         for g in range(len(masks)):

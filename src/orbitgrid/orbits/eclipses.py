@@ -21,7 +21,10 @@ def _shadow_functions(r, v, sun, half_step_s: float = 30.0):
     """
     separation, earth, sun_radius = shadow_geometry(r, sun, EARTH_RADIUS_M)
     r_norm = np.linalg.norm(r, axis=-1)
-    radial_speed = np.abs(np.einsum("...k,...k->...", r, v)) / r_norm + MU_EARTH_M3_S2 / r_norm**2 * half_step_s
+    radial_speed = (
+        np.abs(np.einsum("...k,...k->...", r, v)) / r_norm
+        + MU_EARTH_M3_S2 / r_norm**2 * half_step_s
+    )
     rate = (np.linalg.norm(v, axis=-1) + np.tan(earth) * radial_speed) / r_norm + 1e-6
     return separation - (earth + sun_radius), separation - (earth - sun_radius), rate
 
@@ -30,7 +33,9 @@ def shadow_intervals(traj: Trajectory, resolution_s: float = 2.0) -> tuple[Inter
     """Intervals in the shadow (any part of the Sun hidden) and in umbra, per satellite index."""
     sun_knots = sun_position_m(days_since_j2000(traj.epoch, traj.t_s))
     h = np.diff(traj.t_s)[:, None]
-    shadow_k, umbra_k, rate_k = _shadow_functions(traj.r, traj.v, sun_knots[:, None, :], h.max() / 2)
+    shadow_k, umbra_k, rate_k = _shadow_functions(
+        traj.r, traj.v, sun_knots[:, None, :], h.max() / 2
+    )
     window = (traj.t_s[0], traj.t_s[-1])
     edge = np.zeros((len(h), 1), bool)
     edge[[0, -1]] = True
@@ -72,14 +77,21 @@ def eclipse_table(shadow: list[Intervals], umbra: list[Intervals]) -> dict[str, 
     in_shadow = np.cumsum(d_shadow[order])
     in_umbra = np.cumsum(d_umbra[order])
     nxt = np.arange(1, len(t))
-    penumbra = (sat[:-1] == sat[1:]) & (in_shadow[:-1] > 0) & (in_umbra[:-1] == 0) & (t[1:] > t[:-1])
+    penumbra = (
+        (sat[:-1] == sat[1:]) & (in_shadow[:-1] > 0) & (in_umbra[:-1] == 0) & (t[1:] > t[:-1])
+    )
     p_idx = nxt[penumbra] - 1
     kinds = np.array([UMBRA] * len(u_sat) + [PENUMBRA] * len(p_idx), dtype=object)
     out_sat = np.concatenate([u_sat, sat[p_idx]])
     start = np.concatenate([u_start, t[p_idx]])
     end = np.concatenate([u_end, t[p_idx + 1]])
     order = np.lexsort((start, out_sat))
-    return {"satellite": out_sat[order], "kind": kinds[order], "start_s": start[order], "end_s": end[order]}
+    return {
+        "satellite": out_sat[order],
+        "kind": kinds[order],
+        "start_s": start[order],
+        "end_s": end[order],
+    }
 
 
 def _concat(parts: list[Intervals]):

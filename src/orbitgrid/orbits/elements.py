@@ -26,7 +26,9 @@ class Elements:
 
     def __post_init__(self):
         for name in ("a_m", "e", "i", "raan", "argp", "mean_anomaly"):
-            object.__setattr__(self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=float)))
+            object.__setattr__(
+                self, name, np.atleast_1d(np.asarray(getattr(self, name), dtype=float))
+            )
 
     def __len__(self) -> int:
         return len(self.a_m)
@@ -72,7 +74,12 @@ def raan_for_ltan(ltan_hours: float, days_since_j2000: float) -> float:
 
 
 def walker(
-    satellites: int, planes: int, phasing: int, a_m: float, i: float, kind: str = "delta",
+    satellites: int,
+    planes: int,
+    phasing: int,
+    a_m: float,
+    i: float,
+    kind: str = "delta",
     raan0: float = 0.0,
 ) -> Elements:
     """Walker delta (nodes over 360 deg) or star (over 180 deg) pattern t/p/f, circular orbits."""
@@ -84,13 +91,21 @@ def walker(
     anomaly = 2 * np.pi * (slot / per_plane + phasing * plane / satellites)
     n = satellites
     return Elements(
-        np.full(n, a_m), np.zeros(n), np.full(n, i), raan % (2 * np.pi), np.zeros(n),
+        np.full(n, a_m),
+        np.zeros(n),
+        np.full(n, i),
+        raan % (2 * np.pi),
+        np.zeros(n),
         anomaly % (2 * np.pi),
     )
 
 
 def sun_synchronous(
-    satellites: int, planes: int, a_m: float, ltan_hours: float, days_since_j2000: float,
+    satellites: int,
+    planes: int,
+    a_m: float,
+    ltan_hours: float,
+    days_since_j2000: float,
     phasing: int = 0,
 ) -> Elements:
     """Sun-synchronous circular orbits: planes spread in local time around ltan over 12 h."""
@@ -101,8 +116,14 @@ def sun_synchronous(
         return elements
     # spread the planes over 180 deg of node centred on ltan, not starting at it
     shift = np.pi * (planes - 1) / planes / 2
-    return Elements(elements.a_m, elements.e, elements.i, (elements.raan - shift) % (2 * np.pi),
-                    elements.argp, elements.mean_anomaly)
+    return Elements(
+        elements.a_m,
+        elements.e,
+        elements.i,
+        (elements.raan - shift) % (2 * np.pi),
+        elements.argp,
+        elements.mean_anomaly,
+    )
 
 
 def formation_lattice(satellites: int) -> np.ndarray:
@@ -115,7 +136,12 @@ def formation_lattice(satellites: int) -> np.ndarray:
 
 
 def formation(
-    satellites: int, radius_m: float, a_m: float, i: float, raan: float, u0: float = 0.0,
+    satellites: int,
+    radius_m: float,
+    a_m: float,
+    i: float,
+    raan: float,
+    u0: float = 0.0,
 ) -> Elements:
     """A compact cluster of passive relative orbits around a circular reference orbit.
 
@@ -137,6 +163,10 @@ def formation(
     argp = np.arctan2(ey, ex)
     n = satellites
     return Elements(
-        np.full(n, a_m), e, i + d_i, (raan + d_raan) % (2 * np.pi), argp % (2 * np.pi),
+        np.full(n, a_m),
+        e,
+        i + d_i,
+        (raan + d_raan) % (2 * np.pi),
+        argp % (2 * np.pi),
         (u0 + d_u - argp) % (2 * np.pi),
     )

@@ -48,12 +48,16 @@ def read_tle(path: Path) -> list[tuple[str, Satrec]]:
             name = lines[k][1].removeprefix("0 ").strip()
             k += 1
         if k + 1 >= len(lines):
-            raise ScenarioError(f"{path}:{lines[-1][0]}: incomplete element set at the end of the file")
+            raise ScenarioError(
+                f"{path}:{lines[-1][0]}: incomplete element set at the end of the file"
+            )
         (n1, l1), (n2, l2) = lines[k], lines[k + 1]
         _check_line(path, n1, l1, "1")
         _check_line(path, n2, l2, "2")
         if l1[2:7] != l2[2:7]:
-            raise ScenarioError(f"{path}:{n2}: catalogue number {l2[2:7]!r} differs from line 1's {l1[2:7]!r}")
+            raise ScenarioError(
+                f"{path}:{n2}: catalogue number {l2[2:7]!r} differs from line 1's {l1[2:7]!r}"
+            )
         try:
             sat = Satrec.twoline2rv(l1, l2)
         except ValueError as exc:

@@ -83,10 +83,24 @@ def find_intervals(
     leaving = (fa < 0) & (fb >= 0)
     start_here = (ta == window[0]) & (fa < 0)
     end_here = (tb == window[1]) & (fb < 0)
-    t_enter = refine_root(pair[entering], ta[entering], tb[entering], fa[entering], fb[entering],
-                          evaluate, EDGE_TOLERANCE_S)
-    t_leave = refine_root(pair[leaving], ta[leaving], tb[leaving], fa[leaving], fb[leaving],
-                          evaluate, EDGE_TOLERANCE_S)
+    t_enter = refine_root(
+        pair[entering],
+        ta[entering],
+        tb[entering],
+        fa[entering],
+        fb[entering],
+        evaluate,
+        EDGE_TOLERANCE_S,
+    )
+    t_leave = refine_root(
+        pair[leaving],
+        ta[leaving],
+        tb[leaving],
+        fa[leaving],
+        fb[leaving],
+        evaluate,
+        EDGE_TOLERANCE_S,
+    )
     starts_pair = np.concatenate([pair[entering], pair[start_here]])
     starts = np.concatenate([t_enter, ta[start_here]])
     starts_open = np.concatenate([np.zeros(len(t_enter), bool), np.ones(start_here.sum(), bool)])
@@ -98,7 +112,11 @@ def find_intervals(
     if len(s_order) != len(e_order) or np.any(starts_pair[s_order] != ends_pair[e_order]):
         raise RuntimeError("event search found unpaired interval edges")
     return Intervals(
-        starts_pair[s_order], starts[s_order], ends[e_order], starts_open[s_order], ends_open[e_order]
+        starts_pair[s_order],
+        starts[s_order],
+        ends[e_order],
+        starts_open[s_order],
+        ends_open[e_order],
     )
 
 
@@ -136,7 +154,9 @@ def stitch(key: np.ndarray, start: np.ndarray, end: np.ndarray, open_start, open
     Returns (key, start, end, peak) sorted by key then start.
     """
     order = np.lexsort((start, key))
-    key, start, end, open_start, open_end = (x[order] for x in (key, start, end, open_start, open_end))
+    key, start, end, open_start, open_end = (
+        x[order] for x in (key, start, end, open_start, open_end)
+    )
     peak = None if peak is None else peak[order]
     joins = np.zeros(len(key), bool)
     joins[1:] = (key[1:] == key[:-1]) & open_end[:-1] & open_start[1:] & (start[1:] == end[:-1])

@@ -33,7 +33,9 @@ def teme_to_ecef_velocity(r: np.ndarray, v: np.ndarray, gmst: np.ndarray) -> np.
 
 def geodetic_to_ecef(lat_rad, lon_rad, alt_m) -> np.ndarray:
     """WGS84 geodetic latitude, longitude (rad) and height (m) to Earth-fixed xyz (..., 3) in m."""
-    lat, lon, alt = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lat_rad, lon_rad, alt_m)))
+    lat, lon, alt = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (lat_rad, lon_rad, alt_m))
+    )
     n = EARTH_RADIUS_M / np.sqrt(1.0 - EARTH_ECCENTRICITY_SQ * np.sin(lat) ** 2)
     return np.stack(
         [
@@ -58,13 +60,14 @@ def ecef_to_geodetic(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     lon = np.arctan2(y, x)
     beta = np.arctan2(z * EARTH_RADIUS_M, p * b)
     for _ in range(2):
-        lat = np.arctan2(z + ep2 * b * np.sin(beta) ** 3, p - e2 * EARTH_RADIUS_M * np.cos(beta) ** 3)
+        lat = np.arctan2(
+            z + ep2 * b * np.sin(beta) ** 3, p - e2 * EARTH_RADIUS_M * np.cos(beta) ** 3
+        )
         beta = np.arctan2((1.0 - EARTH_FLATTENING) * np.sin(lat), np.cos(lat))
     sin_lat = np.sin(lat)
     n = EARTH_RADIUS_M / np.sqrt(1.0 - e2 * sin_lat**2)
     alt = p * np.cos(lat) + (z + e2 * n * sin_lat) * sin_lat - n
     return lat, lon, alt
-
 
 
 def local_up(lat_rad, lon_rad) -> np.ndarray:
@@ -73,7 +76,9 @@ def local_up(lat_rad, lon_rad) -> np.ndarray:
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
 
 
-def elevation_rad(sat_ecef: np.ndarray, station_ecef: np.ndarray, station_up: np.ndarray) -> np.ndarray:
-    """Elevation (rad) of satellites above stations' horizons; all arrays broadcast over (..., 3)."""
+def elevation_rad(
+    sat_ecef: np.ndarray, station_ecef: np.ndarray, station_up: np.ndarray
+) -> np.ndarray:
+    """Elevation (rad) of satellites above stations' horizons; arrays broadcast over (..., 3)."""
     d = sat_ecef - station_ecef
     return np.arcsin(np.einsum("...k,...k->...", d, station_up) / np.linalg.norm(d, axis=-1))

@@ -63,7 +63,8 @@ def illumination_fraction(separation, earth_radius, sun_radius) -> np.ndarray:
     overlap = (
         ap**2 * np.arccos(np.clip((cp**2 + ap**2 - bp**2) / (2 * cp * ap), -1, 1))
         + bp**2 * np.arccos(np.clip((cp**2 + bp**2 - ap**2) / (2 * cp * bp), -1, 1))
-        - 0.5 * np.sqrt(np.maximum((-cp + ap + bp) * (cp + ap - bp) * (cp - ap + bp) * (cp + ap + bp), 0))
+        - 0.5
+        * np.sqrt(np.maximum((-cp + ap + bp) * (cp + ap - bp) * (cp - ap + bp) * (cp + ap + bp), 0))
     )
     out[partial] = 1.0 - overlap / (np.pi * bp**2)
     return out

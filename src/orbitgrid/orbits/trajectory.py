@@ -42,10 +42,17 @@ class Trajectory:
         hv = h[:, None]
         s2 = s * s
         s3 = s2 * s
-        r = (2 * s3 - 3 * s2 + 1) * a[:, :3] + (s3 - 2 * s2 + s) * hv * a[:, 3:] \
-            + (3 * s2 - 2 * s3) * b[:, :3] + (s3 - s2) * hv * b[:, 3:]
-        v = (6 * s2 - 6 * s) / hv * (a[:, :3] - b[:, :3]) + (3 * s2 - 4 * s + 1) * a[:, 3:] \
+        r = (
+            (2 * s3 - 3 * s2 + 1) * a[:, :3]
+            + (s3 - 2 * s2 + s) * hv * a[:, 3:]
+            + (3 * s2 - 2 * s3) * b[:, :3]
+            + (s3 - s2) * hv * b[:, 3:]
+        )
+        v = (
+            (6 * s2 - 6 * s) / hv * (a[:, :3] - b[:, :3])
+            + (3 * s2 - 4 * s + 1) * a[:, 3:]
             + (3 * s2 - 2 * s) * b[:, 3:]
+        )
         return r, v
 
     def ecef_at(self, sat: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
