@@ -87,7 +87,13 @@ class RunWriter:
         writer.write_table(table)
 
     def write_table(self, name: str, table: pa.Table) -> None:
+        """Write table name whole."""
         pq.write_table(table, self._tmp / f"{name}.parquet")
+
+    @property
+    def tables(self) -> list[str]:
+        """Names of the tables written so far."""
+        return sorted(p.stem for p in self._tmp.glob("*.parquet"))
 
     def write_json(self, name: str, data: dict) -> None:
         (self._tmp / name).write_text(json.dumps(data, indent=2) + "\n")

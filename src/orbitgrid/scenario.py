@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 from orbitgrid.errors import ScenarioError
+from orbitgrid.network.links import GroundLink, IslConfig
+from orbitgrid.physics.satellite import SatelliteSpec
 
 _UNITS_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
@@ -165,6 +167,8 @@ class Constellation(_Model):
     sun_synchronous: SunSynchronous | None = None
     formation: Formation | None = None
     elements: list[OrbitElements] | None = Field(None, min_length=1)
+    satellite: SatelliteSpec | None = None
+    isl: IslConfig | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -184,6 +188,18 @@ class GroundStation(_Model):
     lon_deg: float = Field(ge=-180, le=360)
     alt_m: float = Field(0.0, ge=-500, le=9000)
     min_elevation_deg: float = Field(0.0, ge=-5, lt=90)
+    max_range_km: float | None = Field(None, gt=0)
+    relay: bool = False
+    link: GroundLink | None = None
+
+
+class Route(_Model):
+    """A pair of endpoints (station or satellite names) whose path is followed over time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(alias="from", min_length=1)
+    target: str = Field(alias="to", min_length=1)
 
 
 class Scenario(_Model):
@@ -197,6 +213,8 @@ class Scenario(_Model):
     constellations: list[Constellation] = Field(min_length=1)
     ground_stations: list[GroundStation] = []
     ground_stations_file: ExistingFile | None = None
+    routes: list[Route] = []
+    catalog: dict[str, Any] | None = None
 
     @field_validator("epoch")
     @classmethod
@@ -236,7 +254,7 @@ class Scenario(_Model):
 
     def resolved(self) -> dict:
         """The scenario as plain data with defaults filled in and paths absolute."""
-        return self.model_dump(mode="json", exclude_none=True)
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
 def _duplicates(names):

@@ -8,8 +8,10 @@ table; intervals cut by a chunk edge are joined at the end.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -18,18 +20,17 @@ from orbitgrid.fleet import Fleet, build_fleet
 from orbitgrid.orbits.contacts import Stations, contact_intervals
 from orbitgrid.orbits.eclipses import eclipse_table, shadow_intervals
 from orbitgrid.orbits.events import stitch
-from orbitgrid.orbits.frames import ecef_to_geodetic, teme_to_ecef
 from orbitgrid.orbits.propagators import ERROR_MESSAGES
-from orbitgrid.orbits.sun import illumination_fraction, shadow_geometry, sun_position_m
-from orbitgrid.orbits.timescale import days_since_j2000, gmst_rad, julian_date
+from orbitgrid.orbits.samples import Samples
 from orbitgrid.orbits.trajectory import Trajectory, knot_times
 from orbitgrid.results import Run, RunWriter
-from orbitgrid.scenario import Scenario
+from orbitgrid.scenario import GroundStation, Scenario
 
 # Satellite-knots per time chunk: about 100 MB of states.
 CHUNK_SAT_KNOTS = 2_000_000
-# Satellite-steps per block of the sampled ephemeris table.
-EPHEMERIS_BLOCK = 1_000_000
+# Satellite-steps per block of sampled states handed to the stages.
+SAMPLE_BLOCK = 1_000_000
+# Tables written only when asked for with save=.
 OPTIONAL_TABLES = ("ephemeris",)
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
@@ -42,6 +43,30 @@ def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
     return root / f"{scenario.name}-{stamp}"
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What every stage of a run may read, and the writer for its tables."""
+
+    scenario: Scenario
+    fleet: Fleet
+    stations: list[GroundStation]
+    writer: RunWriter
+    save: frozenset[str]
+
+
+class Stage(Protocol):
+    """A consumer of sampled states: physics, network, tables. Fed block by block, in order."""
+
+    def block(self, samples: Samples) -> None:
+        """Take the states of every satellite at the next block of steps."""
+
+    def finish(self) -> dict:
+        """Write the stage's tables; return its figures for summary.json."""
+
+
+StageFactory = Callable[[RunContext], "Stage | None"]
+
+
 def simulate(
     scenario: Scenario,
     out: str | Path | None = None,
@@ -50,10 +75,10 @@ def simulate(
 ) -> Run:
     """Run a scenario and write its run folder (default runs/<name>-<UTC time>).
 
-    save names optional tables to write too ("ephemeris"). progress(done, total) is called
-    as time chunks finish.
+    save names optional tables to write too (see OPTIONAL_TABLES). progress(done, total) is
+    called as time chunks finish.
     """
-    save = set(save)
+    save = frozenset(save)
     unknown = save - set(OPTIONAL_TABLES)
     if unknown:
         raise ValueError(
@@ -61,16 +86,12 @@ def simulate(
         )
     fleet = build_fleet(scenario)
     station_list = scenario.stations()
-    stations = Stations.from_geodetic(
-        *(
-            np.array([getattr(s, f) for s in station_list], dtype=float)
-            for f in ("lat_deg", "lon_deg", "alt_m", "min_elevation_deg")
-        )
-    )
+    stations = Stations.from_scenario(station_list)
     epoch = scenario.epoch64
     knots = knot_times(0.0, scenario.duration)
-    samples = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
+    steps = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
     per_chunk = max(2, CHUNK_SAT_KNOTS // max(len(fleet), 1))
+    per_block = max(1, SAMPLE_BLOCK // max(len(fleet), 1))
     resolution = min(scenario.step, MAX_EVENT_RESOLUTION_S)
     bounds = list(range(0, len(knots) - 1, per_chunk)) + [len(knots) - 1]
     first_error = np.full(len(fleet), np.inf)
@@ -78,6 +99,8 @@ def simulate(
     shadows, umbras, contacts, peaks = [], [], [], []
 
     with RunWriter(out or default_run_dir(scenario)) as writer:
+        context = RunContext(scenario, fleet, station_list, writer, save)
+        stages = [s for s in (factory(context) for factory in STAGES) if s is not None]
         for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
             t = knots[k0 : k1 + 1]
             states = fleet.propagate(epoch, t)
@@ -89,11 +112,14 @@ def simulate(
             found, peak = contact_intervals(traj, stations, resolution)
             contacts.append(found)
             peaks.append(peak)
-            if "ephemeris" in save:
+            if stages:
                 last = k1 == len(knots) - 1
-                in_chunk = (samples >= t[0]) & ((samples <= t[-1]) if last else (samples < t[-1]))
-                for table in _ephemeris_blocks(fleet, epoch, samples[in_chunk]):
-                    writer.append("ephemeris", table)
+                in_chunk = steps[(steps >= t[0]) & ((steps <= t[-1]) if last else (steps < t[-1]))]
+                for b in range(0, len(in_chunk), per_block):
+                    t_block = in_chunk[b : b + per_block]
+                    samples = Samples(epoch, t_block, *traj.grid(t_block))
+                    for stage in stages:
+                        stage.block(samples)
             if progress:
                 progress(k1, len(knots) - 1)
 
@@ -103,7 +129,10 @@ def simulate(
         writer.write_table("contacts", _contact_arrow(contact_rows, fleet, station_list, epoch))
         writer.write_table("satellites", _satellite_arrow(fleet, first_error, error_code, epoch))
         writer.write_yaml("scenario.yaml", scenario.resolved())
-        summary = _summary(scenario, fleet, station_list, eclipses, contact_rows, first_error, save)
+        summary = _summary(scenario, fleet, station_list, eclipses, contact_rows, first_error)
+        for stage in stages:
+            summary.update(stage.finish())
+        summary["tables"] = writer.tables
         writer.write_json("summary.json", summary)
     return Run(writer.path)
 
@@ -118,33 +147,44 @@ def _note_errors(error, t, first_error, error_code):
     error_code[hit] = error[k[hit], np.flatnonzero(hit)]
 
 
-def _ephemeris_blocks(fleet: Fleet, epoch, t_s: np.ndarray):
-    """Tables of exactly propagated states at the sample times, in blocks of bounded size."""
-    per_block = max(1, EPHEMERIS_BLOCK // max(len(fleet), 1))
-    names = pa.array(fleet.names)
-    for b in range(0, len(t_s), per_block):
-        t = t_s[b : b + per_block]
-        states = fleet.propagate(epoch, t)
-        ecef = teme_to_ecef(states.r, gmst_rad(*julian_date(epoch, t)))
-        lat, lon, alt = ecef_to_geodetic(ecef)
-        sun = sun_position_m(days_since_j2000(epoch, t))[:, None, :]
-        lit = illumination_fraction(*shadow_geometry(states.r, sun))
+class EphemerisTable:
+    """The ephemeris table: states propagated exactly (not interpolated) at every step."""
+
+    def __init__(self, context: RunContext):
+        self.context = context
+        self.names = pa.array(context.fleet.names)
+
+    @classmethod
+    def create(cls, context: RunContext) -> EphemerisTable | None:
+        return cls(context) if "ephemeris" in context.save else None
+
+    def block(self, samples: Samples) -> None:
+        epoch, t = samples.epoch, samples.t_s
+        exact = self.context.fleet.propagate(epoch, t)
+        s = Samples(epoch, t, exact.r, exact.v)
+        lat, lon, alt = s.geodetic
         n_t, n_s = lat.shape
-        yield pa.table(
-            {
-                "time": _timestamps(epoch, np.repeat(t, n_s)),
-                "satellite": pa.DictionaryArray.from_arrays(
-                    np.tile(np.arange(n_s, dtype=np.int32), n_t), names
-                ),
-                "x_km": ecef[..., 0].ravel() / 1e3,
-                "y_km": ecef[..., 1].ravel() / 1e3,
-                "z_km": ecef[..., 2].ravel() / 1e3,
-                "lat_deg": np.rad2deg(lat).ravel(),
-                "lon_deg": np.rad2deg(lon).ravel(),
-                "alt_km": alt.ravel() / 1e3,
-                "illumination": lit.ravel(),
-            }
+        satellite = np.tile(np.arange(n_s, dtype=np.int32), n_t)
+        self.context.writer.append(
+            "ephemeris",
+            pa.table(
+                {
+                    "time": _timestamps(epoch, np.repeat(t, n_s)),
+                    "satellite": pa.DictionaryArray.from_arrays(satellite, self.names),
+                    "x_km": s.r_ecef[..., 0].ravel() / 1e3,
+                    "y_km": s.r_ecef[..., 1].ravel() / 1e3,
+                    "z_km": s.r_ecef[..., 2].ravel() / 1e3,
+                    "lat_deg": np.rad2deg(lat).ravel(),
+                    "lon_deg": np.rad2deg(lon).ravel(),
+                    "alt_km": alt.ravel() / 1e3,
+                    "illumination": s.illumination.ravel(),
+                    "beta_deg": np.rad2deg(s.beta).ravel(),
+                }
+            ),
         )
+
+    def finish(self) -> dict:
+        return {}
 
 
 def _contact_table(parts, peaks, n_stations):
@@ -224,7 +264,7 @@ def _satellite_arrow(fleet: Fleet, first_error, error_code, epoch) -> pa.Table:
     )
 
 
-def _summary(scenario, fleet, stations, eclipses, contacts, first_error, save) -> dict:
+def _summary(scenario, fleet, stations, eclipses, contacts, first_error) -> dict:
     duration = scenario.duration
     shadow_s = np.bincount(
         eclipses["satellite"].astype(int),
@@ -260,10 +300,13 @@ def _summary(scenario, fleet, stations, eclipses, contacts, first_error, save) -
         "contacts": int(len(contact_s)),
         "contact_hours": round(float(contact_s.sum()) / 3600, 4),
         "constellations": per_constellation,
-        "tables": sorted(["eclipses", "contacts", "satellites", *save]),
     }
 
 
 def _duration(rows, kind):
     m = rows["kind"] == kind
     return (rows["end_s"][m] - rows["start_s"][m]).sum()
+
+
+# Stages in the order they see each block. Physics and network register here.
+STAGES: list[StageFactory] = [EphemerisTable.create]

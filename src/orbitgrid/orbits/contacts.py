@@ -18,17 +18,31 @@ _KNOT_BLOCK = 16
 
 @dataclass(frozen=True)
 class Stations:
-    """Ground stations: WGS84 position (S, 3) m, local up (S, 3), elevation mask (S,) rad."""
+    """Ground stations: WGS84 position (S, 3) m, local up (S, 3), elevation mask (S,) rad,
+    and maximum slant range (S,) m, infinite where there is none."""
 
     ecef: np.ndarray
     up: np.ndarray
     mask: np.ndarray
+    max_range: np.ndarray
 
     @classmethod
-    def from_geodetic(cls, lat_deg, lon_deg, alt_m, min_elevation_deg) -> Stations:
+    def from_geodetic(
+        cls, lat_deg, lon_deg, alt_m, min_elevation_deg, max_range_m=None
+    ) -> Stations:
         lat, lon = np.deg2rad(lat_deg), np.deg2rad(lon_deg)
-        return cls(
-            geodetic_to_ecef(lat, lon, alt_m), local_up(lat, lon), np.deg2rad(min_elevation_deg)
+        mask = np.atleast_1d(np.deg2rad(min_elevation_deg))
+        max_range = np.full(mask.shape, np.inf) if max_range_m is None else np.asarray(max_range_m)
+        return cls(geodetic_to_ecef(lat, lon, alt_m), local_up(lat, lon), mask, max_range)
+
+    @classmethod
+    def from_scenario(cls, stations) -> Stations:
+        """Geometry of scenario ground stations (with lat_deg, lon_deg, alt_m, ...)."""
+        columns = ("lat_deg", "lon_deg", "alt_m", "min_elevation_deg")
+        max_range = [np.inf if s.max_range_km is None else s.max_range_km * 1e3 for s in stations]
+        return cls.from_geodetic(
+            *(np.array([getattr(s, f) for s in stations], float) for f in columns),
+            np.array(max_range, float),
         )
 
     def __len__(self) -> int:
@@ -46,6 +60,7 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
     if n_st == 0:
         return Intervals.empty(), np.zeros(0)
     j, pair = _candidates(traj, stations)
+    ranged = bool(np.isfinite(stations.max_range).any())
 
     def geometry(p, t):
         ecef, v = traj.ecef_at(p // n_st, t)
@@ -55,11 +70,19 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
         return ecef, v, d, rng, sin_el
 
     def evaluate(p, t):
-        """Mask minus elevation (rad), and the line of sight's angular rate (rad/s)."""
+        """Negative in contact: mask minus elevation (rad), or the relative excess over the
+        maximum range; with a bound on its rate (the line of sight's turn, or range rate)."""
         ecef, v, d, rng, sin_el = geometry(p, t)
         v_ecef = teme_to_ecef(v, traj.gmst(t)) - np.cross(_EARTH_SPIN, ecef)
         turn = np.linalg.norm(np.cross(d, v_ecef), axis=-1) / rng**2
-        return stations.mask[p % n_st] - np.arcsin(sin_el), turn
+        below = stations.mask[p % n_st] - np.arcsin(sin_el)
+        if not ranged:
+            return below, turn
+        max_range = stations.max_range[p % n_st]
+        beyond = (rng - max_range) / max_range
+        return np.maximum(below, beyond), np.maximum(
+            turn, np.linalg.norm(v_ecef, axis=-1) / max_range
+        )
 
     def falling(p, t):
         """Minus the elevation rate (rad/s): negative while rising, positive after the peak."""
@@ -101,7 +124,7 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
         falling,
         0.05,
     )
-    peak = stations.mask[found.pair % n_st] - evaluate(found.pair, t_peak)[0]
+    peak = np.arcsin(geometry(found.pair, t_peak)[4])
     return found, peak
 
 

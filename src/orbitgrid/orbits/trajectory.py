@@ -55,6 +55,27 @@ class Trajectory:
         )
         return r, v
 
+    def grid(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inertial position and velocity (T, N, 3) of every satellite at times t_s (T,)."""
+        j = np.clip(np.searchsorted(self.t_s, t_s, side="right") - 1, 0, len(self.t_s) - 2)
+        h = (self.t_s[j + 1] - self.t_s[j])[:, None, None]
+        s = ((t_s - self.t_s[j]) / h[:, 0, 0])[:, None, None]
+        a, b = self._state[j], self._state[j + 1]
+        s2 = s * s
+        s3 = s2 * s
+        r = (
+            (2 * s3 - 3 * s2 + 1) * a[..., :3]
+            + (s3 - 2 * s2 + s) * h * a[..., 3:]
+            + (3 * s2 - 2 * s3) * b[..., :3]
+            + (s3 - s2) * h * b[..., 3:]
+        )
+        v = (
+            (6 * s2 - 6 * s) / h * (a[..., :3] - b[..., :3])
+            + (3 * s2 - 4 * s + 1) * a[..., 3:]
+            + (3 * s2 - 2 * s) * b[..., 3:]
+        )
+        return r, v
+
     def ecef_at(self, sat: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Earth-fixed position (P, 3) m and inertial velocity (P, 3) m/s, paired sat and t_s."""
         r, v = self.at(sat, t_s)
