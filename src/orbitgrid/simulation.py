@@ -105,7 +105,9 @@ def simulate(
             t = knots[k0 : k1 + 1]
             states = fleet.propagate(epoch, t)
             _note_errors(states.error, t, first_error, error_code)
-            traj = Trajectory(epoch, t, states.r, states.v)
+            # a satellite that failed once is gone: SGP4 may return numbers again later
+            dead = (t[:, None] >= first_error[None, :])[..., None]
+            traj = Trajectory(epoch, t, np.where(dead, np.nan, states.r), states.v)
             shadow, umbra = shadow_intervals(traj, resolution)
             shadows.append(shadow)
             umbras.append(umbra)

@@ -45,7 +45,9 @@ def shadow_intervals(traj: Trajectory, resolution_s: float = 2.0) -> tuple[Inter
         bound = (f[:-1] + f[1:] - RATE_SAFETY * rate * h) / 2
         # intervals inside the shadow at both ends need no search, but at the window's edges
         inside = (f[:-1] < 0) & (f[1:] < 0) & ~edge
-        j, sat = np.nonzero((bound < 0) & ~inside)
+        # a satellite lost while in shadow (NaN after) leaves it there
+        lost = (f[:-1] < 0) & np.isnan(f[1:])
+        j, sat = np.nonzero(((bound < 0) & ~inside) | lost)
         known = (f[j, sat], f[j + 1, sat], rate_k[j, sat], rate_k[j + 1, sat])
 
         def evaluate(pair, t, which=which):

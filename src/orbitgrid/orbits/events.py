@@ -39,6 +39,7 @@ class Intervals:
 
 
 def _evaluate(evaluate: Evaluate, pair, t):
+    """f and its rate bound; f is +inf where the state is missing (a failed satellite)."""
     f, rate = evaluate(pair, t)
     return np.where(np.isnan(f), np.inf, f), np.nan_to_num(rate, nan=0.0)
 
@@ -64,7 +65,8 @@ def find_intervals(
         fa, ra = _evaluate(evaluate, pair, ta)
         fb, rb = _evaluate(evaluate, pair, tb)
     else:
-        fa, fb, ra, rb = known
+        fa, fb = (np.where(np.isnan(f), np.inf, f) for f in known[:2])
+        ra, rb = (np.nan_to_num(r, nan=0.0) for r in known[2:])
     leaves = []
     while len(pair):
         bound = (fa + fb - RATE_SAFETY * np.maximum(ra, rb) * (tb - ta)) / 2

@@ -1,0 +1,89 @@
+"""A failing satellite does not fail the run; a slant-range limit shortens contacts exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from orbitgrid import load_scenario, simulate
+from orbitgrid.orbits.elsets import tle_checksum
+from orbitgrid.orbits.frames import elevation_rad, geodetic_to_ecef, local_up, teme_to_ecef
+from orbitgrid.orbits.timescale import gmst_rad, julian_date
+
+GOOD_1 = "1 44714C 19074B   26132.95048611 -.00027894  00000+0 -54858-3 0  1322"
+GOOD_2 = "2 44714  53.1534 236.8965 0001912  20.7505  90.9471 15.46691953    14"
+
+
+def _with_checksum(line: str) -> str:
+    return line[:68] + str(tle_checksum(line))
+
+
+def _decaying_tle() -> tuple[str, str]:
+    """The same satellite with a huge drag term and 16.3 rev/day: SGP4 gives up within hours."""
+    line1 = _with_checksum(GOOD_1[:53] + " 50000-1" + GOOD_1[61:])
+    line2 = _with_checksum(GOOD_2[:52] + "16.30000000" + GOOD_2[63:])
+    return line1.replace("44714C", "44799C"), line2.replace("2 44714", "2 44799")
+
+
+def _scenario(tmp_path, extra: str = "", station: str = ""):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    l1, l2 = _decaying_tle()
+    l1, l2 = _with_checksum(l1), _with_checksum(l2)
+    (tmp_path / "sats.tle").write_text(f"GOOD\n{GOOD_1}\n{GOOD_2}\nDOOMED\n{l1}\n{l2}\n")
+    (tmp_path / "s.yaml").write_text(
+        "name: robust\nepoch: 2026-05-13T00:00:00Z\nduration: 12h\nstep: 30s\n"
+        "constellations:\n  - {name: sats, tle_file: sats.tle}\n"
+        f"ground_stations:\n  - {{name: Quito, lat_deg: -0.18, lon_deg: -78.47, alt_m: 2850, "
+        f"min_elevation_deg: 10{station}}}\n{extra}"
+    )
+    return load_scenario(tmp_path / "s.yaml")
+
+
+def test_a_decaying_satellite_is_reported_and_the_run_goes_on(tmp_path):
+    run = simulate(_scenario(tmp_path), out=tmp_path / "run")
+    sats = {row["satellite"]: row for row in run.table("satellites").to_pylist()}
+    assert sats["GOOD"]["error"] is None and sats["GOOD"]["error_time"] is None
+    assert sats["DOOMED"]["error"]  # SGP4's own message for its error code
+    failed_after_h = (sats["DOOMED"]["error_time"].timestamp() - 1778630400) / 3600
+    assert 0 < failed_after_h < 12
+    assert run.summary["propagation_errors"] == 1
+    eclipses = run.table("eclipses").to_pylist()
+    good = [e for e in eclipses if e["satellite"] == "GOOD"]
+    assert len(good) >= 2 * 7  # ~7.7 orbits in 12 h, an umbra and two penumbrae each
+    doomed_end = max(
+        (e["end"].timestamp() for e in eclipses if e["satellite"] == "DOOMED"), default=0
+    )
+    assert doomed_end <= sats["DOOMED"]["error_time"].timestamp() + 1
+
+
+@pytest.mark.parametrize("max_range_km", [1200.0, 1500.0])
+def test_max_range_cuts_contacts_at_that_slant_range(tmp_path, max_range_km):
+    """Edges of range-limited contacts lie at the limit (within 50 m) or at the 10 deg mask."""
+    free = simulate(_scenario(tmp_path / "a"), out=tmp_path / "free")
+    limited_scenario = _scenario(tmp_path / "b", station=f", max_range_km: {max_range_km}")
+    limited = simulate(limited_scenario, out=tmp_path / "limited")
+    free_rows = [r for r in free.table("contacts").to_pylist() if r["satellite"] == "GOOD"]
+    rows = [r for r in limited.table("contacts").to_pylist() if r["satellite"] == "GOOD"]
+    assert rows and len(rows) <= len(free_rows)
+    assert sum(r["duration_s"] for r in rows) < sum(r["duration_s"] for r in free_rows)
+    # independent check of the edges: exact SGP4 and the WGS84 station position
+    from sgp4.api import Satrec
+
+    sat = Satrec.twoline2rv(GOOD_1, GOOD_2)
+    lat, lon = np.deg2rad(-0.18), np.deg2rad(-78.47)
+    station, up = geodetic_to_ecef(lat, lon, 2850.0), local_up(lat, lon)
+    edges_at_limit = 0
+    epoch = np.datetime64("2026-05-13T00:00:00")
+    for r in rows:
+        for edge in (r["start"], r["end"]):
+            t = np.array([edge.timestamp() - 1778630400.0])
+            jd, fr = julian_date(epoch, t)
+            _, pos_km, _ = sat.sgp4_array(jd, fr)
+            ecef = teme_to_ecef(pos_km * 1e3, gmst_rad(jd, fr))
+            slant_km = np.linalg.norm(ecef[0] - station) / 1e3
+            elevation_deg = np.rad2deg(elevation_rad(ecef[0], station, up))
+            at_limit = abs(slant_km - max_range_km) < 0.05
+            at_mask = abs(elevation_deg - 10.0) < 0.01 and slant_km < max_range_km
+            assert at_limit or at_mask, (edge, slant_km, elevation_deg)
+            edges_at_limit += at_limit
+    assert edges_at_limit > 0
