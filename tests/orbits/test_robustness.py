@@ -87,3 +87,27 @@ def test_max_range_cuts_contacts_at_that_slant_range(tmp_path, max_range_km):
             assert at_limit or at_mask, (edge, slant_km, elevation_deg)
             edges_at_limit += at_limit
     assert edges_at_limit > 0
+
+
+def test_a_run_that_fails_half_way_leaves_no_folder(tmp_path, monkeypatch):
+    """A stage that raises in the middle of the run: the exception surfaces, nothing is left."""
+    import orbitgrid.simulation as simulation
+
+    class Failing:
+        def __init__(self):
+            self.blocks = 0
+
+        def block(self, samples):
+            self.blocks += 1
+            if self.blocks == 3:
+                raise RuntimeError("disk full")
+
+        def finish(self):
+            return {}
+
+    monkeypatch.setattr(simulation, "SAMPLE_BLOCK", 100)  # many blocks for a small fleet
+    monkeypatch.setattr(simulation, "STAGES", [*simulation.STAGES, lambda context: Failing()])
+    scenario = _scenario(tmp_path / "in")
+    with pytest.raises(RuntimeError, match="disk full"):
+        simulate(scenario, out=tmp_path / "out" / "run", save=["ephemeris"])
+    assert list((tmp_path / "out").iterdir()) == []
