@@ -50,6 +50,31 @@ class Fleet:
             *(np.concatenate([getattr(p, f) for p in parts], axis=1) for f in ("r", "v", "error"))
         )
 
+    def subset(self, satellites: slice) -> Fleet:
+        """The satellites of one contiguous block, in order; constellation indices unchanged."""
+        start, stop, step = satellites.indices(len(self))
+        if step != 1:
+            raise ValueError("a fleet subset must be a contiguous slice (step 1)")
+        stop = max(start, stop)
+        props, offset = [], 0
+        for p in self.propagators:
+            lo, hi = max(start - offset, 0), min(stop - offset, len(p))
+            if lo < hi:
+                props.append(p.subset(lo, hi))
+            offset += len(p)
+        block = slice(start, stop)
+        return Fleet(
+            self.names[block],
+            self.constellation[block],
+            self.constellation_names,
+            self.source[block],
+            self.element_epoch[block],
+            self.a_m[block],
+            self.e[block],
+            self.i[block],
+            props,
+        )
+
     @cached_property
     def index(self) -> dict[str, int]:
         return {name: k for k, name in enumerate(self.names)}

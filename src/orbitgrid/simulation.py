@@ -72,11 +72,13 @@ def simulate(
     out: str | Path | None = None,
     save: Iterable[str] = (),
     progress: Progress | None = None,
+    satellites: slice | None = None,
 ) -> Run:
     """Run a scenario and write its run folder (default runs/<name>-<UTC time>).
 
     save names optional tables to write too (see OPTIONAL_TABLES). progress(done, total) is
-    called as time chunks finish.
+    called as time chunks finish. satellites= runs one contiguous block of the fleet (a slice of
+    its indices), as the blocks of a split run do (orbitgrid.sweep.split_run).
     """
     save = frozenset(save)
     unknown = save - set(OPTIONAL_TABLES)
@@ -85,6 +87,8 @@ def simulate(
             f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})"
         )
     fleet = build_fleet(scenario)
+    if satellites is not None:
+        fleet = fleet.subset(satellites)
     station_list = scenario.stations()
     stations = Stations.from_scenario(station_list)
     epoch = scenario.epoch64
@@ -282,7 +286,9 @@ def _summary(scenario, fleet, stations, eclipses, contacts, first_error) -> dict
             {
                 "name": name,
                 "satellites": int(members.sum()),
-                "shadow_fraction": round(float(shadow_s[members].mean()) / duration, 6),
+                "shadow_fraction": round(float(shadow_s[members].mean()) / duration, 6)
+                if members.any()
+                else 0.0,
                 "contacts": int(in_group.sum()),
                 "contact_hours": round(float(contact_s[in_group].sum()) / 3600, 4),
             }

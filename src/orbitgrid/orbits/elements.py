@@ -33,6 +33,10 @@ class Elements:
     def __len__(self) -> int:
         return len(self.a_m)
 
+    def subset(self, start: int, stop: int) -> Elements:
+        """Elements of satellites start:stop."""
+        return Elements(*(getattr(self, f)[start:stop] for f in _FIELDS))
+
     @staticmethod
     def concatenate(parts: list[Elements]) -> Elements:
         return Elements(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))

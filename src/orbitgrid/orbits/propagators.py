@@ -32,8 +32,13 @@ class SGP4Propagator:
     """SGP4/SDP4 over many element sets at once with the sgp4 package's SatrecArray."""
 
     def __init__(self, satrecs: list[Satrec]):
+        self.satrecs = list(satrecs)
         self._array = SatrecArray(satrecs)
         self._count = len(satrecs)
+
+    def subset(self, start: int, stop: int) -> SGP4Propagator:
+        """The propagator of satellites start:stop."""
+        return SGP4Propagator(self.satrecs[start:stop])
 
     def __len__(self) -> int:
         return self._count
@@ -55,6 +60,10 @@ class J2Propagator:
 
     def __len__(self) -> int:
         return len(self.elements)
+
+    def subset(self, start: int, stop: int) -> J2Propagator:
+        """The propagator of satellites start:stop."""
+        return J2Propagator(self.elements.subset(start, stop), self._t0)
 
     def propagate(self, epoch: np.datetime64, t_s: np.ndarray) -> States:
         el = self.elements
