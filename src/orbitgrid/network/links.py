@@ -130,7 +130,7 @@ BAND_DEFAULTS: dict[str, dict[str, float]] = {
 
 
 class GroundLink(_Strict):
-    """Ground-station link keys: band, mask, slant-range limit, relay, rate model.
+    """Ground-station link rate model (`link:` of a station): band, cloud, rate fields.
 
     Rate = min(rate_bps, bandwidth_hz x log2(1 + SNR)), SNR falling with range squared from
     snr_db at ref_range_km and with the air mass times zenith_loss_db. Unset rate fields take the
@@ -138,9 +138,6 @@ class GroundLink(_Strict):
     """
 
     band: Band = "ka"
-    min_elevation_deg: float = Field(0.0, ge=-90, le=90)
-    max_range_km: float | None = Field(None, gt=0)
-    relay: bool = False
     cloud_probability: float = Field(0.0, ge=0, le=1)
     rate_bps: float | None = Field(None, gt=0, description="ceiling")
     bandwidth_hz: float | None = Field(None, gt=0)
@@ -153,11 +150,6 @@ class GroundLink(_Strict):
         if self.cloud_probability > 0 and self.band != "optical":
             raise ValueError(f"cloud_probability applies to band optical, not {self.band}")
         return self
-
-    @property
-    def max_range_m(self) -> float | None:
-        """Maximum slant range in metres, None when unlimited."""
-        return None if self.max_range_km is None else self.max_range_km * 1e3
 
     def resolved(self, name: str) -> float:
         """A rate-model field, or the band default when unset."""
@@ -217,7 +209,7 @@ def air_mass(elevation_rad: ArrayLike) -> NDArray[np.float64]:
 def ground_link_rate_bps(
     range_m: ArrayLike, elevation_rad: ArrayLike, link: GroundLink
 ) -> NDArray[np.float64]:
-    """Clear-sky ground link rate in bits/s; zero below the mask or beyond max_range_km."""
+    """Clear-sky ground link rate in bits/s (the station's mask and range are applied apart)."""
     r = np.asarray(range_m, dtype=float)
     el = np.asarray(elevation_rad, dtype=float)
     ref_m = link.ref_range_km * 1e3
@@ -227,11 +219,7 @@ def ground_link_rate_bps(
         - link.resolved("zenith_loss_db") * air_mass(el)
     )
     rate = link.resolved("bandwidth_hz") * np.log2(1.0 + 10.0 ** (snr_db / 10.0))
-    rate = np.minimum(rate, link.resolved("rate_bps"))
-    visible = el >= np.radians(link.min_elevation_deg)
-    if link.max_range_km is not None:
-        visible &= r <= link.max_range_km * 1e3
-    return np.where(visible, rate, 0.0)
+    return np.minimum(rate, link.resolved("rate_bps"))
 
 
 def cloud_blocked(
