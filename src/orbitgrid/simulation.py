@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from orbitgrid.fleet import Fleet, build_fleet
+from orbitgrid.network.stage import NetworkStage
 from orbitgrid.orbits.contacts import Stations, contact_intervals
 from orbitgrid.orbits.eclipses import eclipse_table, shadow_intervals
 from orbitgrid.orbits.events import stitch
@@ -31,7 +32,7 @@ CHUNK_SAT_KNOTS = 2_000_000
 # Satellite-steps per block of sampled states handed to the stages.
 SAMPLE_BLOCK = 1_000_000
 # Tables written only when asked for with save=.
-OPTIONAL_TABLES = ("ephemeris",)
+OPTIONAL_TABLES = ("ephemeris", "links")
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
 
@@ -317,4 +318,4 @@ def _duration(rows, kind):
 
 
 # Stages in the order they see each block. Physics and network register here.
-STAGES: list[StageFactory] = [EphemerisTable.create]
+STAGES: list[StageFactory] = [EphemerisTable.create, NetworkStage.create]

@@ -79,7 +79,7 @@ def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float 
         if not ranged:
             return below, turn
         max_range = stations.max_range[p % n_st]
-        beyond = (rng - max_range) / max_range
+        beyond = rng / max_range - 1.0  # -1 where there is no maximum range
         return np.maximum(below, beyond), np.maximum(
             turn, np.linalg.norm(v_ecef, axis=-1) / max_range
         )

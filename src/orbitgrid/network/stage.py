@@ -1,0 +1,633 @@
+"""The network stage: per step ISLs, ground links, a sparse graph and the routes' shortest paths.
+
+Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Per block of
+steps: fixed ISLs (plus-grid) are filtered for the whole block at once; dynamic ones (nearest,
+in-range) are found per step; ground links are computed only for the stations the routes need
+(route endpoints and relays, every station when there are no routes); Dijkstra (scipy csgraph)
+runs only from the routes' sources. Writes routes.parquet, links.parquet and, with
+save=links, link_steps.parquet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from orbitgrid.constants import SPEED_OF_LIGHT_M_S
+from orbitgrid.errors import ScenarioError
+from orbitgrid.network.links import GroundLink, IslConfig, ground_link_rate_bps
+from orbitgrid.network.links import optical_isl_rate_bps as isl_rate_bps
+from orbitgrid.network.routing import NO_NODE, build_graph, shortest_paths
+from orbitgrid.network.topology import (
+    in_range,
+    infer_planes,
+    limit_terminals,
+    line_of_sight,
+    nearest,
+    plus_grid,
+    plus_grid_from_elements,
+)
+from orbitgrid.orbits.contacts import Stations
+
+if TYPE_CHECKING:
+    from orbitgrid.orbits.samples import Samples
+    from orbitgrid.scenario import Route
+    from orbitgrid.simulation import RunContext
+
+__all__ = ["NetworkStage", "elements_from_state"]
+
+
+def elements_from_state(r: np.ndarray, v: np.ndarray):
+    """RAAN, inclination and argument of latitude (rad) from inertial r, v (..., 3)."""
+    h = np.cross(r, v)
+    raan = np.arctan2(h[..., 0], -h[..., 1])
+    inc = np.arctan2(np.hypot(h[..., 0], h[..., 1]), h[..., 2])
+    node = np.stack([np.cos(raan), np.sin(raan), np.zeros_like(raan)], axis=-1)
+    along = np.cross(h / np.linalg.norm(h, axis=-1, keepdims=True), node)
+    u = np.arctan2(np.einsum("...i,...i->...", r, along), np.einsum("...i,...i->...", r, node))
+    return raan, inc, np.mod(u, 2 * np.pi)
+
+
+@dataclass
+class _Group:
+    """One constellation's ISLs: members (fleet indices), config, fixed edges and plane labels."""
+
+    index: int
+    members: np.ndarray
+    config: IslConfig
+    edges: np.ndarray | None = None  # fleet indices, fixed for the run (plus-grid)
+    plane: np.ndarray | None = None  # per fleet satellite (only members meaningful)
+
+
+@dataclass
+class _Stats:
+    """Per-link running statistics keyed by an int64 link key."""
+
+    key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cols: dict = field(default_factory=dict)
+
+    _NAMES = ("n", "d_sum", "d_min", "d_max", "c_sum", "c_min", "c_max")
+
+    def add(self, key: np.ndarray, distance: np.ndarray, capacity: np.ndarray) -> None:
+        """Merge one block of (key, distance, capacity) observations."""
+        if not len(key) and len(self.key):
+            return
+        one = np.ones(len(key))
+        parts = {
+            "n": one,
+            "d_sum": distance,
+            "d_min": distance,
+            "d_max": distance,
+            "c_sum": capacity,
+            "c_min": capacity,
+            "c_max": capacity,
+        }
+        keys = np.concatenate([self.key, key])
+        uniq, inv = np.unique(keys, return_inverse=True)
+        out = {}
+        for name in self._NAMES:
+            x = np.concatenate([self.cols.get(name, np.zeros(0)), parts[name]])
+            if name.endswith("_min"):
+                acc = np.full(len(uniq), np.inf)
+                np.minimum.at(acc, inv, x)
+            elif name.endswith("_max"):
+                acc = np.full(len(uniq), -np.inf)
+                np.maximum.at(acc, inv, x)
+            else:
+                acc = np.bincount(inv, x, minlength=len(uniq))
+            out[name] = acc
+        self.key, self.cols = uniq, out
+
+
+class _DenseStats:
+    """Per-link statistics for a fixed edge list, accumulated over (time, edge) blocks."""
+
+    def __init__(self, n: int):
+        self.n = np.zeros(n)
+        self.d_sum, self.c_sum = np.zeros(n), np.zeros(n)
+        self.d_min, self.c_min = np.full(n, np.inf), np.full(n, np.inf)
+        self.d_max, self.c_max = np.full(n, -np.inf), np.full(n, -np.inf)
+
+    def add(self, up: np.ndarray, distance: np.ndarray, capacity: np.ndarray) -> None:
+        self.n += up.sum(axis=0)
+        self.d_sum += np.where(up, distance, 0).sum(axis=0)
+        self.c_sum += np.where(up, capacity, 0).sum(axis=0)
+        self.d_min = np.minimum(self.d_min, np.where(up, distance, np.inf).min(axis=0))
+        self.c_min = np.minimum(self.c_min, np.where(up, capacity, np.inf).min(axis=0))
+        self.d_max = np.maximum(self.d_max, np.where(up, distance, -np.inf).max(axis=0))
+        self.c_max = np.maximum(self.c_max, np.where(up, capacity, -np.inf).max(axis=0))
+
+
+@dataclass
+class RouteSeries:
+    """Per route and step (route, T): one-way latency parts in seconds, hops, path changes."""
+
+    names: list[tuple[str, str]]
+    t_s: np.ndarray
+    rtt_s: np.ndarray
+    hops: np.ndarray
+    up_s: np.ndarray
+    isl_s: np.ndarray
+    down_s: np.ndarray
+    processing_s: np.ndarray
+    path_changes: np.ndarray
+
+
+class NetworkStage:
+    """ISLs, ground links and shortest-latency routes at every step of a run."""
+
+    def __init__(self, context: RunContext, routes: list[Route] | None = None):
+        scenario, fleet = context.scenario, context.fleet
+        self.context = context
+        self.writer = context.writer
+        self.step_s = scenario.step
+        self.n_sat = n_sat = len(fleet)
+        stations = context.stations
+        self.n_station = len(stations)
+        self.node_names = list(fleet.names) + [s.name for s in stations]
+        self.names_arrow = pa.array(self.node_names, type=pa.string())
+        routes = scenario.routes if routes is None else routes
+        self.route_nodes = self._resolve(
+            routes, fleet.index, {s.name: k for k, s in enumerate(stations)}
+        )
+        self.geometry = Stations.from_scenario(stations)
+        relay = np.array([s.relay for s in stations], dtype=bool)
+        self.relay = relay
+        needed = np.zeros(self.n_station, dtype=bool) | relay
+        if len(self.route_nodes):
+            ends = self.route_nodes[self.route_nodes >= n_sat] - n_sat
+            needed[ends] = True
+        else:
+            needed[:] = True
+        self.graph_stations = np.flatnonzero(needed)
+        self.links = [s.link or GroundLink() for s in stations]
+        self.cloud = np.array([lk.cloud_probability for lk in self.links])
+        self.rng = np.random.default_rng([scenario.seed, 4])
+        self.hop_delay = np.zeros(n_sat)
+        self.groups: list[_Group] = []
+        for k, c in enumerate(scenario.constellations):
+            members = np.flatnonzero(fleet.constellation == k)
+            if c.isl is None or c.isl.topology == "none" or not len(members):
+                continue
+            self.hop_delay[members] = c.isl.hop_delay_s
+            group = _Group(k, members, c.isl)
+            isl = c.isl
+            if isl.topology == "plus-grid":
+                planes, per_plane = isl.planes, isl.per_plane
+                design = c.walker or c.sun_synchronous
+                if planes is None and design is not None:
+                    planes, per_plane = design.planes, design.satellites // design.planes
+                if planes is not None:
+                    if planes * per_plane != len(members):
+                        raise ScenarioError(
+                            f"constellations.{k}.isl: planes x per_plane = {planes * per_plane}"
+                            f" but {c.name} has {len(members)} satellites"
+                        )
+                    group.edges = members[plus_grid(planes, per_plane)]
+                    group.plane = np.zeros(n_sat, dtype=np.int64)
+                    group.plane[members] = np.arange(len(members)) // per_plane
+            self.groups.append(group)
+        self.isl_fixed = [_DenseStats(0) for _ in self.groups]
+        self.isl_dynamic = _Stats()
+        self.ground = _Stats()
+        self.ready = False
+        self.t: list[np.ndarray] = []
+        self.series: list[dict] = []
+        self.prev_paths: list[tuple | None] = [None] * (len(self.route_nodes) // 2 or 0)
+        self.changes = np.zeros(len(self.route_nodes) // 2, dtype=np.int64)
+        self.isl_degree_sum = 0.0
+        self.isl_degree_max = 0
+        self.steps = 0
+        self.per_step_links = "links" in context.save
+
+    @classmethod
+    def create(cls, context: RunContext) -> NetworkStage | None:
+        """The stage when a constellation has ISLs or the scenario has routes, else None."""
+        sc = context.scenario
+        has_isl = any(c.isl is not None and c.isl.topology != "none" for c in sc.constellations)
+        return cls(context) if has_isl or sc.routes else None
+
+    # ------------------------------------------------------------------ set-up
+
+    def _resolve(self, routes, satellites: dict, stations: dict) -> np.ndarray:
+        """Node pairs (route, 2) flattened; ScenarioError naming routes.N.from/to."""
+        nodes = []
+        for k, r in enumerate(routes):
+            for key, name in (("from", r.source), ("to", r.target)):
+                if name in stations:
+                    nodes.append(self.n_sat + stations[name])
+                elif name in satellites:
+                    nodes.append(satellites[name])
+                else:
+                    raise ScenarioError(
+                        f"routes.{k}.{key}: unknown endpoint {name!r}"
+                        " (give a ground station or satellite name)"
+                    )
+        return np.array(nodes, dtype=np.int64)
+
+    def _first_block(self, samples: Samples) -> None:
+        """Plane labels and plus-grid edges from the elements at the first step."""
+        fleet = self.context.fleet
+        for g in self.groups:
+            need_planes = g.plane is None and (
+                g.config.topology == "plus-grid" or g.config.max_cross_plane_lat_deg is not None
+            )
+            if not need_planes:
+                continue
+            m = g.members
+            raan, inc, u = elements_from_state(samples.r_eci[0, m], samples.v_eci[0, m])
+            label = infer_planes(raan, inc, fleet.a_m[m])
+            g.plane = np.zeros(self.n_sat, dtype=np.int64)
+            g.plane[m] = label
+            if g.config.topology == "plus-grid" and g.edges is None:
+                g.edges = m[plus_grid_from_elements(label, u)]
+        self.isl_fixed = [_DenseStats(0 if g.edges is None else len(g.edges)) for g in self.groups]
+        self.ready = True
+
+    # ------------------------------------------------------------------ per block
+
+    def _usable(self, g: _Group, r, edges, a, b, length) -> np.ndarray:
+        """Range, Earth line of sight with margin and the cross-plane latitude cut."""
+        cfg = g.config
+        up = np.isfinite(length)
+        if cfg.max_range_m is not None:
+            up &= length <= cfg.max_range_m
+        up &= line_of_sight(a, b, cfg.margin_m)
+        if cfg.max_cross_plane_lat_deg is not None:
+            e0, e1 = edges[:, 0], edges[:, 1]
+            cross = g.plane[e0] != g.plane[e1]
+            sin_lat = np.abs(r[..., 2]) / np.linalg.norm(r, axis=-1)
+            high = sin_lat > np.sin(np.radians(cfg.max_cross_plane_lat_deg))
+            up &= ~(cross & (high[..., e0] | high[..., e1]))
+        return up
+
+    def _dynamic_isls(self, g: _Group, pos: np.ndarray):
+        """Edges (fleet indices), length and capacity of a nearest/in-range group at one step."""
+        m = g.members
+        p = pos[m]
+        finite = np.isfinite(p).all(axis=1)
+        local = np.flatnonzero(finite)
+        cfg = g.config
+        if cfg.topology == "nearest":
+            e = nearest(p[local], cfg.nearest)
+        else:
+            e = in_range(p[local], cfg.max_range_m)
+        e = m[local[e]] if len(e) else np.zeros((0, 2), np.int64)
+        a, b = pos[e[:, 0]], pos[e[:, 1]]
+        length = np.linalg.norm(b - a, axis=-1)
+        up = self._usable(g, pos, e, a, b, length)
+        capacity = isl_rate_bps(length, cfg.terminal)
+        up &= capacity > 0
+        e, length, capacity = e[up], length[up], capacity[up]
+        if cfg.terminals is not None:
+            kept = limit_terminals(e, length, cfg.terminals, self.n_sat)
+            e, length, capacity = e[kept], length[kept], capacity[kept]
+        return e, length, capacity
+
+    def _ground_links(self, sat: np.ndarray):
+        """Visible (station, satellite) pairs for the graph stations at one step."""
+        st = self.graph_stations
+        gs, up = self.geometry.ecef[st], self.geometry.up[st]
+        d_up = sat @ up.T - np.einsum("ij,ij->i", gs, up)  # (sat, station)
+        rng2 = (
+            np.einsum("ij,ij->i", sat, sat)[:, None]
+            + np.einsum("ij,ij->i", gs, gs)[None, :]
+            - 2.0 * (sat @ gs.T)
+        )
+        rng = np.sqrt(np.maximum(rng2, 0.0))
+        ok = (d_up >= np.sin(self.geometry.mask[st]) * rng) & (rng <= self.geometry.max_range[st])
+        si, k = np.nonzero(ok)
+        station = st[k]
+        rng_m = rng[si, k]
+        el = np.arcsin(np.clip(d_up[si, k] / rng_m, -1.0, 1.0))
+        cap = np.empty(len(si))
+        for s in np.unique(station):  # per station with a link this step (rate model varies)
+            on = station == s
+            cap[on] = ground_link_rate_bps(rng_m[on], el[on], self.links[s])
+        blocked = self.rng.random(self.n_station) < self.cloud
+        keep = ~blocked[station]
+        return station[keep], si[keep], rng_m[keep], cap[keep]
+
+    def block(self, samples: Samples) -> None:
+        """Links, graph and routes at each step of the block."""
+        if not self.ready:
+            self._first_block(samples)
+        r = samples.r_ecef
+        fixed = []
+        for g, stats in zip(self.groups, self.isl_fixed, strict=True):
+            if g.edges is None:
+                fixed.append(None)
+                continue
+            a, b = r[:, g.edges[:, 0]], r[:, g.edges[:, 1]]
+            length = np.linalg.norm(b - a, axis=-1)
+            up = self._usable(g, r, g.edges, a, b, length)
+            capacity = isl_rate_bps(length, g.config.terminal)
+            up &= capacity > 0
+            if g.config.terminals is not None and g.config.terminals < 4:
+                for k in range(len(up)):
+                    on = np.flatnonzero(up[k])
+                    kept = limit_terminals(
+                        g.edges[on], length[k, on], g.config.terminals, self.n_sat
+                    )
+                    up[k, on[~kept]] = False
+            stats.add(up, length, capacity)
+            fixed.append((up, length, capacity))
+        n_routes = len(self.route_nodes) // 2
+        src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
+        sources, rows = np.unique(src, return_inverse=True)
+        block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
+        flat_paths, path_lengths, step_rows = [], [], []
+        dyn_keys, dyn_len, dyn_cap = [], [], []
+        gr_keys, gr_len, gr_cap = [], [], []
+        for k in range(len(samples.t_s)):
+            pos = r[k]
+            edges, lengths, caps, delays = [], [], [], []
+            for g, f in zip(self.groups, fixed, strict=True):
+                if f is not None:
+                    up, length, capacity = f
+                    e, ln, cp = g.edges[up[k]], length[k, up[k]], capacity[k, up[k]]
+                else:
+                    e, ln, cp = self._dynamic_isls(g, pos)
+                    dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
+                    dyn_len.append(ln)
+                    dyn_cap.append(cp)
+                edges.append(e)
+                lengths.append(ln)
+                caps.append(cp)
+                delays.append(np.full(len(e), g.config.hop_delay_s))
+            e = np.concatenate(edges) if edges else np.zeros((0, 2), np.int64)
+            ln = np.concatenate(lengths) if lengths else np.zeros(0)
+            cp = np.concatenate(caps) if caps else np.zeros(0)
+            gi, si, g_rng, g_cap = self._ground_links(pos)
+            gr_keys.append(gi * self.n_sat + si)
+            gr_len.append(g_rng)
+            gr_cap.append(g_cap)
+            degree = np.bincount(e.ravel(), minlength=self.n_sat)
+            self.isl_degree_sum += degree.mean() if self.n_sat else 0.0
+            self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
+            self.steps += 1
+            if self.per_step_links:
+                self._write_link_step(samples, k, e, ln, cp, gi, si, g_rng, g_cap)
+            if not n_routes:
+                continue
+            latency = ln / SPEED_OF_LIGHT_M_S + (np.concatenate(delays) if delays else 0.0)
+            graph = build_graph(
+                self.n_sat,
+                e,
+                latency,
+                self.n_station,
+                gi,
+                si,
+                g_rng / SPEED_OF_LIGHT_M_S,
+                self.relay,
+            )
+            dist, pred = shortest_paths(graph, sources)
+            one_way = dist[rows, dst]
+            flat, n_nodes = _trace_paths(pred, rows, src, dst, np.isfinite(one_way))
+            node_pos = np.concatenate([pos, self.geometry.ecef])
+            parts = self._split(flat, n_nodes, node_pos, src, dst)
+            block_rows["rtt"].append(2 * one_way)
+            block_rows["hops"].append(np.where(n_nodes > 0, n_nodes - 1, -1))
+            for name, value in zip(("up", "isl", "down", "proc"), parts, strict=True):
+                block_rows[name].append(np.where(np.isfinite(one_way), value, np.nan))
+            flat_paths.append(flat)
+            path_lengths.append(n_nodes)
+            step_rows.append(k)
+            self._count_changes(flat, n_nodes)
+        self.isl_dynamic.add(*_cat(dyn_keys, dyn_len, dyn_cap))
+        self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
+        if n_routes:
+            self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
+
+    def _split(self, flat, n_nodes, node_pos, src, dst):
+        """One-way latency parts (up, ISL, down, processing) per route, seconds."""
+        n_routes = len(n_nodes)
+        route = np.repeat(np.arange(n_routes), n_nodes)
+        a, b = flat[:-1], flat[1:]
+        same = route[:-1] == route[1:]
+        seg = np.linalg.norm(node_pos[b] - node_pos[a], axis=-1) / SPEED_OF_LIGHT_M_S
+        r_seg = route[:-1]
+        isl = same & (a < self.n_sat) & (b < self.n_sat)
+        ground_seg = same & ~isl
+        start = np.r_[0, np.cumsum(n_nodes)[:-1]]
+        first = np.zeros(len(a), dtype=bool)
+        first[start[n_nodes > 1]] = True
+        last = np.zeros(len(a), dtype=bool)
+        last[(start + n_nodes - 2)[n_nodes > 1]] = True
+        up = ground_seg & first & (a >= self.n_sat)
+        down = ground_seg & last & (b >= self.n_sat)
+        middle = same & ~up & ~down  # ISL hops, and hops through relaying stations
+        total = np.zeros((4, n_routes))
+        for j, m in enumerate((up, middle, down)):
+            total[j] = np.bincount(r_seg[m], seg[m], minlength=n_routes)
+        hop = np.where(isl, self.hop_delay[np.minimum(a, self.n_sat - 1)], 0.0)
+        total[3] = np.bincount(r_seg[isl], hop[isl], minlength=n_routes)
+        return total
+
+    def _count_changes(self, flat, n_nodes) -> None:
+        ends = np.cumsum(n_nodes)
+        for j, (s, e) in enumerate(zip(ends - n_nodes, ends, strict=True)):
+            path = tuple(flat[s:e].tolist())
+            prev = self.prev_paths[j]
+            if prev is not None and path != prev:
+                self.changes[j] += 1
+            self.prev_paths[j] = path
+
+    # ------------------------------------------------------------------ output
+
+    def _write_routes(self, samples, step_rows, rows, flat_paths, path_lengths) -> None:
+        n_routes = len(self.route_nodes) // 2
+        t = samples.t_s[step_rows]
+        rtt = np.concatenate(rows["rtt"])
+        reach = np.isfinite(rtt)
+        hops = np.concatenate(rows["hops"])
+        parts = {k: np.concatenate(rows[k]) for k in ("up", "isl", "down", "proc")}
+        self.t.append(t)
+        self.series.append({"rtt": rtt, "hops": hops, **parts})
+        if self.writer is None:
+            return
+        lengths = np.concatenate(path_lengths)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int32)
+        values = self.names_arrow.take(pa.array(np.concatenate(flat_paths)))
+        path = pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(~reach))
+        src = np.tile(self.route_nodes[0::2], len(t))
+        dst = np.tile(self.route_nodes[1::2], len(t))
+
+        def ms(x):
+            return pa.array(np.round(x * 1e3, 9), mask=~reach)
+
+        self.writer.append(
+            "routes",
+            pa.table(
+                {
+                    "time": _timestamps(samples.epoch, np.repeat(t, n_routes)),
+                    "src": self.names_arrow.take(pa.array(src)),
+                    "dst": self.names_arrow.take(pa.array(dst)),
+                    "rtt_ms": ms(rtt),
+                    "hops": pa.array(hops.astype(np.int32), mask=~reach),
+                    "path": path,
+                    "up_ms": ms(parts["up"]),
+                    "isl_ms": ms(parts["isl"]),
+                    "down_ms": ms(parts["down"]),
+                    "processing_ms": ms(parts["proc"]),
+                }
+            ),
+        )
+
+    def _write_link_step(self, samples, k, e, ln, cp, gi, si, g_rng, g_cap) -> None:
+        n_isl = len(e)
+        a = np.concatenate([e[:, 0], si])
+        b = np.concatenate([e[:, 1], self.n_sat + gi])
+        self.writer.append(
+            "link_steps",
+            pa.table(
+                {
+                    "time": _timestamps(samples.epoch, np.full(len(a), samples.t_s[k])),
+                    "a": self.names_arrow.take(pa.array(a)),
+                    "b": self.names_arrow.take(pa.array(b)),
+                    "kind": pa.array(["isl"] * n_isl + ["ground"] * len(si), type=pa.string()),
+                    "distance_km": np.concatenate([ln, g_rng]) / 1e3,
+                    "capacity_gbps": np.concatenate([cp, g_cap]) / 1e9,
+                }
+            ),
+        )
+
+    def route_series(self) -> RouteSeries:
+        """The routes' series so far, in memory: (route, step) arrays."""
+        n = len(self.route_nodes) // 2
+        t = np.concatenate(self.t) if self.t else np.zeros(0)
+
+        def grab(name):
+            if not self.series:
+                return np.zeros((n, 0))
+            return np.concatenate([s[name] for s in self.series]).reshape(-1, n).T
+
+        names = [
+            (self.node_names[a], self.node_names[b])
+            for a, b in zip(self.route_nodes[0::2], self.route_nodes[1::2], strict=True)
+        ]
+        return RouteSeries(
+            names,
+            t,
+            grab("rtt"),
+            grab("hops"),
+            grab("up"),
+            grab("isl"),
+            grab("down"),
+            grab("proc"),
+            self.changes.copy(),
+        )
+
+    def finish(self) -> dict:
+        """Write links.parquet; figures: ISLs per satellite, RTT percentiles, path changes."""
+        self._write_links()
+        hours = max(self.steps * self.step_s, self.step_s) / 3600
+        series = self.route_series()
+        routes = []
+        for j, (a, b) in enumerate(series.names):
+            rtt = series.rtt_s[j][np.isfinite(series.rtt_s[j])] * 1e3
+            hops = series.hops[j][series.hops[j] >= 0]
+            entry = {
+                "from": a,
+                "to": b,
+                "reachable_fraction": round(float(len(rtt) / max(series.rtt_s.shape[1], 1)), 6),
+                "path_changes": int(series.path_changes[j]),
+                "path_changes_per_hour": round(float(series.path_changes[j]) / hours, 4),
+            }
+            if len(rtt):
+                p = np.percentile(rtt, [0, 5, 50, 95, 100])
+                keys = ("min", "p5", "median", "p95", "max")
+                entry["rtt_ms"] = {k: round(float(v), 4) for k, v in zip(keys, p, strict=True)}
+                entry["hops"] = {"min": int(hops.min()), "max": int(hops.max())}
+            routes.append(entry)
+        return {
+            "network": {
+                "isls_per_satellite_mean": round(self.isl_degree_sum / max(self.steps, 1), 4),
+                "isls_per_satellite_max": self.isl_degree_max,
+                "routes": routes,
+            }
+        }
+
+    def _write_links(self) -> None:
+        if self.writer is None:
+            return
+        keys, kinds, cols = [], [], []
+        for g, stats in zip(self.groups, self.isl_fixed, strict=True):
+            if g.edges is None:
+                continue
+            seen = stats.n > 0
+            keys.append((g.edges[seen, 0], g.edges[seen, 1]))
+            kinds.append(np.zeros(seen.sum(), dtype=np.int8))
+            cols.append({k: getattr(stats, k)[seen] for k in _Stats._NAMES})
+        dyn = self.isl_dynamic
+        keys.append((dyn.key // max(self.n_sat, 1), dyn.key % max(self.n_sat, 1)))
+        kinds.append(np.zeros(len(dyn.key), dtype=np.int8))
+        cols.append(dyn.cols)
+        gr = self.ground
+        keys.append((gr.key % max(self.n_sat, 1), self.n_sat + gr.key // max(self.n_sat, 1)))
+        kinds.append(np.ones(len(gr.key), dtype=np.int8))
+        cols.append(gr.cols)
+        a = np.concatenate([k[0] for k in keys]).astype(np.int64)
+        b = np.concatenate([k[1] for k in keys]).astype(np.int64)
+        kind = np.concatenate(kinds)
+
+        def col(name):
+            return np.concatenate([c.get(name, np.zeros(0)) for c in cols] or [np.zeros(0)])
+
+        n = col("n")
+        self.writer.write_table(
+            "links",
+            pa.table(
+                {
+                    "a": self.names_arrow.take(pa.array(a)),
+                    "b": self.names_arrow.take(pa.array(b)),
+                    "kind": pa.array(np.where(kind == 0, "isl", "ground").tolist(), pa.string()),
+                    "up_s": n * self.step_s,
+                    "mean_distance_km": col("d_sum") / np.maximum(n, 1) / 1e3,
+                    "min_distance_km": col("d_min") / 1e3,
+                    "max_distance_km": col("d_max") / 1e3,
+                    "mean_capacity_gbps": col("c_sum") / np.maximum(n, 1) / 1e9,
+                    "min_capacity_gbps": col("c_min") / 1e9,
+                    "max_capacity_gbps": col("c_max") / 1e9,
+                }
+            ),
+        )
+
+
+def _cat(keys, lengths, caps):
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    return np.concatenate(keys), np.concatenate(lengths), np.concatenate(caps)
+
+
+def _trace_paths(pred, rows, src, dst, reachable):
+    """Node paths of all routes at once: flat node list and nodes per route (0: unreachable)."""
+    cur = np.where(reachable, dst, src)
+    trace = [cur]
+    done = cur == src
+    for _ in range(pred.shape[1]):
+        if done.all():
+            break
+        cur = np.where(done, cur, pred[rows, cur])
+        if np.any(cur == NO_NODE):  # cannot happen for reachable targets; guard
+            raise RuntimeError("broken predecessor chain")
+        trace.append(cur)
+        done = cur == src
+    trace = np.stack(trace, axis=1)  # (route, L)
+    steps = trace != src[:, None]
+    n_nodes = np.where(reachable, steps.sum(axis=1) + 1, 0)
+    route = np.repeat(np.arange(len(src)), n_nodes)
+    start = np.r_[0, np.cumsum(n_nodes)[:-1]]
+    j = np.arange(len(route)) - np.repeat(start, n_nodes)
+    flat = trace[route, n_nodes[route] - 1 - j]
+    return flat.astype(np.int64), n_nodes
+
+
+def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
+    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(
+        np.int64
+    )
+    return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
