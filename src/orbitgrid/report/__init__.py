@@ -1,0 +1,23 @@
+"""Reports of a run: an HTML report with plots, CZML for CesiumJS and CCSDS OEM files."""
+
+from orbitgrid.report.czml import czml_document, write_czml
+from orbitgrid.report.html import report_body, report_html, write_report
+from orbitgrid.report.oem import read_oem, write_oem
+from orbitgrid.report.plots import Plot, chosen_satellites, plots
+from orbitgrid.report.tracks import Decimation, Tracks, run_tracks
+
+__all__ = [
+    "Decimation",
+    "Plot",
+    "Tracks",
+    "chosen_satellites",
+    "czml_document",
+    "plots",
+    "read_oem",
+    "report_body",
+    "report_html",
+    "run_tracks",
+    "write_czml",
+    "write_oem",
+    "write_report",
+]
