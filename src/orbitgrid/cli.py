@@ -58,6 +58,9 @@ def run(
     save: Annotated[
         list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")
     ] = [],  # noqa: B006
+    report: Annotated[
+        bool, typer.Option("--report", help="Write RUN/report.html at the end.")
+    ] = False,
 ) -> None:
     """Simulate a scenario and write its run folder."""
     sc = _load(scenario, duration, step)
@@ -86,6 +89,10 @@ def run(
         except ScenarioError as exc:
             fail(str(exc))
     _print_summary(result, time.perf_counter() - started)
+    if report:
+        from orbitgrid.report import write_report
+
+        console.print(f"wrote {write_report(result)}")
 
 
 def _print_summary(result: Run, seconds: float) -> None:
@@ -161,6 +168,63 @@ def query(
     for row in result.to_pylist():
         table.add_row(*(str(v) for v in row.values()))
     console.print(table)
+
+
+def _run(run_dir: Path) -> Run:
+    try:
+        return Run(run_dir)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
+    out: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html).")] = None,
+    satellite: Annotated[
+        list[str], typer.Option(help="Satellite to plot power for (repeat; default one each).")
+    ] = [],  # noqa: B006
+) -> None:
+    """Write a run's HTML report: one file that opens offline."""
+    from orbitgrid.report import write_report
+
+    try:
+        path = write_report(_run(run_dir), out, satellite or None)
+    except KeyError as exc:
+        fail(f"--satellite: {exc.args[0]}")
+    console.print(f"wrote {path}")
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
+    czml: Annotated[Path | None, typer.Option(help="Write CZML for CesiumJS here.")] = None,
+    oem: Annotated[
+        Path | None, typer.Option(help="Write CCSDS OEM files (one per satellite) here.")
+    ] = None,
+    step: Annotated[str | None, typer.Option(help="Time step of the positions, e.g. 5min.")] = None,
+    max_satellites: Annotated[
+        int | None, typer.Option(help="CZML: show an even sample of this many satellites.")
+    ] = None,
+) -> None:
+    """Export a run's trajectories: CZML (--czml) and/or CCSDS OEM (--oem)."""
+    from orbitgrid.report import run_tracks, write_czml, write_oem
+    from orbitgrid.scenario import parse_duration
+
+    if czml is None and oem is None:
+        fail("export: say --czml FILE and/or --oem DIR")
+    result = _run(run_dir)
+    try:
+        step_s = parse_duration(step) if step is not None else None
+    except ValueError as exc:
+        fail(f"--step: {exc}")
+    if czml is not None:
+        tracks = run_tracks(result, step_s=step_s, max_satellites=max_satellites)
+        write_czml(result, czml, tracks)
+        console.print(f"wrote {czml} ({tracks.decimation.describe()}, from {tracks.source})")
+    if oem is not None:
+        paths = write_oem(result, oem, step_s=step_s)
+        console.print(f"wrote {len(paths)} OEM files to {oem}")
 
 
 if __name__ == "__main__":
