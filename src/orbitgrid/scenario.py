@@ -29,7 +29,7 @@ from pydantic import (
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.links import GroundLink, IslConfig
-from orbitgrid.physics.satellite import SatelliteSpec
+from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
 
 _UNITS_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
@@ -321,13 +321,19 @@ def validate_scenario(
     """Validate scenario data; relative file paths are taken from base_dir."""
     where = str(source) if source else "scenario"
     try:
-        return Scenario.model_validate(data, context={"base_dir": str(base_dir)})
+        scenario = Scenario.model_validate(data, context={"base_dir": str(base_dir)})
     except ValidationError as exc:
         errors = exc.errors()
         # a misspelt key also shows up as a missing one: report the misspelling, with its hint
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         line = _line_of(text, error["loc"]) if text else None
         raise ScenarioError(f"{where}{f':{line}' if line else ''}: {_describe(error)}") from None
+    try:  # satellites resolved against the catalogue: unknown names, missing figures
+        resolve_constellations([c.satellite for c in scenario.constellations], scenario.catalog)
+    except SatelliteError as exc:
+        line = _line_of(text, exc.loc) if text else None
+        raise ScenarioError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+    return scenario
 
 
 def _describe(error: dict) -> str:

@@ -24,6 +24,7 @@ from orbitgrid.orbits.events import stitch
 from orbitgrid.orbits.propagators import ERROR_MESSAGES
 from orbitgrid.orbits.samples import Samples
 from orbitgrid.orbits.trajectory import Trajectory, knot_times
+from orbitgrid.physics.stage import PhysicsStage
 from orbitgrid.results import Run, RunWriter
 from orbitgrid.scenario import GroundStation, Scenario
 
@@ -32,7 +33,7 @@ CHUNK_SAT_KNOTS = 2_000_000
 # Satellite-steps per block of sampled states handed to the stages.
 SAMPLE_BLOCK = 1_000_000
 # Tables written only when asked for with save=.
-OPTIONAL_TABLES = ("ephemeris", "links")
+OPTIONAL_TABLES = ("ephemeris", "power", "links")
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
 
@@ -318,4 +319,4 @@ def _duration(rows, kind):
 
 
 # Stages in the order they see each block. Physics and network register here.
-STAGES: list[StageFactory] = [EphemerisTable.create, NetworkStage.create]
+STAGES: list[StageFactory] = [EphemerisTable.create, PhysicsStage.create, NetworkStage.create]

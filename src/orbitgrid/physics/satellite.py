@@ -37,6 +37,7 @@ __all__ = [
     "SatelliteSpec",
     "Solar",
     "SolarSpec",
+    "resolve_constellations",
     "resolve_satellite",
 ]
 
@@ -57,7 +58,14 @@ DEFAULT_THERMAL_MASS_KG = 100.0  # when neither heat capacity nor bus mass is gi
 
 
 class SatelliteError(ValueError):
-    """A `satellite:` block is wrong; the message is one line naming the field path."""
+    """A `satellite:` block is wrong; the message is one line naming the field path.
+
+    `loc` is that path as a tuple (for finding the line in a scenario file), when known."""
+
+    @property
+    def loc(self) -> tuple[str | int, ...]:
+        path = str(self).split(":", 1)[0].split(" ")[0]
+        return tuple(int(p) if p.isdigit() else p for p in path.split("."))
 
 
 class _Strict(BaseModel):
@@ -199,6 +207,29 @@ def resolve_satellite(spec: SatelliteSpec | dict[str, Any], catalog: Catalog) ->
             catalog, "accelerators", accelerator, "satellite.payload.accelerator"
         )
     return _validate(Satellite, merged)
+
+
+def resolve_constellations(
+    specs: list[SatelliteSpec | None], catalog_extra: dict[str, Any] | None = None
+) -> list[Satellite | None]:
+    """Resolve each constellation's `satellite:` (None stays None) against the catalogue with a
+    scenario's `catalog:` extension; SatelliteError naming `constellations.K.satellite...` or
+    `catalog...`."""
+    if all(s is None for s in specs) and not catalog_extra:
+        return [None] * len(specs)
+    from orbitgrid.catalog import CatalogError, load_catalog
+
+    try:
+        catalog = load_catalog(catalog_extra)
+    except CatalogError as exc:
+        raise SatelliteError(str(exc)) from None
+    out: list[Satellite | None] = []
+    for k, spec in enumerate(specs):
+        try:
+            out.append(None if spec is None else resolve_satellite(spec, catalog))
+        except SatelliteError as exc:
+            raise SatelliteError(f"constellations.{k}.{exc}") from None
+    return out
 
 
 def _merge_blocks(merged: dict[str, Any], spec: SatelliteSpec) -> dict[str, Any]:

@@ -1,0 +1,459 @@
+"""The physics stage of the pipeline: power, heat and radiation of every satellite at every step.
+
+Active when a constellation has a `satellite:` block; satellites of constellations without one
+are skipped. Each block of sampled states (orbitgrid.orbits.samples.Samples) goes through the
+kernels of power.py, thermal.py and radiation.py, vectorised over (time, satellite); the battery
+and the temperature are carried from block to block.
+
+Steps. Sample k at t_k stands for [t_k, t_k + dt_k), dt_k = min(step, duration - t_k): the last
+sample of a run lasts 0 s, so energies cover exactly the run.
+
+Compute load policy (each step, each satellite):
+  1. housekeeping_w is always drawn first (never throttled);
+  2. energy allows compute up to generated + sqrt(eta) * (stored - DoD floor) / dt - housekeeping:
+     what the array and the battery above its depth-of-discharge floor can supply this step;
+  3. heat allows compute up to what keeps the radiator at or below max_temp_k at the step's end
+     (thermal.integrate_thermal), with housekeeping and the environment already counted;
+  4. the accelerators run at min(installed power, energy limit, heat limit). All electrical load
+     ends up as heat in the lumped thermal mass. compute_w_allowed = min(energy, heat limits),
+     not capped by installed power: the headroom a bigger payload could use.
+  throttled_s counts the seconds a satellite with accelerators ran them below installed power.
+Initial state: battery full; temperature at equilibrium with housekeeping and the environment at
+the first step.
+
+Tables (through context.writer):
+  power.parquet: by default one row per satellite per orbit, orbit n of a satellite covering
+    [n P, (n + 1) P) from the epoch, P = 2 pi sqrt(a^3 / mu) its Keplerian period from the mean
+    semi-major axis (a fixed period, so rows do not depend on how time is cut into blocks);
+    means are time-weighted, battery_wh is at the orbit's end, radiator_temp_k its maximum.
+    With save "power", one row per satellite per step instead.
+  radiation.parquet: events (time, satellite, kind), kind "seu" or "sefi".
+Radiation events: step k draws Poisson counts for every satellite from a numpy Generator on a
+Philox counter keyed by the scenario seed, counter k (the step index): the same scenario gives the
+same events whatever the block size. Device shielding: 10 mm Al (radiation.py's reference).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from orbitgrid.constants import MU_EARTH_M3_S2
+from orbitgrid.errors import ScenarioError
+from orbitgrid.physics.power import BatteryState, array_power_w, integrate_battery
+from orbitgrid.physics.radiation import (
+    EVENT_DTYPE,
+    dose_rate_gy_s,
+    draw_events,
+    particle_flux_cm2_s,
+)
+from orbitgrid.physics.satellite import Satellite, SatelliteError, resolve_constellations
+from orbitgrid.physics.thermal import (
+    ThermalState,
+    equilibrium_temperature_k,
+    integrate_thermal,
+    radiator_environment_w,
+)
+
+if TYPE_CHECKING:
+    from orbitgrid.orbits.samples import Samples
+    from orbitgrid.simulation import RunContext
+
+__all__ = ["PhysicsStage", "SHIELDING_MM_AL", "ROWS_PER_GROUP"]
+
+SHIELDING_MM_AL = 10.0
+# Per-step rows are written in row groups of exactly this size, so files do not depend on blocks.
+ROWS_PER_GROUP = 1 << 20
+J_PER_WH = 3600.0
+SECONDS_PER_DAY = 86_400.0
+
+# per-orbit sums (time-weighted where the name is a power): field -> per-step source
+_SUMS = ("dt", "gen", "load", "compute", "allowed", "sunlit", "throttled", "curtailed", "unmet",
+         "loss")
+_WEIGHTED = frozenset({"gen", "load", "compute", "allowed", "sunlit"})  # powers: times dt
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One constellation with a satellite: its columns in the fleet and among active ones."""
+
+    name: str
+    fleet: slice
+    cols: slice
+    satellite: Satellite
+
+
+class PhysicsStage:
+    """Power, heat and radiation over (time, satellite); see the module docstring."""
+
+    def __init__(self, context: RunContext, groups: list[_Group]):
+        self.context = context
+        self.groups = groups
+        sc = context.scenario
+        self.step, self.duration = sc.step, sc.duration
+        self.key = sc.seed % (1 << 128)
+        n = groups[-1].cols.stop
+        self.n = n
+        per = _per_satellite(groups)
+        self.p = per
+        a = np.concatenate([context.fleet.a_m[g.fleet] for g in groups])
+        self.period_s = 2 * np.pi * np.sqrt(a**3 / MU_EARTH_M3_S2)
+        names = np.concatenate([np.asarray(context.fleet.names, dtype=object)[g.fleet]
+                                for g in groups])
+        self.names = pa.array(names, type=pa.string())
+        self.per_step = "power" in context.save
+        self.battery = BatteryState(energy_j=per["capacity_j"].copy())
+        self.thermal: ThermalState | None = None
+        self.totals = {k: np.zeros(n) for k in (*_SUMS, "radiation_s", "seu_rate", "sefi_rate",
+                                                  "dose")}
+        self.open: dict[str, np.ndarray] | None = None
+        self.orbit_rows: list[dict[str, np.ndarray]] = []
+        self.events: list[np.ndarray] = []
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+
+    @classmethod
+    def create(cls, context: RunContext) -> PhysicsStage | None:
+        """The stage if any constellation has a `satellite:` block, else None."""
+        sc = context.scenario
+        try:
+            sats = resolve_constellations([c.satellite for c in sc.constellations], sc.catalog)
+        except SatelliteError as exc:
+            raise ScenarioError(str(exc)) from None
+        members = context.fleet.constellation
+        groups, col = [], 0
+        for k, sat in enumerate(sats):
+            idx = np.flatnonzero(members == k)
+            if sat is None or idx.size == 0:
+                continue
+            fleet = slice(int(idx[0]), int(idx[-1]) + 1)
+            groups.append(_Group(sc.constellations[k].name, fleet, slice(col, col + idx.size), sat))
+            col += idx.size
+        return cls(context, groups) if groups else None
+
+    # --- per block ---------------------------------------------------------------------------
+
+    def block(self, samples: Samples) -> None:
+        t = samples.t_s
+        dt = np.clip(np.minimum(self.step, self.duration - t), 0.0, None)
+        gen, env, sunlit = self._environment(samples)
+        out = self._integrate(gen, env, dt)
+        out["sunlit"] = sunlit
+        self._radiation(samples, dt)
+        cum = {}
+        for k in _SUMS:
+            cum[k] = self._add(k, out[k] * out["dt"] if k in _WEIGHTED else out[k])
+        if self.per_step:
+            self._append_steps(samples, out)
+        else:
+            self._accumulate_orbits(t, out, cum)
+
+    def _add(self, name: str, x: np.ndarray) -> np.ndarray:
+        """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
+        x = np.broadcast_to(x, (x.shape[0], self.n))
+        cum = np.cumsum(np.concatenate([self.totals[name][None], x]), axis=0)[1:]
+        self.totals[name] = cum[-1]
+        return cum
+
+    def _environment(self, samples: Samples):
+        """Array output W, absorbed environmental heat W and illumination, each (T, S)."""
+        t, sun, dist = samples.t_s, samples.sun_eci, samples.sun_distance_au
+        illumination = samples.illumination
+        shape = (len(t), self.n)
+        gen, env, sunlit = np.empty(shape), np.empty(shape), np.empty(shape)
+        for g in self.groups:
+            r, il = samples.r_eci[:, g.fleet], illumination[:, g.fleet]
+            gen[:, g.cols] = array_power_w(g.satellite.solar, t, r, sun, il, dist)
+            env[:, g.cols] = radiator_environment_w(g.satellite.radiator, r, sun, il, dist)
+            sunlit[:, g.cols] = il
+        return gen, env, sunlit
+
+    def _integrate(self, gen, env, dt) -> dict[str, np.ndarray]:
+        """The coupled battery / thermal march over the block's steps (policy: module docstring)."""
+        p = self.p
+        if self.thermal is None:
+            t0 = equilibrium_temperature_k(p["housekeeping_w"] + env[0], p["rad_area_m2"],
+                                           p["sides"], p["emissivity"])
+            self.thermal = ThermalState(temperature_k=t0)
+        shape = gen.shape
+        out = {k: np.zeros(shape) for k in ("load", "compute", "allowed", "battery", "temp",
+                                             "throttled", "curtailed", "unmet", "loss")}
+        sqrt_eta = np.sqrt(p["efficiency"])
+        house = p["housekeeping_w"]
+        for i in range(shape[0]):
+            if dt[i] <= 0.0:
+                out["battery"][i] = self.battery.energy_j
+                out["temp"][i] = self.thermal.temperature_k
+                out["load"][i] = house
+                continue
+            energy_cap = np.maximum(
+                gen[i] + sqrt_eta * np.maximum(self.battery.energy_j - p["floor_j"], 0.0) / dt[i]
+                - house, 0.0)
+            want = np.minimum(p["compute_max_w"], energy_cap)[None]
+            heat = integrate_thermal(want, house, env[i][None], dt[i], p["rad_area_m2"],
+                                     p["sides"], p["emissivity"], p["heat_capacity_j_k"],
+                                     p["max_temp_k"], self.thermal)
+            self.thermal = heat.state
+            run = heat.compute_w[0]
+            load = house + run
+            power = integrate_battery(gen[i][None], load[None], dt[i], p["capacity_j"],
+                                      p["floor_j"], p["efficiency"], self.battery)
+            self.battery = power.state
+            out["load"][i], out["compute"][i] = load, run
+            out["allowed"][i] = np.minimum(energy_cap, heat.compute_w_allowed[0])
+            out["battery"][i], out["temp"][i] = power.energy_j[0], heat.temperature_k[0]
+            out["throttled"][i] = np.where(run < p["compute_max_w"] * (1 - 1e-9), dt[i], 0.0)
+            out["curtailed"][i] = power.curtailed_j[0]
+            out["unmet"][i], out["loss"][i] = power.unmet_j[0], power.loss_j[0]
+        out["gen"] = gen
+        out["dt"] = np.broadcast_to(dt[:, None], shape)
+        return out
+
+    def _radiation(self, samples: Samples, dt) -> None:
+        """Rates, dose and the seeded event stream for the block."""
+        p = self.p
+        if not (p["seu_cm2"].any() or p["sefi_cm2"].any()):
+            return
+        lat, lon, alt = samples.geodetic
+        flux = np.empty((len(dt), self.n))
+        for g in self.groups:
+            flux[:, g.cols] = particle_flux_cm2_s(
+                lat[:, g.fleet], lon[:, g.fleet], alt[:, g.fleet], SHIELDING_MM_AL)
+        rates = {"seu": flux * p["seu_cm2"], "sefi": flux * p["sefi_cm2"]}
+        w = dt[:, None]
+        self._add("radiation_s", w)
+        self._add("seu_rate", rates["seu"] * w)
+        self._add("sefi_rate", rates["sefi"] * w)
+        self._add("dose", dose_rate_gy_s(flux) * w)
+        for i in np.flatnonzero(dt > 0):
+            k = int(round(samples.t_s[i] / self.step))
+            rng = np.random.Generator(np.random.Philox(counter=k, key=self.key))
+            found = draw_events(samples.t_s[i : i + 1], float(dt[i]),
+                                {kind: r[i : i + 1] for kind, r in rates.items()}, rng)
+            if found.size:
+                self.events.append(found)
+
+    # --- per-step rows ------------------------------------------------------------------------
+
+    def _append_steps(self, samples: Samples, out) -> None:
+        n_t = len(samples.t_s)
+        sat = np.tile(np.arange(self.n, dtype=np.int32), n_t)
+        table = pa.table({
+            "time": _timestamps(samples.epoch, np.repeat(samples.t_s, self.n)),
+            "satellite": pa.DictionaryArray.from_arrays(sat, self.names),
+            **{name: (out[k] / scale).ravel() for name, k, scale in _STEP_COLUMNS},
+        })
+        self.pending.append(table)
+        self.pending_rows += table.num_rows
+        self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self.pending or (self.pending_rows < ROWS_PER_GROUP and not final):
+            return
+        table = pa.concat_tables(self.pending)
+        start = 0
+        while table.num_rows - start >= ROWS_PER_GROUP or (final and start < table.num_rows):
+            self.context.writer.append("power", table.slice(start, ROWS_PER_GROUP))
+            start += ROWS_PER_GROUP
+        rest = table.slice(start) if start < table.num_rows else None
+        self.pending = [rest] if rest is not None else []
+        self.pending_rows = 0 if rest is None else rest.num_rows
+
+    # --- per-orbit rows -----------------------------------------------------------------------
+
+    def _accumulate_orbits(self, t, out, cum) -> None:
+        n_t, n = out["gen"].shape
+        orbit = np.floor(t[:, None] / self.period_s[None, :]).astype(np.int64)
+        flat_orbit = orbit.T.ravel()
+        change = np.flatnonzero(np.diff(flat_orbit) != 0) + 1
+        starts = np.union1d(change, np.arange(n) * n_t)
+        sat = starts // n_t
+        def flat(k):
+            x = out[k] * out["dt"] if k in _WEIGHTED else out[k]
+            return np.ascontiguousarray(np.broadcast_to(x, (n_t, n)).T).ravel()
+
+        ends = np.append(starts[1:], n * n_t) - 1
+        first = starts % n_t == 0
+        last = np.append(sat[1:] != sat[:-1], True)
+        rows = {"sat": sat, "orbit": flat_orbit[starts]}
+        # sums are differences of running totals: c0 at the orbit's start, c1 at its end
+        for k in _SUMS:
+            c1 = np.ascontiguousarray(cum[k].T).ravel()[ends]
+            c0 = np.zeros_like(c1)
+            c0[~first] = c1[np.flatnonzero(~first) - 1]
+            rows[k + "_c0"], rows[k + "_c1"] = c0, c1
+        rows["temp_max"] = np.maximum.reduceat(flat("temp"), starts)
+        rows["battery_min"] = np.minimum.reduceat(flat("battery"), starts)
+        rows["battery_end"] = flat("battery")[ends]
+        if self.open is not None:
+            op = self.open
+            merge = first & (rows["orbit"] == op["orbit"][sat])
+            m_sat = sat[merge]
+            fresh = first & ~merge
+            for k in _SUMS:
+                # a continued orbit keeps its start; a new one starts where the open one ended
+                rows[k + "_c0"][merge] = op[k + "_c0"][m_sat]
+                rows[k + "_c0"][fresh] = op[k + "_c1"][sat[fresh]]
+            rows["temp_max"][merge] = np.maximum(rows["temp_max"][merge], op["temp_max"][m_sat])
+            rows["battery_min"][merge] = np.minimum(rows["battery_min"][merge],
+                                                    op["battery_min"][m_sat])
+            closed = np.ones(n, dtype=bool)
+            closed[m_sat] = False
+            self._emit({k: v[closed] for k, v in op.items()})
+        self._emit({k: v[~last] for k, v in rows.items()})
+        self.open = {k: v[last] for k, v in rows.items()}
+
+    def _emit(self, rows: dict[str, np.ndarray]) -> None:
+        if rows["sat"].size:
+            self.orbit_rows.append(rows)
+
+    def _orbit_table(self) -> pa.Table:
+        if self.open is not None:
+            self._emit(self.open)
+            self.open = None
+        rows = {k: np.concatenate([r[k] for r in self.orbit_rows]) for k in self.orbit_rows[0]}
+        order = np.lexsort((rows["orbit"], rows["sat"]))
+        rows = {k: v[order] for k, v in rows.items()}
+        for k in _SUMS:
+            rows[k] = rows[k + "_c1"] - rows[k + "_c0"]
+        dt = np.where(rows["dt"] > 0, rows["dt"], 1.0)
+        start = rows["orbit"] * self.period_s[rows["sat"]]
+        end = np.minimum(start + self.period_s[rows["sat"]], self.duration)
+        epoch = self.context.scenario.epoch64
+        return pa.table({
+            "satellite": self.names.take(pa.array(rows["sat"])),
+            "orbit": rows["orbit"],
+            "start": _timestamps(epoch, start),
+            "end": _timestamps(epoch, end),
+            "duration_s": rows["dt"],
+            "generated_w": rows["gen"] / dt,
+            "load_w": rows["load"] / dt,
+            "compute_w": rows["compute"] / dt,
+            "compute_w_allowed": rows["allowed"] / dt,
+            "battery_wh": rows["battery_end"] / J_PER_WH,
+            "battery_min_wh": rows["battery_min"] / J_PER_WH,
+            "radiator_temp_k": rows["temp_max"],
+            "sunlit_fraction": rows["sunlit"] / dt,
+            "throttled_s": rows["throttled"],
+            "curtailed_wh": rows["curtailed"] / J_PER_WH,
+            "unmet_wh": rows["unmet"] / J_PER_WH,
+            "loss_wh": rows["loss"] / J_PER_WH,
+        })
+
+    # --- end of run ---------------------------------------------------------------------------
+
+    def finish(self) -> dict:
+        writer = self.context.writer
+        if self.per_step:
+            self._flush(final=True)
+        else:
+            writer.write_table("power", self._orbit_table())
+        writer.write_table("radiation", self._event_table())
+        return {"physics": self._summary()}
+
+    def _event_table(self) -> pa.Table:
+        events = np.concatenate(self.events) if self.events else np.empty(0, EVENT_DTYPE)
+        events = events[np.lexsort((events["kind"], events["satellite"], events["time_s"]))]
+        return pa.table({
+            "time": _timestamps(self.context.scenario.epoch64, events["time_s"]),
+            "satellite": self.names.take(pa.array(events["satellite"].astype(np.int64))),
+            "kind": pa.array(events["kind"].astype(str), type=pa.string()),
+        })
+
+    def _summary(self) -> dict:
+        tot, p = self.totals, self.p
+        kinds = (np.concatenate([e["kind"] for e in self.events]) if self.events
+                 else np.empty(0, "U8"))
+        sats = (np.concatenate([e["satellite"] for e in self.events]) if self.events
+                else np.empty(0, np.int64))
+        stored = self.battery.energy_j - p["capacity_j"]
+        consumed = tot["load"] - tot["unmet"] + tot["loss"]
+        balance = tot["gen"] - consumed - stored - tot["curtailed"]
+        rad_days = np.maximum(tot["radiation_s"], 1e-300) / SECONDS_PER_DAY
+        out = []
+        for g in self.groups:
+            c = g.cols
+            span = max(float(tot["dt"][c].mean()), 1e-300)
+            has_rad = bool(tot["radiation_s"][c].any())
+            out.append({
+                "name": g.name,
+                "satellites": c.stop - c.start,
+                "energy_harvested_kwh": _r(tot["gen"][c].sum() / 3.6e6),
+                "energy_consumed_kwh": _r(consumed[c].sum() / 3.6e6),
+                "energy_curtailed_kwh": _r(tot["curtailed"][c].sum() / 3.6e6),
+                "energy_stored_kwh": _r(stored[c].sum() / 3.6e6),
+                "energy_unmet_kwh": _r(tot["unmet"][c].sum() / 3.6e6),
+                "energy_balance_error": _r(float(np.max(np.abs(balance[c]) / np.maximum(
+                    tot["gen"][c], 1.0)))),
+                "sunlit_fraction": _r(tot["sunlit"][c].mean() / span),
+                "mean_compute_w": _r(tot["compute"][c].mean() / span),
+                "mean_compute_w_allowed": _r(tot["allowed"][c].mean() / span),
+                "throttled_hours": _r(tot["throttled"][c].sum() / 3600),
+                "upsets_per_day": _r(tot["seu_rate"][c].mean() / rad_days[c].mean())
+                if has_rad else 0.0,
+                "sefi_per_day": _r(tot["sefi_rate"][c].mean() / rad_days[c].mean())
+                if has_rad else 0.0,
+                "dose_rad_per_year": _r(tot["dose"][c].mean() / rad_days[c].mean() * 365.25
+                                        * 100.0) if has_rad else 0.0,
+                "radiation_events": {k: int(np.count_nonzero(
+                    (kinds == k) & (sats >= c.start) & (sats < c.stop))) for k in ("seu", "sefi")},
+            })
+        return {"power_rows": "per step" if self.per_step else "per orbit", "constellations": out}
+
+
+_STEP_COLUMNS = (  # (column, source, divisor)
+    ("generated_w", "gen", 1.0),
+    ("load_w", "load", 1.0),
+    ("compute_w", "compute", 1.0),
+    ("compute_w_allowed", "allowed", 1.0),
+    ("battery_wh", "battery", J_PER_WH),
+    ("radiator_temp_k", "temp", 1.0),
+    ("illumination", "sunlit", 1.0),
+    ("duration_s", "dt", 1.0),
+    ("throttled_s", "throttled", 1.0),
+    ("curtailed_wh", "curtailed", J_PER_WH),
+    ("unmet_wh", "unmet", J_PER_WH),
+    ("loss_wh", "loss", J_PER_WH),
+)
+
+
+def _per_satellite(groups: list[_Group]) -> dict[str, np.ndarray]:
+    """(S,) parameter arrays of the active satellites, from each group's resolved satellite."""
+
+    def each(f):
+        return np.concatenate([np.full(g.cols.stop - g.cols.start, float(f(g.satellite)))
+                               for g in groups])
+
+    def cross_section(sat: Satellite, name: str) -> float:
+        acc = sat.accelerator
+        value = getattr(acc, name, None) if acc is not None else None
+        return (value or 0.0) * sat.payload.count
+
+    return {
+        "capacity_j": each(lambda s: s.battery.capacity_j),
+        "floor_j": each(lambda s: s.battery.floor_j),
+        "efficiency": each(lambda s: s.battery.efficiency),
+        "rad_area_m2": each(lambda s: s.radiator.area_m2),
+        "sides": each(lambda s: s.radiator.sides),
+        "emissivity": each(lambda s: s.radiator.emissivity),
+        "heat_capacity_j_k": each(lambda s: s.radiator.heat_capacity_j_k),
+        "max_temp_k": each(lambda s: s.radiator.max_temp_k),
+        "housekeeping_w": each(lambda s: s.payload.housekeeping_w),
+        "compute_max_w": each(lambda s: s.compute_power_w),
+        "seu_cm2": each(lambda s: cross_section(s, "seu_cross_section_cm2")),
+        "sefi_cm2": each(lambda s: cross_section(s, "sefi_cross_section_cm2")),
+    }
+
+
+def _r(x) -> float:
+    return round(float(x), 6)
+
+
+def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
+    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(
+        np.int64
+    )
+    return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
