@@ -126,7 +126,15 @@ class SweepSpec(_Model):
         for path, values in value.items():
             if isinstance(values, list) and not values:
                 raise ValueError(f"{path}: empty list of values")
-            if not isinstance(values, list | dict):
+            if isinstance(values, dict):
+                try:
+                    value = {**value, path: Range.model_validate(values)}
+                except ValidationError as exc:
+                    error = exc.errors()[0]
+                    where = ".".join([path, *(str(p) for p in error["loc"])])
+                    message = error["msg"].removeprefix("Value error, ")
+                    raise ValueError(f"{where}: {message}") from None
+            elif not isinstance(values, list):
                 raise ValueError(
                     f"{path}: give a list of values or {{range: [low, high], samples: n}}"
                 )
@@ -237,8 +245,18 @@ def load_sweep(path: str | Path) -> Sweep:
     except ScenarioError as exc:
         return _raise(f"{where(['base'])}: base scenario with overrides: {exc}")
     resolved = base.resolved()
-    for name in spec.parameters:
+    for name, values in spec.parameters.items():
         problem = _path_problem(resolved, name)
+        if problem is None and _is_new_key(resolved, name):
+            first = values.range[0] if isinstance(values, Range) else values[0]
+            trial = copy.deepcopy(base_data)
+            set_path(trial, name, first)
+            try:
+                validate_scenario(trial, base_dir=base_file.parent)
+            except ScenarioError as exc:
+                if "unknown key" in str(exc):
+                    hint = str(exc).rsplit("unknown key", 1)[1]
+                    problem = f"unknown path {name!r}: no such key in the scenario{hint}"
         if problem:
             return _raise(f"{where(['parameters', name])}: parameters: {problem}")
 
@@ -317,6 +335,14 @@ def _path_problem(resolved: dict, path: str) -> str | None:
     if isinstance(node, dict | list):
         return f"{path!r} is a whole mapping or list; vary one of its values"
     return None
+
+
+def _is_new_key(resolved: dict, path: str) -> bool:
+    try:
+        get_path(resolved, path)
+    except KeyError:
+        return True
+    return False
 
 
 def set_path(data: dict, path: str, value: Any) -> None:
@@ -468,8 +494,11 @@ class _Results:
         con = duckdb.connect(str(path))
         results = cls(con, sweep)
         if exists:
-            stored = con.execute("select value from sweep where key = 'fingerprint'").fetchone()
-            if stored is None or stored[0] != sweep.fingerprint():
+            try:
+                stored = con.execute("select value from sweep where key = 'fingerprint'").fetchall()
+            except duckdb.Error:
+                stored = []
+            if not stored or stored[0][0] != sweep.fingerprint():
                 con.close()
                 raise SweepError(
                     f"{path}: made by a different sweep file or base; use another --out"
@@ -581,17 +610,15 @@ def run_sweep(
         raise SweepError("--retries: must be 0 or more")
     out = Path(out)
     results = _Results.open(out / SWEEP_DB, sweep, resume)
-    started = False
+    runner = _Runner(sweep, results, out, keep, retries, address, workers, progress)
     try:
-        started = _connect(address, workers)
-        runner = _Runner(sweep, results, out, keep, retries, _slots(workers), progress)
         if isinstance(sweep.spec.search, OptunaSearch):
             _optuna(sweep, runner)
         else:
             runner.run(list(enumerate(sweep.points or [])))
     finally:
         results.close()
-        if started:
+        if runner.started:
             import ray
 
             ray.shutdown()
@@ -605,20 +632,27 @@ class _Runner:
     out: Path
     keep: str
     retries: int
-    slots: int
+    address: str | None
+    workers: int | None
     progress: Progress | None
+    started: bool = False  # whether this sweep started Ray (and so shuts it down)
 
     def run(self, points: list[tuple[int, dict]]) -> None:
         """Run the points not yet recorded, recording each as it finishes."""
         import ray
 
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_point)
         todo = [(pid, params) for pid, params in points if pid not in self.results.rows]
+        self._report()
+        if not todo:
+            return
+        # Ray starts only when there is a point to run: a finished sweep resumes at once
+        self.started = _connect(self.address, self.workers) or self.started
+        slots = _slots(self.workers)
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_point)
         queue = list(reversed(todo))
         running: dict[Any, tuple[int, dict, int, float]] = {}
-        self._report()
         while queue or running:
-            while queue and len(running) < 2 * self.slots:
+            while queue and len(running) < 2 * slots:
                 pid, params = queue.pop()
                 self._submit(remote, running, pid, params, 1)
             ready, _ = ray.wait(list(running), num_returns=1)
