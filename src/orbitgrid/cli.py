@@ -227,5 +227,66 @@ def export(
         console.print(f"wrote {len(paths)} OEM files to {oem}")
 
 
+@app.command("size")
+def size_command(
+    it_power: Annotated[str, typer.Option("--it-power", help="IT power to reach, e.g. 40MW.")],
+    orbit: Annotated[
+        str,
+        typer.Option(help="dawn-dusk:650km, noon-midnight:550km, sso-1030:500km, "
+                     "inclined:550km:53deg."),
+    ] = "dawn-dusk:650km",
+    accelerator: Annotated[str, typer.Option(help="Catalogue accelerator.")] = "h100",
+    satellite_power: Annotated[
+        str, typer.Option(help="IT power per satellite, e.g. 100kW.")
+    ] = "100kW",
+    launcher: Annotated[
+        list[str], typer.Option(help="Catalogue launcher (default: all).")
+    ] = [],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
+) -> None:
+    """Size a constellation for an IT power goal: satellites, areas, masses, launches, cost."""
+    import json
+
+    from orbitgrid.sizing import SizingGoal, parse_power_w, size_or_error
+
+    try:
+        goal = SizingGoal(
+            it_power_w=parse_power_w(it_power), orbit=orbit, accelerator=accelerator,
+            satellite_it_power_w=parse_power_w(satellite_power), launchers=tuple(launcher),
+        )
+        result = size_or_error(goal)
+    except (ValueError, ScenarioError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return
+    o, m = result.orbit, result.mass_kg
+    table = Table(title=f"{it_power} of {accelerator} in {orbit}", show_header=False)
+    for name, value in (
+        ("satellites", f"{result.satellites:,}"),
+        ("accelerators per satellite", f"{result.accelerators_per_satellite}"),
+        ("IT / total load per satellite", f"{result.it_power_w / 1e3:,.1f} / "
+         f"{result.load_w / 1e3:,.1f} kW"),
+        ("longest eclipse, eclipsed time", f"{o['longest_eclipse_s'] / 60:.1f} min, "
+         f"{100 * o['eclipse_fraction']:.2f}% of the year"),
+        ("solar array", f"{result.array_area_m2:,.1f} m2 ({result.array_power_w / 1e3:,.1f} kW)"),
+        ("radiator", f"{result.radiator_area_m2:,.1f} m2 ({result.radiator_net_w_m2:,.0f} W/m2)"),
+        ("battery", f"{result.battery_capacity_wh / 1e3:,.1f} kWh"),
+        ("mass per satellite", f"{m['satellite']:,.0f} kg"),
+        ("constellation mass", f"{m['satellite'] * result.satellites / 1e3:,.1f} t"),
+    ):
+        table.add_row(name, value)
+    console.print(table)
+    launches = Table("launcher", "satellites per launch", "launches", "cost", "$/W")
+    for line in result.launches:
+        if line["launches"] is None:
+            launches.add_row(line["launcher"], "0", "too heavy", "", "")
+            continue
+        launches.add_row(line["launcher"], str(line["satellites_per_launch"]),
+                         str(line["launches"]), f"${line['cost_usd'] / 1e6:,.0f}M",
+                         f"{line['usd_per_w']:.2f}")
+    console.print(launches)
+
+
 if __name__ == "__main__":
     app()
