@@ -29,6 +29,8 @@ class Samples:
         self.t_s = t_s
         self.r_eci = r
         self.v_eci = v
+        # arrays a stage publishes for the stages after it, e.g. "compute_w_allowed": (T, N)
+        self.published: dict[str, np.ndarray] = {}
 
     @cached_property
     def gmst(self) -> np.ndarray:
