@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sp
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
+from orbitgrid.network.astar import pair_paths
 from orbitgrid.network.links import GroundLink, IslConfig, ground_link_rate_bps
 from orbitgrid.network.links import optical_isl_rate_bps as isl_rate_bps
-from orbitgrid.network.routing import NO_NODE, build_graph, shortest_paths
 from orbitgrid.network.topology import (
     in_range,
     infer_planes,
@@ -156,6 +157,7 @@ class NetworkStage:
         self.geometry = Stations.from_scenario(stations)
         relay = np.array([s.relay for s in stations], dtype=bool)
         self.relay = relay
+        self.transit = np.r_[np.ones(n_sat, dtype=bool), relay]
         needed = np.zeros(self.n_station, dtype=bool) | relay
         if len(self.route_nodes):
             ends = self.route_nodes[self.route_nodes >= n_sat] - n_sat
@@ -164,6 +166,10 @@ class NetworkStage:
             needed[:] = True
         self.graph_stations = np.flatnonzero(needed)
         self.links = [s.link or GroundLink() for s in stations]
+        self.link_groups = [
+            (link, np.array([x == link for x in self.links], dtype=bool))
+            for link in dict.fromkeys(self.links)
+        ]
         self.cloud = np.array([lk.cloud_probability for lk in self.links])
         self.rng = np.random.default_rng([scenario.seed, 4])
         self.hop_delay = np.zeros(n_sat)
@@ -291,22 +297,22 @@ class NetworkStage:
         """Visible (station, satellite) pairs for the graph stations at one step."""
         st = self.graph_stations
         gs, up = self.geometry.ecef[st], self.geometry.up[st]
-        d_up = sat @ up.T - np.einsum("ij,ij->i", gs, up)  # (sat, station)
-        rng2 = (
-            np.einsum("ij,ij->i", sat, sat)[:, None]
-            + np.einsum("ij,ij->i", gs, gs)[None, :]
-            - 2.0 * (sat @ gs.T)
+        d_up = sat @ up.T - np.einsum("ij,ij->i", gs, up)  # (sat, station): height above
+        # necessary condition (rng <= |sat| + |gs|): a cheap pre-filter before the ranges
+        reach = np.nanmax(np.linalg.norm(sat, axis=1), initial=0.0) + np.linalg.norm(gs, axis=1)
+        si, k = np.nonzero(d_up >= np.minimum(np.sin(self.geometry.mask[st]), 0.0) * reach)
+        d = sat[si] - gs[k]
+        rng_m = np.sqrt(np.einsum("ij,ij->i", d, d))
+        ok = (d_up[si, k] >= np.sin(self.geometry.mask[st[k]]) * rng_m) & (
+            rng_m <= self.geometry.max_range[st[k]]
         )
-        rng = np.sqrt(np.maximum(rng2, 0.0))
-        ok = (d_up >= np.sin(self.geometry.mask[st]) * rng) & (rng <= self.geometry.max_range[st])
-        si, k = np.nonzero(ok)
+        si, k, rng_m = si[ok], k[ok], rng_m[ok]
         station = st[k]
-        rng_m = rng[si, k]
         el = np.arcsin(np.clip(d_up[si, k] / rng_m, -1.0, 1.0))
         cap = np.empty(len(si))
-        for s in np.unique(station):  # per station with a link this step (rate model varies)
-            on = station == s
-            cap[on] = ground_link_rate_bps(rng_m[on], el[on], self.links[s])
+        for link, members in self.link_groups:  # stations sharing one rate model
+            on = members[station]
+            cap[on] = ground_link_rate_bps(rng_m[on], el[on], link)
         blocked = self.rng.random(self.n_station) < self.cloud
         keep = ~blocked[station]
         return station[keep], si[keep], rng_m[keep], cap[keep]
@@ -337,7 +343,6 @@ class NetworkStage:
             fixed.append((up, length, capacity))
         n_routes = len(self.route_nodes) // 2
         src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
-        sources, rows = np.unique(src, return_inverse=True)
         block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
         dyn_keys, dyn_len, dyn_cap = [], [], []
@@ -374,20 +379,14 @@ class NetworkStage:
             if not n_routes:
                 continue
             latency = ln / SPEED_OF_LIGHT_M_S + (np.concatenate(delays) if delays else 0.0)
-            graph = build_graph(
-                self.n_sat,
-                e,
-                latency,
-                self.n_station,
-                gi,
-                si,
-                g_rng / SPEED_OF_LIGHT_M_S,
-                self.relay,
-            )
-            dist, pred = shortest_paths(graph, sources)
-            one_way = dist[rows, dst]
-            flat, n_nodes = _trace_paths(pred, rows, src, dst, np.isfinite(one_way))
             node_pos = np.concatenate([pos, self.geometry.ecef])
+            graph = _undirected(
+                self.n_sat + self.n_station,
+                np.concatenate([e[:, 0], si]),
+                np.concatenate([e[:, 1], self.n_sat + gi]),
+                np.concatenate([latency, g_rng / SPEED_OF_LIGHT_M_S]),
+            )
+            one_way, flat, n_nodes = pair_paths(graph, node_pos, self.transit, src, dst)
             parts = self._split(flat, n_nodes, node_pos, src, dst)
             block_rows["rtt"].append(2 * one_way)
             block_rows["hops"].append(np.where(n_nodes > 0, n_nodes - 1, -1))
@@ -603,27 +602,12 @@ def _cat(keys, lengths, caps):
     return np.concatenate(keys), np.concatenate(lengths), np.concatenate(caps)
 
 
-def _trace_paths(pred, rows, src, dst, reachable):
-    """Node paths of all routes at once: flat node list and nodes per route (0: unreachable)."""
-    cur = np.where(reachable, dst, src)
-    trace = [cur]
-    done = cur == src
-    for _ in range(pred.shape[1]):
-        if done.all():
-            break
-        cur = np.where(done, cur, pred[rows, cur])
-        if np.any(cur == NO_NODE):  # cannot happen for reachable targets; guard
-            raise RuntimeError("broken predecessor chain")
-        trace.append(cur)
-        done = cur == src
-    trace = np.stack(trace, axis=1)  # (route, L)
-    steps = trace != src[:, None]
-    n_nodes = np.where(reachable, steps.sum(axis=1) + 1, 0)
-    route = np.repeat(np.arange(len(src)), n_nodes)
-    start = np.r_[0, np.cumsum(n_nodes)[:-1]]
-    j = np.arange(len(route)) - np.repeat(start, n_nodes)
-    flat = trace[route, n_nodes[route] - 1 - j]
-    return flat.astype(np.int64), n_nodes
+def _undirected(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
+    """Symmetric csr adjacency holding both directions of every link."""
+    return sp.csr_matrix(
+        (np.concatenate([weight, weight]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+        shape=(n, n),
+    )
 
 
 def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
@@ -631,3 +615,25 @@ def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
         np.int64
     )
     return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+
+
+def route_series(scenario, routes: list[Route] | None = None) -> RouteSeries:
+    """Routes' RTT series over the scenario's span, in memory, without a run folder.
+
+    States are propagated exactly at each step (no events, no tables); routes default to the
+    scenario's.
+    """
+    from orbitgrid.fleet import build_fleet
+    from orbitgrid.orbits.samples import Samples
+    from orbitgrid.simulation import SAMPLE_BLOCK, RunContext
+
+    fleet = build_fleet(scenario)
+    context = RunContext(scenario, fleet, scenario.stations(), None, frozenset())
+    stage = NetworkStage(context, routes)
+    steps = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
+    per_block = max(1, SAMPLE_BLOCK // max(len(fleet), 1))
+    for b in range(0, len(steps), per_block):
+        t = steps[b : b + per_block]
+        states = fleet.propagate(scenario.epoch64, t)
+        stage.block(Samples(scenario.epoch64, t, states.r, states.v))
+    return stage.route_series()
