@@ -10,8 +10,11 @@ sample of a run lasts 0 s, so energies cover exactly the run.
 
 Compute load policy (each step, each satellite):
   1. housekeeping_w is always drawn first (never throttled);
-  2. energy allows compute up to generated + sqrt(eta) * (stored - DoD floor) / dt - housekeeping:
-     what the array and the battery above its depth-of-discharge floor can supply this step;
+  2. energy allows compute up to generated + sqrt(eta) * (stored - floor - reserve) / dt
+     - housekeeping: what the array and the battery can supply this step while keeping above
+     its depth-of-discharge floor a reserve for housekeeping through the longest eclipse the
+     orbit can have (beta = 0, cylindrical shadow: P asin(R / a) / pi); below that reserve,
+     refilling it comes before compute;
   3. heat allows compute up to what keeps the radiator at or below max_temp_k at the step's end
      (thermal.integrate_thermal), with housekeeping and the environment already counted;
   4. the accelerators run at min(installed power, energy limit, heat limit). All electrical load
@@ -41,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from orbitgrid.constants import MU_EARTH_M3_S2
+from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
 from orbitgrid.physics.power import BatteryState, array_power_w, integrate_battery
 from orbitgrid.physics.radiation import (
@@ -101,6 +104,8 @@ class PhysicsStage:
         self.p = per
         a = np.concatenate([context.fleet.a_m[g.fleet] for g in groups])
         self.period_s = 2 * np.pi * np.sqrt(a**3 / MU_EARTH_M3_S2)
+        longest_eclipse_s = self.period_s * np.arcsin(np.minimum(EARTH_RADIUS_M / a, 1.0)) / np.pi
+        per["reserve_j"] = per["housekeeping_w"] * longest_eclipse_s / np.sqrt(per["efficiency"])
         names = np.concatenate([np.asarray(context.fleet.names, dtype=object)[g.fleet]
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
@@ -153,9 +158,10 @@ class PhysicsStage:
 
     def _add(self, name: str, x: np.ndarray) -> np.ndarray:
         """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
-        x = np.broadcast_to(x, (x.shape[0], self.n))
-        cum = np.cumsum(np.concatenate([self.totals[name][None], x]), axis=0)[1:]
-        self.totals[name] = cum[-1]
+        cum = np.array(np.broadcast_to(x, (x.shape[0], self.n)), dtype=float)
+        cum[0] += self.totals[name]
+        np.cumsum(cum, axis=0, out=cum)
+        self.totals[name] = cum[-1].copy()
         return cum
 
     def _environment(self, samples: Samples):
@@ -189,9 +195,10 @@ class PhysicsStage:
                 out["temp"][i] = self.thermal.temperature_k
                 out["load"][i] = house
                 continue
-            energy_cap = np.maximum(
-                gen[i] + sqrt_eta * np.maximum(self.battery.energy_j - p["floor_j"], 0.0) / dt[i]
-                - house, 0.0)
+            # above the reserve the battery may feed compute; below it, refilling it comes first
+            spare_j = self.battery.energy_j - p["floor_j"] - p["reserve_j"]
+            usable_j = np.where(spare_j > 0, sqrt_eta * spare_j, spare_j / sqrt_eta)
+            energy_cap = np.maximum(gen[i] + usable_j / dt[i] - house, 0.0)
             want = np.minimum(p["compute_max_w"], energy_cap)[None]
             heat = integrate_thermal(want, house, env[i][None], dt[i], p["rad_area_m2"],
                                      p["sides"], p["emissivity"], p["heat_capacity_j_k"],
@@ -271,23 +278,24 @@ class PhysicsStage:
         change = np.flatnonzero(np.diff(flat_orbit) != 0) + 1
         starts = np.union1d(change, np.arange(n) * n_t)
         sat = starts // n_t
+
         def flat(k):
-            x = out[k] * out["dt"] if k in _WEIGHTED else out[k]
-            return np.ascontiguousarray(np.broadcast_to(x, (n_t, n)).T).ravel()
+            return np.ascontiguousarray(out[k].T).ravel()
 
         ends = np.append(starts[1:], n * n_t) - 1
         first = starts % n_t == 0
         last = np.append(sat[1:] != sat[:-1], True)
         rows = {"sat": sat, "orbit": flat_orbit[starts]}
         # sums are differences of running totals: c0 at the orbit's start, c1 at its end
+        end_t, end_s = ends % n_t, ends // n_t
         for k in _SUMS:
-            c1 = np.ascontiguousarray(cum[k].T).ravel()[ends]
+            c1 = cum[k][end_t, end_s]
             c0 = np.zeros_like(c1)
             c0[~first] = c1[np.flatnonzero(~first) - 1]
             rows[k + "_c0"], rows[k + "_c1"] = c0, c1
         rows["temp_max"] = np.maximum.reduceat(flat("temp"), starts)
         rows["battery_min"] = np.minimum.reduceat(flat("battery"), starts)
-        rows["battery_end"] = flat("battery")[ends]
+        rows["battery_end"] = out["battery"][end_t, end_s]
         if self.open is not None:
             op = self.open
             merge = first & (rows["orbit"] == op["orbit"][sat])

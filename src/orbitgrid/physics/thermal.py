@@ -164,11 +164,13 @@ def absorbed_environment_w(
     h = np.maximum(r_norm / EARTH_RADIUS_M, 1.0)
     faces = _faces(orientation, sides, mu)
     eps, alpha = np.asarray(emissivity), np.asarray(absorptivity)
-    total = np.zeros(mu.shape)
-    for tilt, cos_sun in faces:
-        f = _face_view_factor(h, tilt)
-        total += eps * f * earth_ir_w_m2 + alpha * f * albedo * flux * np.maximum(mu, 0.0)
-        total += alpha * flux * np.asarray(illumination, dtype=float) * cos_sun
+    # faces at one tilt share their view factor: sum them, then Earth IR and albedo once
+    view = {tilt: _face_view_factor(h, tilt) for tilt in {tilt for tilt, _ in faces}}
+    f = sum(view[tilt] for tilt, _ in faces)
+    total = f * (eps * earth_ir_w_m2 + alpha * albedo * flux * np.maximum(mu, 0.0))
+    lit = [cos_sun for _, cos_sun in faces if cos_sun is not None]
+    if lit:
+        total += alpha * flux * np.asarray(illumination, dtype=float) * sum(lit)
     return total * np.asarray(area_m2)
 
 
@@ -198,9 +200,9 @@ def _face_view_factor(h: Array, tilt: float) -> Array:
     return view_factor_plate_to_sphere(h, tilt)
 
 
-def _faces(orientation: str, sides: int, mu: Array) -> list[tuple[float, Array]]:
-    """(tilt from nadir, cosine of the Sun on the face) for each radiating face."""
-    zero = np.zeros_like(mu)
+def _faces(orientation: str, sides: int, mu: Array) -> list[tuple[float, Array | None]]:
+    """(tilt from nadir, cosine of the Sun on the face, None if never lit) for each face."""
+    zero = None
     if orientation in ("nadir", "zenith"):
         down = (0.0, np.maximum(-mu, 0.0))
         up = (np.pi, np.maximum(mu, 0.0))
