@@ -140,7 +140,9 @@ class RouteSeries:
 class NetworkStage:
     """ISLs, ground links and shortest-latency routes at every step of a run."""
 
-    def __init__(self, context: RunContext, routes: list[Route] | None = None):
+    def __init__(
+        self, context: RunContext, routes: list[Route] | None = None, where: str = "routes.{k}."
+    ):
         scenario, fleet = context.scenario, context.fleet
         self.context = context
         self.writer = context.writer
@@ -151,9 +153,8 @@ class NetworkStage:
         self.node_names = list(fleet.names) + [s.name for s in stations]
         self.names_arrow = pa.array(self.node_names, type=pa.string())
         routes = scenario.routes if routes is None else routes
-        self.route_nodes = self._resolve(
-            routes, fleet.index, {s.name: k for k, s in enumerate(stations)}
-        )
+        station_index = {s.name: k for k, s in enumerate(stations)}
+        self.route_nodes = self._resolve(routes, fleet.index, station_index, where)
         self.geometry = Stations.from_scenario(stations)
         relay = np.array([s.relay for s in stations], dtype=bool)
         self.relay = relay
@@ -218,7 +219,7 @@ class NetworkStage:
 
     # ------------------------------------------------------------------ set-up
 
-    def _resolve(self, routes, satellites: dict, stations: dict) -> np.ndarray:
+    def _resolve(self, routes, satellites: dict, stations: dict, where: str) -> np.ndarray:
         """Node pairs (route, 2) flattened; ScenarioError naming routes.N.from/to."""
         nodes = []
         for k, r in enumerate(routes):
@@ -229,7 +230,7 @@ class NetworkStage:
                     nodes.append(satellites[name])
                 else:
                     raise ScenarioError(
-                        f"routes.{k}.{key}: unknown endpoint {name!r}"
+                        f"{where.format(k=k)}{key}: unknown endpoint {name!r}"
                         " (give a ground station or satellite name)"
                     )
         return np.array(nodes, dtype=np.int64)
@@ -617,7 +618,9 @@ def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
     return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
 
 
-def route_series(scenario, routes: list[Route] | None = None) -> RouteSeries:
+def route_series(
+    scenario, routes: list[Route] | None = None, where: str = "routes.{k}."
+) -> RouteSeries:
     """Routes' RTT series over the scenario's span, in memory, without a run folder.
 
     States are propagated exactly at each step (no events, no tables); routes default to the
@@ -629,7 +632,7 @@ def route_series(scenario, routes: list[Route] | None = None) -> RouteSeries:
 
     fleet = build_fleet(scenario)
     context = RunContext(scenario, fleet, scenario.stations(), None, frozenset())
-    stage = NetworkStage(context, routes)
+    stage = NetworkStage(context, routes, where)
     steps = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
     per_block = max(1, SAMPLE_BLOCK // max(len(fleet), 1))
     for b in range(0, len(steps), per_block):
@@ -637,3 +640,54 @@ def route_series(scenario, routes: list[Route] | None = None) -> RouteSeries:
         states = fleet.propagate(scenario.epoch64, t)
         stage.block(Samples(scenario.epoch64, t, states.r, states.v))
     return stage.route_series()
+
+
+FIBRE_SPEED_M_S = 2.0 / 3.0 * SPEED_OF_LIGHT_M_S
+MEAN_EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
+
+
+def great_circle_m(lat1_deg, lon1_deg, lat2_deg, lon2_deg) -> float:
+    """Great-circle distance on the mean sphere (haversine), metres."""
+    p1, p2 = np.radians(lat1_deg), np.radians(lat2_deg)
+    dl = np.radians(lon2_deg - lon1_deg)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * MEAN_EARTH_RADIUS_M * np.arcsin(np.sqrt(a)))
+
+
+def route_report(scenario, source: str, target: str, route_factor: float = 1.5) -> dict:
+    """RTT figures of one route over the scenario's span, its latency split and fibre.
+
+    Fibre: great-circle distance x route_factor at 2/3 c, both ways (None when an end is a
+    satellite). Latency parts are one-way means over the reachable steps, in ms.
+    """
+    from orbitgrid.scenario import Route
+
+    series = route_series(scenario, [Route(source=source, target=target)], where="--")
+    rtt = series.rtt_s[0] * 1e3
+    ok = np.isfinite(rtt)
+    stations = {s.name: s for s in scenario.stations()}
+    report = {
+        "from": source,
+        "to": target,
+        "steps": len(rtt),
+        "reachable_fraction": float(ok.mean()) if len(rtt) else 0.0,
+        "path_changes": int(series.path_changes[0]),
+        "t_s": series.t_s,
+        "rtt_ms": rtt,
+    }
+    if ok.any():
+        hops = series.hops[0][ok]
+        report["rtt_ms_min"], report["rtt_ms_median"], report["rtt_ms_max"] = (
+            float(x) for x in np.percentile(rtt[ok], [0, 50, 100])
+        )
+        report["hops_min"], report["hops_max"] = int(hops.min()), int(hops.max())
+        report["hops_median"] = float(np.median(hops))
+        for name in ("up", "isl", "down", "processing"):
+            report[f"{name}_ms"] = float(np.mean(getattr(series, f"{name}_s")[0][ok]) * 1e3)
+    if source in stations and target in stations:
+        a, b = stations[source], stations[target]
+        gc = great_circle_m(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg)
+        report["great_circle_km"] = gc / 1e3
+        report["route_factor"] = route_factor
+        report["fibre_rtt_ms"] = 2 * gc * route_factor / FIBRE_SPEED_M_S * 1e3
+    return report
