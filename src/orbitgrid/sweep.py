@@ -503,7 +503,7 @@ class _Results:
                 raise SweepError(
                     f"{path}: made by a different sweep file or base; use another --out"
                 )
-            for row in con.sql("select * from points").fetch_arrow_table().to_pylist():
+            for row in con.sql("select * from points").to_arrow_table().to_pylist():
                 results.rows[row["point_id"]] = row
             return results
         columns = [
@@ -766,7 +766,7 @@ def read_points(db: str | Path) -> tuple[pa.Table, list[dict], list[str]]:
     try:
         with duckdb.connect(str(db), read_only=True) as con:
             meta = dict(con.execute("select key, value from sweep").fetchall())
-            table = con.sql("select * from points order by point_id").fetch_arrow_table()
+            table = con.sql("select * from points order by point_id").to_arrow_table()
     except duckdb.Error as exc:
         raise SweepError(f"{db}: not a sweep database ({str(exc).splitlines()[0]})") from None
     return table, json.loads(meta["objectives"]), json.loads(meta["parameters"])
@@ -1024,8 +1024,8 @@ def write_sweep_report(db: str | Path, out: str | Path | None = None) -> Path:
         f"<title>Sweep report: {db}</title></head><body style='font-family:sans-serif'>"
         f"<h1>Sweep report</h1><p>{db}: {len(rows)} points, {len(done)} done, "
         f"{len(failed)} failed.</p>"
-        + grid.to_html(full_html=False, include_plotlyjs=True)
-        + pareto.to_html(full_html=False, include_plotlyjs=False)
+        + grid.to_html(full_html=False, include_plotlyjs=True, div_id="objectives")
+        + pareto.to_html(full_html=False, include_plotlyjs=False, div_id="pareto")
         + f"<h2>Pareto front</h2><table border='1'><tr>{head}</tr>{best}</table>"
         + "</body></html>"
     )
