@@ -14,11 +14,12 @@ rm -rf "$dst"
 mkdir -p "$dst/Assets/Textures"
 cp "$src/Cesium.js" "$dst/"
 cp -r "$src/Workers" "$src/Widgets" "$dst/"
-# Assets: imagery (Natural Earth II), sky box, moon, credit images, terrain heights table.
-cp -r "$src/Assets/Images" "$src/Assets/approximateTerrainHeights.json" "$dst/Assets/"
-cp -r "$src/Assets/Textures/NaturalEarthII" "$src/Assets/Textures/SkyBox" "$dst/Assets/Textures/"
-cp "$src/Assets/Textures/moonSmall.jpg" "$dst/Assets/Textures/"
+# Assets: imagery (Natural Earth II), Earth orientation (IAU2006_XYS), credit images, terrain
+# heights table. The globe runs without sky box, sun and moon (see static/globe.js).
+cp -r "$src/Assets/Images" "$src/Assets/IAU2006_XYS" "$src/Assets/approximateTerrainHeights.json" \
+  "$dst/Assets/"
+cp -r "$src/Assets/Textures/NaturalEarthII" "$dst/Assets/Textures/"
 cp "$build/node_modules/cesium/LICENSE.md" "$dst/LICENSE.md"
-echo "cesium@$version: Build/Cesium without ThirdParty wasm, IAU2006_XYS, LensFlare, maki, water" \
+echo "cesium@$version: Build/Cesium without ThirdParty wasm, SkyBox, moon, LensFlare, maki, water" \
   > "$dst/VERSION.txt"
 du -sh "$dst"

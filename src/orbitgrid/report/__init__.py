@@ -1,6 +1,6 @@
 """Reports of a run: an HTML report with plots, CZML for CesiumJS and CCSDS OEM files."""
 
-from orbitgrid.report.czml import czml_document, write_czml
+from orbitgrid.report.czml import czml_document, czml_summary, globe_czml, write_czml
 from orbitgrid.report.html import report_body, report_html, write_report
 from orbitgrid.report.oem import read_oem, write_oem
 from orbitgrid.report.plots import Plot, chosen_satellites, plots
@@ -12,6 +12,8 @@ __all__ = [
     "Tracks",
     "chosen_satellites",
     "czml_document",
+    "czml_summary",
+    "globe_czml",
     "plots",
     "read_oem",
     "report_body",

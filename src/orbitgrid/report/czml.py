@@ -243,4 +243,16 @@ def czml_summary(czml: list[dict]) -> dict:
     return {"satellites": len(sats), "start": start, "end": end}
 
 
-__all__ = ["czml_document", "write_czml", "czml_summary", "sat_id", "station_id"]
+# What the dashboard's globe shows at most: satellites, and satellite-samples in all.
+GLOBE_MAX_SATELLITES = 300
+GLOBE_MAX_SAMPLES = 150_000
+
+
+def globe_czml(
+    run: Run,
+    max_satellites: int = GLOBE_MAX_SATELLITES,
+    max_samples: int = GLOBE_MAX_SAMPLES,
+) -> tuple[str, Tracks]:
+    """CZML text for a globe, decimated to a sample of satellites and a coarser step."""
+    tracks = run_tracks(run, max_satellites=max_satellites, max_samples=max_samples)
+    return czml_document(run, tracks).dumps(), tracks
