@@ -227,6 +227,21 @@ def export(
         console.print(f"wrote {len(paths)} OEM files to {oem}")
 
 
+@app.command()
+def serve(
+    runs: Annotated[Path, typer.Option(help="Folder of run folders.")] = Path("runs"),
+    port: Annotated[int, typer.Option(help="Port on localhost.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the dashboard: runs, plots and a 3D globe, all offline."""
+    import uvicorn
+
+    from orbitgrid.web import create_app
+
+    console.print(f"orbitgrid dashboard on http://{host}:{port} (runs in {runs})")
+    uvicorn.run(create_app(runs), host=host, port=port, log_level="warning")
+
+
 @app.command("size")
 def size_command(
     it_power: Annotated[str, typer.Option("--it-power", help="IT power to reach, e.g. 40MW.")],
