@@ -60,7 +60,10 @@ class Run:
     def query(self, sql: str) -> pa.Table:
         """The result of DuckDB SQL over the run's tables."""
         with self.connect() as con:
-            return con.sql(sql).fetch_arrow_table()
+            relation = con.sql(sql)
+            # duckdb 2 renamed fetch_arrow_table (now deprecated) to to_arrow_table
+            fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+            return fetch()
 
 
 class RunWriter:
