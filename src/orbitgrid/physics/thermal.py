@@ -155,11 +155,11 @@ def absorbed_environment_w(
     sun_distance_au (time,). See the module docstring for the orientations.
     """
     r = np.asarray(r_eci_m, dtype=float)
-    r_norm = np.linalg.norm(r, axis=-1)
-    r_hat = r / r_norm[..., None]
-    sun = np.asarray(sun_eci_m, dtype=float)[..., None, :] - r
+    r_norm = np.sqrt(np.einsum("tsk,tsk->ts", r, r))
+    sun = np.asarray(sun_eci_m, dtype=float)
     s_hat = sun / np.linalg.norm(sun, axis=-1, keepdims=True)
-    mu = np.einsum("tsk,tsk->ts", r_hat, s_hat)  # cosine of the Sun's zenith angle
+    # cosine of the Sun's zenith angle; the Sun seen from the Earth's centre (parallax < 5e-5)
+    mu = np.einsum("tsk,tk->ts", r, s_hat) / r_norm
     flux = solar_flux_w_m2(sun_distance_au)[..., None]
     h = np.maximum(r_norm / EARTH_RADIUS_M, 1.0)
     faces = _faces(orientation, sides, mu)
