@@ -1,0 +1,530 @@
+"""The discrete-event engine of the space operating system: a pure function of the timelines.
+
+    result = run_ops(jobs, timelines, policy, protection, seed)
+
+Events sit on one heap keyed on (time, priority, sequence), so ties resolve the same way every
+run; an exception raised by a policy propagates (it is never swallowed). Events: arrivals,
+staging done (input uploaded through contacts or moved over ISLs, checkpoints moved), compute
+finished, results downlinked (store-and-forward through contacts), radiation upsets and
+functional interrupts, satellites back up, eclipse entries and exits. Compute progress between
+events needs no event of its own: the time at which a job's work is done is found by inverting
+the satellite's running total of allowed compute (Timelines.work_cum), so power and heat limits
+changing every step cost nothing per step.
+
+Model (a job on k satellites of one cluster, precision p, redundancy r):
+  useful rate     = k x peak_p(min member) x capacity(t) x eta / r, with eta = 1 for one
+                    satellite and, for data-parallel training, eta = c / (c + a): c the compute
+                    time of one step (6 N B FLOP over k satellites), a its ring all-reduce of
+                    2 N gradient bytes over the slowest member's ISL rate;
+  checkpoints     every tau of compute (Young/Daly sqrt(2 C M) unless set), each costing
+                    C = checkpoint_bytes / write rate; a restart first reads one back (C);
+  an upset (seu)  rolls the job back to its last checkpoint (r = 3: masked by the vote; r = 1:
+                    detected with probability upset_detection, else the result is corrupted);
+  an interrupt    (sefi) takes the satellite down for sefi_recovery_s; its job is rolled back
+                    and queued again;
+  energy          payload power x capacity-seconds the job's satellites ran.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from orbitgrid.ops.jobs import CHECKPOINT_BYTES_PER_PARAM, GRADIENT_BYTES_PER_PARAM, Jobs
+from orbitgrid.ops.policies import Policy, load_policy
+from orbitgrid.ops.timelines import Timelines, ring_allreduce_s, running_total, young_daly_s
+
+# event priorities at equal times: lower first
+FINISH, STAGED, DOWNLINKED, UP, FAULT, ECLIPSE_IN, ECLIPSE_OUT, ARRIVAL = range(8)
+SECONDS_PER_DAY = 86_400.0
+BUCKETS = ("power", "heat", "idle", "data_and_links", "faults_and_recovery", "redundancy",
+           "delivered")
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Fault protection and training knobs (SI). checkpoint_interval_s None: Young/Daly."""
+
+    redundancy: int = 1
+    checkpoint_interval_s: float | None = None
+    checkpoint_write_bps: float = 8e9
+    sefi_recovery_s: float = 300.0
+    upset_detection: float = 1.0
+    tokens_per_step: float = 4_194_304.0
+
+
+class Job:
+    """One job's static description and its state in the engine."""
+
+    __slots__ = ("index", "id", "kind", "precision", "work", "arrival", "deadline", "priority",
+                 "min_satellites", "max_satellites", "input_bytes", "output_bytes",
+                 "checkpoint_bytes", "home", "from_ground", "state", "sats", "last_sats",
+                 "version", "done_flop", "input_done", "start", "end", "compute_end", "energy",
+                 "bytes_moved", "rollbacks", "migrations", "lost_flop", "corrupted", "seg", "placed")
+
+    def __init__(self, index: int, row: dict, home: int):
+        self.index = index
+        self.id = str(row["id"])
+        self.kind = str(row["kind"])
+        self.precision = str(row["precision"])
+        self.work = float(row["work_flop"])
+        self.arrival = float(row["arrival"])
+        self.deadline = float(row["deadline"])
+        self.priority = int(row["priority"])
+        self.min_satellites = int(row["min_satellites"])
+        self.max_satellites = int(row["max_satellites"])
+        self.input_bytes = float(row["input_bytes"])
+        self.output_bytes = float(row["output_bytes"])
+        self.checkpoint_bytes = float(row["checkpoint_bytes"])
+        self.home = home
+        self.from_ground = home < 0 and self.input_bytes > 0
+        self.state = "pending"
+        self.sats: np.ndarray | None = None
+        self.last_sats: np.ndarray | None = None
+        self.version = 0
+        self.done_flop = 0.0
+        self.input_done = self.input_bytes == 0
+        self.start = np.nan
+        self.end = np.nan
+        self.compute_end = np.nan
+        self.energy = 0.0
+        self.bytes_moved = 0.0
+        self.rollbacks = 0
+        self.migrations = 0
+        self.lost_flop = 0.0
+        self.corrupted = False
+        self.seg: _Segment | None = None
+        self.placed = np.nan
+
+
+@dataclass
+class _Segment:
+    """A stretch of compute of one job on fixed satellites, started from a checkpoint."""
+
+    t0: float
+    cum: np.ndarray  # running total (T + 1,) of the cluster's capacity, capacity-seconds
+    c0: float
+    rate: float  # useful FLOP per capacity-second
+    eta: float  # share of a step spent computing (data-parallel), 1 otherwise
+    restore: float  # capacity-seconds spent reading a checkpoint back first
+    tau: float  # checkpoint interval, capacity-seconds of useful compute (inf: none)
+    cost: float  # one checkpoint, capacity-seconds
+    placed: float  # time of placement (staging began)
+
+
+@dataclass
+class OpsResult:
+    """Tables as numpy columns and the summary figures."""
+
+    jobs: dict[str, np.ndarray]
+    schedule: dict[str, np.ndarray]
+    summary: dict
+    events: int
+    accounts: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def run_ops(jobs: Jobs, env: Timelines, policy: Policy | str = "first-fit",
+            protection: Protection | None = None, seed: int = 0) -> OpsResult:
+    """Schedule jobs over the timelines; deterministic for given inputs and seed."""
+    return _Engine(jobs, env, load_policy(policy), protection or Protection(), seed).run()
+
+
+class _Engine:
+    def __init__(self, jobs: Jobs, env: Timelines, policy: Policy, prot: Protection, seed: int):
+        self.env, self.policy, self.prot = env, policy, prot
+        self.rng = np.random.default_rng([seed, 6])
+        n = env.n
+        index = {name: k for k, name in enumerate(env.names or [])}
+        rows = [dict(zip(jobs, vals, strict=True)) for vals in zip(*jobs.values(), strict=True)]
+        self.jobs = [Job(i, r, index.get(str(r["input_at"]), -1)) for i, r in enumerate(rows)]
+        for j in self.jobs:
+            if j.precision not in env.peak_flops:
+                raise ValueError(f"job {j.id}: no {j.precision} peak in the timelines")
+            if j.min_satellites > n:
+                raise ValueError(f"job {j.id}: needs {j.min_satellites} satellites, fleet has {n}")
+        self.work_rows = np.ascontiguousarray(env.work_cum.T)
+        self.isl = env.isl_bps if env.isl_bps is not None else np.zeros(n)
+        self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(n)
+        self.idle = np.ones(n, dtype=bool)
+        self.down_until = np.full(n, -np.inf)
+        self.sat_job = np.full(n, -1, dtype=np.int64)
+        self.heap: list = []
+        self.seq = 0
+        self.queue: list = []
+        self.sched: list[tuple] = []
+        self.acc = {k: np.zeros(n) for k in ("staging", "restore_ckpt", "lost", "redundancy",
+                                            "comm", "delivered", "down")}
+        self.events = 0
+
+    # --- event heap ---------------------------------------------------------------------------
+
+    def push(self, t: float, prio: int, a: int, b: int = 0) -> None:
+        if t <= self.env.end_s:
+            heapq.heappush(self.heap, (t, prio, self.seq, a, b))
+            self.seq += 1
+
+    def run(self) -> OpsResult:
+        env = self.env
+        for j in self.jobs:
+            self.push(j.arrival, ARRIVAL, j.index)
+        for f in env.faults:
+            self.push(float(f["time_s"]), FAULT, int(f["satellite"]), 0 if f["kind"] == "seu" else 1)
+        entries, exits = env.edges
+        for t, s in entries:
+            self.push(float(t), ECLIPSE_IN, int(s))
+        for t, s in exits:
+            self.push(float(t), ECLIPSE_OUT, int(s))
+        handlers = (self.on_finish, self.on_staged, self.on_downlinked, self.on_up, self.on_fault,
+                    self.on_eclipse_in, self.on_eclipse_out, self.on_arrival)
+        heap = self.heap
+        dirty = False
+        while heap:
+            t, prio, _, a, b = heapq.heappop(heap)
+            self.events += 1
+            dirty |= handlers[prio](t, a, b)
+            if dirty and (not heap or heap[0][0] > t):
+                self.schedule(t)
+                dirty = False
+        self.close(env.end_s)
+        return self.result()
+
+    # --- handlers: each returns True when a scheduling pass may place something ---------------
+
+    def on_arrival(self, t, i, _):
+        j = self.jobs[i]
+        j.state = "queued"
+        heapq.heappush(self.queue, (self.policy.key(j), i))
+        return True
+
+    def on_staged(self, t, i, version):
+        j = self.jobs[i]
+        if version != j.version:
+            return False
+        j.input_done = True
+        j.state = "running"
+        self.begin(j, t)
+        return False
+
+    def on_finish(self, t, i, version):
+        j = self.jobs[i]
+        if version != j.version:
+            return False
+        self.end_segment(j, t, finished=True)
+        j.compute_end = t
+        self.release(j, t)
+        j.state = "downlink"
+        done = self.downlink_time(j, t)
+        if done <= t:
+            self.complete(j, t)
+        else:
+            j.version += 1
+            self.push(done, DOWNLINKED, i, j.version)
+        return True
+
+    def on_downlinked(self, t, i, version):
+        j = self.jobs[i]
+        if version == j.version:
+            self.complete(j, t)
+        return False
+
+    def on_up(self, t, s, _):
+        return bool(self.down_until[s] <= t)
+
+    def on_fault(self, t, s, sefi):
+        i = self.sat_job[s]
+        if sefi:
+            self.down_until[s] = max(self.down_until[s], t + self.prot.sefi_recovery_s)
+            self.acc["down"][s] += _cs(self.work_rows[s], self.env.t_s, t,
+                                       min(t + self.prot.sefi_recovery_s, self.env.end_s))
+            self.push(t + self.prot.sefi_recovery_s, UP, s)
+            if i >= 0:
+                j = self.jobs[i]
+                if j.state == "running":
+                    self.end_segment(j, t, finished=False)
+                    j.rollbacks += 1
+                self.release(j, t)
+                j.version += 1
+                j.state = "queued"
+                heapq.heappush(self.queue, (self.policy.key(j), i))
+            return True
+        if i < 0 or self.jobs[i].state != "running" or self.prot.redundancy == 3:
+            return False
+        j = self.jobs[i]
+        if self.prot.redundancy == 1 and self.rng.random() >= self.prot.upset_detection:
+            j.corrupted = True
+            return False
+        self.end_segment(j, t, finished=False)
+        j.rollbacks += 1
+        self.begin(j, t)
+        return False
+
+    def on_eclipse_in(self, t, s, _):
+        i = self.sat_job[s]
+        if i < 0 or self.isl[s] <= 0:
+            return False
+        j = self.jobs[i]
+        if j.state != "running" or j.max_satellites != 1:
+            return False
+        if not self.policy.migrate_on_eclipse(j, t, self.env):
+            return False
+        free = np.flatnonzero(self.idle & (self.down_until <= t))
+        k = self.env.step_at(t)
+        if not (self.env.sunlit[k, free] >= 0.5).any():
+            return False
+        self.end_segment(j, t, finished=False, checkpoint_now=True)
+        self.release(j, t)
+        j.version += 1
+        j.state = "queued"
+        heapq.heappush(self.queue, (self.policy.key(j), i))
+        return True
+
+    def on_eclipse_out(self, t, s, _):
+        return bool(self.queue) and bool(self.idle[s])
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    def schedule(self, now: float) -> None:
+        if not self.queue:
+            return
+        free = np.flatnonzero(self.idle & (self.down_until <= now))
+        if not len(free):
+            return
+        cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
+        skipped = []
+        while self.queue and len(cand):
+            key, i = heapq.heappop(self.queue)
+            j = self.jobs[i]
+            chosen = self.policy.select(j, cand, now, self.env)
+            if chosen is None:
+                skipped.append((key, i))
+                continue
+            chosen = np.asarray(chosen, dtype=np.int64)
+            keep = ~np.isin(cand, chosen)
+            if (len(cand) - keep.sum() != len(chosen)
+                    or not j.min_satellites <= len(chosen) <= j.max_satellites):
+                raise RuntimeError(
+                    f"policy {self.policy.name!r} chose satellites {chosen.tolist()} for job "
+                    f"{j.id}: need {j.min_satellites}..{j.max_satellites} distinct candidates"
+                )
+            self.place(j, chosen, now)
+            cand = cand[keep]
+        for item in skipped:
+            heapq.heappush(self.queue, item)
+
+    def place(self, j: Job, sats: np.ndarray, now: float) -> None:
+        j.sats = sats
+        self.idle[sats] = False
+        self.sat_job[sats] = j.index
+        if np.isnan(j.start):
+            j.start = now
+        j.state = "staging"
+        j.seg = None
+        j.placed = now
+        ready = now + self.staging_s(j, sats, now)
+        j.version += 1
+        if ready <= now:
+            j.input_done = True
+            j.state = "running"
+            self.begin(j, now, placed=now)
+        else:
+            j.seg = _Segment(now, np.empty(0), 0.0, 0.0, 1.0, 0.0, np.inf, 0.0, now)
+            self.push(ready, STAGED, j.index, j.version)
+
+    def staging_s(self, j: Job, sats: np.ndarray, now: float) -> float:
+        """Seconds to bring the input and the last checkpoint to sats (store-and-forward)."""
+        env, s0 = self.env, int(sats[0])
+        wait = 0.0
+        if not j.input_done:
+            bits = j.input_bytes * 8.0
+            if j.home >= 0 and j.home not in sats:
+                wait += bits / self.isl[s0] if self.isl[s0] > 0 else np.inf
+                j.bytes_moved += j.input_bytes
+            elif j.from_ground and env.ground_bps is not None:
+                if self.isl[s0] > 0:  # up through whichever satellite is in view, then ISLs
+                    up = _advance(env.any_ground_cum[:, 0], env.t_s, now, bits)
+                    wait += up - now + bits / self.isl[s0]
+                else:
+                    wait += _advance(env.ground_cum[:, s0], env.t_s, now, bits) - now
+                j.bytes_moved += j.input_bytes
+        if j.last_sats is not None and j.done_flop > 0 and not np.array_equal(j.last_sats, sats):
+            rate = self.isl[s0]
+            wait += j.checkpoint_bytes * 8.0 / rate if rate > 0 else np.inf
+            j.bytes_moved += j.checkpoint_bytes
+            j.migrations += 1
+        return wait
+
+    def downlink_time(self, j: Job, t: float) -> float:
+        env = self.env
+        if j.output_bytes <= 0 or env.ground_bps is None:
+            return t
+        bits = j.output_bytes * 8.0
+        s0 = int(j.last_sats[0])
+        j.bytes_moved += j.output_bytes
+        if self.isl[s0] > 0:
+            return _advance(env.any_ground_cum[:, 0], env.t_s, t, bits) + bits / self.isl[s0]
+        return _advance(env.ground_cum[:, s0], env.t_s, t, bits)
+
+    # --- compute segments ---------------------------------------------------------------------
+
+    def begin(self, j: Job, t: float, placed: float | None = None) -> None:
+        """Start (or restart after a rollback) computing j on j.sats from its last checkpoint."""
+        env, sats, prot = self.env, j.sats, self.prot
+        if placed is None:
+            placed = j.seg.placed if j.seg is not None else t
+            if j.seg is not None and j.seg.cum.size == 0:  # staging just ended
+                for s in sats:
+                    self.acc["staging"][s] += _cs(self.work_rows[s], env.t_s, placed, t)
+                placed = t
+        k = len(sats)
+        peak = float(env.peak_flops[j.precision][sats].min())
+        if k == 1:
+            cum = self.work_rows[int(sats[0])]
+            eta = 1.0
+        else:
+            cum = running_total(env.capacity[:, sats].min(axis=1), env.dt)
+            params = j.checkpoint_bytes / CHECKPOINT_BYTES_PER_PARAM
+            step_c = 6.0 * params * prot.tokens_per_step / (k * peak)
+            step_a = ring_allreduce_s(GRADIENT_BYTES_PER_PARAM * params, k,
+                                      float(self.isl[sats].min()))
+            eta = step_c / (step_c + step_a) if step_c > 0 else 1.0
+        rate = k * peak * eta / prot.redundancy
+        cost = j.checkpoint_bytes * 8.0 / prot.checkpoint_write_bps
+        mtbf = 1.0 / max(float(self.seu[sats].sum()), 1e-300)
+        if j.checkpoint_bytes <= 0 or prot.redundancy == 3:
+            tau = np.inf
+        elif prot.checkpoint_interval_s is not None:
+            tau = prot.checkpoint_interval_s
+        else:
+            tau = young_daly_s(cost, mtbf) if np.isfinite(mtbf) else np.inf
+        restore = cost if j.done_flop > 0 else 0.0
+        c0 = _at(cum, env.t_s, t)
+        j.seg = _Segment(t, cum, c0, rate, eta, restore, tau, cost if np.isfinite(tau) else 0.0,
+                         placed)
+        over = 1.0 + (j.seg.cost / tau if np.isfinite(tau) and tau > 0 else 0.0)
+        need = restore + (j.work - j.done_flop) / rate * over
+        j.version += 1
+        self.push(_reach(cum, env.t_s, c0 + need), FINISH, j.index, j.version)
+
+    def end_segment(self, j: Job, t: float, finished: bool, checkpoint_now: bool = False) -> None:
+        """Close j's segment at t: progress kept, work lost, accounts per satellite."""
+        seg, env, r = j.seg, self.env, self.prot.redundancy
+        if seg is None or seg.cum.size == 0:
+            return
+        e = max(_at(seg.cum, env.t_s, t) - seg.c0, 0.0)
+        restore = min(e, seg.restore)
+        over = 1.0 + (seg.cost / seg.tau if np.isfinite(seg.tau) and seg.tau > 0 else 0.0)
+        useful = (e - restore) / over
+        if finished:
+            useful = min(useful, (j.work - j.done_flop) / seg.rate)
+            saved = useful
+        elif checkpoint_now:
+            saved = useful
+        else:
+            saved = np.floor(useful / seg.tau) * seg.tau if np.isfinite(seg.tau) else 0.0
+        lost = useful - saved
+        j.done_flop = j.work if finished else j.done_flop + saved * seg.rate
+        j.lost_flop += lost * seg.rate
+        j.energy += float(env.power_w[j.sats].sum()) * e
+        ckpt = e - useful  # reading back, writing checkpoints
+        for s in j.sats:
+            a = self.acc
+            a["restore_ckpt"][s] += ckpt
+            a["lost"][s] += lost
+            a["redundancy"][s] += saved * (r - 1) / r
+            a["comm"][s] += saved / r * (1 - seg.eta)
+            a["delivered"][s] += saved / r * seg.eta
+        j.seg = None
+
+    def release(self, j: Job, t: float) -> None:
+        if j.sats is None:
+            return
+        if j.seg is not None and j.seg.cum.size == 0:  # interrupted while staging
+            for s in j.sats:
+                self.acc["staging"][s] += _cs(self.work_rows[s], self.env.t_s, j.seg.placed, t)
+            j.seg = None
+        for s in j.sats:
+            self.sched.append((j.index, int(s), j.placed, t))
+        self.idle[j.sats] = True
+        self.sat_job[j.sats] = -1
+        j.last_sats = j.sats
+        j.sats = None
+
+    def complete(self, j: Job, t: float) -> None:
+        j.end = t
+        j.state = "corrupted" if j.corrupted else "done"
+        j.version += 1
+
+    def close(self, t: float) -> None:
+        """End of the run: account the work in progress."""
+        for j in self.jobs:
+            if j.sats is not None:
+                if j.state == "running":
+                    self.end_segment(j, t, finished=False, checkpoint_now=True)
+                self.release(j, t)
+                j.sats = j.last_sats
+
+    # --- results ------------------------------------------------------------------------------
+
+    def result(self) -> OpsResult:
+        from orbitgrid.ops.report import summarise
+
+        env, jobs = self.env, self.jobs
+        names = np.asarray(env.names or [f"sat{k}" for k in range(env.n)], dtype=object)
+        sats = [",".join(names[j.last_sats if j.sats is None else j.sats].tolist())
+                if (j.last_sats is not None or j.sats is not None) else "" for j in jobs]
+        table = {
+            "job": np.array([j.id for j in jobs], dtype=object),
+            "kind": np.array([j.kind for j in jobs], dtype=object),
+            "arrival": np.array([j.arrival for j in jobs]),
+            "start": np.array([j.start for j in jobs]),
+            "end": np.array([j.end for j in jobs]),
+            "satellites": np.array(sats, dtype=object),
+            "state": np.array([j.state if j.state in ("done", "corrupted") else
+                               ("unfinished" if j.state != "pending" else "pending")
+                               for j in jobs], dtype=object),
+            "energy_j": np.array([j.energy for j in jobs]),
+            "bytes_moved": np.array([j.bytes_moved for j in jobs]),
+            "rollbacks": np.array([j.rollbacks for j in jobs], dtype=np.int64),
+            "migrations": np.array([j.migrations for j in jobs], dtype=np.int64),
+            "deadline_met": np.array([j.state == "done" and j.end <= j.deadline for j in jobs]),
+            "work_flop": np.array([j.work for j in jobs]),
+            "lost_flop": np.array([j.lost_flop for j in jobs]),
+            "deadline": np.array([j.deadline for j in jobs]),
+        }
+        rows = sorted(self.sched, key=lambda r: (r[0], r[2], r[1]))
+        schedule = {
+            "job": np.array([jobs[r[0]].id for r in rows], dtype=object),
+            "satellite": np.array([names[r[1]] for r in rows], dtype=object),
+            "start": np.array([r[2] for r in rows]),
+            "end": np.array([r[3] for r in rows]),
+        }
+        summary = summarise(table, schedule, env, self.acc, self.policy.name, self.events)
+        return OpsResult(table, schedule, summary, self.events, self.acc)
+
+
+def _at(cum: np.ndarray, t_s: np.ndarray, t: float) -> float:
+    k = int(np.searchsorted(t_s, t, side="right")) - 1
+    if k >= len(t_s) - 1:
+        return float(cum[-1])
+    k = max(k, 0)
+    return float(cum[k] + (cum[k + 1] - cum[k]) * (t - t_s[k]) / (t_s[k + 1] - t_s[k]))
+
+
+def _reach(cum: np.ndarray, t_s: np.ndarray, target: float) -> float:
+    k = int(np.searchsorted(cum, target, side="left"))
+    if k == 0:
+        return float(t_s[0])
+    if k >= len(cum):
+        return np.inf
+    c0, c1 = cum[k - 1], cum[k]
+    return float(t_s[k - 1] + (target - c0) / (c1 - c0) * (t_s[k] - t_s[k - 1]))
+
+
+def _advance(cum: np.ndarray, t_s: np.ndarray, t: float, amount: float) -> float:
+    return _reach(cum, t_s, _at(cum, t_s, t) + amount)
+
+
+def _cs(cum: np.ndarray, t_s: np.ndarray, t0: float, t1: float) -> float:
+    return max(_at(cum, t_s, t1) - _at(cum, t_s, t0), 0.0)

@@ -1,0 +1,169 @@
+"""The environment as the operating system sees it: per satellite and step, piecewise constant.
+
+Step k covers [t_s[k], t_s[k + 1]). A quantity that is a rate (compute capacity, link rate) is
+integrated once into a running total (T + 1, N); the time at which a job's work or a transfer's
+bytes are done is then found by inverting that total (binary search plus linear interpolation),
+so a job costs O(log T) whatever its length, and no per-step event is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+FAULT_DTYPE = np.dtype([("time_s", "f8"), ("satellite", "i8"), ("kind", "U8")])
+
+
+@dataclass(frozen=True, eq=False)
+class Timelines:
+    """Everything the scheduler reads. Arrays (T, N) unless said otherwise; SI units.
+
+    t_s (T + 1,): step edges, the last one the end of the run.
+    capacity: fraction of peak compute that power and heat allow, in [0, 1].
+    sunlit: illumination fraction in [0, 1].
+    battery: state of charge above the floor, in [0, 1] (1 when unknown).
+    ground_bps: rate to the ground (best station in view), 0 out of contact.
+    peak_flops: {precision: (N,)} dense peak of the whole payload, op/s.
+    power_w (N,): payload electrical power at full load.
+    isl_bps (N,): rate of one inter-satellite link (0: no ISL).
+    group (N,): cluster label (formation or plane) for distributed training.
+    faults: FAULT_DTYPE events, kind "seu" (upset) or "sefi" (functional interrupt).
+    seu_rate_s (N,): mean upset rate, for the Young/Daly interval.
+    power_capacity: the fraction power alone allows (>= capacity); None: not split from heat.
+    """
+
+    t_s: np.ndarray
+    capacity: np.ndarray
+    sunlit: np.ndarray
+    peak_flops: dict[str, np.ndarray]
+    power_w: np.ndarray
+    battery: np.ndarray | None = None
+    ground_bps: np.ndarray | None = None
+    isl_bps: np.ndarray | None = None
+    group: np.ndarray | None = None
+    faults: np.ndarray = field(default_factory=lambda: np.empty(0, FAULT_DTYPE))
+    seu_rate_s: np.ndarray | None = None
+    names: list[str] | None = None
+    power_capacity: np.ndarray | None = None
+    group_names: list[str] | None = None
+
+    @property
+    def n(self) -> int:
+        return self.capacity.shape[1]
+
+    @property
+    def end_s(self) -> float:
+        return float(self.t_s[-1])
+
+    @cached_property
+    def dt(self) -> np.ndarray:
+        return np.diff(self.t_s)
+
+    @cached_property
+    def work_cum(self) -> np.ndarray:
+        """Running total (T + 1, N) of capacity x dt: seconds of full-rate compute."""
+        return running_total(self.capacity, self.dt)
+
+    @cached_property
+    def ground_cum(self) -> np.ndarray:
+        """Running total (T + 1, N) of ground bits per satellite."""
+        g = self.ground_bps if self.ground_bps is not None else np.zeros_like(self.capacity)
+        return running_total(g, self.dt)
+
+    @cached_property
+    def any_ground_cum(self) -> np.ndarray:
+        """Running total (T + 1, 1) of the best ground rate over the constellation."""
+        g = self.ground_bps if self.ground_bps is not None else np.zeros_like(self.capacity)
+        return running_total(g.max(axis=1, keepdims=True), self.dt)
+
+    @cached_property
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sunlight transitions: (time_s, satellite) of eclipse entries and of exits."""
+        lit = self.sunlit >= 0.5
+        change = np.diff(lit.astype(np.int8), axis=0)
+        k_in, s_in = np.nonzero(change < 0)
+        k_out, s_out = np.nonzero(change > 0)
+        entries = np.stack([self.t_s[k_in + 1], s_in], axis=1)
+        exits = np.stack([self.t_s[k_out + 1], s_out], axis=1)
+        return entries, exits
+
+    def step_at(self, t: float) -> int:
+        """Index of the step holding time t (clipped to the run)."""
+        k = int(np.searchsorted(self.t_s, t, side="right")) - 1
+        return min(max(k, 0), len(self.t_s) - 2)
+
+    def value_at(self, name: str, t: float) -> np.ndarray:
+        """(N,) of a (T, N) timeline at time t."""
+        arr = getattr(self, name)
+        if arr is None:
+            return np.ones(self.n)
+        return arr[self.step_at(t)]
+
+
+def running_total(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """Cumulative integral (T + 1, ...) of a piecewise constant rate (T, ...)."""
+    out = np.zeros((rate.shape[0] + 1, *rate.shape[1:]))
+    np.cumsum(rate * dt.reshape(-1, *([1] * (rate.ndim - 1))), axis=0, out=out[1:])
+    return out
+
+
+def total_at(cum: np.ndarray, t_s: np.ndarray, col: int, t: float) -> float:
+    """Value of running total column col at time t (linear within a step)."""
+    return float(np.interp(t, t_s, cum[:, col]))
+
+
+def time_to_reach(cum: np.ndarray, t_s: np.ndarray, col: int, target: float) -> float:
+    """Earliest time at which running total column col reaches target; inf if never in the run."""
+    c = cum[:, col]
+    if target <= c[0]:
+        return float(t_s[0])
+    k = int(np.searchsorted(c, target, side="left"))
+    if k >= len(c):
+        return np.inf
+    c0, c1 = c[k - 1], c[k]
+    frac = (target - c0) / (c1 - c0) if c1 > c0 else 1.0
+    return float(t_s[k - 1] + frac * (t_s[k] - t_s[k - 1]))
+
+
+def advance(cum: np.ndarray, t_s: np.ndarray, col: int, start: float, amount: float) -> float:
+    """Time at which amount more of the running total column col has accrued after start."""
+    return time_to_reach(cum, t_s, col, total_at(cum, t_s, col, start) + amount)
+
+
+def ring_allreduce_s(bytes_: float, n: int, link_bps: float, hop_latency_s: float = 0.0) -> float:
+    """Ring all-reduce time of bytes_ over n nodes: 2 (n - 1) / n x bits / rate (+ latencies)."""
+    if n <= 1:
+        return 0.0
+    if link_bps <= 0:
+        return np.inf
+    return 2 * (n - 1) / n * bytes_ * 8.0 / link_bps + 2 * (n - 1) * hop_latency_s
+
+
+def young_daly_s(checkpoint_s: float, mtbf_s: float) -> float:
+    """Young's optimal checkpoint interval sqrt(2 C M) (Young 1974; Daly 2006 first order)."""
+    return float(np.sqrt(2.0 * checkpoint_s * mtbf_s))
+
+
+def constant(
+    n: int,
+    duration_s: float,
+    step_s: float,
+    peak_flops: float = 1e15,
+    power_w: float = 1000.0,
+    capacity: float | np.ndarray = 1.0,
+    sunlit: float | np.ndarray = 1.0,
+    **kw,
+) -> Timelines:
+    """Timelines for tests and benchmarks: n identical satellites, arrays broadcast to (T, N)."""
+    t = np.arange(0.0, duration_s + step_s / 2, step_s)
+    shape = (len(t) - 1, n)
+    return Timelines(
+        t_s=t,
+        capacity=np.broadcast_to(np.asarray(capacity, float), shape).copy(),
+        sunlit=np.broadcast_to(np.asarray(sunlit, float), shape).copy(),
+        peak_flops={p: np.full(n, peak_flops) for p in ("fp8", "bf16", "fp16", "fp32", "int8")},
+        power_w=np.full(n, power_w),
+        **kw,
+    )
