@@ -5,6 +5,7 @@ Commands run in order in one temporary folder, as a user would type them after i
 the test-suite command is not run from inside the test suite.
 """
 
+import os
 import re
 import shlex
 import subprocess
@@ -35,15 +36,19 @@ def test_readme_has_the_two_quick_start_commands():
 
 
 def test_readme_commands_and_python_run(tmp_path):
-    yaml_block = next(body for lang, body in BLOCKS if lang == "yaml")
-    name = yaml_block.splitlines()[0].lstrip("# ").strip()
-    (tmp_path / name).write_text(yaml_block)
+    for lang, body in BLOCKS:  # a YAML block whose first line is "# NAME.yaml" is that file
+        name = body.splitlines()[0].lstrip("# ").strip()
+        if lang == "yaml" and body.startswith("# ") and name.endswith((".yaml", ".yml")):
+            (tmp_path / name).write_text(body)
+    # Ray (orbitgrid sweep) writes a token file into the home folder
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "RAY_AUTH_MODE": "disabled"}
     for command in _commands():
         argv = shlex.split(command)
         assert argv[0] == "orbitgrid", command
         done = subprocess.run(
             [sys.executable, "-m", "orbitgrid.cli", *argv[1:]],
             cwd=tmp_path,
+            env=env,
             capture_output=True,
             text=True,
         )
@@ -58,6 +63,7 @@ def test_readme_commands_and_python_run(tmp_path):
     assert (tmp_path / "runs" / "mine" / "contacts.parquet").is_file()
     assert (tmp_path / "runs" / "starlink" / "ephemeris.parquet").is_file()
     assert len(list((tmp_path / "runs").glob("demo-*"))) == 1
+    assert (tmp_path / "sweeps" / "altitude" / "sweep-report.html").is_file()
 
 
 def test_readme_error_example_is_what_the_tool_says(tmp_path):
