@@ -31,6 +31,9 @@ Tables (through context.writer):
     means are time-weighted, battery_wh is at the orbit's end, radiator_temp_k its maximum.
     With save "power", one row per satellite per step instead.
   radiation.parquet: events (time, satellite, kind), kind "seu" or "sefi".
+Published for later stages (samples.published, fleet-wide (T, N), NaN without a satellite):
+compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the floor, 1
+full) and radiation_events (EVENT_DTYPE, fleet indices).
 Radiation events: step k draws Poisson counts for every satellite from a numpy Generator on a
 Philox counter keyed by the scenario seed, counter k (the step index): the same scenario gives the
 same events whatever the block size. Device shielding: 10 mm Al (radiation.py's reference).
@@ -147,7 +150,9 @@ class PhysicsStage:
         gen, env, sunlit = self._environment(samples)
         out = self._integrate(gen, env, dt)
         out["sunlit"] = sunlit
+        n_events = len(self.events)
         self._radiation(samples, dt)
+        self._publish(samples, out, self.events[n_events:])
         cum = {}
         for k in _SUMS:
             cum[k] = self._add(k, out[k] * out["dt"] if k in _WEIGHTED else out[k])
@@ -155,6 +160,28 @@ class PhysicsStage:
             self._append_steps(samples, out)
         else:
             self._accumulate_orbits(t, out, cum)
+
+    def _publish(self, samples: Samples, out, events: list[np.ndarray]) -> None:
+        """Fleet-wide (T, N) arrays for later stages (ops); NaN where there is no satellite."""
+        shape = (len(samples.t_s), len(self.context.fleet))
+
+        def fleet_wide(x):
+            a = np.full(shape, np.nan)
+            for g in self.groups:
+                a[:, g.fleet] = x[:, g.cols]
+            return a
+
+        p = self.p
+        soc = (out["battery"] - p["floor_j"]) / np.maximum(p["capacity_j"] - p["floor_j"], 1e-300)
+        pub = samples.published
+        pub["compute_w_allowed"] = fleet_wide(out["allowed"])
+        pub["compute_w_energy"] = fleet_wide(out["energy"])
+        pub["battery_soc"] = fleet_wide(soc)
+        found = np.concatenate(events) if events else np.empty(0, EVENT_DTYPE)
+        to_fleet = np.concatenate([np.arange(g.fleet.start, g.fleet.stop) for g in self.groups])
+        found = found.copy()
+        found["satellite"] = to_fleet[found["satellite"].astype(np.int64)]
+        pub["radiation_events"] = found
 
     def _add(self, name: str, x: np.ndarray) -> np.ndarray:
         """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
@@ -186,7 +213,7 @@ class PhysicsStage:
             self.thermal = ThermalState(temperature_k=t0)
         shape = gen.shape
         out = {k: np.zeros(shape) for k in ("load", "compute", "allowed", "battery", "temp",
-                                             "throttled", "curtailed", "unmet", "loss")}
+                                             "throttled", "curtailed", "unmet", "loss", "energy")}
         sqrt_eta = np.sqrt(p["efficiency"])
         house = p["housekeeping_w"]
         for i in range(shape[0]):
@@ -211,6 +238,7 @@ class PhysicsStage:
             self.battery = power.state
             out["load"][i], out["compute"][i] = load, run
             out["allowed"][i] = np.minimum(energy_cap, heat.compute_w_allowed[0])
+            out["energy"][i] = energy_cap
             out["battery"][i], out["temp"][i] = power.energy_j[0], heat.temperature_k[0]
             out["throttled"][i] = np.where(run < p["compute_max_w"] * (1 - 1e-9), dt[i], 0.0)
             out["curtailed"][i] = power.curtailed_j[0]
