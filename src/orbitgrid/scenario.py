@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from orbitgrid.errors import ScenarioError
+from orbitgrid.ops.jobs import Workload
 from orbitgrid.network.links import GroundLink, IslConfig
 from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
 
@@ -215,6 +216,8 @@ class Scenario(_Model):
     ground_stations_file: ExistingFile | None = None
     routes: list[Route] = []
     catalog: dict[str, Any] | None = None
+    workload: Workload | None = None  # job generators, policy, protection (orbitgrid.ops)
+    jobs_file: ExistingFile | None = None  # jobs as CSV or Parquet rows (orbitgrid.ops.jobs)
 
     @field_validator("epoch")
     @classmethod
