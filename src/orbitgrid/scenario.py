@@ -27,10 +27,12 @@ from pydantic import (
     model_validator,
 )
 
+from orbitgrid.economics import Economics, GroundDataCentre
 from orbitgrid.errors import ScenarioError
 from orbitgrid.ops.jobs import Workload
 from orbitgrid.network.links import GroundLink, IslConfig
 from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
+from orbitgrid.sensing import SensingSpec
 
 _UNITS_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
@@ -211,13 +213,16 @@ class Scenario(_Model):
     duration: Duration
     step: Duration
     seed: int = 0
-    constellations: list[Constellation] = Field(min_length=1)
+    constellations: list[Constellation] = []  # none only for a ground data centre (`ground:`)
     ground_stations: list[GroundStation] = []
     ground_stations_file: ExistingFile | None = None
     routes: list[Route] = []
     catalog: dict[str, Any] | None = None
     workload: Workload | None = None  # job generators, policy, protection (orbitgrid.ops)
     jobs_file: ExistingFile | None = None  # jobs as CSV or Parquet rows (orbitgrid.ops.jobs)
+    economics: Economics | None = None  # orbit cost figures (orbitgrid.economics)
+    ground: GroundDataCentre | None = None  # a terrestrial data centre to compare with
+    sensing: SensingSpec | None = None  # remote-sensing events and pipelines (orbitgrid.sensing)
 
     @field_validator("epoch")
     @classmethod
@@ -234,6 +239,8 @@ class Scenario(_Model):
             raise ValueError(
                 f"step ({self.step:g} s) is larger than duration ({self.duration:g} s)"
             )
+        if not self.constellations and self.ground is None:
+            raise ValueError("give at least one constellation (or a `ground:` data centre)")
         names = [c.name for c in self.constellations]
         if len(set(names)) != len(names):
             raise ValueError(f"constellation names must be unique: {_duplicates(names)}")

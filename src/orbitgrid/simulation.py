@@ -27,6 +27,7 @@ from orbitgrid.orbits.trajectory import Trajectory, knot_times
 from orbitgrid.physics.stage import PhysicsStage
 from orbitgrid.results import Run, RunWriter
 from orbitgrid.scenario import GroundStation, Scenario
+from orbitgrid.sensing import SensingStage
 
 # Satellite-knots per time chunk: about 100 MB of states.
 CHUNK_SAT_KNOTS = 2_000_000
@@ -88,6 +89,13 @@ def simulate(
         raise ValueError(
             f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})"
         )
+    if not scenario.constellations:  # a ground data centre alone: its figures, no orbits
+        from orbitgrid.economics import ground_summary
+
+        with RunWriter(out or default_run_dir(scenario)) as writer:
+            writer.write_yaml("scenario.yaml", scenario.resolved())
+            writer.write_json("summary.json", ground_summary(scenario))
+        return Run(writer.path)
     fleet = build_fleet(scenario)
     if satellites is not None:
         fleet = fleet.subset(satellites)
@@ -319,4 +327,6 @@ def _duration(rows, kind):
 
 
 # Stages in the order they see each block. Physics and network register here.
-STAGES: list[StageFactory] = [EphemerisTable.create, PhysicsStage.create, NetworkStage.create]
+STAGES: list[StageFactory] = [
+    EphemerisTable.create, PhysicsStage.create, NetworkStage.create, SensingStage.create
+]

@@ -1,0 +1,332 @@
+"""Remote sensing: events on the ground, imaging passes, and two ways to raise an alert.
+
+An event (a flood, a fire) starts at a place and time. A satellite of an imaging constellation
+images it the first time its swath covers the place after the event starts: the swath's half
+width w on the ground is an elevation mask at the event, tan(el) = (cos(w/R) - R/r) / sin(w/R),
+so the passes come from orbitgrid's own propagation and contact search (orbits.contacts).
+
+Two pipelines on the same image:
+  on-board    infer on the satellite's accelerator (ops / (peak * count * utilisation)), then send
+              the alert at the next ground contact of the satellite, or, with ISLs, of any
+              satellite of its constellation (the mesh assumed connected, hop delay ignored);
+  bent-pipe   store the raw image, downlink it through the satellite's contacts in order (FIFO
+              behind earlier images), process it on the ground (ground_processing_s).
+Both add delivery_s (ground network to the user). Latencies are from the event's start.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from orbitgrid.constants import EARTH_RADIUS_M
+from orbitgrid.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from orbitgrid.fleet import Fleet
+    from orbitgrid.scenario import GroundStation, Scenario
+
+__all__ = ["Event", "RandomEvents", "SensingSpec", "SensingStage", "alerts", "swath_mask_rad"]
+
+
+def _offset(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Event(_Model):
+    """A flood or fire at lat/lon starting `at`: a duration after the epoch ('2h') or UTC time."""
+
+    name: str | None = None
+    kind: Literal["flood", "fire", "other"] = "flood"
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=360)
+    at: Annotated[str | float, BeforeValidator(_offset)] = 0.0
+
+
+class RandomEvents(_Model):
+    """count events at uniform times in the run, uniform on the sphere within a latitude band."""
+
+    count: int = Field(gt=0, le=100_000)
+    max_lat_deg: float = Field(60.0, gt=0, le=90)
+    kinds: list[Literal["flood", "fire", "other"]] = ["flood", "fire"]
+    seed: int | None = None
+
+
+class SensingSpec(_Model):
+    """The `sensing:` block: imagers, image, model and links."""
+
+    constellations: list[str] | None = None  # imaging constellations (default: all)
+    swath_km: float = Field(100.0, gt=0, le=5000)
+    image_mb: float | None = Field(None, gt=0, description="per image; default from the scene")
+    scene_km: float = Field(20.0, gt=0)
+    gsd_m: float = Field(1.0, gt=0)
+    bands: int = Field(4, ge=1)
+    bits_per_pixel: int = Field(12, ge=1)
+    inference_gops_per_mpixel: float = Field(100.0, gt=0)
+    precision: str = "int8"
+    utilisation: float = Field(0.3, gt=0, le=1)
+    alert_kb: float = Field(10.0, gt=0)
+    downlink_mbps: float = Field(800.0, gt=0)
+    ground_processing_s: float = Field(1800.0, ge=0)
+    delivery_s: float = Field(60.0, ge=0)
+    isl: bool | None = None  # default: when the constellation has ISLs
+    events: list[Event] = []
+    random_events: RandomEvents | None = None
+
+    @property
+    def pixels(self) -> float:
+        return (self.scene_km * 1e3 / self.gsd_m) ** 2
+
+    @property
+    def image_bytes(self) -> float:
+        if self.image_mb is not None:
+            return self.image_mb * 1e6
+        return self.pixels * self.bands * self.bits_per_pixel / 8.0
+
+    @property
+    def inference_ops(self) -> float:
+        return self.pixels / 1e6 * self.inference_gops_per_mpixel * 1e9
+
+
+def swath_mask_rad(swath_km: float, radius_m: float) -> float:
+    """Elevation (rad) at a ground point that sits on the edge of a swath swath_km wide, seen
+    from a satellite at radius_m (spherical Earth): atan2(cos L - R/r, sin L), L = w / 2R."""
+    lam = swath_km * 1e3 / 2.0 / EARTH_RADIUS_M
+    return math.atan2(math.cos(lam) - EARTH_RADIUS_M / radius_m, math.sin(lam))
+
+
+def _event_arrays(spec: SensingSpec, scenario: Scenario):
+    from orbitgrid.scenario import parse_duration
+
+    names, kinds, lat, lon, t = [], [], [], [], []
+    for k, ev in enumerate(spec.events):
+        if isinstance(ev.at, str) and "T" in ev.at:
+            when = np.datetime64(ev.at.replace("Z", "").split("+")[0], "ns")
+            at = float((when - scenario.epoch64) / np.timedelta64(1, "s"))
+        else:
+            at = parse_duration(ev.at) if isinstance(ev.at, str) else float(ev.at)
+        names.append(ev.name or f"event-{k}")
+        kinds.append(ev.kind)
+        lat.append(ev.lat_deg)
+        lon.append(ev.lon_deg)
+        t.append(at)
+    if spec.random_events:
+        r = spec.random_events
+        rng = np.random.default_rng(scenario.seed if r.seed is None else r.seed)
+        s = np.sin(np.deg2rad(r.max_lat_deg))
+        lat += list(np.rad2deg(np.arcsin(rng.uniform(-s, s, r.count))))
+        lon += list(rng.uniform(-180.0, 180.0, r.count))
+        t += list(np.sort(rng.uniform(0.0, scenario.duration, r.count)))
+        kinds += [r.kinds[k] for k in rng.integers(0, len(r.kinds), r.count)]
+        names += [f"random-{k}" for k in range(r.count)]
+    return names, kinds, np.array(lat, float), np.array(lon, float), np.array(t, float)
+
+
+def _passes(fleet: Fleet, members: slice, scenario: Scenario, stations) -> dict[str, np.ndarray]:
+    """Intervals of satellites `members` over `stations` for the whole run, stitched."""
+    from orbitgrid.orbits.contacts import contact_intervals
+    from orbitgrid.orbits.events import stitch
+    from orbitgrid.orbits.trajectory import Trajectory, knot_times
+
+    sub = fleet.subset(members)
+    knots = knot_times(0.0, scenario.duration)
+    per_chunk = max(2, 2_000_000 // max(len(sub), 1))
+    bounds = list(range(0, len(knots) - 1, per_chunk)) + [len(knots) - 1]
+    parts = []
+    resolution = min(scenario.step, 1.0)
+    for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
+        t = knots[k0 : k1 + 1]
+        states = sub.propagate(scenario.epoch64, t)
+        parts.append(contact_intervals(Trajectory(scenario.epoch64, t, states.r, states.v),
+                                       stations, resolution)[0])
+    pair = np.concatenate([p.pair for p in parts])
+    key, start, end = stitch(pair, *(np.concatenate([getattr(p, f) for p in parts])
+                                     for f in ("start_s", "end_s", "open_start", "open_end")))
+    n = max(len(stations), 1)
+    return {"satellite": key // n + members.start, "target": key % n, "start_s": start,
+            "end_s": end}
+
+
+def _merge(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union of intervals, sorted."""
+    if len(start) == 0:
+        return start, end
+    order = np.argsort(start)
+    s, e = start[order], np.maximum.accumulate(end[order])
+    new = np.r_[True, s[1:] > e[:-1]]
+    last = np.r_[np.flatnonzero(new)[1:] - 1, len(s) - 1]
+    return s[new], e[last]
+
+
+def _next_window(start, end, t: float) -> float:
+    """First time >= t inside one of the (sorted, disjoint) windows; NaN if none."""
+    k = np.searchsorted(end, t, side="right")
+    return math.nan if k >= len(start) else max(float(start[k]), t)
+
+
+def _downlink(start, end, t: float, bits: float, rate: float) -> float:
+    """When `bits` sent from time t through the windows at `rate` are all down; NaN if never."""
+    k = np.searchsorted(end, t, side="right")
+    while k < len(start):
+        a = max(float(start[k]), t)
+        room = (float(end[k]) - a) * rate
+        if room >= bits:
+            return a + bits / rate
+        bits -= room
+        k += 1
+    return math.nan
+
+
+def alerts(scenario: Scenario, fleet: Fleet, stations: list[GroundStation]) -> pa.Table:
+    """One row per event: first image, on-board and bent-pipe alert times and latencies."""
+    from orbitgrid.orbits.contacts import Stations
+    from orbitgrid.physics.satellite import resolve_constellations
+
+    spec: SensingSpec = scenario.sensing
+    names, kinds, lat, lon, t_event = _event_arrays(spec, scenario)
+    wanted = spec.constellations or [c.name for c in scenario.constellations]
+    known = [c.name for c in scenario.constellations]
+    for name in wanted:
+        if name not in known:
+            raise ScenarioError(f"sensing.constellations: no constellation {name!r}")
+    if not stations:
+        raise ScenarioError("sensing: needs ground_stations to deliver alerts and images")
+    sats = resolve_constellations([c.satellite for c in scenario.constellations], scenario.catalog)
+    ground = Stations.from_scenario(stations)
+    rate = spec.downlink_mbps * 1e6
+    image_bits, alert_bits = spec.image_bytes * 8.0, spec.alert_kb * 1e3 * 8.0
+    n_ev = len(t_event)
+    best = np.full(n_ev, np.inf)
+    best_sat = np.full(n_ev, -1)
+    infer_s = np.full(n_ev, np.nan)
+    windows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    group_windows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    use_isl: dict[int, bool] = {}
+    for k, c in enumerate(scenario.constellations):
+        if c.name not in wanted:
+            continue
+        idx = np.flatnonzero(fleet.constellation == k)
+        if len(idx) == 0:
+            continue
+        sat = sats[k]
+        acc = sat.accelerator if sat is not None else None
+        if acc is None or sat.payload.count == 0:
+            raise ScenarioError(f"sensing: constellation {c.name!r} has no accelerator for "
+                                "on-board inference (give it satellite.payload.accelerator)")
+        try:
+            peak = acc.peak_ops_per_s(spec.precision)
+        except KeyError as exc:
+            raise ScenarioError(f"sensing.precision: {exc.args[0]}") from None
+        t_inf = spec.inference_ops / (peak * sat.payload.count * spec.utilisation)
+        members = slice(int(idx[0]), int(idx[-1]) + 1)
+        radius = float(np.mean(fleet.a_m[members]))
+        mask = np.rad2deg(swath_mask_rad(spec.swath_km, radius))
+        targets = Stations.from_geodetic(lat, lon, np.zeros(n_ev), np.full(n_ev, mask))
+        looks = _passes(fleet, members, scenario, targets) if n_ev else None
+        if looks is not None and len(looks["start_s"]):
+            ev = looks["target"]
+            ok = looks["end_s"] >= t_event[ev]
+            t_img = np.maximum(looks["start_s"], t_event[ev])
+            for j in np.flatnonzero(ok):
+                e = ev[j]
+                if t_img[j] < best[e]:
+                    best[e], best_sat[e], infer_s[e] = t_img[j], looks["satellite"][j], t_inf
+        contacts = _passes(fleet, members, scenario, ground)
+        for s in idx:
+            on = contacts["satellite"] == s
+            windows[int(s)] = _merge(contacts["start_s"][on], contacts["end_s"][on])
+        group_windows[k] = _merge(contacts["start_s"], contacts["end_s"])
+        use_isl[k] = spec.isl if spec.isl is not None else bool(
+            c.isl is not None and c.isl.topology != "none")
+    onboard = np.full(n_ev, np.nan)
+    bentpipe = np.full(n_ev, np.nan)
+    link_free = {s: 0.0 for s in windows}
+    for e in np.argsort(best):
+        s = int(best_sat[e])
+        if s < 0:
+            continue
+        k = int(fleet.constellation[s])
+        start, end = group_windows[k] if use_isl[k] else windows[s]
+        ready = best[e] + infer_s[e]
+        send = _next_window(start, end, ready)
+        onboard[e] = send + alert_bits / rate + spec.delivery_s
+        start, end = windows[s]
+        down = _downlink(start, end, max(best[e], link_free[s]), image_bits, rate)
+        if math.isfinite(down):
+            link_free[s] = down
+        bentpipe[e] = down + spec.ground_processing_s + spec.delivery_s
+    imaged = best_sat >= 0
+    epoch_ms = np.datetime64(scenario.epoch64, "ms").astype(np.int64)
+
+    def stamp(t):
+        ok = np.isfinite(t)
+        ms = epoch_ms + np.round(np.where(ok, t, 0.0) * 1e3).astype(np.int64)
+        return pa.array(ms, type=pa.int64(), mask=~ok).cast(pa.timestamp("ms", tz="UTC"))
+
+    image_time = np.where(imaged, best, np.nan)
+    return pa.table({
+        "event": pa.array(names, type=pa.string()),
+        "kind": pa.array(kinds, type=pa.string()),
+        "lat_deg": lat,
+        "lon_deg": lon,
+        "event_time": stamp(t_event),
+        "satellite": pa.array([fleet.names[s] if s >= 0 else None for s in best_sat],
+                              type=pa.string()),
+        "image_time": stamp(image_time),
+        "inference_s": np.round(infer_s, 6),
+        "onboard_alert_time": stamp(onboard),
+        "onboard_latency_s": np.round(onboard - t_event, 3),
+        "bentpipe_alert_time": stamp(bentpipe),
+        "bentpipe_latency_s": np.round(bentpipe - t_event, 3),
+        "image_bytes": np.full(n_ev, spec.image_bytes),
+        "alert_bytes": np.full(n_ev, spec.alert_kb * 1e3),
+    })
+
+
+def summarise(table: pa.Table) -> dict[str, Any]:
+    """Counts, latency percentiles (s) and bytes downlinked for each pipeline."""
+    out: dict[str, Any] = {"events": table.num_rows,
+                           "imaged": int(table["satellite"].is_valid().to_numpy().sum())}
+    image_bytes = table["image_bytes"].to_numpy()
+    alert_bytes = table["alert_bytes"].to_numpy()
+    for name, size in (("onboard", alert_bytes), ("bentpipe", image_bytes)):
+        lat = table[f"{name}_latency_s"].to_numpy(zero_copy_only=False)
+        ok = np.isfinite(lat)
+        out[name] = {
+            "delivered": int(ok.sum()),
+            "p50_s": round(float(np.percentile(lat[ok], 50)), 3) if ok.any() else None,
+            "p90_s": round(float(np.percentile(lat[ok], 90)), 3) if ok.any() else None,
+            "bytes_downlinked": float(size[ok].sum()),
+        }
+    return out
+
+
+class SensingStage:
+    """Writes alerts.parquet at the end of a run whose scenario has a `sensing:` block."""
+
+    def __init__(self, context):
+        self.context = context
+
+    @classmethod
+    def create(cls, context) -> SensingStage | None:
+        return cls(context) if getattr(context.scenario, "sensing", None) else None
+
+    def block(self, samples) -> None:
+        """Nothing per block: imaging passes are searched as events at the end."""
+
+    def finish(self) -> dict:
+        c = self.context
+        table = alerts(c.scenario, c.fleet, c.stations)
+        c.writer.write_table("alerts", table)
+        return {"sensing": summarise(table)}
