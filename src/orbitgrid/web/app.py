@@ -82,7 +82,7 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
 
     @app.get("/api/runs")
     def api_runs() -> list[dict]:
-        return [{"name": r.path.name, **r.summary} for r in list_runs(runs_dir)]
+        return [{**r.summary, "run": r.path.name} for r in list_runs(runs_dir)]
 
     @app.get("/api/runs/{name}/czml")
     def api_czml(name: str) -> Response:
