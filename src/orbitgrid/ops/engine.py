@@ -62,7 +62,8 @@ class Job:
                  "min_satellites", "max_satellites", "input_bytes", "output_bytes",
                  "checkpoint_bytes", "home", "from_ground", "state", "sats", "last_sats",
                  "version", "done_flop", "input_done", "start", "end", "compute_end", "energy",
-                 "bytes_moved", "rollbacks", "migrations", "lost_flop", "corrupted", "seg", "placed")
+                 "bytes_moved", "rollbacks", "migrations", "lost_flop", "corrupted", "seg",
+                 "placed")
 
     def __init__(self, index: int, row: dict, home: int):
         self.index = index
@@ -170,7 +171,8 @@ class _Engine:
         for j in self.jobs:
             self.push(j.arrival, ARRIVAL, j.index)
         for f in env.faults:
-            self.push(float(f["time_s"]), FAULT, int(f["satellite"]), 0 if f["kind"] == "seu" else 1)
+            sefi = 0 if f["kind"] == "seu" else 1
+            self.push(float(f["time_s"]), FAULT, int(f["satellite"]), sefi)
         entries, exits = env.edges
         for t, s in entries:
             self.push(float(t), ECLIPSE_IN, int(s))

@@ -1,0 +1,237 @@
+"""The Operations stage of the pipeline: collects the environment's timelines, runs the engine.
+
+Active when the scenario has `workload:` or `jobs_file:`. Per block it keeps, for every
+satellite and step: the compute power that physics allows (published by the physics stage as
+compute_w_allowed, compute_w_energy and battery_soc; radiation_events), the illumination and the
+best ground-link rate to any station in view (clear sky, the station's link model). At the end
+it runs the engine once per policy in `workload.policy` (comma-separated: the same jobs over the
+same timelines) and writes jobs.parquet and schedule.parquet (with a policy column when there
+are several) and summary["ops"].
+
+ISL rate per satellite: its constellation's terminal ceiling (channels x channel rate), the rate
+at the short ranges of neighbours; 0 without ISLs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from orbitgrid.errors import ScenarioError
+from orbitgrid.network.links import GroundLink, ground_link_rate_bps
+from orbitgrid.ops.engine import Protection, run_ops
+from orbitgrid.ops.jobs import Workload, workload_jobs
+from orbitgrid.ops.policies import load_policy
+from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
+from orbitgrid.orbits.contacts import Stations
+from orbitgrid.physics.satellite import SatelliteError, resolve_constellations
+
+if TYPE_CHECKING:
+    from orbitgrid.orbits.samples import Samples
+    from orbitgrid.simulation import RunContext
+
+PRECISIONS = ("fp8", "bf16", "fp16", "fp32", "int8")
+
+
+def protection_of(w: Workload) -> Protection:
+    return Protection(
+        redundancy=w.redundancy,
+        checkpoint_interval_s=w.checkpoint_interval,
+        checkpoint_write_bps=w.checkpoint_write_bps,
+        sefi_recovery_s=w.sefi_recovery,
+        tokens_per_step=w.tokens_per_step,
+    )
+
+
+class OpsStage:
+    """Timelines per block, then the scheduler over them (see the module docstring)."""
+
+    def __init__(self, context: RunContext, workload: Workload):
+        sc, fleet = context.scenario, context.fleet
+        self.context, self.workload = context, workload
+        names = [p.strip() for p in workload.policy.split(",") if p.strip()]
+        self.policies = [load_policy(p) for p in names or ["first-fit"]]
+        n = len(fleet)
+        try:
+            sats = resolve_constellations([c.satellite for c in sc.constellations], sc.catalog)
+        except SatelliteError as exc:
+            raise ScenarioError(str(exc)) from None
+        self.power_w = np.zeros(n)
+        self.peak = {p: np.zeros(n) for p in PRECISIONS}
+        self.isl = np.zeros(n)
+        self.group = np.zeros(n, dtype=np.int64)
+        self.group_names: list[str] = []
+        for k, c in enumerate(sc.constellations):
+            members = np.flatnonzero(fleet.constellation == k)
+            sat = sats[k]
+            if sat is not None and sat.accelerator is not None:
+                self.power_w[members] = sat.compute_power_w
+                for p in PRECISIONS:
+                    if p in sat.accelerator.peak_tflops:
+                        self.peak[p][members] = (sat.accelerator.peak_ops_per_s(p)
+                                                 * sat.payload.count)
+            if c.isl is not None and c.isl.topology != "none":
+                self.isl[members] = c.isl.terminal.ceiling_bps
+            design = c.walker or c.sun_synchronous
+            whole = design is not None and len(members) == design.satellites
+            per_plane = design.satellites // design.planes if whole else 0
+            planes = design.planes if whole else 1
+            for plane in range(planes):
+                in_plane = (members[plane * per_plane:(plane + 1) * per_plane] if per_plane
+                            else members)
+                self.group[in_plane] = len(self.group_names)
+                self.group_names.append(c.name if planes == 1 else f"{c.name}/plane {plane}")
+        if not (self.power_w > 0).any():
+            raise ScenarioError(
+                "workload: no satellite has an accelerator "
+                "(give constellations.N.satellite.payload.accelerator)"
+            )
+        self.jobs = workload_jobs(workload, sc.jobs_file, sc.duration, sc.epoch, sc.seed,
+                                  list(fleet.names))
+        stations = context.stations
+        self.stations = Stations.from_scenario(stations) if stations else None
+        self.links = [s.link or GroundLink() for s in stations]
+        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "t", "capacity", "power", "sunlit", "battery", "ground")}
+        self.faults: list[np.ndarray] = []
+
+    @classmethod
+    def create(cls, context: RunContext) -> OpsStage | None:
+        sc = context.scenario
+        workload = getattr(sc, "workload", None)
+        if workload is None and getattr(sc, "jobs_file", None) is None:
+            return None
+        return cls(context, workload or Workload())
+
+    def block(self, samples: Samples) -> None:
+        pub, n_t = samples.published, len(samples.t_s)
+        top = np.where(self.power_w > 0, self.power_w, np.inf)
+        shape = (n_t, len(self.power_w))
+
+        def fraction(name):
+            w = pub.get(name)
+            if w is None:
+                return np.zeros(shape) if name != "compute_w_energy" else None
+            return np.clip(np.nan_to_num(w, nan=0.0) / top, 0.0, 1.0)
+
+        self.parts["t"].append(samples.t_s)
+        self.parts["capacity"].append(fraction("compute_w_allowed"))
+        energy = fraction("compute_w_energy")
+        self.parts["power"].append(energy if energy is not None else np.ones(shape))
+        self.parts["sunlit"].append(samples.illumination.astype(np.float32))
+        soc = pub.get("battery_soc")
+        self.parts["battery"].append(np.ones(shape, np.float32) if soc is None else
+                                     np.nan_to_num(soc, nan=0.0).astype(np.float32))
+        self.parts["ground"].append(self._ground(samples.r_ecef))
+        events = pub.get("radiation_events")
+        if events is not None and len(events):
+            self.faults.append(events.astype(FAULT_DTYPE))
+
+    def _ground(self, r: np.ndarray) -> np.ndarray:
+        """Best clear-sky ground rate (T, N) bit/s to any station in view."""
+        out = np.zeros(r.shape[:2])
+        g = self.stations
+        if g is None:
+            return out
+        for k in range(r.shape[0]):
+            d = r[k][:, None, :] - g.ecef[None, :, :]  # (N, S, 3)
+            rng = np.linalg.norm(d, axis=-1)
+            sin_el = np.einsum("nsi,si->ns", d, g.up) / np.maximum(rng, 1.0)
+            seen = (sin_el >= np.sin(g.mask)) & (rng <= g.max_range)
+            if not seen.any():
+                continue
+            el = np.arcsin(np.clip(sin_el, -1, 1))
+            rate = np.zeros_like(rng)
+            for s, link in enumerate(self.links):
+                on = seen[:, s]
+                rate[on, s] = ground_link_rate_bps(rng[on, s], el[on, s], link)
+            out[k] = rate.max(axis=1)
+        return out
+
+    def timelines(self) -> Timelines:
+        sc = self.context.scenario
+        t = np.concatenate(self.parts["t"])
+        arrays = {k: np.concatenate(v) for k, v in self.parts.items() if k != "t"}
+        if t[-1] >= sc.duration - 1e-9:  # the last sample lasts 0 s
+            edges = t
+            arrays = {k: v[:-1] for k, v in arrays.items()}
+        else:
+            edges = np.append(t, sc.duration)
+        faults = (np.concatenate(self.faults) if self.faults else np.empty(0, FAULT_DTYPE))
+        faults = faults[np.lexsort((faults["satellite"], faults["time_s"]))]
+        seu = faults[faults["kind"] == "seu"]
+        rate = np.bincount(seu["satellite"], minlength=len(self.power_w)) / sc.duration
+        return Timelines(
+            t_s=edges,
+            capacity=arrays["capacity"],
+            sunlit=arrays["sunlit"].astype(float),
+            peak_flops={p: v for p, v in self.peak.items() if v.any()},
+            power_w=self.power_w,
+            battery=arrays["battery"].astype(float),
+            ground_bps=arrays["ground"],
+            isl_bps=self.isl,
+            group=self.group,
+            faults=faults,
+            seu_rate_s=rate,
+            names=list(self.context.fleet.names),
+            power_capacity=np.maximum(arrays["power"], arrays["capacity"]),
+            group_names=self.group_names,
+        )
+
+    def finish(self) -> dict:
+        env = self.timelines()
+        prot = protection_of(self.workload)
+        results = [run_ops(self.jobs, env, p, prot, self.context.scenario.seed)
+                   for p in self.policies]
+        several = len(results) > 1
+        epoch = self.context.scenario.epoch64
+        jobs_t = [_jobs_arrow(r.jobs, epoch, r.summary["policy"] if several else None)
+                  for r in results]
+        sched_t = [_schedule_arrow(r.schedule, epoch, r.summary["policy"] if several else None)
+                   for r in results]
+        self.context.writer.write_table("jobs", pa.concat_tables(jobs_t))
+        self.context.writer.write_table("schedule", pa.concat_tables(sched_t))
+        first = dict(results[0].summary)
+        if several:
+            first["policies"] = [r.summary for r in results]
+        return {"ops": first}
+
+
+def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
+    t = np.asarray(t_s, float)
+    ok = np.isfinite(t)
+    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.where(ok, t, 0) * 1e3).astype(
+        np.int64)
+    return pa.array(ms, type=pa.int64(), mask=~ok).cast(pa.timestamp("ms", tz="UTC"))
+
+
+def _jobs_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
+    data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
+    data.update({
+        "job": pa.array(cols["job"].tolist(), type=pa.string()),
+        "kind": pa.array(cols["kind"].tolist(), type=pa.string()),
+        "arrival": _timestamps(epoch, cols["arrival"]),
+        "start": _timestamps(epoch, cols["start"]),
+        "end": _timestamps(epoch, cols["end"]),
+        "satellites": pa.array(cols["satellites"].tolist(), type=pa.string()),
+        "state": pa.array(cols["state"].tolist(), type=pa.string()),
+        "energy_j": cols["energy_j"],
+        "bytes_moved": cols["bytes_moved"],
+        "rollbacks": cols["rollbacks"],
+        "migrations": cols["migrations"],
+        "deadline_met": cols["deadline_met"],
+    })
+    return pa.table(data)
+
+
+def _schedule_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
+    data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
+    data.update({
+        "job": pa.array(cols["job"].tolist(), type=pa.string()),
+        "satellite": pa.array(cols["satellite"].tolist(), type=pa.string()),
+        "start": _timestamps(epoch, cols["start"]),
+        "end": _timestamps(epoch, cols["end"]),
+    })
+    return pa.table(data)
