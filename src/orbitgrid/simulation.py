@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from orbitgrid.fleet import Fleet, build_fleet
 from orbitgrid.network.stage import NetworkStage
+from orbitgrid.ops.stage import OpsStage
 from orbitgrid.orbits.contacts import Stations, contact_intervals
 from orbitgrid.orbits.eclipses import eclipse_table, shadow_intervals
 from orbitgrid.orbits.events import stitch
@@ -330,3 +331,5 @@ def _duration(rows, kind):
 STAGES: list[StageFactory] = [
     EphemerisTable.create, PhysicsStage.create, NetworkStage.create, SensingStage.create
 ]
+# Operations (the space OS) reads what the stages before it published: always last.
+STAGES.append(OpsStage.create)
