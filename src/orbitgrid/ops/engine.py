@@ -137,7 +137,7 @@ class _Engine:
         self.env, self.policy, self.prot = env, policy, prot
         self.rng = np.random.default_rng([seed, 6])
         n = env.n
-        index = {name: k for k, name in enumerate(env.names or [])}
+        index = {name: k for k, name in enumerate(env.names or default_names(n))}
         rows = [dict(zip(jobs, vals, strict=True)) for vals in zip(*jobs.values(), strict=True)]
         self.jobs = [Job(i, r, index.get(str(r["input_at"]), -1)) for i, r in enumerate(rows)]
         for j in self.jobs:
@@ -473,7 +473,7 @@ class _Engine:
         from orbitgrid.ops.report import summarise
 
         env, jobs = self.env, self.jobs
-        names = np.asarray(env.names or [f"sat{k}" for k in range(env.n)], dtype=object)
+        names = np.asarray(env.names or default_names(env.n), dtype=object)
         sats = [",".join(names[j.last_sats if j.sats is None else j.sats].tolist())
                 if (j.last_sats is not None or j.sats is not None) else "" for j in jobs]
         table = {
@@ -504,6 +504,11 @@ class _Engine:
         }
         summary = summarise(table, schedule, env, self.acc, self.policy.name, self.events)
         return OpsResult(table, schedule, summary, self.events, self.acc)
+
+
+def default_names(n: int) -> list[str]:
+    """Satellite names when the timelines carry none: sat0, sat1, ..."""
+    return [f"sat{k}" for k in range(n)]
 
 
 def _at(cum: np.ndarray, t_s: np.ndarray, t: float) -> float:
