@@ -510,6 +510,7 @@ def _print_cost(r: dict) -> None:
             f"{f['it_power_mw']:,.3f} MW IT, {f['launched_mass_kg'] / 1e3:,.1f} t launched "
             f"({f['launcher']}, ${f['launch_usd_per_kg'] or 0:,.0f}/kg)"
         )
+    if "launch_sensitivity" in r:
         s = r["launch_sensitivity"]
         sens = Table(title="orbit total against launch price (flat $/kg)")
         sens.add_column("launch $/kg", justify="right")
