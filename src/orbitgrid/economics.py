@@ -204,7 +204,9 @@ def orbit_cost(scenario: Scenario, years: float | None = None) -> CostResult:
         units = n * (years / life + eco.annual_failure_rate * years)
         satellites += n
         mass_launched += units * (m["satellite"] + shield_kg)
-        bus_kg = m["satellite"] - (m["accelerators"] if not sat.mass_kg else 0.0)
+        # bus: structure, or a published bus mass less the parts priced on their own
+        parts = sum(v for k, v in m.items() if k not in ("structure", "satellite", "array_w"))
+        bus_kg = max(m["satellite"] - parts, m["structure"]) if sat.mass_kg else m["structure"]
         lines["satellite buses"] += units * bus_kg * eco.bus_usd_per_kg
         price = _accelerator_price(sat.payload.accelerator, eco.accelerator_usd)
         lines["accelerators"] += units * sat.payload.count * price * eco.server_factor
@@ -319,12 +321,15 @@ def compare(scenario: Scenario, years: float | None = None,
         return out
     orbit = orbit_cost(scenario, years)
     it_mw = orbit.figures["it_power_mw"]
+    if it_mw <= 0:  # nothing to compare: no accelerators in orbit
+        out.update(years=orbit.years, orbit=orbit.as_dict())
+        return out
     base = ground or scenario.ground
     if base is None:
         acc = next((c.satellite.payload.accelerator for c in scenario.constellations
                     if c.satellite and c.satellite.payload.accelerator), None)
-        base = GroundDataCentre(it_power_mw=max(it_mw, 1e-6), accelerator=acc or "h100")
-    elif it_mw > 0:
+        base = GroundDataCentre(it_power_mw=it_mw, accelerator=acc or "h100")
+    else:
         base = base.model_copy(update={"it_power_mw": it_mw})
     gnd = ground_cost(base, orbit.years)
     out.update(years=orbit.years, orbit=orbit.as_dict(), ground=gnd.as_dict(),

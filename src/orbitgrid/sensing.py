@@ -152,7 +152,7 @@ def _passes(fleet: Fleet, members: slice, scenario: Scenario, stations) -> dict[
                                        stations, resolution)[0])
     pair = np.concatenate([p.pair for p in parts])
     key, start, end = stitch(pair, *(np.concatenate([getattr(p, f) for p in parts])
-                                     for f in ("start_s", "end_s", "open_start", "open_end")))
+                                     for f in ("start_s", "end_s", "open_start", "open_end")))[:3]
     n = max(len(stations), 1)
     return {"satellite": key // n + members.start, "target": key % n, "start_s": start,
             "end_s": end}
@@ -300,16 +300,32 @@ def summarise(table: pa.Table) -> dict[str, Any]:
                            "imaged": int(table["satellite"].is_valid().to_numpy().sum())}
     image_bytes = table["image_bytes"].to_numpy()
     alert_bytes = table["alert_bytes"].to_numpy()
+    seen = table["image_time"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    event = table["event_time"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    wait = (seen.astype(float) - event) / 1e3  # event to image, s
+    out["revisit_p50_s"], out["revisit_p90_s"] = _percentiles(wait)
     for name, size in (("onboard", alert_bytes), ("bentpipe", image_bytes)):
         lat = table[f"{name}_latency_s"].to_numpy(zero_copy_only=False)
         ok = np.isfinite(lat)
+        p50, p90 = _percentiles(lat)
+        after50, after90 = _percentiles(lat - wait)
         out[name] = {
             "delivered": int(ok.sum()),
-            "p50_s": round(float(np.percentile(lat[ok], 50)), 3) if ok.any() else None,
-            "p90_s": round(float(np.percentile(lat[ok], 90)), 3) if ok.any() else None,
+            "p50_s": p50,
+            "p90_s": p90,
+            "after_image_p50_s": after50,
+            "after_image_p90_s": after90,
             "bytes_downlinked": float(size[ok].sum()),
         }
     return out
+
+
+def _percentiles(x: np.ndarray) -> tuple[float | None, float | None]:
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return None, None
+    return round(float(np.percentile(x, 50)), 3), round(float(np.percentile(x, 90)), 3)
 
 
 class SensingStage:
