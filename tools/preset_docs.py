@@ -171,6 +171,12 @@ def main() -> None:
             doc.append(f"- `{c['name']}`: in shadow {100 * c['shadow_fraction']:.1f}%,"
                        f" {c['contacts']} contacts ({c['contact_hours']:.1f} h)")
         doc += physics_lines(s) + ops_lines(s)
+        workload = load_scenario(name).workload
+        training = [g for g in (workload.generators if workload else []) if g.kind == "training"]
+        if training and s.get("ops"):
+            n, flop = training[0].parameters, s["ops"]["useful_flop_per_day"]
+            doc.append(f"- training tokens per day: {flop:.3g} FLOP/day / (6 x {n:.3g}"
+                       f" parameters) = {flop / (6 * n):.3g}")
         net = s.get("network")
         if net:
             doc.append(f"- lasers: {net['isls_per_satellite_mean']:.2f} ISLs per satellite"
