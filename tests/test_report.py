@@ -36,9 +36,11 @@ EXTRA_TITLES = [
     "Battery energy of chosen satellites",
     "Radiator temperature of chosen satellites",
     "Radiation events per hour (all satellites)",
-    "Link distance distribution",
+    "Link distance distribution (mean per link)",
     "Link one-way light time distribution",
+    "Links up over time",
     "Route round-trip time",
+    "Route latency split (one way: up, ISL hops, down)",
     "Route round-trip time distribution",
     "Job schedule on satellites (Gantt, UTC)",
     "Fleet utilisation (share of satellites running a job)",
@@ -87,6 +89,15 @@ def full_run(run, tmp_path_factory):
                 "distance_km": [700.0, 710, 720, 730, 740],
             }
         ),
+        "link_steps": pa.table(
+            {
+                "time": pa.array(times[:10] + times[30:40], ts),
+                "a": [sats[0]] * 20,
+                "b": [sats[1]] * 20,
+                "kind": ["isl"] * 20,
+                "distance_km": [700.0] * 20,
+            }
+        ),
         "routes": pa.table(
             {
                 "time": pa.array(times, ts),
@@ -94,6 +105,9 @@ def full_run(run, tmp_path_factory):
                 "dst": ["Luanda"] * n,
                 "rtt_ms": np.linspace(20, 40, n),
                 "hops": [3] * n,
+                "up_ms": [2.0] * n,
+                "isl_ms": np.linspace(6, 16, n),
+                "down_ms": [2.0] * n,
             }
         ),
         "schedule": pa.table(
@@ -185,11 +199,15 @@ def test_czml_round_trip(run, tmp_path):
     assert len(umbra) == eclipses["n"]
 
 
-def test_czml_links_from_a_links_table(full_run, tmp_path):
+def test_czml_links_are_time_tagged_from_link_steps(full_run, tmp_path):
     packets = json.loads(write_czml(full_run, tmp_path / "full.czml").read_text())
     links = [p for p in packets if p["id"].startswith("link/")]
-    assert len(links) == 5
-    assert links[0]["polyline"]["positions"]["references"][0].startswith("sat/")
+    assert len(links) == 1  # link_steps wins over the links summary
+    assert links[0]["polyline"]["positions"]["references"][0] == "sat/shell-p00-s00#position"
+    assert links[0]["availability"] == [
+        "2026-05-13T00:00:00.000000Z/2026-05-13T00:10:00.000000Z",
+        "2026-05-13T00:30:00.000000Z/2026-05-13T00:40:00.000000Z",
+    ]
 
 
 def test_tracks_from_ephemeris_match_propagation_and_decimate(run):

@@ -183,39 +183,39 @@ def _contacts(run, shown, start):
 
 
 def _links(run, shown, start, end):
-    """Inter-satellite (and ground) links from the links table, when the run has one."""
-    if "links" not in run.tables:
+    """Inter-satellite links: time-tagged from link_steps (--save links), else from the links
+    summary only those up for the whole run (a summary says how long, not when)."""
+    step = dt.timedelta(seconds=float(run.summary["step_s"]))
+    if "link_steps" in run.tables:
+        table, timed = run.table("link_steps"), True
+    elif "links" in run.tables:
+        table, timed = run.table("links"), False
+    else:
         return []
-    table = run.table("links")
     ends = next((p for p in LINK_ENDS if set(p) <= set(table.column_names)), None)
     if ends is None:
         return []
-    step = dt.timedelta(seconds=float(run.summary["step_s"]))
     spans: dict[tuple[str, str], list] = {}
-    columns = table.column_names
     for row in table.to_pylist():
-        a = _node(row[ends[0]], shown)
-        b = _node(row[ends[1]], shown)
+        if row.get("kind", "isl") != "isl":
+            continue  # ground links are drawn as contacts
+        a, b = _node(row[ends[0]], shown), _node(row[ends[1]], shown)
         if a is None or b is None:
             continue
-        if "start" in columns and "end" in columns:
-            s, e = row["start"], row["end"]
-        elif "time" in columns:
-            s, e = row["time"], row["time"] + step
-            if "up" in columns and not row["up"]:
-                continue
+        if timed and row.get("time") is not None:
+            span = (row["time"], row["time"] + step)
+        elif row.get("up_s", 0) >= run.summary["duration_s"]:
+            span = (start, end)
         else:
-            s, e = start, end
-        spans.setdefault((a, b), []).append((s, e))
+            continue
+        spans.setdefault((a, b), []).append(span)
     packets = []
-    for (a, b), intervals in spans.items():
+    for (a, b), intervals in list(spans.items())[:MAX_LINES]:
         merged = _merge(sorted(intervals))
         collection = TimeIntervalCollection(
-            values=[TimeInterval(start=s, end=e) for s, e in merged]
+            values=[TimeInterval(start=s, end=min(e, end)) for s, e in merged]
         )
         packets.append(_line(f"link/{a}/{b}", a, b, collection, ISL))
-        if len(packets) >= MAX_LINES:
-            break
     return packets
 
 

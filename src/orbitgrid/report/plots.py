@@ -244,7 +244,8 @@ def route_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
     table = _has(run, "routes", "time", "src", "dst", "rtt_ms")
     if table is None:
         return []
-    pair = pc.binary_join_element_wise(table.column("src"), table.column("dst"), " → ")
+    src, dst = (pc.cast(table.column(c), pa.string()) for c in ("src", "dst"))
+    pair = pc.binary_join_element_wise(src, dst, " → ")
     table = table.append_column("route", pair)
     title = "Route round-trip time"
     return [
@@ -255,6 +256,15 @@ def route_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
             title,
             ("round-trip time (ms)", [("rtt_ms", "")]),
             "route-rtt",
+            "routes",
+        ),
+        _lines(
+            table,
+            "time",
+            "route",
+            "Route latency split (one way: up, ISL hops, down)",
+            ("latency (ms)", [("up_ms", "up"), ("isl_ms", "ISL"), ("down_ms", "down")]),
+            "route-split",
             "routes",
         ),
         _histogram(
@@ -268,30 +278,56 @@ def route_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
 
 
 def link_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
-    if "links" not in run.tables:
-        return []
-    table = run.table("links")
-    out = []
-    for column, label, key in (
-        ("latency_ms", "link latency (ms)", "link-latency"),
-        ("mean_distance_km", "mean link distance (km)", "link-distance"),
-        ("distance_km", "link distance (km)", "link-distance"),
-    ):
-        if column in table.column_names:
-            values = table.column(column).to_numpy(zero_copy_only=False).astype(float)
-            title = f"{label[0].upper()}{label[1:].split(' (')[0]} distribution"
-            out.append(_histogram(values, title, label, key, "links"))
-            break
-    if "mean_distance_km" in table.column_names or "distance_km" in table.column_names:
-        column = "mean_distance_km" if "mean_distance_km" in table.column_names else "distance_km"
-        km = table.column(column).to_numpy(zero_copy_only=False).astype(float)
+    """Distance and light time of each link (links table); links up over time (link_steps)."""
+    out: list[Plot | None] = []
+    links = run.table("links") if "links" in run.tables else None
+    if links is not None:
+        names = links.column_names
+        column = next((c for c in ("mean_distance_km", "distance_km") if c in names), None)
+        if column is not None:
+            km = links.column(column).to_numpy(zero_copy_only=False).astype(float)
+            out.append(
+                _histogram(
+                    km,
+                    "Link distance distribution (mean per link)",
+                    "mean link distance (km)",
+                    "link-distance",
+                    "links",
+                )
+            )
+            out.append(
+                _histogram(
+                    km / 299_792.458 * 1e3,
+                    "Link one-way light time distribution",
+                    "one-way light time (ms)",
+                    "link-light-time",
+                    "links",
+                )
+            )
+    steps = _has(run, "link_steps", "time")
+    if steps is not None and steps.num_rows:
+        kind = steps.column("kind") if "kind" in steps.column_names else None
+        fig = go.Figure()
+        for name in ["isl", "ground"] if kind is not None else [None]:
+            rows = steps if name is None else steps.filter(pc.equal(kind, name))
+            counts = sorted(
+                pc.value_counts(rows.column("time")).to_pylist(), key=lambda c: c["values"]
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=[c["values"] for c in counts],
+                    y=[c["counts"] for c in counts],
+                    mode="lines",
+                    name=name or "links",
+                )
+            )
+        title = "Links up over time"
         out.append(
-            _histogram(
-                km / 299_792.458 * 1e3,
-                "Link one-way light time distribution",
-                "one-way light time (ms)",
-                "link-light-time",
-                "links",
+            Plot(
+                "links-up",
+                title,
+                "link_steps",
+                _layout(fig, title, "time (UTC)", "links up (count)"),
             )
         )
     return out
