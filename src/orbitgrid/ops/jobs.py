@@ -179,7 +179,10 @@ def _parse(column: str, value: Any, epoch: datetime) -> Any:
         raise ValueError(f"unknown precision {value!r} (choose from {', '.join(PRECISIONS)})")
     if kind.startswith("U"):
         return str(value).strip()
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"expected a non-negative number, got {value!r}") from None
     if not np.isfinite(number) or number < 0:
         raise ValueError(f"expected a non-negative number, got {value!r}")
     if kind == "i8":
