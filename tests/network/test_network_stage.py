@@ -154,8 +154,10 @@ def test_astar_gives_dijkstra_latencies(seed, planes, per_plane, walker):  # wal
     lat = edge_lengths(pos, e) / SPEED_OF_LIGHT_M_S + rng.uniform(0, 1e-3, len(e))
     gs = rng.normal(size=(2, 3))
     gs = 6.371e6 * gs / np.linalg.norm(gs, axis=1, keepdims=True)
-    si = rng.choice(len(pos), 6, replace=False)
-    gi = np.array([0, 0, 0, 1, 1, 1])
+    # ground links only to satellites above the station's horizon, as the stage makes them
+    zenith = gs / np.linalg.norm(gs, axis=1, keepdims=True)
+    above = np.einsum("gsi,gi->gs", pos[None, :, :] - gs[:, None, :], zenith)
+    gi, si = np.nonzero(above > 0)
     glat = np.linalg.norm(pos[si] - gs[gi], axis=1) / SPEED_OF_LIGHT_M_S
     n = len(pos)
     ref, _ = shortest_paths(build_graph(n, e, lat, 2, gi, si, glat), [n, n])
