@@ -29,8 +29,8 @@ from pydantic import (
 
 from orbitgrid.economics import Economics, GroundDataCentre
 from orbitgrid.errors import ScenarioError
-from orbitgrid.ops.jobs import Workload
 from orbitgrid.network.links import GroundLink, IslConfig
+from orbitgrid.ops.jobs import Workload
 from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
 from orbitgrid.sensing import SensingSpec
 
