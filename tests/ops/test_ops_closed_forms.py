@@ -97,3 +97,26 @@ def test_young_daly_minimises_lost_work_within_ten_percent_of_a_sweep():
     assert _makespan(None, faults, cost, work, mtbf) <= 1.10 * best
     # and the sweep is not flat: far from the optimum costs clearly more
     assert max(sweep.values()) > 1.3 * best
+
+
+def test_functional_interrupt_takes_the_satellite_down_and_restarts_the_job():
+    faults = np.zeros(1, FAULT_DTYPE)
+    faults[0] = (400.0, 0, "sefi")
+    env = constant(1, 10_000, 60, peak_flops=PEAK, faults=faults)
+    jobs = make_jobs(kind="batch", work_flop=1000 * PEAK, arrival=0.0)  # no checkpoints
+    r = run_ops(jobs, env, protection=Protection(sefi_recovery_s=300.0))
+    assert r.jobs["rollbacks"][0] == 1
+    assert r.jobs["end"][0] == pytest.approx(400 + 300 + 1000)
+    assert r.summary["work_lost_to_faults_flop"] == pytest.approx(400 * PEAK)
+
+
+def test_triple_redundancy_masks_upsets_at_three_times_the_time():
+    faults = np.zeros(1, FAULT_DTYPE)
+    faults[0] = (100.0, 0, "seu")
+    env = constant(1, 10_000, 60, peak_flops=PEAK, faults=faults)
+    jobs = make_jobs(kind="batch", work_flop=1000 * PEAK, arrival=0.0)
+    single = run_ops(jobs, env)
+    triple = run_ops(jobs, env, protection=Protection(redundancy=3))
+    assert single.jobs["rollbacks"][0] == 1 and single.jobs["end"][0] == pytest.approx(1100)
+    assert triple.jobs["rollbacks"][0] == 0 and triple.jobs["end"][0] == pytest.approx(3000)
+    assert triple.jobs["energy_j"][0] == pytest.approx(3 * 1000 * 1000.0)

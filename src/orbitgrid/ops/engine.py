@@ -27,6 +27,7 @@ Model (a job on k satellites of one cluster, precision p, redundancy r):
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass, field
 
@@ -148,6 +149,11 @@ class _Engine:
         self.work_rows = np.ascontiguousarray(env.work_cum.T)
         self.isl = env.isl_bps if env.isl_bps is not None else np.zeros(n)
         self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(n)
+        # plain lists for the per-event scalar look-ups (numpy scalars cost more)
+        self.t_list = env.t_s.tolist()
+        self.peak_list = {p: v.tolist() for p, v in env.peak_flops.items()}
+        self.seu_list = self.seu.tolist()
+        self.power_list = env.power_w.tolist()
         self.idle = np.ones(n, dtype=bool)
         self.down_until = np.full(n, -np.inf)
         self.sat_job = np.full(n, -1, dtype=np.int64)
@@ -238,7 +244,7 @@ class _Engine:
         i = self.sat_job[s]
         if sefi:
             self.down_until[s] = max(self.down_until[s], t + self.prot.sefi_recovery_s)
-            self.acc["down"][s] += _cs(self.work_rows[s], self.env.t_s, t,
+            self.acc["down"][s] += _cs(self.work_rows[s], self.t_list, t,
                                        min(t + self.prot.sefi_recovery_s, self.env.end_s))
             self.push(t + self.prot.sefi_recovery_s, UP, s)
             if i >= 0:
@@ -303,7 +309,7 @@ class _Engine:
                 skipped.append((key, i))
                 continue
             chosen = np.asarray(chosen, dtype=np.int64)
-            keep = ~np.isin(cand, chosen)
+            keep = cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)
             if (len(cand) - keep.sum() != len(chosen)
                     or not j.min_satellites <= len(chosen) <= j.max_satellites):
                 raise RuntimeError(
@@ -345,10 +351,10 @@ class _Engine:
                 j.bytes_moved += j.input_bytes
             elif j.from_ground and env.ground_bps is not None:
                 if self.isl[s0] > 0:  # up through whichever satellite is in view, then ISLs
-                    up = _advance(env.any_ground_cum[:, 0], env.t_s, now, bits)
+                    up = _advance(env.any_ground_cum[:, 0], self.t_list, now, bits)
                     wait += up - now + bits / self.isl[s0]
                 else:
-                    wait += _advance(env.ground_cum[:, s0], env.t_s, now, bits) - now
+                    wait += _advance(env.ground_cum[:, s0], self.t_list, now, bits) - now
                 j.bytes_moved += j.input_bytes
         if j.last_sats is not None and j.done_flop > 0 and not np.array_equal(j.last_sats, sats):
             rate = self.isl[s0]
@@ -365,8 +371,8 @@ class _Engine:
         s0 = int(j.last_sats[0])
         j.bytes_moved += j.output_bytes
         if self.isl[s0] > 0:
-            return _advance(env.any_ground_cum[:, 0], env.t_s, t, bits) + bits / self.isl[s0]
-        return _advance(env.ground_cum[:, s0], env.t_s, t, bits)
+            return _advance(env.any_ground_cum[:, 0], self.t_list, t, bits) + bits / self.isl[s0]
+        return _advance(env.ground_cum[:, s0], self.t_list, t, bits)
 
     # --- compute segments ---------------------------------------------------------------------
 
@@ -377,14 +383,17 @@ class _Engine:
             placed = j.seg.placed if j.seg is not None else t
             if j.seg is not None and j.seg.cum.size == 0:  # staging just ended
                 for s in sats:
-                    self.acc["staging"][s] += _cs(self.work_rows[s], env.t_s, placed, t)
+                    self.acc["staging"][s] += _cs(self.work_rows[s], self.t_list, placed, t)
                 placed = t
         k = len(sats)
-        peak = float(env.peak_flops[j.precision][sats].min())
         if k == 1:
-            cum = self.work_rows[int(sats[0])]
+            s0 = int(sats[0])
+            peak, seu = self.peak_list[j.precision][s0], self.seu_list[s0]
+            cum = self.work_rows[s0]
             eta = 1.0
         else:
+            peak = float(env.peak_flops[j.precision][sats].min())
+            seu = float(self.seu[sats].sum())
             cum = running_total(env.capacity[:, sats].min(axis=1), env.dt)
             params = j.checkpoint_bytes / CHECKPOINT_BYTES_PER_PARAM
             step_c = 6.0 * params * prot.tokens_per_step / (k * peak)
@@ -393,7 +402,7 @@ class _Engine:
             eta = step_c / (step_c + step_a) if step_c > 0 else 1.0
         rate = k * peak * eta / prot.redundancy
         cost = j.checkpoint_bytes * 8.0 / prot.checkpoint_write_bps
-        mtbf = 1.0 / max(float(self.seu[sats].sum()), 1e-300)
+        mtbf = 1.0 / max(seu, 1e-300)
         if j.checkpoint_bytes <= 0 or prot.redundancy == 3:
             tau = np.inf
         elif prot.checkpoint_interval_s is not None:
@@ -401,20 +410,20 @@ class _Engine:
         else:
             tau = young_daly_s(cost, mtbf) if np.isfinite(mtbf) else np.inf
         restore = cost if j.done_flop > 0 else 0.0
-        c0 = _at(cum, env.t_s, t)
+        c0 = _at(cum, self.t_list, t)
         j.seg = _Segment(t, cum, c0, rate, eta, restore, tau, cost if np.isfinite(tau) else 0.0,
                          placed)
         over = 1.0 + (j.seg.cost / tau if np.isfinite(tau) and tau > 0 else 0.0)
         need = restore + (j.work - j.done_flop) / rate * over
         j.version += 1
-        self.push(_reach(cum, env.t_s, c0 + need), FINISH, j.index, j.version)
+        self.push(_reach(cum, self.t_list, c0 + need), FINISH, j.index, j.version)
 
     def end_segment(self, j: Job, t: float, finished: bool, checkpoint_now: bool = False) -> None:
         """Close j's segment at t: progress kept, work lost, accounts per satellite."""
         seg, env, r = j.seg, self.env, self.prot.redundancy
         if seg is None or seg.cum.size == 0:
             return
-        e = max(_at(seg.cum, env.t_s, t) - seg.c0, 0.0)
+        e = max(_at(seg.cum, self.t_list, t) - seg.c0, 0.0)
         restore = min(e, seg.restore)
         over = 1.0 + (seg.cost / seg.tau if np.isfinite(seg.tau) and seg.tau > 0 else 0.0)
         useful = (e - restore) / over
@@ -428,7 +437,8 @@ class _Engine:
         lost = useful - saved
         j.done_flop = j.work if finished else j.done_flop + saved * seg.rate
         j.lost_flop += lost * seg.rate
-        j.energy += float(env.power_w[j.sats].sum()) * e
+        j.energy += (self.power_list[int(j.sats[0])] if len(j.sats) == 1
+                     else float(env.power_w[j.sats].sum())) * e
         ckpt = e - useful  # reading back, writing checkpoints
         for s in j.sats:
             a = self.acc
@@ -444,7 +454,7 @@ class _Engine:
             return
         if j.seg is not None and j.seg.cum.size == 0:  # interrupted while staging
             for s in j.sats:
-                self.acc["staging"][s] += _cs(self.work_rows[s], self.env.t_s, j.seg.placed, t)
+                self.acc["staging"][s] += _cs(self.work_rows[s], self.t_list, j.seg.placed, t)
             j.seg = None
         for s in j.sats:
             self.sched.append((j.index, int(s), j.placed, t))
@@ -511,27 +521,30 @@ def default_names(n: int) -> list[str]:
     return [f"sat{k}" for k in range(n)]
 
 
-def _at(cum: np.ndarray, t_s: np.ndarray, t: float) -> float:
-    k = int(np.searchsorted(t_s, t, side="right")) - 1
+def _at(cum: np.ndarray, t_s: list, t: float) -> float:
+    """Running total at time t (linear within a step); t_s the step edges as a list."""
+    k = bisect.bisect_right(t_s, t) - 1
     if k >= len(t_s) - 1:
         return float(cum[-1])
     k = max(k, 0)
-    return float(cum[k] + (cum[k + 1] - cum[k]) * (t - t_s[k]) / (t_s[k + 1] - t_s[k]))
+    c0, c1 = float(cum[k]), float(cum[k + 1])
+    return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
-def _reach(cum: np.ndarray, t_s: np.ndarray, target: float) -> float:
+def _reach(cum: np.ndarray, t_s: list, target: float) -> float:
+    """Earliest time the running total reaches target; inf if not within the run."""
     k = int(np.searchsorted(cum, target, side="left"))
     if k == 0:
         return float(t_s[0])
     if k >= len(cum):
         return np.inf
-    c0, c1 = cum[k - 1], cum[k]
-    return float(t_s[k - 1] + (target - c0) / (c1 - c0) * (t_s[k] - t_s[k - 1]))
+    c0, c1 = float(cum[k - 1]), float(cum[k])
+    return t_s[k - 1] + (target - c0) / (c1 - c0) * (t_s[k] - t_s[k - 1])
 
 
-def _advance(cum: np.ndarray, t_s: np.ndarray, t: float, amount: float) -> float:
+def _advance(cum: np.ndarray, t_s: list, t: float, amount: float) -> float:
     return _reach(cum, t_s, _at(cum, t_s, t) + amount)
 
 
-def _cs(cum: np.ndarray, t_s: np.ndarray, t0: float, t1: float) -> float:
+def _cs(cum: np.ndarray, t_s: list, t0: float, t1: float) -> float:
     return max(_at(cum, t_s, t1) - _at(cum, t_s, t0), 0.0)
