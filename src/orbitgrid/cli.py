@@ -61,9 +61,16 @@ def run(
     report: Annotated[
         bool, typer.Option("--report", help="Write RUN/report.html at the end.")
     ] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option(help="Placement policies to compare, comma-separated: built-in names or "
+                     "module:Class (overrides workload.policy)."),
+    ] = None,
 ) -> None:
     """Simulate a scenario and write its run folder."""
     sc = _load(scenario, duration, step)
+    if policy is not None:
+        sc = _with_policy(sc, policy)
     for name in save:
         if name not in OPTIONAL_TABLES:
             fail(f"--save: unknown table {name!r} (choose from {', '.join(OPTIONAL_TABLES)})")
@@ -95,6 +102,30 @@ def run(
         console.print(f"wrote {write_report(result)}")
 
 
+def _with_policy(sc, policy: str):
+    """The scenario with workload.policy replaced; every policy checked before the run."""
+    from orbitgrid.ops import Workload, load_policy
+
+    if sc.workload is None and sc.jobs_file is None:
+        fail("--policy: the scenario has no workload: or jobs_file:")
+    try:
+        for name in policy.split(","):
+            load_policy(name.strip(), where="--policy")
+    except ScenarioError as exc:
+        fail(str(exc))
+    workload = (sc.workload or Workload()).model_copy(update={"policy": policy})
+    return sc.model_copy(update={"workload": workload})
+
+
+def _print_ops(ops: dict) -> None:
+    from orbitgrid.ops.report import side_by_side
+
+    console.print(side_by_side(ops.get("policies", [ops])), highlight=False)
+    for b in ops["binding_constraints"]:
+        console.print(f"{b[\"group\"]}: binding constraint {b[\"binding\"]} "
+                      f"({100 * b[\"lost_fraction\"]:.0f}% of peak)", highlight=False)
+
+
 def _print_summary(result: Run, seconds: float) -> None:
     s = result.summary
     table = Table(
@@ -111,6 +142,8 @@ def _print_summary(result: Run, seconds: float) -> None:
             f"{c['contact_hours']:.1f}",
         )
     console.print(table)
+    if "ops" in s:
+        _print_ops(s["ops"])
     if s["propagation_errors"]:
         console.print(
             f"[yellow]{s['propagation_errors']} satellites failed to propagate; "
