@@ -122,8 +122,8 @@ def _print_ops(ops: dict) -> None:
 
     console.print(side_by_side(ops.get("policies", [ops])), highlight=False)
     for b in ops["binding_constraints"]:
-        console.print(f"{b[\"group\"]}: binding constraint {b[\"binding\"]} "
-                      f"({100 * b[\"lost_fraction\"]:.0f}% of peak)", highlight=False)
+        console.print(f"{b['group']}: binding constraint {b['binding']} "
+                      f"({100 * b['lost_fraction']:.0f}% of peak)", highlight=False)
 
 
 def _print_summary(result: Run, seconds: float) -> None:
