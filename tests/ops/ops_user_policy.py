@@ -1,10 +1,11 @@
-"""A user's placement policy, loaded by module:Class in the tests: the last free satellite."""
+"""A user's placement policy, loaded by module:Class in the tests: the last free satellites."""
 
 from orbitgrid.ops import Policy
+from orbitgrid.ops.policies import take
 
 
 class LastFree(Policy):
     name = "last-free"
 
     def select(self, job, candidates, now, env):
-        return candidates[-1:]
+        return take(job, candidates[::-1], env)

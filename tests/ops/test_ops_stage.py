@@ -134,3 +134,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, change, message):
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_compares_policies_side_by_side(tmp_path):
+    scenario = {**SCENARIO, "duration": "30min"}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario))
+    proc = _cli("run", "s.yaml", "--out", "out", "--policy", "edf,ops_user_policy:LastFree",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "edf" in line)
+    assert header.split() == ["edf", "last-free"]
+    assert "binding constraint" in proc.stdout
