@@ -99,3 +99,12 @@ def test_a_policy_choosing_busy_satellites_is_an_error_not_ignored():
     env = constant(2, 1000, 60, peak_flops=PEAK)
     with pytest.raises(RuntimeError, match="chose satellites"):
         run_ops(make_jobs(kind="batch", work_flop=PEAK, arrival=0.0), env, Greedy())
+
+
+def test_higher_priority_goes_first_then_arrival():
+    env = constant(1, 10_000, 60, peak_flops=PEAK)
+    jobs = make_jobs(id=["a", "b", "c"], kind="batch", work_flop=10 * PEAK, arrival=0.0,
+                     priority=[0, 5, 0])
+    r = run_ops(jobs, env)
+    order = [r.jobs["job"][k] for k in np.argsort(r.jobs["start"], kind="stable")]
+    assert order == ["b", "a", "c"]

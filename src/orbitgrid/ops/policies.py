@@ -10,7 +10,8 @@ A policy is a small class with up to four hooks; subclass Policy and override wh
     workload: {policy: "mypackage.mymodule:Coolest"}
 
 Hooks (the engine calls them; `env` is the run's Timelines, `job` an engine Job):
-  key(job)                         queue order, smallest first (default: arrival, i.e. FIFO)
+  key(job)                         queue order, smallest first (default: higher priority
+                                   first, then arrival: FIFO)
   eligible(free, now, env)         the free satellites where work may start now
   select(job, candidates, now, env) satellites for the job (min..max of them) or None to wait
   migrate_on_eclipse(job, now, env) True: checkpoint and move the job when its satellite enters
@@ -27,12 +28,12 @@ from orbitgrid.errors import ScenarioError
 
 
 class Policy:
-    """First-fit in arrival order on any free satellite that has compute power now."""
+    """First-fit by priority then arrival, on any free satellite that has compute power now."""
 
     name = "first-fit"
 
     def key(self, job) -> tuple:
-        return (job.arrival, job.index)
+        return (-job.priority, job.arrival, job.index)
 
     def eligible(self, free: np.ndarray, now: float, env) -> np.ndarray:
         k = env.step_at(now)
