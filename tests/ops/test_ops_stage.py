@@ -68,6 +68,10 @@ def test_tables_and_summary(run):
     # the waterfall adds up: peak minus every loss is what was delivered
     total = sum(w["flop"] for w in ops["waterfall"][:-1])
     assert total == pytest.approx(ops["waterfall"][-1]["flop"], rel=1e-5)  # 6 digits each
+    # on the ground (no eclipse, no upsets, data at hand) the same jobs do at least as well
+    base = ops["ground_baseline"]
+    assert base["completed"] >= ops["completed"]
+    assert base["completion_p99_s"] <= ops["completion_p99_s"]
     assert ops["binding_constraints"][0]["binding"] in ("power", "heat", "idle",
                                                        "data_and_links", "faults_and_recovery")
 

@@ -414,7 +414,7 @@ class _Engine:
         j.seg = _Segment(t, cum, c0, rate, eta, restore, tau, cost if np.isfinite(tau) else 0.0,
                          placed)
         over = 1.0 + (j.seg.cost / tau if np.isfinite(tau) and tau > 0 else 0.0)
-        need = restore + (j.work - j.done_flop) / rate * over
+        need = restore + (j.work - j.done_flop) / rate * over if rate > 0 else np.inf
         j.version += 1
         self.push(_reach(cum, self.t_list, c0 + need), FINISH, j.index, j.version)
 

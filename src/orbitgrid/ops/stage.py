@@ -6,7 +6,9 @@ compute_w_allowed, compute_w_energy and battery_soc; radiation_events), the illu
 best ground-link rate to any station in view (clear sky, the station's link model). At the end
 it runs the engine once per policy in `workload.policy` (comma-separated: the same jobs over the
 same timelines) and writes jobs.parquet and schedule.parquet (with a policy column when there
-are several) and summary["ops"].
+are several) and summary["ops"], with summary["ops"]["ground_baseline"]: the same jobs on the
+same accelerators on the ground (always full power, no upsets, data at hand, 400 Gbit/s
+fabric).
 
 ISL rate per satellite: its constellation's terminal ceiling (channels x channel rate), the rate
 at the short ranges of neighbours; 0 without ISLs.
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from orbitgrid.simulation import RunContext
 
 PRECISIONS = ("fp8", "bf16", "fp16", "fp32", "int8")
+# Ground baseline interconnect per accelerator: one 400 Gbit/s InfiniBand NDR port.
+GROUND_FABRIC_BPS = 400e9
 
 
 def protection_of(w: Workload) -> Protection:
@@ -196,7 +200,21 @@ class OpsStage:
         first = dict(results[0].summary)
         if several:
             first["policies"] = [r.summary for r in results]
+        first["ground_baseline"] = self._ground_baseline(env, prot)
         return {"ops": first}
+
+    def _ground_baseline(self, env: Timelines, prot: Protection) -> dict:
+        """The same jobs on the same accelerators on the ground: full power, no eclipse, no
+        upsets, data at hand (the first policy)."""
+        on = np.broadcast_to(self.power_w > 0, env.capacity.shape).astype(float)
+        ground = Timelines(t_s=env.t_s, capacity=on, sunlit=np.ones_like(on),
+                           peak_flops=env.peak_flops, power_w=env.power_w, group=env.group,
+                           isl_bps=np.full(env.n, GROUND_FABRIC_BPS), names=env.names,
+                           group_names=env.group_names)
+        s = run_ops(self.jobs, ground, self.policies[0], prot, self.context.scenario.seed).summary
+        keys = ("completed", "useful_flop_per_day", "utilisation", "completion_p50_s",
+                "completion_p99_s", "deadline_misses", "energy_per_job_j")
+        return {k: s[k] for k in keys}
 
 
 def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
