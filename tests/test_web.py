@@ -1,12 +1,16 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright, fully offline.
 
 The server runs on a free localhost port; every request the page makes is recorded and must go
-to this machine. Screenshots land in docs/screenshots/ for the README.
+to this machine. Screenshots go to a temporary folder, or to the folder named by
+ORBITGRID_SCREENSHOTS (`ORBITGRID_SCREENSHOTS=docs/screenshots pytest tests/test_web.py`
+refreshes the README's pictures).
 """
 
 import io
 import json
+import os
 import socket
+import tempfile
 import threading
 import time
 import urllib.request
@@ -23,7 +27,7 @@ from orbitgrid import load_scenario, simulate
 from orbitgrid.report import czml_summary
 from orbitgrid.web import create_app
 
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("ORBITGRID_SCREENSHOTS") or tempfile.mkdtemp(prefix="orbitgrid-shots-"))
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
