@@ -14,6 +14,8 @@ rm -rf "$dst"
 mkdir -p "$dst/Assets/Textures"
 cp "$src/Cesium.js" "$dst/"
 cp -r "$src/Workers" "$src/Widgets" "$dst/"
+# widgets.css bundles every widget's stylesheet; the info box loads its own at run time
+find "$dst/Widgets" -name "*.css" ! -name widgets.css ! -name InfoBoxDescription.css -delete
 # Assets: imagery (Natural Earth II), Earth orientation (IAU2006_XYS), credit images, terrain
 # heights table. The globe runs without sky box, sun and moon (see static/globe.js).
 cp -r "$src/Assets/Images" "$src/Assets/IAU2006_XYS" "$src/Assets/approximateTerrainHeights.json" \
