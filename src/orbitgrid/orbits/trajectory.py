@@ -35,46 +35,19 @@ class Trajectory:
 
     def at(self, sat: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inertial position and velocity (P, 3) of satellites sat (P,) at times t_s (P,)."""
-        j = np.clip(np.searchsorted(self.t_s, t_s, side="right") - 1, 0, len(self.t_s) - 2)
-        h = self.t_s[j + 1] - self.t_s[j]
-        s = ((t_s - self.t_s[j]) / h)[:, None]
-        a, b = self._state[j, sat], self._state[j + 1, sat]
-        hv = h[:, None]
-        s2 = s * s
-        s3 = s2 * s
-        r = (
-            (2 * s3 - 3 * s2 + 1) * a[:, :3]
-            + (s3 - 2 * s2 + s) * hv * a[:, 3:]
-            + (3 * s2 - 2 * s3) * b[:, :3]
-            + (s3 - s2) * hv * b[:, 3:]
-        )
-        v = (
-            (6 * s2 - 6 * s) / hv * (a[:, :3] - b[:, :3])
-            + (3 * s2 - 4 * s + 1) * a[:, 3:]
-            + (3 * s2 - 2 * s) * b[:, 3:]
-        )
-        return r, v
+        j, s, h = self._locate(t_s)
+        return _hermite(self._state[j, sat], self._state[j + 1, sat], s[:, None], h[:, None])
 
     def grid(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inertial position and velocity (T, N, 3) of every satellite at times t_s (T,)."""
+        j, s, h = self._locate(t_s)
+        return _hermite(self._state[j], self._state[j + 1], s[:, None, None], h[:, None, None])
+
+    def _locate(self, t_s: np.ndarray):
+        """Knot interval j, fraction s within it and its length h for each time."""
         j = np.clip(np.searchsorted(self.t_s, t_s, side="right") - 1, 0, len(self.t_s) - 2)
-        h = (self.t_s[j + 1] - self.t_s[j])[:, None, None]
-        s = ((t_s - self.t_s[j]) / h[:, 0, 0])[:, None, None]
-        a, b = self._state[j], self._state[j + 1]
-        s2 = s * s
-        s3 = s2 * s
-        r = (
-            (2 * s3 - 3 * s2 + 1) * a[..., :3]
-            + (s3 - 2 * s2 + s) * h * a[..., 3:]
-            + (3 * s2 - 2 * s3) * b[..., :3]
-            + (s3 - s2) * h * b[..., 3:]
-        )
-        v = (
-            (6 * s2 - 6 * s) / h * (a[..., :3] - b[..., :3])
-            + (3 * s2 - 4 * s + 1) * a[..., 3:]
-            + (3 * s2 - 2 * s) * b[..., 3:]
-        )
-        return r, v
+        h = self.t_s[j + 1] - self.t_s[j]
+        return j, (t_s - self.t_s[j]) / h, h
 
     def ecef_at(self, sat: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Earth-fixed position (P, 3) m and inertial velocity (P, 3) m/s, paired sat and t_s."""
@@ -83,6 +56,25 @@ class Trajectory:
 
     def gmst(self, t_s: np.ndarray) -> np.ndarray:
         return gmst_rad(*julian_date(self.epoch, t_s))
+
+
+def _hermite(a: np.ndarray, b: np.ndarray, s: np.ndarray, h: np.ndarray):
+    """Cubic Hermite position and its derivative between states a and b (..., 6) = (r, v),
+    at fraction s of an interval h long (both broadcasting against the states)."""
+    s2 = s * s
+    s3 = s2 * s
+    r = (
+        (2 * s3 - 3 * s2 + 1) * a[..., :3]
+        + (s3 - 2 * s2 + s) * h * a[..., 3:]
+        + (3 * s2 - 2 * s3) * b[..., :3]
+        + (s3 - s2) * h * b[..., 3:]
+    )
+    v = (
+        (6 * s2 - 6 * s) / h * (a[..., :3] - b[..., :3])
+        + (3 * s2 - 4 * s + 1) * a[..., 3:]
+        + (3 * s2 - 2 * s) * b[..., 3:]
+    )
+    return r, v
 
 
 def knot_times(start_s: float, end_s: float, max_step_s: float = MAX_KNOT_STEP_S) -> np.ndarray:
