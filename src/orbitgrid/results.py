@@ -13,9 +13,18 @@ from functools import cached_property
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+
+
+def utc_timestamps(epoch: np.datetime64, t_s) -> pa.Array:
+    """Parquet UTC timestamps (ms) of epoch + t_s seconds; null where t_s is not finite."""
+    t = np.asarray(t_s, dtype=float)
+    ok = np.isfinite(t)
+    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.where(ok, t, 0.0) * 1e3)
+    return pa.array(ms.astype(np.int64), mask=~ok).cast(pa.timestamp("ms", tz="UTC"))
 
 
 class Run:

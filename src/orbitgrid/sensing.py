@@ -26,6 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from orbitgrid.constants import EARTH_RADIUS_M
 from orbitgrid.errors import ScenarioError
+from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.fleet import Fleet
@@ -267,27 +268,20 @@ def alerts(scenario: Scenario, fleet: Fleet, stations: list[GroundStation]) -> p
             link_free[s] = down
         bentpipe[e] = down + spec.ground_processing_s + spec.delivery_s
     imaged = best_sat >= 0
-    epoch_ms = np.datetime64(scenario.epoch64, "ms").astype(np.int64)
-
-    def stamp(t):
-        ok = np.isfinite(t)
-        ms = epoch_ms + np.round(np.where(ok, t, 0.0) * 1e3).astype(np.int64)
-        return pa.array(ms, type=pa.int64(), mask=~ok).cast(pa.timestamp("ms", tz="UTC"))
-
     image_time = np.where(imaged, best, np.nan)
     return pa.table({
         "event": pa.array(names, type=pa.string()),
         "kind": pa.array(kinds, type=pa.string()),
         "lat_deg": lat,
         "lon_deg": lon,
-        "event_time": stamp(t_event),
+        "event_time": utc_timestamps(scenario.epoch64, t_event),
         "satellite": pa.array([fleet.names[s] if s >= 0 else None for s in best_sat],
                               type=pa.string()),
-        "image_time": stamp(image_time),
+        "image_time": utc_timestamps(scenario.epoch64, image_time),
         "inference_s": np.round(infer_s, 6),
-        "onboard_alert_time": stamp(onboard),
+        "onboard_alert_time": utc_timestamps(scenario.epoch64, onboard),
         "onboard_latency_s": np.round(onboard - t_event, 3),
-        "bentpipe_alert_time": stamp(bentpipe),
+        "bentpipe_alert_time": utc_timestamps(scenario.epoch64, bentpipe),
         "bentpipe_latency_s": np.round(bentpipe - t_event, 3),
         "image_bytes": np.full(n_ev, spec.image_bytes),
         "alert_bytes": np.full(n_ev, spec.alert_kb * 1e3),

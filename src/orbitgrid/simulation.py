@@ -26,7 +26,7 @@ from orbitgrid.orbits.propagators import ERROR_MESSAGES
 from orbitgrid.orbits.samples import Samples
 from orbitgrid.orbits.trajectory import Trajectory, knot_times
 from orbitgrid.physics.stage import PhysicsStage
-from orbitgrid.results import Run, RunWriter
+from orbitgrid.results import Run, RunWriter, utc_timestamps
 from orbitgrid.scenario import GroundStation, Scenario
 from orbitgrid.sensing import SensingStage
 
@@ -186,7 +186,7 @@ class EphemerisTable:
             "ephemeris",
             pa.table(
                 {
-                    "time": _timestamps(epoch, np.repeat(t, n_s)),
+                    "time": utc_timestamps(epoch, np.repeat(t, n_s)),
                     "satellite": pa.DictionaryArray.from_arrays(satellite, self.names),
                     "x_km": s.r_ecef[..., 0].ravel() / 1e3,
                     "y_km": s.r_ecef[..., 1].ravel() / 1e3,
@@ -218,13 +218,6 @@ def _contact_table(parts, peaks, n_stations):
     return {"satellite": key // n, "station": key % n, "start_s": start, "end_s": end, "peak": peak}
 
 
-def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
-    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(
-        np.int64
-    )
-    return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
-
-
 def _names(names: list[str], index: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(names, dtype=object)[index.astype(int)], type=pa.string())
 
@@ -234,8 +227,8 @@ def _eclipse_arrow(rows, fleet, epoch) -> pa.Table:
         {
             "satellite": _names(fleet.names, rows["satellite"]),
             "kind": pa.array(rows["kind"].astype(str), type=pa.string()),
-            "start": _timestamps(epoch, rows["start_s"]),
-            "end": _timestamps(epoch, rows["end_s"]),
+            "start": utc_timestamps(epoch, rows["start_s"]),
+            "end": utc_timestamps(epoch, rows["end_s"]),
             "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
         }
     )
@@ -246,8 +239,8 @@ def _contact_arrow(rows, fleet, stations, epoch) -> pa.Table:
         {
             "satellite": _names(fleet.names, rows["satellite"]),
             "station": _names([s.name for s in stations], rows["station"]),
-            "start": _timestamps(epoch, rows["start_s"]),
-            "end": _timestamps(epoch, rows["end_s"]),
+            "start": utc_timestamps(epoch, rows["start_s"]),
+            "end": utc_timestamps(epoch, rows["end_s"]),
             "max_elevation_deg": np.round(np.rad2deg(rows["peak"]), 4),
             "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
         }
@@ -255,7 +248,6 @@ def _contact_arrow(rows, fleet, stations, epoch) -> pa.Table:
 
 
 def _satellite_arrow(fleet: Fleet, first_error, error_code, epoch) -> pa.Table:
-    failed = np.isfinite(first_error)
     return pa.table(
         {
             "satellite": pa.array(fleet.names, type=pa.string()),
@@ -271,12 +263,7 @@ def _satellite_arrow(fleet: Fleet, first_error, error_code, epoch) -> pa.Table:
                 [ERROR_MESSAGES.get(int(c), f"error {c}") or None for c in error_code],
                 type=pa.string(),
             ),
-            "error_time": pa.array(
-                np.where(
-                    failed, _timestamps(epoch, np.where(failed, first_error, 0)).cast(pa.int64()), 0
-                ),
-                mask=~failed,
-            ).cast(pa.timestamp("ms", tz="UTC")),
+            "error_time": utc_timestamps(epoch, first_error),
         }
     )
 
@@ -329,7 +316,10 @@ def _duration(rows, kind):
 
 # Stages in the order they see each block. Physics and network register here.
 STAGES: list[StageFactory] = [
-    EphemerisTable.create, PhysicsStage.create, NetworkStage.create, SensingStage.create
+    EphemerisTable.create,
+    PhysicsStage.create,
+    NetworkStage.create,
+    SensingStage.create,
 ]
 # Operations (the space OS) reads what the stages before it published: always last.
 STAGES.append(OpsStage.create)

@@ -32,6 +32,7 @@ from orbitgrid.network.topology import (
     plus_grid_from_elements,
 )
 from orbitgrid.orbits.contacts import Stations
+from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
@@ -463,7 +464,7 @@ class NetworkStage:
             "routes",
             pa.table(
                 {
-                    "time": _timestamps(samples.epoch, np.repeat(t, n_routes)),
+                    "time": utc_timestamps(samples.epoch, np.repeat(t, n_routes)),
                     "src": self.names_arrow.take(pa.array(src)),
                     "dst": self.names_arrow.take(pa.array(dst)),
                     "rtt_ms": ms(rtt),
@@ -485,7 +486,7 @@ class NetworkStage:
             "link_steps",
             pa.table(
                 {
-                    "time": _timestamps(samples.epoch, np.full(len(a), samples.t_s[k])),
+                    "time": utc_timestamps(samples.epoch, np.full(len(a), samples.t_s[k])),
                     "a": self.names_arrow.take(pa.array(a)),
                     "b": self.names_arrow.take(pa.array(b)),
                     "kind": pa.array(["isl"] * n_isl + ["ground"] * len(si), type=pa.string()),
@@ -610,12 +611,6 @@ def _undirected(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> sp.
         shape=(n, n),
     )
 
-
-def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
-    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(
-        np.int64
-    )
-    return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
 
 
 def route_series(

@@ -29,6 +29,7 @@ from orbitgrid.ops.policies import load_policy
 from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
 from orbitgrid.orbits.contacts import Stations
 from orbitgrid.physics.satellite import SatelliteError, resolve_constellations
+from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
@@ -217,22 +218,15 @@ class OpsStage:
         return {k: s[k] for k in keys}
 
 
-def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
-    t = np.asarray(t_s, float)
-    ok = np.isfinite(t)
-    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.where(ok, t, 0) * 1e3).astype(
-        np.int64)
-    return pa.array(ms, type=pa.int64(), mask=~ok).cast(pa.timestamp("ms", tz="UTC"))
-
 
 def _jobs_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
     data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
     data.update({
         "job": pa.array(cols["job"].tolist(), type=pa.string()),
         "kind": pa.array(cols["kind"].tolist(), type=pa.string()),
-        "arrival": _timestamps(epoch, cols["arrival"]),
-        "start": _timestamps(epoch, cols["start"]),
-        "end": _timestamps(epoch, cols["end"]),
+        "arrival": utc_timestamps(epoch, cols["arrival"]),
+        "start": utc_timestamps(epoch, cols["start"]),
+        "end": utc_timestamps(epoch, cols["end"]),
         "satellites": pa.array(cols["satellites"].tolist(), type=pa.string()),
         "state": pa.array(cols["state"].tolist(), type=pa.string()),
         "energy_j": cols["energy_j"],
@@ -249,7 +243,7 @@ def _schedule_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
     data.update({
         "job": pa.array(cols["job"].tolist(), type=pa.string()),
         "satellite": pa.array(cols["satellite"].tolist(), type=pa.string()),
-        "start": _timestamps(epoch, cols["start"]),
-        "end": _timestamps(epoch, cols["end"]),
+        "start": utc_timestamps(epoch, cols["start"]),
+        "end": utc_timestamps(epoch, cols["end"]),
     })
     return pa.table(data)

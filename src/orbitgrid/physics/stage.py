@@ -63,6 +63,7 @@ from orbitgrid.physics.thermal import (
     integrate_thermal,
     radiator_environment_w,
 )
+from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
@@ -277,7 +278,7 @@ class PhysicsStage:
         n_t = len(samples.t_s)
         sat = np.tile(np.arange(self.n, dtype=np.int32), n_t)
         table = pa.table({
-            "time": _timestamps(samples.epoch, np.repeat(samples.t_s, self.n)),
+            "time": utc_timestamps(samples.epoch, np.repeat(samples.t_s, self.n)),
             "satellite": pa.DictionaryArray.from_arrays(sat, self.names),
             **{name: (out[k] / scale).ravel() for name, k, scale in _STEP_COLUMNS},
         })
@@ -362,8 +363,8 @@ class PhysicsStage:
         return pa.table({
             "satellite": self.names.take(pa.array(rows["sat"])),
             "orbit": rows["orbit"],
-            "start": _timestamps(epoch, start),
-            "end": _timestamps(epoch, end),
+            "start": utc_timestamps(epoch, start),
+            "end": utc_timestamps(epoch, end),
             "duration_s": rows["dt"],
             "generated_w": rows["gen"] / dt,
             "load_w": rows["load"] / dt,
@@ -394,7 +395,7 @@ class PhysicsStage:
         events = np.concatenate(self.events) if self.events else np.empty(0, EVENT_DTYPE)
         events = events[np.lexsort((events["kind"], events["satellite"], events["time_s"]))]
         return pa.table({
-            "time": _timestamps(self.context.scenario.epoch64, events["time_s"]),
+            "time": utc_timestamps(self.context.scenario.epoch64, events["time_s"]),
             "satellite": self.names.take(pa.array(events["satellite"].astype(np.int64))),
             "kind": pa.array(events["kind"].astype(str), type=pa.string()),
         })
@@ -487,9 +488,3 @@ def _per_satellite(groups: list[_Group]) -> dict[str, np.ndarray]:
 def _r(x) -> float:
     return round(float(x), 6)
 
-
-def _timestamps(epoch, t_s: np.ndarray) -> pa.Array:
-    ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.asarray(t_s) * 1e3).astype(
-        np.int64
-    )
-    return pa.array(ms, type=pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
