@@ -151,9 +151,7 @@ def _passes(fleet: Fleet, members: slice, scenario: Scenario, stations) -> dict[
         states = sub.propagate(scenario.epoch64, t)
         parts.append(contact_intervals(Trajectory(scenario.epoch64, t, states.r, states.v),
                                        stations, resolution)[0])
-    pair = np.concatenate([p.pair for p in parts])
-    key, start, end = stitch(pair, *(np.concatenate([getattr(p, f) for p in parts])
-                                     for f in ("start_s", "end_s", "open_start", "open_end")))[:3]
+    key, start, end, _ = stitch(parts)
     n = max(len(stations), 1)
     return {"satellite": key // n + members.start, "target": key % n, "start_s": start,
             "end_s": end}

@@ -205,15 +205,7 @@ class EphemerisTable:
 
 
 def _contact_table(parts, peaks, n_stations):
-    pair = np.concatenate([p.pair for p in parts])
-    key, start, end, peak = stitch(
-        pair,
-        *(
-            np.concatenate([getattr(p, f) for p in parts])
-            for f in ("start_s", "end_s", "open_start", "open_end")
-        ),
-        peak=np.concatenate(peaks),
-    )
+    key, start, end, peak = stitch(parts, peaks)
     n = max(n_stations, 1)
     return {"satellite": key // n, "station": key % n, "start_s": start, "end_s": end, "peak": peak}
 

@@ -119,8 +119,7 @@ def orbit_environment(
     states = fleet.propagate(scenario.epoch64, knots)
     traj = Trajectory(scenario.epoch64, knots, states.r, states.v)
     shadow, _ = shadow_intervals(traj, 1.0)
-    _, start, end, _ = stitch(shadow.pair, shadow.start_s, shadow.end_s, shadow.open_start,
-                              shadow.open_end)
+    _, start, end, _ = stitch([shadow])
     length = end - start
     t = np.arange(0.0, duration, sample_step_s)
     r, v = traj.grid(t)

@@ -67,8 +67,8 @@ def eclipse_table(shadow: list[Intervals], umbra: list[Intervals]) -> dict[str, 
 
     Returns columns satellite (index), kind, start_s, end_s, sorted by satellite then start.
     """
-    s_sat, s_start, s_end, _ = stitch(*_concat(shadow))
-    u_sat, u_start, u_end, _ = stitch(*_concat(umbra))
+    s_sat, s_start, s_end, _ = stitch(shadow)
+    u_sat, u_start, u_end, _ = stitch(umbra)
     # Sweep the boundaries of both sets in time order; penumbra is "in shadow, not in umbra".
     sat = np.concatenate([s_sat, s_sat, u_sat, u_sat])
     t = np.concatenate([s_start, s_end, u_start, u_end])
@@ -95,9 +95,3 @@ def eclipse_table(shadow: list[Intervals], umbra: list[Intervals]) -> dict[str, 
         "end_s": end[order],
     }
 
-
-def _concat(parts: list[Intervals]):
-    return tuple(
-        np.concatenate([getattr(p, f) for p in parts] or [np.zeros(0)])
-        for f in ("pair", "start_s", "end_s", "open_start", "open_end")
-    )

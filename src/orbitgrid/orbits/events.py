@@ -150,23 +150,26 @@ def refine_root(pair, ta, tb, fa, fb, evaluate, tolerance_s):
     return t
 
 
-def stitch(key: np.ndarray, start: np.ndarray, end: np.ndarray, open_start, open_end, peak=None):
-    """Join intervals of one key cut at a shared window edge; the peak is the larger of the two.
+def stitch(parts: list[Intervals], peaks: list[np.ndarray] | None = None):
+    """Join intervals of one pair cut at a shared window edge, over the chunks' results.
 
-    Returns (key, start, end, peak) sorted by key then start.
+    peaks (one array per part) are merged by the larger. Returns (pair, start_s, end_s, peak)
+    sorted by pair then start; peak is None without peaks.
     """
+    key, start, end, open_start, open_end = (
+        np.concatenate([getattr(p, f) for p in parts])
+        for f in ("pair", "start_s", "end_s", "open_start", "open_end")
+    )
     order = np.lexsort((start, key))
     key, start, end, open_start, open_end = (
         x[order] for x in (key, start, end, open_start, open_end)
     )
-    peak = None if peak is None else peak[order]
     joins = np.zeros(len(key), bool)
     joins[1:] = (key[1:] == key[:-1]) & open_end[:-1] & open_start[1:] & (start[1:] == end[:-1])
-    group = np.cumsum(~joins) - 1
     first = np.flatnonzero(~joins)
     last = np.r_[first[1:] - 1, len(key) - 1] if len(key) else first
     merged_peak = None
-    if peak is not None:
+    if peaks is not None:
         merged_peak = np.full(len(first), -np.inf)
-        np.maximum.at(merged_peak, group, peak)
+        np.maximum.at(merged_peak, np.cumsum(~joins) - 1, np.concatenate(peaks)[order])
     return key[first], start[first], end[last], merged_peak
