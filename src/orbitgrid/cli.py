@@ -77,6 +77,16 @@ def run(
     if out is not None and out.exists():
         fail(f"--out: {out} already exists")
     started = time.perf_counter()
+    result = _simulate(sc, out, save)
+    _print_summary(result, time.perf_counter() - started)
+    if report:
+        from orbitgrid.report import write_report
+
+        console.print(f"wrote {write_report(result)}")
+
+
+def _simulate(sc, out: Path | None = None, save: list[str] | tuple[str, ...] = ()) -> Run:
+    """simulate() behind a progress bar on stderr (when it is a terminal)."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -87,7 +97,7 @@ def run(
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
         try:
-            result = simulate(
+            return simulate(
                 sc,
                 out=out,
                 save=save,
@@ -95,11 +105,6 @@ def run(
             )
         except ScenarioError as exc:
             fail(str(exc))
-    _print_summary(result, time.perf_counter() - started)
-    if report:
-        from orbitgrid.report import write_report
-
-        console.print(f"wrote {write_report(result)}")
 
 
 def _with_policy(sc, policy: str):
@@ -200,6 +205,70 @@ def query(
     table = Table(*result.column_names)
     for row in result.to_pylist():
         table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+def _compared(arg: str, which: str, duration: str | None, step: str | None) -> dict:
+    """The summary of a run folder, or of a scenario run first; with its `cost` block."""
+    from orbitgrid.compare import cost_figures
+
+    path = Path(arg)
+    if path.is_dir():
+        try:
+            run = Run(path)
+        except FileNotFoundError:
+            fail(f"{which}: {arg} is not a run folder (no summary.json)")
+        sc = _load(str(path / "scenario.yaml"))
+    elif path.is_file() or arg in preset_names():
+        sc = _load(arg, duration, step)
+        run = _simulate(sc)
+        console.print(f"{which}: ran {sc.name} into {run.path}", highlight=False)
+    else:
+        fail(f"{which}: {arg!r} is not a run folder, a scenario file or a preset "
+             "(`orbitgrid scenarios` lists them)")
+    try:
+        cost = cost_figures(sc)
+    except (ScenarioError, ValueError) as exc:
+        fail(f"{which}: cost: {str(exc).splitlines()[0]}")
+    return {**run.summary, "cost": cost} if cost else run.summary
+
+
+@app.command("compare")
+def compare_command(
+    a: Annotated[str, typer.Argument(metavar="A", help="Run folder, scenario file or preset.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Run folder, scenario file or preset.")],
+    duration: Annotated[
+        str | None, typer.Option(help="Override the scenarios' duration, e.g. 2h.")
+    ] = None,
+    step: Annotated[
+        str | None, typer.Option(help="Override the scenarios' step, e.g. 30s.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows for programs.")] = False,
+) -> None:
+    """Two runs or scenarios side by side: figures by section, with B/A or B - A."""
+    import json
+
+    from orbitgrid.compare import compare_summaries, format_change, format_value
+
+    if (duration is not None or step is not None) and Path(a).is_dir() and Path(b).is_dir():
+        fail(f"--{'duration' if duration is not None else 'step'}: A and B are run folders; "
+             "it applies to scenarios only")
+    sa, sb = _compared(a, "A", duration, step), _compared(b, "B", duration, step)
+    rows = compare_summaries(sa, sb)
+    if as_json:
+        print(json.dumps({"a": a, "b": b, "rows": [r.as_dict() for r in rows]}, indent=2))
+        return
+    table = Table(title=f"A = {a}, B = {b}")
+    table.add_column("metric", no_wrap=True)
+    for name in ("A", "B", "B/A or B-A"):
+        table.add_column(name, justify="right", overflow="fold")
+    section = None
+    for r in rows:
+        if r.section != section:
+            table.add_row(f"[bold]{r.section}[/]", end_section=False)
+            section = r.section
+        table.add_row(f"  {r.metric}", format_value(r.a, r.kind), format_value(r.b, r.kind),
+                      format_change(r))
     console.print(table)
 
 
