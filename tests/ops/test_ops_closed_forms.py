@@ -5,8 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from ops_invariants import run_ops
 
-from orbitgrid.ops import Protection, make_jobs, ring_allreduce_s, run_ops, young_daly_s
+from orbitgrid.ops import Protection, make_jobs, ring_allreduce_s, young_daly_s
 from orbitgrid.ops.timelines import FAULT_DTYPE, constant
 
 PEAK = 1e15  # op/s

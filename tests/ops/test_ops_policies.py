@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from ops_invariants import run_ops
 
 from orbitgrid.errors import ScenarioError
-from orbitgrid.ops import Policy, load_policy, make_jobs, run_ops
+from orbitgrid.ops import Policy, load_policy, make_jobs
 from orbitgrid.ops.timelines import constant
 
 PEAK = 1e15

@@ -23,6 +23,21 @@ Model (a job on k satellites of one cluster, precision p, redundancy r):
   an interrupt    (sefi) takes the satellite down for sefi_recovery_s; its job is rolled back
                     and queued again;
   energy          payload power x capacity-seconds the job's satellites ran.
+
+Data movement (input up through contacts or over ISLs from the satellite holding it, checkpoints
+migrated over ISLs, results down through contacts, store-and-forward) goes through links that
+transfers share: the ISL terminal of each satellite, the ground link of each satellite without
+ISLs, and one relay ground segment for the satellites with ISLs (the best contact among them,
+Timelines.relay_bps; data reaches it over ISLs). Each link serialises its transfers in a FIFO
+queue: a transfer starts when it is asked for and every link it uses is free, then takes the bits
+at the link's rate (integrated over time for ground links); an ISL transfer between two known
+satellites holds both terminals at the slower rate. A queue rather than max-min fair sharing:
+completion times are known when a transfer is asked for (no re-planning of the others when one
+starts or ends), both move the same bytes while busy, and FIFO finishes each transfer no later
+on average. The bytes on a link therefore never exceed its capacity x time; every transfer is
+recorded (link, job, start, end, bytes) in OpsResult.transfers, one row per link it held. Not
+booked on the queues: the data-parallel all-reduce inside a training cluster (its cost is in eta),
+and the ground station side (one station per contact assumed free).
 """
 
 from __future__ import annotations
@@ -125,6 +140,7 @@ class OpsResult:
     summary: dict
     events: int
     accounts: dict[str, np.ndarray] = field(default_factory=dict)
+    transfers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def run_ops(jobs: Jobs, env: Timelines, policy: Policy | str = "first-fit",
@@ -148,6 +164,11 @@ class _Engine:
                 raise ValueError(f"job {j.id}: needs {j.min_satellites} satellites, fleet has {n}")
         self.work_rows = np.ascontiguousarray(env.work_cum.T)
         self.isl = env.isl_bps if env.isl_bps is not None else np.zeros(n)
+        self.isl_list = self.isl.tolist()
+        # links: ISL terminal of satellite s is link s, its ground link n + s, the relay 2 n
+        self.link_free = [-np.inf] * (2 * n + 1)
+        self.transfers: list[tuple] = []
+        self._ground_rows: np.ndarray | None = None
         self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(n)
         # plain lists for the per-event scalar look-ups (numpy scalars cost more)
         self.t_list = env.t_s.tolist()
@@ -330,7 +351,7 @@ class _Engine:
         j.state = "staging"
         j.seg = None
         j.placed = now
-        ready = now + self.staging_s(j, sats, now)
+        ready = self.staging_end(j, sats, now)
         j.version += 1
         if ready <= now:
             j.input_done = True
@@ -340,39 +361,81 @@ class _Engine:
             j.seg = _Segment(now, np.empty(0), 0.0, 0.0, 1.0, 0.0, np.inf, 0.0, now)
             self.push(ready, STAGED, j.index, j.version)
 
-    def staging_s(self, j: Job, sats: np.ndarray, now: float) -> float:
-        """Seconds to bring the input and the last checkpoint to sats (store-and-forward)."""
-        env, s0 = self.env, int(sats[0])
-        wait = 0.0
-        if not j.input_done:
-            bits = j.input_bytes * 8.0
-            if j.home >= 0 and j.home not in sats:
-                wait += bits / self.isl[s0] if self.isl[s0] > 0 else np.inf
-                j.bytes_moved += j.input_bytes
-            elif j.from_ground and env.ground_bps is not None:
-                if self.isl[s0] > 0:  # up through whichever satellite is in view, then ISLs
-                    up = _advance(env.any_ground_cum[:, 0], self.t_list, now, bits)
-                    wait += up - now + bits / self.isl[s0]
-                else:
-                    wait += _advance(env.ground_cum[:, s0], self.t_list, now, bits) - now
-                j.bytes_moved += j.input_bytes
+    def staging_end(self, j: Job, sats: np.ndarray, now: float) -> float:
+        """When the last checkpoint and the input are at sats (store-and-forward)."""
+        s0 = int(sats[0])
+        ready = now
         if j.last_sats is not None and j.done_flop > 0 and not np.array_equal(j.last_sats, sats):
-            rate = self.isl[s0]
-            wait += j.checkpoint_bytes * 8.0 / rate if rate > 0 else np.inf
+            ready = max(ready, self.over_isl(j, s0, int(j.last_sats[0]), now,
+                                             j.checkpoint_bytes))
             j.bytes_moved += j.checkpoint_bytes
             j.migrations += 1
-        return wait
+        if not j.input_done:
+            if j.home >= 0 and j.home not in sats:
+                ready = max(ready, self.over_isl(j, s0, j.home, now, j.input_bytes))
+                j.bytes_moved += j.input_bytes
+            elif j.from_ground and self.env.ground_bps is not None:
+                if self.isl_list[s0] > 0:  # up through the relay, then over ISLs
+                    up = self.over_ground(j, -1, now, j.input_bytes)
+                    ready = max(ready, self.over_isl(j, s0, -1, up, j.input_bytes))
+                else:
+                    ready = max(ready, self.over_ground(j, s0, now, j.input_bytes))
+                j.bytes_moved += j.input_bytes
+        return ready
 
     def downlink_time(self, j: Job, t: float) -> float:
-        env = self.env
-        if j.output_bytes <= 0 or env.ground_bps is None:
+        """When j's results are on the ground: over ISLs to the relay then down, or down
+        through its own satellite's contacts."""
+        if j.output_bytes <= 0 or self.env.ground_bps is None:
             return t
-        bits = j.output_bytes * 8.0
         s0 = int(j.last_sats[0])
         j.bytes_moved += j.output_bytes
-        if self.isl[s0] > 0:
-            return _advance(env.any_ground_cum[:, 0], self.t_list, t, bits) + bits / self.isl[s0]
-        return _advance(env.ground_cum[:, s0], self.t_list, t, bits)
+        if self.isl_list[s0] > 0:
+            across = self.over_isl(j, s0, -1, t, j.output_bytes)
+            return self.over_ground(j, -1, across, j.output_bytes)
+        return self.over_ground(j, s0, t, j.output_bytes)
+
+    # --- links --------------------------------------------------------------------------------
+
+    def over_isl(self, j: Job, a: int, b: int, t: float, nbytes: float) -> float:
+        """nbytes between satellites a and b over ISLs (b = -1: the relay, whose terminal is not
+        booked), asked for at t; returns the time they have arrived (inf: never)."""
+        if nbytes <= 0 or a == b:
+            return t
+        rate = self.isl_list[a] if b < 0 else min(self.isl_list[a], self.isl_list[b])
+        if rate <= 0 or t == np.inf:
+            return np.inf
+        links = (a,) if b < 0 else (a, b)
+        start = max(t, *[self.link_free[k] for k in links])
+        end = start + nbytes * 8.0 / rate
+        for k in links:
+            self.book(k, j, start, end, nbytes)
+        return end
+
+    def over_ground(self, j: Job, s: int, t: float, nbytes: float) -> float:
+        """nbytes through satellite s's contacts (s = -1: the relay segment), asked for at t."""
+        if nbytes <= 0:
+            return t
+        if t == np.inf:
+            return np.inf
+        n = self.env.n
+        link = 2 * n if s < 0 else n + s
+        cum = self.env.relay_cum if s < 0 else self.ground_rows[s]
+        start = max(t, self.link_free[link])
+        end = _advance(cum, self.t_list, start, nbytes * 8.0)
+        self.book(link, j, start, end, nbytes)
+        return end
+
+    @property
+    def ground_rows(self) -> np.ndarray:
+        """Per satellite running totals of ground bits, built when first needed."""
+        if self._ground_rows is None:
+            self._ground_rows = np.ascontiguousarray(self.env.ground_cum.T)
+        return self._ground_rows
+
+    def book(self, link: int, j: Job, start: float, end: float, nbytes: float) -> None:
+        self.link_free[link] = end
+        self.transfers.append((link, j.index, start, end, nbytes))
 
     # --- compute segments ---------------------------------------------------------------------
 
@@ -513,7 +576,21 @@ class _Engine:
             "end": np.array([r[3] for r in rows]),
         }
         summary = summarise(table, schedule, env, self.acc, self.policy.name, self.events)
-        return OpsResult(table, schedule, summary, self.events, self.acc)
+        return OpsResult(table, schedule, summary, self.events, self.acc, self.transfer_table())
+
+    def transfer_table(self) -> dict[str, np.ndarray]:
+        """One row per transfer and link held: link name, job id, start, end (s), bytes."""
+        names = list(self.env.names or default_names(self.env.n))
+        links = ([f"isl:{x}" for x in names] + [f"ground:{x}" for x in names]
+                 + ["ground:relay"])
+        rows = sorted(self.transfers, key=lambda r: (r[0], r[2], r[1]))
+        return {
+            "link": np.array([links[r[0]] for r in rows], dtype=object),
+            "job": np.array([self.jobs[r[1]].id for r in rows], dtype=object),
+            "start": np.array([r[2] for r in rows], dtype=float),
+            "end": np.array([r[3] for r in rows], dtype=float),
+            "bytes": np.array([r[4] for r in rows], dtype=float),
+        }
 
 
 def default_names(n: int) -> list[str]:

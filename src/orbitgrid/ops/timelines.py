@@ -18,11 +18,12 @@ FAULT_DTYPE = np.dtype([("time_s", "f8"), ("satellite", "i8"), ("kind", "U8")])
 
 @dataclass(frozen=True, eq=False)
 class Timelines:
-    """Everything the scheduler reads. Arrays (T, N) unless said otherwise; SI units.
+    """Everything the scheduler reads. Arrays (T, N) unless said otherwise; SI units. Any real
+    dtype will do (the stage keeps float32 and uint8 to save memory).
 
     t_s (T + 1,): step edges, the last one the end of the run.
     capacity: fraction of peak compute that power and heat allow, in [0, 1].
-    sunlit: illumination fraction in [0, 1].
+    sunlit: illumination fraction in [0, 1] (lit: >= 0.5).
     battery: state of charge above the floor, in [0, 1] (1 when unknown).
     ground_bps: rate to the ground (best station in view), 0 out of contact.
     peak_flops: {precision: (N,)} dense peak of the whole payload, op/s.
@@ -73,10 +74,18 @@ class Timelines:
         return running_total(g, self.dt)
 
     @cached_property
-    def any_ground_cum(self) -> np.ndarray:
-        """Running total (T + 1, 1) of the best ground rate over the constellation."""
-        g = self.ground_bps if self.ground_bps is not None else np.zeros_like(self.capacity)
-        return running_total(g.max(axis=1, keepdims=True), self.dt)
+    def relay_bps(self) -> np.ndarray:
+        """(T,) best ground rate over the satellites with ISLs: the ground segment that data
+        relayed over ISLs goes through (0 when none has ISLs or there are no stations)."""
+        relays = self.isl_bps > 0 if self.isl_bps is not None else np.zeros(self.n, bool)
+        if self.ground_bps is None or not relays.any():
+            return np.zeros(len(self.dt))
+        return self.ground_bps[:, relays].max(axis=1).astype(float)
+
+    @cached_property
+    def relay_cum(self) -> np.ndarray:
+        """Running total (T + 1,) of relay_bps: bits through the relay ground segment."""
+        return running_total(self.relay_bps, self.dt)
 
     @cached_property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
