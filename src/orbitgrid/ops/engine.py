@@ -162,13 +162,12 @@ class _Engine:
                 raise ValueError(f"job {j.id}: no {j.precision} peak in the timelines")
             if j.min_satellites > n:
                 raise ValueError(f"job {j.id}: needs {j.min_satellites} satellites, fleet has {n}")
-        self.work_rows = np.ascontiguousarray(env.work_cum.T)
+        self.work_rows = env.work_rows
         self.isl = env.isl_bps if env.isl_bps is not None else np.zeros(n)
         self.isl_list = self.isl.tolist()
         # links: ISL terminal of satellite s is link s, its ground link n + s, the relay 2 n
         self.link_free = [-np.inf] * (2 * n + 1)
         self.transfers: list[tuple] = []
-        self._ground_rows: np.ndarray | None = None
         self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(n)
         # plain lists for the per-event scalar look-ups (numpy scalars cost more)
         self.t_list = env.t_s.tolist()
@@ -325,7 +324,7 @@ class _Engine:
         while self.queue and len(cand):
             key, i = heapq.heappop(self.queue)
             j = self.jobs[i]
-            chosen = self.policy.select(j, cand, now, self.env)
+            chosen = self.policy.select(j, self.reachable(j, cand), now, self.env)
             if chosen is None:
                 skipped.append((key, i))
                 continue
@@ -341,6 +340,19 @@ class _Engine:
             cand = cand[keep]
         for item in skipped:
             heapq.heappush(self.queue, item)
+
+    def reachable(self, j: Job, cand: np.ndarray) -> np.ndarray:
+        """The candidates j's data can reach: where its input (or last checkpoint) is, or, when
+        that satellite has ISLs, any satellite with ISLs."""
+        src = j.home if not j.input_done else -1
+        if src < 0 and j.done_flop > 0 and j.last_sats is not None and j.checkpoint_bytes > 0:
+            src = int(j.last_sats[0])
+        if src < 0:
+            return cand
+        if self.isl_list[src] <= 0:
+            return cand[cand == src]
+        ok = (self.isl[cand] > 0) | (cand == src)
+        return cand if ok.all() else cand[ok]
 
     def place(self, j: Job, sats: np.ndarray, now: float) -> None:
         j.sats = sats
@@ -403,10 +415,12 @@ class _Engine:
         if nbytes <= 0 or a == b:
             return t
         rate = self.isl_list[a] if b < 0 else min(self.isl_list[a], self.isl_list[b])
-        if rate <= 0 or t == np.inf:
+        if rate <= 0:
             return np.inf
         links = (a,) if b < 0 else (a, b)
         start = max(t, *[self.link_free[k] for k in links])
+        if start == np.inf:  # a transfer ahead never finishes
+            return np.inf
         end = start + nbytes * 8.0 / rate
         for k in links:
             self.book(k, j, start, end, nbytes)
@@ -414,24 +428,17 @@ class _Engine:
 
     def over_ground(self, j: Job, s: int, t: float, nbytes: float) -> float:
         """nbytes through satellite s's contacts (s = -1: the relay segment), asked for at t."""
-        if nbytes <= 0:
-            return t
-        if t == np.inf:
-            return np.inf
         n = self.env.n
         link = 2 * n if s < 0 else n + s
-        cum = self.env.relay_cum if s < 0 else self.ground_rows[s]
         start = max(t, self.link_free[link])
+        if nbytes <= 0:
+            return t
+        if start == np.inf:
+            return np.inf
+        cum = self.env.relay_cum if s < 0 else self.env.ground_rows[s]
         end = _advance(cum, self.t_list, start, nbytes * 8.0)
         self.book(link, j, start, end, nbytes)
         return end
-
-    @property
-    def ground_rows(self) -> np.ndarray:
-        """Per satellite running totals of ground bits, built when first needed."""
-        if self._ground_rows is None:
-            self._ground_rows = np.ascontiguousarray(self.env.ground_cum.T)
-        return self._ground_rows
 
     def book(self, link: int, j: Job, start: float, end: float, nbytes: float) -> None:
         self.link_free[link] = end

@@ -5,13 +5,36 @@ satellite and step: the compute power that physics allows (published by the phys
 compute_w_allowed, compute_w_energy and battery_soc; radiation_events), the illumination and the
 best ground-link rate to any station in view (clear sky, the station's link model). At the end
 it runs the engine once per policy in `workload.policy` (comma-separated: the same jobs over the
-same timelines) and writes jobs.parquet and schedule.parquet (with a policy column when there
-are several) and summary["ops"], with summary["ops"]["ground_baseline"]: the same jobs on the
+same timelines) and writes jobs.parquet, schedule.parquet and transfers.parquet (link, job,
+start, end, bytes: one row per transfer and link it held; with a policy column when there are
+several policies) and summary["ops"], with summary["ops"]["ground_baseline"]: the same jobs on the
 same accelerators on the ground (always full power, no upsets, data at hand, 400 Gbit/s
 fabric).
 
-ISL rate per satellite: its constellation's terminal ceiling (channels x channel rate), the rate
-at the short ranges of neighbours; 0 without ISLs.
+ISL rate per satellite: the optical link budget (network.links.optical_isl_rate_bps, falling
+with distance, capped at the terminal ceiling) over the satellite's ISLs at their actual lengths:
+its best link at each step (a transfer uses one link at a time), and of those the worst step of
+the run, the rate it can count on throughout; a link the Earth blocks (line of sight with the
+constellation's margin) counts 0. Links: plus-grid from the design's planes (or planes inferred
+from the elements, as the network stage does), nearest and in-range at the first step of each
+block. 0 without ISLs.
+
+Memory: what is kept per satellite and step for the whole run is 17 bytes: capacity, the power
+fraction and the ground rate as float32 (4 each; capacity rounded down so it never exceeds what
+physics allowed), battery state of charge float32 (4) and sunlit as uint8 (1, lit: illumination
+>= 0.5). The engine adds its running total of compute, float64 (N, T + 1) (8 bytes), and one of
+ground bits only when a satellite without ISLs moves data (8 more). A day of 6,000 satellites at
+60 s (8.6 M sat-steps) is ~150 MB, not the ~700 MB of float64 copies.
+
+Battery: the engine never draws more than physics assumed. Physics integrates the battery with the
+accelerators at min(installed, energy limit, heat limit) every step; the engine runs a job at
+capacity = min(compute_w_allowed / installed, 1) of installed power, and not at all when idle or
+staging, so its load is at most physics' at every step. One battery step, E' = min(E + eta x
+surplus, full) or max(E - deficit / eta, floor), falls with the load and rises with E, so by
+induction over the steps the battery under the real schedule is never below physics' published
+trajectory, which never goes below the floor: the published compute_w_energy bounds the load
+and the schedule cannot drain the battery below its limit. tests/ops/test_ops_stage.py checks
+this on a produced schedule by integrating the battery again with the schedule's load.
 """
 
 from __future__ import annotations
@@ -22,7 +45,16 @@ import numpy as np
 import pyarrow as pa
 
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.links import GroundLink, ground_link_rate_bps
+from orbitgrid.network.links import GroundLink, ground_link_rate_bps, optical_isl_rate_bps
+from orbitgrid.network.stage import elements_from_state
+from orbitgrid.network.topology import (
+    in_range,
+    infer_planes,
+    line_of_sight,
+    nearest,
+    plus_grid,
+    plus_grid_from_elements,
+)
 from orbitgrid.ops.engine import Protection, run_ops
 from orbitgrid.ops.jobs import Workload, workload_jobs
 from orbitgrid.ops.policies import load_policy
@@ -66,6 +98,7 @@ class OpsStage:
         self.power_w = np.zeros(n)
         self.peak = {p: np.zeros(n) for p in PRECISIONS}
         self.isl = np.zeros(n)
+        self.isl_groups: list[list] = []  # [members, IslConfig, fixed edges or None]
         self.group = np.zeros(n, dtype=np.int64)
         self.group_names: list[str] = []
         for k, c in enumerate(sc.constellations):
@@ -77,9 +110,17 @@ class OpsStage:
                     if p in sat.accelerator.peak_tflops:
                         self.peak[p][members] = (sat.accelerator.peak_ops_per_s(p)
                                                  * sat.payload.count)
-            if c.isl is not None and c.isl.topology != "none":
-                self.isl[members] = c.isl.terminal.ceiling_bps
             design = c.walker or c.sun_synchronous
+            if c.isl is not None and c.isl.topology != "none" and len(members):
+                self.isl[members] = np.inf  # lowered to the worst step's rate block by block
+                planes, per_plane = c.isl.planes, c.isl.per_plane
+                if planes is None and design is not None:
+                    planes, per_plane = design.planes, design.satellites // design.planes
+                fixed = None
+                if (c.isl.topology == "plus-grid" and planes is not None
+                        and planes * per_plane == len(members)):
+                    fixed = members[plus_grid(planes, per_plane)]
+                self.isl_groups.append([members, c.isl, fixed])
             whole = design is not None and len(members) == design.satellites
             per_plane = design.satellites // design.planes if whole else 0
             planes = design.planes if whole else 1
@@ -99,7 +140,7 @@ class OpsStage:
         self.stations = Stations.from_scenario(stations) if stations else None
         self.links = [s.link or GroundLink() for s in stations]
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "t", "capacity", "power", "sunlit", "battery", "ground")}
+            "t", "capacity", "power_capacity", "sunlit", "battery", "ground")}
         self.faults: list[np.ndarray] = []
 
     @classmethod
@@ -118,21 +159,52 @@ class OpsStage:
         def fraction(name):
             w = pub.get(name)
             if w is None:
-                return np.zeros(shape) if name != "compute_w_energy" else None
+                return np.zeros(shape) if name != "compute_w_energy" else np.ones(shape)
             return np.clip(np.nan_to_num(w, nan=0.0) / top, 0.0, 1.0)
 
+        capacity = fraction("compute_w_allowed")
         self.parts["t"].append(samples.t_s)
-        self.parts["capacity"].append(fraction("compute_w_allowed"))
-        energy = fraction("compute_w_energy")
-        self.parts["power"].append(energy if energy is not None else np.ones(shape))
-        self.parts["sunlit"].append(samples.illumination.astype(np.float32))
+        self.parts["capacity"].append(_down32(capacity))
+        self.parts["power_capacity"].append(
+            np.maximum(fraction("compute_w_energy"), capacity).astype(np.float32))
+        self.parts["sunlit"].append((samples.illumination >= 0.5).astype(np.uint8))
         soc = pub.get("battery_soc")
         self.parts["battery"].append(np.ones(shape, np.float32) if soc is None else
                                      np.nan_to_num(soc, nan=0.0).astype(np.float32))
-        self.parts["ground"].append(self._ground(samples.r_ecef))
+        self.parts["ground"].append(self._ground(samples.r_ecef).astype(np.float32))
+        self._isl_rates(samples)
         events = pub.get("radiation_events")
         if events is not None and len(events):
             self.faults.append(events.astype(FAULT_DTYPE))
+
+    def _isl_rates(self, samples: Samples) -> None:
+        """Lower each ISL satellite's rate to its best link's rate at the block's worst step."""
+        r = samples.r_ecef
+        for group in self.isl_groups:
+            members, cfg, fixed = group
+            if fixed is None and cfg.topology == "plus-grid":  # planes from the elements
+                raan, inc, u = elements_from_state(samples.r_eci[0, members],
+                                                   samples.v_eci[0, members])
+                label = infer_planes(raan, inc, self.context.fleet.a_m[members])
+                group[2] = fixed = members[plus_grid_from_elements(label, u)]
+            if fixed is not None:
+                edges = fixed
+            else:
+                p = r[0, members]
+                ok = np.flatnonzero(np.isfinite(p).all(axis=1))
+                local = (nearest(p[ok], cfg.nearest) if cfg.topology == "nearest"
+                         else in_range(p[ok], cfg.max_range_m))
+                edges = members[ok[local]] if len(local) else np.zeros((0, 2), np.int64)
+            a, b = r[:, edges[:, 0]], r[:, edges[:, 1]]
+            rate = np.nan_to_num(optical_isl_rate_bps(np.linalg.norm(b - a, axis=-1),
+                                                      cfg.terminal))
+            rate[~line_of_sight(a, b, cfg.margin_m)] = 0.0
+            if cfg.max_range_m is not None:
+                rate[np.linalg.norm(b - a, axis=-1) > cfg.max_range_m] = 0.0
+            best = np.zeros((self.isl.size, rate.shape[0]))  # (N, T)
+            for end in (0, 1):
+                np.maximum.at(best, edges[:, end], rate.T)
+            self.isl[members] = np.minimum(self.isl[members], best[members].min(axis=1))
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
@@ -157,8 +229,10 @@ class OpsStage:
 
     def timelines(self) -> Timelines:
         sc = self.context.scenario
-        t = np.concatenate(self.parts["t"])
-        arrays = {k: np.concatenate(v) for k, v in self.parts.items() if k != "t"}
+        t = np.concatenate(self.parts.pop("t"))
+        arrays = {}
+        for k in list(self.parts):  # one block list freed as each array is joined
+            arrays[k] = np.concatenate(self.parts.pop(k))
         if t[-1] >= sc.duration - 1e-9:  # the last sample lasts 0 s
             edges = t
             arrays = {k: v[:-1] for k, v in arrays.items()}
@@ -171,17 +245,17 @@ class OpsStage:
         return Timelines(
             t_s=edges,
             capacity=arrays["capacity"],
-            sunlit=arrays["sunlit"].astype(float),
+            sunlit=arrays["sunlit"],
             peak_flops={p: v for p, v in self.peak.items() if v.any()},
             power_w=self.power_w,
-            battery=arrays["battery"].astype(float),
+            battery=arrays["battery"],
             ground_bps=arrays["ground"],
-            isl_bps=self.isl,
+            isl_bps=np.where(np.isfinite(self.isl), self.isl, 0.0),
             group=self.group,
             faults=faults,
             seu_rate_s=rate,
             names=list(self.context.fleet.names),
-            power_capacity=np.maximum(arrays["power"], arrays["capacity"]),
+            power_capacity=arrays["power_capacity"],
             group_names=self.group_names,
         )
 
@@ -198,6 +272,9 @@ class OpsStage:
                    for r in results]
         self.context.writer.write_table("jobs", pa.concat_tables(jobs_t))
         self.context.writer.write_table("schedule", pa.concat_tables(sched_t))
+        self.context.writer.write_table("transfers", pa.concat_tables(
+            [_transfers_arrow(r.transfers, epoch, r.summary["policy"] if several else None)
+             for r in results]))
         first = dict(results[0].summary)
         if several:
             first["policies"] = [r.summary for r in results]
@@ -207,8 +284,9 @@ class OpsStage:
     def _ground_baseline(self, env: Timelines, prot: Protection) -> dict:
         """The same jobs on the same accelerators on the ground: full power, no eclipse, no
         upsets, data at hand (the first policy)."""
-        on = np.broadcast_to(self.power_w > 0, env.capacity.shape).astype(float)
-        ground = Timelines(t_s=env.t_s, capacity=on, sunlit=np.ones_like(on),
+        shape = env.capacity.shape
+        on = np.broadcast_to((self.power_w > 0).astype(np.float32), shape)  # views, no copies
+        ground = Timelines(t_s=env.t_s, capacity=on, sunlit=np.broadcast_to(np.uint8(1), shape),
                            peak_flops=env.peak_flops, power_w=env.power_w, group=env.group,
                            isl_bps=np.full(env.n, GROUND_FABRIC_BPS), names=env.names,
                            group_names=env.group_names)
@@ -217,6 +295,12 @@ class OpsStage:
                 "completion_p99_s", "deadline_misses", "energy_per_job_j")
         return {k: s[k] for k in keys}
 
+
+
+def _down32(x: np.ndarray) -> np.ndarray:
+    """x as float32, rounded towards zero (never above x)."""
+    y = x.astype(np.float32)
+    return np.where(y > x, np.nextafter(y, np.float32(0)), y)
 
 
 def _jobs_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
@@ -245,5 +329,17 @@ def _schedule_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
         "satellite": pa.array(cols["satellite"].tolist(), type=pa.string()),
         "start": utc_timestamps(epoch, cols["start"]),
         "end": utc_timestamps(epoch, cols["end"]),
+    })
+    return pa.table(data)
+
+
+def _transfers_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
+    data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
+    data.update({
+        "link": pa.array(cols["link"].tolist(), type=pa.string()),
+        "job": pa.array(cols["job"].tolist(), type=pa.string()),
+        "start": utc_timestamps(epoch, cols["start"]),
+        "end": utc_timestamps(epoch, cols["end"]),
+        "bytes": cols["bytes"],
     })
     return pa.table(data)

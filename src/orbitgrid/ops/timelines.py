@@ -63,15 +63,22 @@ class Timelines:
         return np.diff(self.t_s)
 
     @cached_property
+    def work_rows(self) -> np.ndarray:
+        """Running total (N, T + 1) of capacity x dt: seconds of full-rate compute, one row per
+        satellite (the engine's look-ups read rows)."""
+        return running_rows(self.capacity, self.dt)
+
+    @property
     def work_cum(self) -> np.ndarray:
-        """Running total (T + 1, N) of capacity x dt: seconds of full-rate compute."""
-        return running_total(self.capacity, self.dt)
+        """work_rows as (T + 1, N) (a view)."""
+        return self.work_rows.T
 
     @cached_property
-    def ground_cum(self) -> np.ndarray:
-        """Running total (T + 1, N) of ground bits per satellite."""
-        g = self.ground_bps if self.ground_bps is not None else np.zeros_like(self.capacity)
-        return running_total(g, self.dt)
+    def ground_rows(self) -> np.ndarray:
+        """Running total (N, T + 1) of ground bits per satellite."""
+        if self.ground_bps is None:
+            return np.zeros((self.n, len(self.t_s)))
+        return running_rows(self.ground_bps, self.dt)
 
     @cached_property
     def relay_bps(self) -> np.ndarray:
@@ -115,6 +122,15 @@ def running_total(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """Cumulative integral (T + 1, ...) of a piecewise constant rate (T, ...)."""
     out = np.zeros((rate.shape[0] + 1, *rate.shape[1:]))
     np.cumsum(rate * dt.reshape(-1, *([1] * (rate.ndim - 1))), axis=0, out=out[1:])
+    return out
+
+
+def running_rows(rate: np.ndarray, dt: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Running totals (N, T + 1) of a piecewise constant rate (T, N), float64, built a chunk of
+    satellites at a time so no (T, N) float64 temporary is needed."""
+    out = np.zeros((rate.shape[1], rate.shape[0] + 1))
+    for k in range(0, rate.shape[1], chunk):
+        np.cumsum(rate[:, k:k + chunk].T * dt, axis=1, out=out[k:k + chunk, 1:])
     return out
 
 
