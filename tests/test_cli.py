@@ -40,10 +40,10 @@ def orbitgrid(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory):
-    """The default scenario run twice for 2 h by the real command, into two folders."""
+    """The demo preset run twice for 2 h by the real command, into two folders."""
     cwd = tmp_path_factory.mktemp("cli")
     for name in ("a", "b"):
-        orbitgrid("run", "--duration", "2h", "--out", name, cwd=cwd)
+        orbitgrid("run", "demo", "--duration", "2h", "--out", name, cwd=cwd)
     return cwd / "a", cwd / "b"
 
 

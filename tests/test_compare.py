@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -150,3 +151,31 @@ def test_bad_input_is_one_line_exit_2(runs, tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert needle in result.output, (args, result.output)
         assert result.output.strip().count("\n") == 0, result.output
+
+
+def test_default_run_is_the_showcase_and_its_next_commands_work(tmp_path):
+    """`orbitgrid run` with no argument runs every stage of the pipeline and ends with commands
+    that work as printed (all but `serve`, which does not return)."""
+    env = {**os.environ, "COLUMNS": "200"}
+
+    def orbitgrid(*args):
+        done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, (args, done.stderr)
+        return done.stdout
+
+    out = orbitgrid("run", "--duration", "2h")
+    (folder,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["name"] == "showcase" and summary["duration_s"] == 7200.0
+    assert {"physics", "network", "sensing", "ops"} <= set(summary)
+    assert "orbit_total_usd" in out and "next:" in out
+    commands = [line.strip() for line in out.split("next:")[1].splitlines()
+                if line.strip().startswith("orbitgrid ")]
+    assert [c.split()[1] for c in commands] == ["report", "serve", "query", "compare"]
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        if argv[0] != "serve":
+            orbitgrid(*argv)
+    assert (folder / "report.html").is_file()
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # compare ran the scenario again

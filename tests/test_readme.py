@@ -62,7 +62,7 @@ def test_readme_commands_and_python_run(tmp_path):
     # the default run, the scenario file's run and the Python run all left their folders
     assert (tmp_path / "runs" / "mine" / "contacts.parquet").is_file()
     assert (tmp_path / "runs" / "starlink" / "ephemeris.parquet").is_file()
-    assert len(list((tmp_path / "runs").glob("demo-*"))) == 1
+    assert len(list((tmp_path / "runs").glob("showcase-*"))) == 1
     assert (tmp_path / "sweeps" / "altitude" / "sweep-report.html").is_file()
 
 

@@ -19,7 +19,7 @@ from orbitgrid.results import Run
 from orbitgrid.scenario import load_scenario, preset_names, preset_path
 from orbitgrid.simulation import OPTIONAL_TABLES, simulate
 
-DEFAULT_SCENARIO = "demo"
+DEFAULT_SCENARIO = "showcase"
 
 app = typer.Typer(
     add_completion=False,
@@ -79,6 +79,8 @@ def run(
     started = time.perf_counter()
     result = _simulate(sc, out, save)
     _print_summary(result, time.perf_counter() - started)
+    _print_highlights(result, sc)
+    _print_next(result, scenario, sc.step, duration)
     if report:
         from orbitgrid.report import write_report
 
@@ -155,6 +157,44 @@ def _print_summary(result: Run, seconds: float) -> None:
             "see the satellites table[/]"
         )
     console.print(f"wrote {result.path} ({', '.join(result.tables)}) in {seconds:.1f} s")
+
+
+def _print_highlights(result: Run, sc) -> None:
+    """The run's main figures by section: power, network, sensing and cost."""
+    from orbitgrid.compare import cost_figures, format_value, highlights
+
+    try:
+        cost = cost_figures(sc)
+    except (ScenarioError, ValueError) as exc:
+        fail(f"cost: {str(exc).splitlines()[0]}")
+    rows = highlights({**result.summary, "cost": cost} if cost else result.summary)
+    if not rows:
+        return
+    table = Table("section", "figure", "value", title=f"{result.summary['name']}: figures")
+    section = None
+    for r in rows:
+        table.add_row(r.section if r.section != section else "", r.metric,
+                      format_value(r.a, r.kind))
+        section = r.section
+    console.print(table)
+
+
+def _print_next(result: Run, scenario: str, step_s: float, duration: str | None) -> None:
+    """The commands that open the run next, with its own path."""
+    import shlex
+
+    run = shlex.quote(str(result.path))
+    runs = shlex.quote(str(result.path.parent))
+    lines = [f"orbitgrid report {run}", f"orbitgrid serve --runs {runs}"]
+    if "contacts" in result.tables:
+        lines.append(f"orbitgrid query {run} \"select station, count(*) as passes, "
+                     "round(sum(duration_s) / 60) as minutes from contacts group by station\"")
+    again = f" --duration {shlex.quote(duration)}" if duration is not None else ""
+    lines.append(f"orbitgrid compare {run} {shlex.quote(scenario)}{again} --step {2 * step_s:g}s")
+    console.print("next: an HTML report, the dashboard and 3D globe, SQL over the tables, and "
+                  "this run against the same scenario at twice the step:", highlight=False)
+    for line in lines:
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -258,3 +258,27 @@ def format_change(row: Row) -> str:
     if row.kind == "fraction":
         return f"{100 * row.value:+.3g} pts"
     return f"{row.value:+,.6g}"
+
+
+# The figures a finished run prints under its tables (orbitgrid run): (section, path ending)
+_HIGHLIGHTS = {
+    "power": {("sunlit_fraction",), ("mean_compute_w",), ("throttled_hours",),
+              ("upsets_per_day",)},
+    "network": {("isls_per_satellite_mean",), ("reachable_fraction",), ("rtt_ms", "median")},
+    "sensing": {("events",), ("imaged",), ("revisit_p50_s",), ("onboard", "after_image_p50_s"),
+                ("bentpipe", "after_image_p50_s"), ("onboard", "p50_s"), ("bentpipe", "p50_s"),
+                ("onboard", "bytes_downlinked"), ("bentpipe", "bytes_downlinked")},
+    "cost": {("years",), ("orbit_total_usd",), ("ground_total_usd",), ("orbit_over_ground",),
+             ("orbit_usd_per_accelerator_hour",), ("ground_usd_per_accelerator_hour",),
+             ("break_even_usd_per_kg",)},
+}
+
+
+def highlights(summary: dict) -> list[Row]:
+    """The main figures of one summary (power, network, sensing, cost), as rows with b=None."""
+    out = []
+    for r in compare_summaries(summary, {}):
+        ends = _HIGHLIGHTS.get(r.section, ())
+        if r.a is not None and any(r.path[-len(e):] == e for e in ends):
+            out.append(r)
+    return out
