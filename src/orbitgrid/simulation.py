@@ -134,7 +134,7 @@ def simulate(
                 in_chunk = steps[(steps >= t[0]) & ((steps <= t[-1]) if last else (steps < t[-1]))]
                 for b in range(0, len(in_chunk), per_block):
                     t_block = in_chunk[b : b + per_block]
-                    samples = Samples(epoch, t_block, *traj.grid(t_block))
+                    samples = Samples.from_trajectory(traj, t_block)
                     for stage in stages:
                         stage.block(samples)
             if progress:

@@ -6,31 +6,50 @@ each block of steps; each derived quantity is computed once, when first asked fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from orbitgrid.constants import AU_M
 from orbitgrid.orbits.frames import ecef_to_geodetic, teme_to_ecef
-from orbitgrid.orbits.sun import (
-    beta_angle_rad,
-    illumination_fraction,
-    shadow_geometry,
-    sun_position_m,
-)
+from orbitgrid.orbits.sun import beta_angle_rad, sun_geometry, sun_position_m
 from orbitgrid.orbits.timescale import days_since_j2000, gmst_rad, julian_date
+
+if TYPE_CHECKING:
+    from orbitgrid.orbits.trajectory import Trajectory
 
 
 class Samples:
-    """Inertial r (T, N, 3) m and v (T, N, 3) m/s at times t_s (T,) s after epoch."""
+    """Inertial r (T, N, 3) m and v (T, N, 3) m/s at times t_s (T,) s after epoch.
 
-    def __init__(self, epoch: np.datetime64, t_s: np.ndarray, r: np.ndarray, v: np.ndarray):
+    v may be given as a function returning it, called only if a stage asks for velocities.
+    """
+
+    def __init__(
+        self,
+        epoch: np.datetime64,
+        t_s: np.ndarray,
+        r: np.ndarray,
+        v: np.ndarray | Callable[[], np.ndarray],
+    ):
         self.epoch = epoch
         self.t_s = t_s
         self.r_eci = r
-        self.v_eci = v
+        self._v = v
         # arrays a stage publishes for the stages after it, e.g. "compute_w_allowed": (T, N)
         self.published: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_trajectory(cls, traj: Trajectory, t_s: np.ndarray) -> Samples:
+        """States interpolated on traj at times t_s; velocities only when first asked for."""
+        return cls(traj.epoch, t_s, traj.positions(t_s), lambda: traj.velocities(t_s))
+
+    @cached_property
+    def v_eci(self) -> np.ndarray:
+        """Inertial velocities (T, N, 3) m/s."""
+        return self._v() if callable(self._v) else self._v
 
     @cached_property
     def gmst(self) -> np.ndarray:
@@ -58,9 +77,24 @@ class Samples:
         return np.linalg.norm(self.sun_eci, axis=-1) / AU_M
 
     @cached_property
+    def _sun_geometry(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return sun_geometry(self.r_eci, self.sun_eci)
+
+    @property
     def illumination(self) -> np.ndarray:
         """Visible fraction of the Sun's disc (T, N): 1 lit, 0 umbra."""
-        return illumination_fraction(*shadow_geometry(self.r_eci, self.sun_eci[:, None, :]))
+        return self._sun_geometry[0]
+
+    @property
+    def r_norm(self) -> np.ndarray:
+        """Distance from the Earth's centre (T, N) m."""
+        return self._sun_geometry[1]
+
+    @property
+    def sun_cos_zenith(self) -> np.ndarray:
+        """Cosine of the Sun's zenith angle (T, N) at each sub-satellite direction (r_hat . s_hat,
+        the Sun seen from the Earth's centre); negative on the night side."""
+        return self._sun_geometry[2]
 
     @cached_property
     def beta(self) -> np.ndarray:

@@ -7,7 +7,10 @@ within nutation (< 20 arcsec).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit, prange
 
 from orbitgrid.constants import AU_M, EARTH_RADIUS_M, SUN_RADIUS_M
 
@@ -68,6 +71,63 @@ def illumination_fraction(separation, earth_radius, sun_radius) -> np.ndarray:
     )
     out[partial] = 1.0 - overlap / (np.pi * bp**2)
     return out
+
+
+def sun_geometry(r: np.ndarray, sun: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Illumination fraction, |r| (m) and the cosine of the Sun's zenith angle, each (T, N).
+
+    r (T, N, 3) satellite positions, sun (T, 3) the Sun, same frame. The illumination is
+    illumination_fraction(*shadow_geometry(r, sun)); the zenith cosine is r_hat . sun_hat with
+    the Sun seen from the Earth's centre. One compiled pass over r for all three.
+    """
+    r = np.asarray(r, dtype=float)
+    sun = np.ascontiguousarray(sun, dtype=float)
+    lit, r_norm, cos_zenith = (np.empty(r.shape[:2]) for _ in range(3))
+    _sun_geometry(r, sun, EARTH_RADIUS_M, SUN_RADIUS_M, lit, r_norm, cos_zenith)
+    return lit, r_norm, cos_zenith
+
+
+@njit(parallel=True, cache=True)
+def _sun_geometry(r, sun, earth_radius_m, sun_radius_m, lit, r_norm, cos_zenith):
+    """sun_geometry's kernel: shadow_geometry and illumination_fraction, element by element."""
+    for i in prange(r.shape[0]):
+        sx, sy, sz = sun[i, 0], sun[i, 1], sun[i, 2]
+        sun_dist = math.sqrt(sx * sx + sy * sy + sz * sz)
+        ux, uy, uz = sx / sun_dist, sy / sun_dist, sz / sun_dist
+        for n in range(r.shape[1]):
+            x, y, z = r[i, n, 0], r[i, n, 1], r[i, n, 2]
+            rn = math.sqrt(x * x + y * y + z * z)
+            tx, ty, tz = sx - x, sy - y, sz - z
+            tn = math.sqrt(tx * tx + ty * ty + tz * tz)
+            c = _clip1(-(x * tx + y * ty + z * tz) / (rn * tn))
+            lit[i, n] = _visible_fraction(
+                math.acos(c), math.asin(_clip1(earth_radius_m / rn)), math.asin(sun_radius_m / tn)
+            )
+            r_norm[i, n] = rn
+            cos_zenith[i, n] = (x * ux + y * uy + z * uz) / rn
+
+
+@njit(inline="always")
+def _clip1(x):  # pragma: no cover - compiled
+    """x clipped to [-1, 1]; NaN stays NaN (as np.clip)."""
+    return 1.0 if x > 1.0 else (-1.0 if x < -1.0 else x)
+
+
+@njit(inline="always")
+def _visible_fraction(c, a, b):  # pragma: no cover - compiled
+    """illumination_fraction for one separation c, Earth radius a, Sun radius b (NaN: 1)."""
+    if c <= b - a:
+        return 1.0 - (a / b) ** 2
+    if c <= a - b:
+        return 0.0
+    if not c < a + b:
+        return 1.0
+    overlap = (
+        a * a * math.acos(_clip1((c * c + a * a - b * b) / (2 * c * a)))
+        + b * b * math.acos(_clip1((c * c + b * b - a * a) / (2 * c * b)))
+        - 0.5 * math.sqrt(max((-c + a + b) * (c + a - b) * (c - a + b) * (c + a + b), 0.0))
+    )
+    return 1.0 - overlap / (math.pi * b * b)
 
 
 def beta_angle_rad(r: np.ndarray, v: np.ndarray, sun: np.ndarray) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 Active when a constellation has a `satellite:` block; satellites of constellations without one
 are skipped. Each block of sampled states (orbitgrid.orbits.samples.Samples) goes through the
-kernels of power.py, thermal.py and radiation.py, vectorised over (time, satellite); the battery
-and the temperature are carried from block to block.
+kernels of power.py, thermal.py and radiation.py, vectorised over (time, satellite); the coupled
+battery / thermal march below is one compiled pass (march.py, checked against thermal.py's and
+power.py's integrators); the battery and the temperature are carried from block to block.
 
 Steps. Sample k at t_k stands for [t_k, t_k + dt_k), dt_k = min(step, duration - t_k): the last
 sample of a run lasts 0 s, so energies cover exactly the run.
@@ -49,7 +50,9 @@ import pyarrow as pa
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
-from orbitgrid.physics.power import BatteryState, array_power_w, integrate_battery
+from orbitgrid.physics.march import SUM_FIELDS as _SUMS
+from orbitgrid.physics.march import march
+from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
     EVENT_DTYPE,
     dose_rate_gy_s,
@@ -57,12 +60,7 @@ from orbitgrid.physics.radiation import (
     particle_flux_cm2_s,
 )
 from orbitgrid.physics.satellite import Satellite, SatelliteError, resolve_constellations
-from orbitgrid.physics.thermal import (
-    ThermalState,
-    equilibrium_temperature_k,
-    integrate_thermal,
-    radiator_environment_w,
-)
+from orbitgrid.physics.thermal import environment_from_geometry, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
@@ -77,10 +75,6 @@ ROWS_PER_GROUP = 1 << 20
 J_PER_WH = 3600.0
 SECONDS_PER_DAY = 86_400.0
 
-# per-orbit sums (time-weighted where the name is a power): field -> per-step source
-_SUMS = ("dt", "gen", "load", "compute", "allowed", "sunlit", "throttled", "curtailed", "unmet",
-         "loss")
-_WEIGHTED = frozenset({"gen", "load", "compute", "allowed", "sunlit"})  # powers: times dt
 
 
 @dataclass(frozen=True)
@@ -114,8 +108,9 @@ class PhysicsStage:
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
         self.per_step = "power" in context.save
-        self.battery = BatteryState(energy_j=per["capacity_j"].copy())
-        self.thermal: ThermalState | None = None
+        # state carried from block to block (S,): stored energy J, radiator temperature K
+        self.energy_j = per["capacity_j"].copy()
+        self.temperature_k: np.ndarray | None = None
         self.totals = {k: np.zeros(n) for k in (*_SUMS, "radiation_s", "seu_rate", "sefi_rate",
                                                   "dose")}
         self.open: dict[str, np.ndarray] | None = None
@@ -149,14 +144,10 @@ class PhysicsStage:
         t = samples.t_s
         dt = np.clip(np.minimum(self.step, self.duration - t), 0.0, None)
         gen, env, sunlit = self._environment(samples)
-        out = self._integrate(gen, env, dt)
-        out["sunlit"] = sunlit
+        out, cum = self._integrate(gen, env, sunlit, dt)
         n_events = len(self.events)
         self._radiation(samples, dt)
         self._publish(samples, out, self.events[n_events:])
-        cum = {}
-        for k in _SUMS:
-            cum[k] = self._add(k, out[k] * out["dt"] if k in _WEIGHTED else out[k])
         if self.per_step:
             self._append_steps(samples, out)
         else:
@@ -195,58 +186,34 @@ class PhysicsStage:
     def _environment(self, samples: Samples):
         """Array output W, absorbed environmental heat W and illumination, each (T, S)."""
         t, sun, dist = samples.t_s, samples.sun_eci, samples.sun_distance_au
-        illumination = samples.illumination
+        # one pass over the positions gives the shadow and the radiator's geometry
+        lit, r_norm, mu = samples.illumination, samples.r_norm, samples.sun_cos_zenith
+        flux = solar_flux_w_m2(dist)[:, None]
         shape = (len(t), self.n)
         gen, env, sunlit = np.empty(shape), np.empty(shape), np.empty(shape)
         for g in self.groups:
-            r, il = samples.r_eci[:, g.fleet], illumination[:, g.fleet]
-            gen[:, g.cols] = array_power_w(g.satellite.solar, t, r, sun, il, dist)
-            env[:, g.cols] = radiator_environment_w(g.satellite.radiator, r, sun, il, dist)
+            il, rad = lit[:, g.fleet], g.satellite.radiator
+            gen[:, g.cols] = array_power_w(g.satellite.solar, t, samples.r_eci[:, g.fleet], sun,
+                                           il, dist)
+            env[:, g.cols] = environment_from_geometry(
+                rad.orientation, r_norm[:, g.fleet], mu[:, g.fleet], il, flux, rad.area_m2,
+                rad.sides, rad.emissivity, rad.absorptivity)
             sunlit[:, g.cols] = il
         return gen, env, sunlit
 
-    def _integrate(self, gen, env, dt) -> dict[str, np.ndarray]:
-        """The coupled battery / thermal march over the block's steps (policy: module docstring)."""
+    def _integrate(self, gen, env, sunlit, dt):
+        """The coupled battery / thermal march over the block's steps (policy: module docstring).
+
+        Returns per-step outputs and running totals, {name: (T, S)} each (physics/march.py).
+        """
         p = self.p
-        if self.thermal is None:
-            t0 = equilibrium_temperature_k(p["housekeeping_w"] + env[0], p["rad_area_m2"],
-                                           p["sides"], p["emissivity"])
-            self.thermal = ThermalState(temperature_k=t0)
-        shape = gen.shape
-        out = {k: np.zeros(shape) for k in ("load", "compute", "allowed", "battery", "temp",
-                                             "throttled", "curtailed", "unmet", "loss", "energy")}
-        sqrt_eta = np.sqrt(p["efficiency"])
-        house = p["housekeeping_w"]
-        for i in range(shape[0]):
-            if dt[i] <= 0.0:
-                out["battery"][i] = self.battery.energy_j
-                out["temp"][i] = self.thermal.temperature_k
-                out["load"][i] = house
-                continue
-            # above the reserve the battery may feed compute; below it, refilling it comes first
-            spare_j = self.battery.energy_j - p["floor_j"] - p["reserve_j"]
-            usable_j = np.where(spare_j > 0, sqrt_eta * spare_j, spare_j / sqrt_eta)
-            energy_cap = np.maximum(gen[i] + usable_j / dt[i] - house, 0.0)
-            want = np.minimum(p["compute_max_w"], energy_cap)[None]
-            heat = integrate_thermal(want, house, env[i][None], dt[i], p["rad_area_m2"],
-                                     p["sides"], p["emissivity"], p["heat_capacity_j_k"],
-                                     p["max_temp_k"], self.thermal)
-            self.thermal = heat.state
-            run = heat.compute_w[0]
-            load = house + run
-            power = integrate_battery(gen[i][None], load[None], dt[i], p["capacity_j"],
-                                      p["floor_j"], p["efficiency"], self.battery)
-            self.battery = power.state
-            out["load"][i], out["compute"][i] = load, run
-            out["allowed"][i] = np.minimum(energy_cap, heat.compute_w_allowed[0])
-            out["energy"][i] = energy_cap
-            out["battery"][i], out["temp"][i] = power.energy_j[0], heat.temperature_k[0]
-            out["throttled"][i] = np.where(run < p["compute_max_w"] * (1 - 1e-9), dt[i], 0.0)
-            out["curtailed"][i] = power.curtailed_j[0]
-            out["unmet"][i], out["loss"][i] = power.unmet_j[0], power.loss_j[0]
-        out["gen"] = gen
-        out["dt"] = np.broadcast_to(dt[:, None], shape)
-        return out
+        if self.temperature_k is None:
+            self.temperature_k = np.array(equilibrium_temperature_k(
+                p["housekeeping_w"] + env[0], p["rad_area_m2"], p["sides"], p["emissivity"]))
+        out, cum = march(p, gen, env, sunlit, dt, self.energy_j, self.temperature_k, self.totals)
+        out["gen"], out["sunlit"] = gen, sunlit
+        out["dt"] = np.broadcast_to(dt[:, None], gen.shape)
+        return out, cum
 
     def _radiation(self, samples: Samples, dt) -> None:
         """Rates, dose and the seeded event stream for the block."""
@@ -406,7 +373,7 @@ class PhysicsStage:
                  else np.empty(0, "U8"))
         sats = (np.concatenate([e["satellite"] for e in self.events]) if self.events
                 else np.empty(0, np.int64))
-        stored = self.battery.energy_j - p["capacity_j"]
+        stored = self.energy_j - p["capacity_j"]
         consumed = tot["load"] - tot["unmet"] + tot["loss"]
         balance = tot["gen"] - consumed - stored - tot["curtailed"]
         rad_days = np.maximum(tot["radiation_s"], 1e-300) / SECONDS_PER_DAY

@@ -46,6 +46,7 @@ __all__ = [
     "ThermalState",
     "ThermalTrace",
     "absorbed_environment_w",
+    "environment_from_geometry",
     "equilibrium_temperature_k",
     "heat_limited_power_w",
     "integrate_thermal",
@@ -160,8 +161,33 @@ def absorbed_environment_w(
     s_hat = sun / np.linalg.norm(sun, axis=-1, keepdims=True)
     # cosine of the Sun's zenith angle; the Sun seen from the Earth's centre (parallax < 5e-5)
     mu = np.einsum("tsk,tk->ts", r, s_hat) / r_norm
-    flux = solar_flux_w_m2(sun_distance_au)[..., None]
-    h = np.maximum(r_norm / EARTH_RADIUS_M, 1.0)
+    return environment_from_geometry(
+        orientation, r_norm, mu, illumination, solar_flux_w_m2(sun_distance_au)[..., None],
+        area_m2, sides, emissivity, absorptivity, earth_ir_w_m2, albedo,
+    )
+
+
+def environment_from_geometry(
+    orientation: str,
+    r_norm_m: ArrayLike,
+    cos_sun_zenith: ArrayLike,
+    illumination: ArrayLike,
+    flux_w_m2: ArrayLike,
+    area_m2: ArrayLike,
+    sides: int,
+    emissivity: ArrayLike,
+    absorptivity: ArrayLike,
+    earth_ir_w_m2: float = EARTH_IR_W_M2,
+    albedo: float = EARTH_ALBEDO,
+) -> Array:
+    """absorbed_environment_w from geometry already at hand, W (time, sat).
+
+    r_norm_m: distance from the Earth's centre (time, sat) m; cos_sun_zenith: r_hat . s_hat
+    (time, sat), the Sun seen from the Earth's centre; flux_w_m2 broadcasting against them.
+    """
+    mu = np.asarray(cos_sun_zenith, dtype=float)
+    flux = np.asarray(flux_w_m2, dtype=float)
+    h = np.maximum(np.asarray(r_norm_m, dtype=float) / EARTH_RADIUS_M, 1.0)
     faces = _faces(orientation, sides, mu)
     eps, alpha = np.asarray(emissivity), np.asarray(absorptivity)
     # faces at one tilt share their view factor: sum them, then Earth IR and albedo once

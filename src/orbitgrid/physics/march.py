@@ -1,0 +1,140 @@
+"""The coupled battery / thermal march of the physics stage, compiled: one pass over (time, sat).
+
+Each step does, per satellite, what stage.py's policy says, with the operations of
+thermal.integrate_thermal and power.integrate_battery in the same order (tests check it against
+those two functions step by step). Satellites are independent, so they run in parallel; time is
+sequential. Running totals (for per-orbit sums) are added in the same pass.
+
+SI units: W, J, K, s.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from orbitgrid.physics.thermal import DEEP_SPACE_K, STEFAN_BOLTZMANN_W_M2_K4
+
+__all__ = ["STEP_FIELDS", "SUM_FIELDS", "WEIGHTED_FIELDS", "march"]
+
+# per-step outputs, (T, S) each
+STEP_FIELDS = ("load", "compute", "allowed", "energy", "battery", "temp", "throttled",
+               "curtailed", "unmet", "loss")
+# running totals: per-step values (times dt for the weighted ones) added up from the run's start
+SUM_FIELDS = ("dt", "gen", "load", "compute", "allowed", "sunlit", "throttled", "curtailed",
+              "unmet", "loss")
+WEIGHTED_FIELDS = frozenset({"gen", "load", "compute", "allowed", "sunlit"})
+
+# rows of the parameter block handed to the kernel, (len, S)
+PARAMS = ("housekeeping_w", "compute_max_w", "capacity_j", "floor_j", "reserve_j", "efficiency",
+          "rad_area_m2", "sides", "emissivity", "heat_capacity_j_k", "max_temp_k")
+
+
+def march(
+    p: dict[str, np.ndarray],
+    gen: np.ndarray,
+    env: np.ndarray,
+    sunlit: np.ndarray,
+    dt: np.ndarray,
+    energy_j: np.ndarray,
+    temperature_k: np.ndarray,
+    totals: dict[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Step the battery and the radiator through a block.
+
+    p: per-satellite parameters (S,) named as in PARAMS; gen, env (array output and absorbed
+    environmental heat, W) and sunlit (illumination) (T, S); dt (T,) s. energy_j, temperature_k
+    (S,) are the state at the block's start and are updated in place; so are totals (S,) per
+    SUM_FIELDS. Returns per-step outputs {STEP_FIELDS: (T, S)} and running totals
+    {SUM_FIELDS: (T, S)}, each total including the steps before this block.
+    """
+    shape = gen.shape
+    params = np.stack([np.broadcast_to(np.asarray(p[k], dtype=float), shape[1:]) for k in PARAMS])
+    steps = np.empty((len(STEP_FIELDS), *shape))
+    cums = np.empty((len(SUM_FIELDS), *shape))
+    tot = np.stack([totals[k] for k in SUM_FIELDS])
+    weighted = np.array([k in WEIGHTED_FIELDS for k in SUM_FIELDS])
+    _march(params, np.ascontiguousarray(gen, dtype=float), np.ascontiguousarray(env, dtype=float),
+           np.ascontiguousarray(sunlit, dtype=float), np.ascontiguousarray(dt, dtype=float),
+           energy_j, temperature_k, tot, weighted, steps, cums)
+    for k, name in enumerate(SUM_FIELDS):
+        totals[name][:] = tot[k]
+    return dict(zip(STEP_FIELDS, steps, strict=True)), dict(zip(SUM_FIELDS, cums, strict=True))
+
+
+@njit(inline="always")
+def _max(a, b):  # pragma: no cover - compiled
+    """np.maximum: NaN wins."""
+    return a if (a != a or a >= b) else b
+
+
+@njit(inline="always")
+def _min(a, b):  # pragma: no cover - compiled
+    """np.minimum: NaN wins."""
+    return a if (a != a or a <= b) else b
+
+
+@njit(parallel=True, cache=True)
+def _march(params, gen, env, sunlit, dt, energy, temp, tot, weighted, steps, cums):
+    sink4 = math.pow(DEEP_SPACE_K, 4.0)
+    n_t, n_s = gen.shape
+    for s in prange(n_s):
+        house, c_max, cap, floor, reserve, efficiency = (
+            params[0, s], params[1, s], params[2, s], params[3, s], params[4, s], params[5, s])
+        area, sides, eps, heat_cap, t_max = (
+            params[6, s], params[7, s], params[8, s], params[9, s], params[10, s])
+        g = eps * STEFAN_BOLTZMANN_W_M2_K4 * area * sides
+        sqrt_eta = math.sqrt(efficiency)
+        e_j, t_k = energy[s], temp[s]
+        for i in range(n_t):
+            h = dt[i]
+            load = house
+            run = allowed = energy_cap = throttled = curtailed = unmet = loss = 0.0
+            if h > 0.0:
+                # energy: above the reserve the battery may feed compute; below it, refill first
+                spare = e_j - floor - reserve
+                usable = sqrt_eta * spare if spare > 0 else spare / sqrt_eta
+                energy_cap = _max(gen[i, s] + usable / h - house, 0.0)
+                want = _min(c_max, energy_cap)
+                # heat (thermal.integrate_thermal)
+                rejected = g * (math.pow(t_k, 4.0) - sink4)
+                b = 4.0 * g * math.pow(t_k, 3.0) / heat_cap
+                bdt = b * h
+                gain = (h * (1.0 - 0.5 * bdt) if bdt < 1e-8 else -math.expm1(-bdt) / b) / heat_cap
+                ceiling = (t_max - t_k) / gain + rejected - house - env[i, s]
+                heat_cap_w = _max(ceiling, 0.0)
+                run = _min(_max(want, 0.0), heat_cap_w)
+                t_k = t_k + gain * (run + house + env[i, s] - rejected)
+                load = house + run
+                # battery (power.integrate_battery)
+                net = (gen[i, s] - load) * h
+                surplus = _max(net, 0.0)
+                deficit = _max(-net, 0.0)
+                charge_in = _min(surplus, _max(cap - e_j, 0.0) / sqrt_eta)
+                drawn = _min(deficit / sqrt_eta, _max(e_j - floor, 0.0))
+                e_j = e_j + sqrt_eta * charge_in - drawn
+                curtailed = surplus - charge_in
+                unmet = _max(deficit - sqrt_eta * drawn, 0.0)
+                loss = (1.0 - sqrt_eta) * (charge_in + drawn)
+                allowed = _min(energy_cap, heat_cap_w)
+                throttled = h if run < c_max * (1 - 1e-9) else 0.0
+            steps[0, i, s] = load
+            steps[1, i, s] = run
+            steps[2, i, s] = allowed
+            steps[3, i, s] = energy_cap
+            steps[4, i, s] = e_j
+            steps[5, i, s] = t_k
+            steps[6, i, s] = throttled
+            steps[7, i, s] = curtailed
+            steps[8, i, s] = unmet
+            steps[9, i, s] = loss
+            # running totals, in SUM_FIELDS order
+            values = (h, gen[i, s], load, run, allowed, sunlit[i, s], throttled, curtailed,
+                      unmet, loss)
+            for k in range(len(values)):
+                x = values[k] * h if weighted[k] else values[k]
+                tot[k, s] += x
+                cums[k, i, s] = tot[k, s]
+        energy[s], temp[s] = e_j, t_k
