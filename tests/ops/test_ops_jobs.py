@@ -8,7 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from orbitgrid.errors import ScenarioError
-from orbitgrid.ops.jobs import JobGenerator, arrival_times, generate, read_jobs_file
+from orbitgrid.ops.jobs import (
+    ImagePasses,
+    JobGenerator,
+    arrival_times,
+    generate,
+    read_jobs_file,
+)
 
 EPOCH = datetime(2026, 6, 21, tzinfo=UTC)
 
@@ -30,6 +36,23 @@ def test_image_tiles_start_on_imaging_satellites():
     assert set(tiles["input_at"]) <= {"a", "b"}
     assert np.allclose(tiles["work_flop"], 1e10)
     assert np.allclose(tiles["input_bytes"], 2e6)
+
+
+def test_imaging_arrivals_are_one_job_per_image():
+    images = ImagePasses(time_s=np.array([50.0, 10.0]), satellite=np.array(["b", "a"]),
+                         input_bytes=6e8, work_flop=4e13, precision="int8", output_bytes=1e4)
+    gen = JobGenerator(kind="sensing", arrivals="imaging", deadline="5min")
+    jobs = generate(gen, 2, 3600, EPOCH, 0, ["a", "b"], images)
+    assert jobs["arrival"].tolist() == [10.0, 50.0]
+    assert jobs["input_at"].tolist() == ["a", "b"]
+    assert jobs["deadline"].tolist() == [310.0, 350.0]
+    assert set(jobs["precision"]) == {"int8"}
+    assert np.allclose(jobs["work_flop"], 4e13) and np.allclose(jobs["input_bytes"], 6e8)
+    assert np.allclose(jobs["output_bytes"], 1e4)
+    with pytest.raises(ScenarioError, match="generators.2: arrivals imaging needs a sensing"):
+        generate(gen, 2, 3600, EPOCH, 0, ["a"], None)
+    with pytest.raises(ValueError, match="arrivals imaging makes sensing jobs, not batch"):
+        JobGenerator(kind="batch", arrivals="imaging")
 
 
 def test_poisson_rate_and_diurnal_peak():

@@ -210,6 +210,39 @@ def test_isl_rate_is_the_link_budget_at_the_neighbour_distance(tmp_path):
     assert rate == pytest.approx(np.full(isl.sum(), expected), rel=0.01)
 
 
+def test_imaging_passes_become_sensing_jobs_on_the_imaging_satellites(tmp_path):
+    scenario = {**SCENARIO, "duration": "3h",
+                "sensing": {"swath_km": 2000, "random_events": {"count": 12, "seed": 1}},
+                "workload": {"policy": "data-local",
+                             "generators": [{"kind": "sensing", "arrivals": "imaging"}]}}
+    run = simulate(validate_scenario(scenario), out=tmp_path / "imaging")
+    images = run.table("alerts")
+    imaged = np.asarray(images.column("satellite").is_valid())
+    assert 2 <= imaged.sum() < len(imaged)  # some events seen in 3 h, not all
+    jobs = run.table("jobs").sort_by("arrival")
+    image_s = np.sort(_seconds(images.column("image_time"))[imaged])
+    assert _seconds(jobs.column("arrival")) == pytest.approx(image_s, abs=1e-3)
+    assert set(jobs.column("kind").to_pylist()) == {"sensing"}
+    by_time = dict(zip(_seconds(images.column("image_time")).tolist(),
+                       images.column("satellite").to_pylist(), strict=True))
+    ran = jobs.column("satellites").to_pylist()
+    done = [s == "done" for s in jobs.column("state").to_pylist()]
+    assert any(done)
+    for t, sat, ok in zip(_seconds(jobs.column("arrival")).tolist(), ran, done, strict=True):
+        if ok:  # data-local: where the image is
+            assert sat == by_time[t]
+    # no image crossed an ISL: the bytes moved are the alerts going down
+    assert jobs.column("bytes_moved").to_numpy().max() <= 10e3
+
+
+def test_imaging_without_a_sensing_block_is_a_scenario_error(tmp_path):
+    scenario = {**SCENARIO, "duration": "10min",
+                "workload": {"generators": [{"kind": "sensing", "arrivals": "imaging"}]}}
+    with pytest.raises(Exception, match="workload.generators.0: arrivals imaging needs a "
+                                        "sensing: block"):
+        simulate(validate_scenario(scenario), out=tmp_path / "x")
+
+
 def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "orbitgrid.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120,

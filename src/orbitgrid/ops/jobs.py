@@ -3,18 +3,21 @@
 A workload is a dict of equal-length numpy columns (``COLUMNS``), one job a row; times are
 seconds after the scenario epoch, sizes bytes, work in operations (FLOP or int8 ops).
 Generators: Poisson or diurnal arrivals of LLM training (6 N D FLOP), inference requests
-(2 N FLOP per token), image tiles from imaging satellites (sensing) and plain batch jobs.
+(2 N FLOP per token), image tiles from imaging satellites (sensing) and plain batch jobs; and
+`arrivals: imaging`, one sensing job per image the scenario's `sensing:` block takes (see
+ImagePasses).
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from orbitgrid.errors import ScenarioError
 
@@ -58,10 +61,18 @@ class _Model(BaseModel):
 
 
 class JobGenerator(_Model):
-    """One stream of jobs. Rates are mean arrivals per hour; sizes in bytes, work in FLOP."""
+    """One stream of jobs. Rates are mean arrivals per hour; sizes in bytes, work in FLOP.
+
+    arrivals "imaging" (kind sensing only): one job per image of the scenario's `sensing:` block
+    (the first image of each event, from orbitgrid's own imaging passes), arriving when the image
+    is taken, its input (sensing image_bytes) on the imaging satellite, its work the sensing
+    model's inference_ops at sensing.precision, its output the alert (alert_kb) unless
+    output_bytes is given; tile_pixels, flop_per_pixel, bytes_per_pixel, precision and the rate
+    keys do not apply.
+    """
 
     kind: Literal["training", "inference", "batch", "sensing"]
-    arrivals: Literal["poisson", "diurnal", "once"] = "poisson"
+    arrivals: Literal["poisson", "diurnal", "once", "imaging"] = "poisson"
     rate_per_h: float = Field(1.0, gt=0)
     count: int = Field(1, ge=1)  # jobs at `start` when arrivals is "once"
     start: Seconds = 0.0
@@ -81,6 +92,25 @@ class JobGenerator(_Model):
     priority: int = 0
     satellites: int = Field(1, ge=1)  # training: data-parallel width
     checkpoint_bytes: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _imaging_is_sensing(self) -> JobGenerator:
+        if self.arrivals == "imaging" and self.kind != "sensing":
+            raise ValueError(f"arrivals imaging makes sensing jobs, not {self.kind}")
+        return self
+
+
+@dataclass(frozen=True)
+class ImagePasses:
+    """Images taken by imaging satellites: time_s (after the epoch), satellite names; per
+    image input_bytes, work_flop (inference), precision and output_bytes (the alert)."""
+
+    time_s: np.ndarray
+    satellite: np.ndarray
+    input_bytes: float
+    work_flop: float
+    precision: str
+    output_bytes: float
 
 
 class Workload(_Model):
@@ -230,9 +260,29 @@ def arrival_times(gen: JobGenerator, duration_s: float, epoch: datetime,
     return t
 
 
+def image_jobs(gen: JobGenerator, index: int, images: ImagePasses | None) -> Jobs:
+    """One sensing job per image (arrivals imaging)."""
+    where = f"workload.generators.{index}"
+    if images is None:
+        raise ScenarioError(f"{where}: arrivals imaging needs a sensing: block (the images)")
+    n = len(images.time_s)
+    if n == 0:
+        return empty_jobs()
+    return make_jobs(
+        id=np.array([f"g{index}-{i}" for i in range(n)]), kind="sensing",
+        arrival=images.time_s, input_at=images.satellite, input_bytes=images.input_bytes,
+        work_flop=images.work_flop, precision=images.precision,
+        output_bytes=gen.output_bytes or images.output_bytes, priority=gen.priority,
+        deadline=images.time_s + gen.deadline if gen.deadline is not None else np.inf,
+        checkpoint_bytes=gen.checkpoint_bytes or 0.0,
+    )
+
+
 def generate(gen: JobGenerator, index: int, duration_s: float, epoch: datetime,
-             seed: int, satellites: list[str]) -> Jobs:
+             seed: int, satellites: list[str], images: ImagePasses | None = None) -> Jobs:
     """The jobs of one generator, seeded by (seed, index)."""
+    if gen.arrivals == "imaging":
+        return image_jobs(gen, index, images)
     rng = np.random.default_rng([seed, 5, index])
     t = arrival_times(gen, duration_s, epoch, rng)
     n = len(t)
@@ -272,13 +322,14 @@ def generate(gen: JobGenerator, index: int, duration_s: float, epoch: datetime,
 
 
 def workload_jobs(workload: Workload | None, jobs_file: Path | None, duration_s: float,
-                  epoch: datetime, seed: int, satellites: list[str]) -> Jobs:
+                  epoch: datetime, seed: int, satellites: list[str],
+                  images: ImagePasses | None = None) -> Jobs:
     """All jobs of a scenario: the jobs file's, then each generator's, ordered by arrival."""
     parts = []
     if jobs_file is not None:
         parts.append(read_jobs_file(jobs_file, epoch))
     for k, gen in enumerate(workload.generators if workload else []):
-        parts.append(generate(gen, k, duration_s, epoch, seed, satellites))
+        parts.append(generate(gen, k, duration_s, epoch, seed, satellites, images))
     jobs = _normalise(concat(parts))
     limit = workload.max_jobs if workload else Workload().max_jobs
     if len(jobs["id"]) > limit:

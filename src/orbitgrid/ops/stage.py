@@ -56,7 +56,7 @@ from orbitgrid.network.topology import (
     plus_grid_from_elements,
 )
 from orbitgrid.ops.engine import Protection, run_ops
-from orbitgrid.ops.jobs import Workload, workload_jobs
+from orbitgrid.ops.jobs import ImagePasses, Workload, workload_jobs
 from orbitgrid.ops.policies import load_policy
 from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
 from orbitgrid.orbits.contacts import Stations
@@ -134,9 +134,10 @@ class OpsStage:
                 "workload: no satellite has an accelerator "
                 "(give constellations.N.satellite.payload.accelerator)"
             )
-        self.jobs = workload_jobs(workload, sc.jobs_file, sc.duration, sc.epoch, sc.seed,
-                                  list(fleet.names))
         stations = context.stations
+        imaging = any(g.arrivals == "imaging" for g in workload.generators)
+        self.jobs = workload_jobs(workload, sc.jobs_file, sc.duration, sc.epoch, sc.seed,
+                                  list(fleet.names), image_passes(context) if imaging else None)
         self.stations = Stations.from_scenario(stations) if stations else None
         self.links = [s.link or GroundLink() for s in stations]
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
@@ -295,6 +296,29 @@ class OpsStage:
                 "completion_p99_s", "deadline_misses", "energy_per_job_j")
         return {k: s[k] for k in keys}
 
+
+
+def image_passes(context: RunContext) -> ImagePasses | None:
+    """The images of the scenario's sensing: block (orbitgrid.sensing.alerts), None without
+    one: each event's first image, its time and satellite, sizes from the sensing model."""
+    from orbitgrid.sensing import alerts
+
+    sc = context.scenario
+    spec = getattr(sc, "sensing", None)
+    if spec is None:
+        return None
+    table = alerts(sc, context.fleet, context.stations)
+    imaged = np.asarray(table.column("satellite").is_valid())
+    ms = table.column("image_time").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    epoch_ms = sc.epoch64.astype("datetime64[ms]").astype(np.int64)
+    return ImagePasses(
+        time_s=(ms[imaged] - epoch_ms) / 1e3,
+        satellite=np.asarray(table.column("satellite").to_pylist(), dtype=object)[imaged],
+        input_bytes=spec.image_bytes,
+        work_flop=spec.inference_ops,
+        precision=spec.precision,
+        output_bytes=spec.alert_kb * 1e3,
+    )
 
 
 def _down32(x: np.ndarray) -> np.ndarray:
