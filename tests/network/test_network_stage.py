@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.fleet import build_fleet
 from orbitgrid.network.astar import pair_paths
+from orbitgrid.network.graph import undirected_csr
 from orbitgrid.network.routing import build_graph, shortest_paths
-from orbitgrid.network.stage import NetworkStage, _undirected
+from orbitgrid.network.stage import NetworkStage
 from orbitgrid.network.topology import edge_lengths, line_of_sight, plus_grid
 from orbitgrid.orbits.contacts import Stations
 from orbitgrid.orbits.samples import Samples
@@ -161,7 +162,7 @@ def test_astar_gives_dijkstra_latencies(seed, planes, per_plane, walker):  # wal
     glat = np.linalg.norm(pos[si] - gs[gi], axis=1) / SPEED_OF_LIGHT_M_S
     n = len(pos)
     ref, _ = shortest_paths(build_graph(n, e, lat, 2, gi, si, glat), [n, n])
-    graph = _undirected(n + 2, np.r_[e[:, 0], si], np.r_[e[:, 1], n + gi], np.r_[lat, glat])
+    graph = undirected_csr(n + 2, np.r_[e[:, 0], si], np.r_[e[:, 1], n + gi], np.r_[lat, glat])
     transit = np.r_[np.ones(n, bool), False, False]
     src, dst = np.array([n, n]), np.array([n + 1, 0])
     dist, flat, n_nodes = pair_paths(graph, np.r_[pos, gs], transit, src, dst)
