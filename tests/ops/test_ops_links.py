@@ -61,3 +61,17 @@ def test_the_link_check_can_fail():
                "bytes": np.array([1e9, 1e9])}
     with pytest.raises(AssertionError, match="overlap"):
         check_links(overlap, env)
+
+
+def test_jobs_go_only_where_their_data_can_reach():
+    # sat0 has no ISL: an input on sat1 cannot reach it, a job on two satellites cannot use it
+    isl = np.array([0.0, 1e9, 1e9])
+    env = constant(3, 10_000, 60, peak_flops=PEAK, isl_bps=isl, group=np.zeros(3, dtype=int))
+    jobs = make_jobs(id=["tile", "pair"], kind=["sensing", "training"], work_flop=10 * PEAK,
+                     arrival=[0.0, 1.0], input_bytes=[1e9, 0.0], input_at=["sat1", ""],
+                     min_satellites=[1, 2])
+    r = run_ops(jobs, env, "first-fit")
+    # the tile runs where its input is; the pair waits for two satellites with ISLs
+    assert r.jobs["satellites"].tolist() == ["sat1", "sat1,sat2"]
+    assert r.jobs["end"].tolist() == pytest.approx([10.0, 15.0])
+    assert r.transfers["link"].size == 0

@@ -343,7 +343,10 @@ class _Engine:
 
     def reachable(self, j: Job, cand: np.ndarray) -> np.ndarray:
         """The candidates j's data can reach: where its input (or last checkpoint) is, or, when
-        that satellite has ISLs, any satellite with ISLs."""
+        that satellite has ISLs, any satellite with ISLs; only satellites with ISLs for a job
+        on several (its all-reduce)."""
+        if j.min_satellites > 1:
+            cand = cand[self.isl[cand] > 0]
         src = j.home if not j.input_done else -1
         if src < 0 and j.done_flop > 0 and j.last_sats is not None and j.checkpoint_bytes > 0:
             src = int(j.last_sats[0])
