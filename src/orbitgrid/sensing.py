@@ -7,11 +7,16 @@ so the passes come from orbitgrid's own propagation and contact search (orbits.c
 
 Two pipelines on the same image:
   on-board    infer on the satellite's accelerator (ops / (peak * count * utilisation)), then send
-              the alert at the next ground contact of the satellite, or, with ISLs, of any
-              satellite of its constellation (the mesh assumed connected, hop delay ignored);
+              the alert down at the satellite's next ground contact or, with ISLs, relay it over
+              the constellation's lasers to a satellite in contact: the ISL graph of each step
+              (the network layer's topology and optical link model), each hop costing
+              distance / c + hop_delay_s + alert bits / hop capacity, the shortest path taken;
   bent-pipe   store the raw image, downlink it through the satellite's contacts in order (FIFO
               behind earlier images), process it on the ground (ground_processing_s).
-Both add delivery_s (ground network to the user). Latencies are from the event's start.
+Downlinks run at the station's ground link rate (network.links.ground_link_rate_bps: range and
+elevation along the pass, the best station in view), capped by the satellite's downlink_mbps
+when given; the rate is sampled every RATE_STEP_S and integrated piecewise linearly. Both add
+delivery_s (ground network to the user). Latencies are from the event's start.
 """
 
 from __future__ import annotations
@@ -24,13 +29,17 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from orbitgrid.constants import EARTH_RADIUS_M
+from orbitgrid.constants import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.fleet import Fleet
+    from orbitgrid.network.links import IslConfig
+    from orbitgrid.orbits.contacts import Stations
     from orbitgrid.scenario import GroundStation, Scenario
+
+RATE_STEP_S = 10.0  # downlink rate samples along a pass, s
 
 __all__ = ["Event", "RandomEvents", "SensingSpec", "SensingStage", "alerts", "swath_mask_rad"]
 
@@ -78,7 +87,8 @@ class SensingSpec(_Model):
     precision: str = "int8"
     utilisation: float = Field(0.3, gt=0, le=1)
     alert_kb: float = Field(10.0, gt=0)
-    downlink_mbps: float = Field(800.0, gt=0)
+    downlink_mbps: float | None = Field(None, gt=0, description="satellite radio ceiling; "
+                                        "default: the station's ground link model alone")
     ground_processing_s: float = Field(1800.0, ge=0)
     delivery_s: float = Field(60.0, ge=0)
     isl: bool | None = None  # default: when the constellation has ISLs
@@ -174,21 +184,174 @@ def _next_window(start, end, t: float) -> float:
     return math.nan if k >= len(start) else max(float(start[k]), t)
 
 
-def _downlink(start, end, t: float, bits: float, rate: float) -> float:
-    """When `bits` sent from time t through the windows at `rate` are all down; NaN if never."""
-    k = np.searchsorted(end, t, side="right")
-    while k < len(start):
-        a = max(float(start[k]), t)
-        room = (float(end[k]) - a) * rate
-        if room >= bits:
-            return a + bits / rate
-        bits -= room
-        k += 1
-    return math.nan
+class _Downlink:
+    """One satellite's downlink rate (bit/s) over the run: pieces [a, b] inside its contact
+    windows, linear from ra to rb; zero between windows."""
+
+    def __init__(self, a, b, ra, rb):
+        self.a, self.b, self.ra, self.rb = a, b, ra, rb
+        self.cum = np.cumsum((b - a) * (ra + rb) / 2.0)  # bits down by the end of each piece
+
+    def _bits_by(self, t: float) -> float:
+        """Bits the link could carry from the start of the run to time t."""
+        k = int(np.searchsorted(self.b, t, side="right"))
+        done = float(self.cum[k - 1]) if k else 0.0
+        if k < len(self.a) and t > self.a[k]:
+            x = t - self.a[k]
+            slope = (self.rb[k] - self.ra[k]) / (self.b[k] - self.a[k])
+            done += self.ra[k] * x + slope * x * x / 2.0
+        return done
+
+    def done(self, t: float, bits: float) -> float:
+        """When `bits` sent from time t (the link free from then on) are all down; NaN if never."""
+        if not math.isfinite(t):
+            return math.nan
+        target = self._bits_by(t) + bits
+        j = int(np.searchsorted(self.cum, target, side="left"))
+        if j >= len(self.a):
+            return math.nan
+        rest = target - (float(self.cum[j - 1]) if j else 0.0)
+        ra = float(self.ra[j])
+        slope = (float(self.rb[j]) - ra) / (float(self.b[j]) - float(self.a[j]))
+        # ra x + slope x^2 / 2 = rest, in the form that is exact when slope = 0
+        x = 2.0 * rest / (ra + math.sqrt(max(ra * ra + 2.0 * slope * rest, 0.0)))
+        return max(float(self.a[j]) + x, t)
+
+
+def _downlink_profile(fleet: Fleet, s: int, scenario: Scenario, ground: Stations, links,
+                      ceiling_bps: float | None, contacts: dict[str, np.ndarray]) -> _Downlink:
+    """Satellite s's downlink: at each sample of its passes the best rate among the stations in
+    view (ground_link_rate_bps of range and elevation, capped at ceiling_bps)."""
+    from orbitgrid.network.links import ground_link_rate_bps
+    from orbitgrid.orbits.samples import Samples
+
+    on = contacts["satellite"] == s
+    station, a, b = contacts["target"][on], contacts["start_s"][on], contacts["end_s"][on]
+    ws, we = _merge(a, b)
+    if not len(ws):
+        empty = np.zeros(0)
+        return _Downlink(empty, empty, empty, empty)
+    grid = [np.arange(x, y, RATE_STEP_S) for x, y in zip(ws, we, strict=True)]
+    t = np.unique(np.concatenate([*grid, we, a, b]))
+    states = fleet.subset(slice(s, s + 1)).propagate(scenario.epoch64, t)
+    r = Samples(scenario.epoch64, t, states.r, states.v).r_ecef[:, 0]
+    rate = np.zeros(len(t))
+    for k in np.unique(station):
+        order = np.argsort(a[station == k])
+        ka, kb = a[station == k][order], b[station == k][order]
+        w = np.searchsorted(ka, t, side="right") - 1
+        inside = (w >= 0) & (t <= kb[np.maximum(w, 0)])
+        d = r - ground.ecef[k]
+        rng = np.linalg.norm(d, axis=-1)
+        el = np.arcsin(np.clip(d @ ground.up[k] / rng, -1.0, 1.0))
+        r_k = ground_link_rate_bps(rng, el, links[k])
+        if ceiling_bps is not None:
+            r_k = np.minimum(r_k, ceiling_bps)
+        rate = np.where(inside, np.maximum(rate, r_k), rate)
+    w = np.searchsorted(ws, t, side="right") - 1  # merged window of each sample
+    piece = (w[:-1] == w[1:]) & (t[1:] <= we[w[1:]])
+    return _Downlink(t[:-1][piece], t[1:][piece], rate[:-1][piece], rate[1:][piece])
+
+
+class _Relay:
+    """A constellation's ISL graph at each step, from the network layer's topology and optical
+    link model, edges weighted by distance / c + hop_delay_s + bits / capacity (seconds)."""
+
+    def __init__(self, scenario: Scenario, fleet: Fleet, k: int, members: np.ndarray,
+                 isl: IslConfig, bits: float):
+        from orbitgrid.network.stage import elements_from_state
+        from orbitgrid.network.topology import infer_planes, plus_grid, plus_grid_from_elements
+
+        self.scenario, self.isl, self.bits = scenario, isl, bits
+        self.members = members
+        self.sub = fleet.subset(slice(int(members[0]), int(members[-1]) + 1))
+        self.graphs: dict[int, Any] = {}
+        self.edges = self.plane = None
+        c = scenario.constellations[k]
+        design = c.walker or c.sun_synchronous
+        planes, per_plane = isl.planes, isl.per_plane
+        if planes is None and design is not None:
+            planes, per_plane = design.planes, design.satellites // design.planes
+        fixed = planes is not None and planes * per_plane == len(members)
+        if isl.topology == "plus-grid" and fixed:
+            self.edges = plus_grid(planes, per_plane)
+            self.plane = np.arange(len(members)) // per_plane
+        elif isl.topology == "plus-grid" or isl.max_cross_plane_lat_deg is not None:
+            st = self.sub.propagate(scenario.epoch64, np.array([0.0]))
+            raan, inc, u = elements_from_state(st.r[0], st.v[0])
+            self.plane = infer_planes(raan, inc, fleet.a_m[members])
+            if isl.topology == "plus-grid":
+                self.edges = plus_grid_from_elements(self.plane, u)
+
+    def _graph(self, step: int):
+        from scipy.sparse import csr_matrix
+
+        from orbitgrid.network.links import optical_isl_rate_bps
+        from orbitgrid.network.topology import in_range, limit_terminals, line_of_sight, nearest
+
+        cfg, n = self.isl, len(self.members)
+        t = np.array([step * self.scenario.step])
+        pos = self.sub.propagate(self.scenario.epoch64, t).r[0]
+        ok = np.flatnonzero(np.isfinite(pos).all(axis=1))
+        if self.edges is not None:
+            e = self.edges
+        elif cfg.topology == "nearest":
+            e = ok[nearest(pos[ok], cfg.nearest)] if len(ok) > 1 else np.zeros((0, 2), int)
+        else:
+            e = ok[in_range(pos[ok], cfg.max_range_m)] if len(ok) > 1 else np.zeros((0, 2), int)
+        e = np.asarray(e, dtype=np.int64).reshape(-1, 2)
+        a, b = pos[e[:, 0]], pos[e[:, 1]]
+        length = np.linalg.norm(b - a, axis=-1)
+        up = np.isfinite(length) & line_of_sight(a, b, cfg.margin_m)
+        if cfg.max_range_m is not None:
+            up &= length <= cfg.max_range_m
+        if cfg.max_cross_plane_lat_deg is not None:
+            high = np.abs(pos[:, 2]) / np.linalg.norm(pos, axis=-1) > np.sin(
+                np.radians(cfg.max_cross_plane_lat_deg))
+            cross = self.plane[e[:, 0]] != self.plane[e[:, 1]]
+            up &= ~(cross & (high[e[:, 0]] | high[e[:, 1]]))
+        capacity = optical_isl_rate_bps(np.where(up, length, 1.0), cfg.terminal)
+        up &= capacity > 0
+        e, length, capacity = e[up], length[up], capacity[up]
+        if cfg.terminals is not None:
+            kept = limit_terminals(e, length, cfg.terminals, n)
+            e, length, capacity = e[kept], length[kept], capacity[kept]
+        w = length / SPEED_OF_LIGHT_M_S + cfg.hop_delay_s + self.bits / capacity
+        return csr_matrix((np.r_[w, w], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])),
+                          shape=(n, n))
+
+    def latency_s(self, step: int, source: int) -> np.ndarray:
+        """Shortest relay time (s) from member `source` (local index) to every member at step."""
+        from scipy.sparse.csgraph import dijkstra
+
+        if step not in self.graphs:
+            self.graphs[step] = self._graph(step)
+        return dijkstra(self.graphs[step], indices=source)
+
+    def send(self, source: int, t: float, group, windows) -> tuple[float, int]:
+        """Earliest time >= t the alert can leave a member in contact, and that member (fleet
+        index); the graph of a step holds until the next. (NaN, -1) if never."""
+        owner, start, end = windows
+        step_s = self.scenario.step
+        while True:
+            t = _next_window(*group, t)  # nothing leaves while no member is in contact
+            if not math.isfinite(t):
+                return math.nan, -1
+            step = math.floor(t / step_s + 1e-9)
+            t_next = (step + 1) * step_s
+            near = np.flatnonzero((start < t_next) & (end >= t))
+            arrival = t + self.latency_s(step, source)[owner[near]]
+            leave = np.maximum(start[near], arrival)
+            ok = np.isfinite(arrival) & (leave <= end[near])
+            if ok.any():
+                j = int(np.argmin(np.where(ok, leave, np.inf)))
+                return float(leave[j]), int(self.members[owner[near][j]])
+            t = t_next
 
 
 def alerts(scenario: Scenario, fleet: Fleet, stations: list[GroundStation]) -> pa.Table:
     """One row per event: first image, on-board and bent-pipe alert times and latencies."""
+    from orbitgrid.network.links import GroundLink
     from orbitgrid.orbits.contacts import Stations
     from orbitgrid.physics.satellite import resolve_constellations
 
@@ -203,7 +366,8 @@ def alerts(scenario: Scenario, fleet: Fleet, stations: list[GroundStation]) -> p
         raise ScenarioError("sensing: needs ground_stations to deliver alerts and images")
     sats = resolve_constellations([c.satellite for c in scenario.constellations], scenario.catalog)
     ground = Stations.from_scenario(stations)
-    rate = spec.downlink_mbps * 1e6
+    links = [st.link or GroundLink() for st in stations]
+    ceiling = None if spec.downlink_mbps is None else spec.downlink_mbps * 1e6
     image_bits, alert_bits = spec.image_bytes * 8.0, spec.alert_kb * 1e3 * 8.0
     n_ev = len(t_event)
     best = np.full(n_ev, np.inf)
@@ -211,7 +375,9 @@ def alerts(scenario: Scenario, fleet: Fleet, stations: list[GroundStation]) -> p
     infer_s = np.full(n_ev, np.nan)
     windows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     group_windows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    use_isl: dict[int, bool] = {}
+    member_windows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    contacts_of: dict[int, dict[str, np.ndarray]] = {}
+    relays: dict[int, _Relay] = {}
     for k, c in enumerate(scenario.constellations):
         if c.name not in wanted:
             continue
@@ -241,27 +407,47 @@ def alerts(scenario: Scenario, fleet: Fleet, stations: list[GroundStation]) -> p
                 e = ev[j]
                 if t_img[j] < best[e]:
                     best[e], best_sat[e], infer_s[e] = t_img[j], looks["satellite"][j], t_inf
-        contacts = _passes(fleet, members, scenario, ground)
-        for s in idx:
+        contacts = contacts_of[k] = _passes(fleet, members, scenario, ground)
+        owner, w_start, w_end = [], [], []
+        for local, s in enumerate(idx):
             on = contacts["satellite"] == s
             windows[int(s)] = _merge(contacts["start_s"][on], contacts["end_s"][on])
+            owner.append(np.full(len(windows[int(s)][0]), local))
+            w_start.append(windows[int(s)][0])
+            w_end.append(windows[int(s)][1])
+        member_windows[k] = (np.concatenate(owner), np.concatenate(w_start), np.concatenate(w_end))
         group_windows[k] = _merge(contacts["start_s"], contacts["end_s"])
-        use_isl[k] = spec.isl if spec.isl is not None else bool(
-            c.isl is not None and c.isl.topology != "none")
+        has_isl = c.isl is not None and c.isl.topology != "none"
+        if spec.isl and not has_isl:
+            raise ScenarioError(f"sensing.isl: constellation {c.name!r} has no lasers to relay "
+                                "alerts (give it isl: with a topology)")
+        if has_isl and spec.isl is not False:
+            relays[k] = _Relay(scenario, fleet, k, idx, c.isl, alert_bits)
     onboard = np.full(n_ev, np.nan)
     bentpipe = np.full(n_ev, np.nan)
     link_free = {s: 0.0 for s in windows}
+    profiles: dict[int, _Downlink] = {}
+
+    def profile(s: int) -> _Downlink:
+        if s not in profiles:
+            contacts = contacts_of[int(fleet.constellation[s])]
+            profiles[s] = _downlink_profile(fleet, s, scenario, ground, links, ceiling, contacts)
+        return profiles[s]
+
     for e in np.argsort(best):
         s = int(best_sat[e])
         if s < 0:
             continue
         k = int(fleet.constellation[s])
-        start, end = group_windows[k] if use_isl[k] else windows[s]
         ready = best[e] + infer_s[e]
-        send = _next_window(start, end, ready)
-        onboard[e] = send + alert_bits / rate + spec.delivery_s
-        start, end = windows[s]
-        down = _downlink(start, end, max(best[e], link_free[s]), image_bits, rate)
+        if k in relays:
+            local = int(np.searchsorted(relays[k].members, s))
+            send, sender = relays[k].send(local, ready, group_windows[k], member_windows[k])
+        else:
+            send, sender = _next_window(*windows[s], ready), s
+        if sender >= 0 and math.isfinite(send):
+            onboard[e] = profile(sender).done(send, alert_bits) + spec.delivery_s
+        down = profile(s).done(max(best[e], link_free[s]), image_bits)
         if math.isfinite(down):
             link_free[s] = down
         bentpipe[e] = down + spec.ground_processing_s + spec.delivery_s
