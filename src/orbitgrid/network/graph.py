@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["undirected_csr", "visible_pairs"]
+__all__ = ["edge_geometry", "undirected_csr", "visible_pairs"]
 
 
 @njit(cache=True)
@@ -78,6 +78,31 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
         floor,
     )
     return si, gi, rng_m, np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
+
+
+@njit(cache=True)
+def _edge_geometry(r, edges, clear_r2, length, clear):  # pragma: no cover - compiled
+    for k in range(r.shape[0]):
+        for j in range(len(edges)):
+            a, b = r[k, edges[j, 0]], r[k, edges[j, 1]]
+            dx, dy, dz = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+            dd = dx * dx + dy * dy + dz * dz
+            length[k, j] = np.sqrt(dd)
+            # closest point of the segment to the Earth's centre (topology.line_of_sight)
+            t = -(a[0] * dx + a[1] * dy + a[2] * dz) / dd if dd > 0 else 0.0
+            t = min(max(t, 0.0), 1.0)
+            cx, cy, cz = a[0] + t * dx, a[1] + t * dy, a[2] + t * dz
+            clear[k, j] = cx * cx + cy * cy + cz * cz > clear_r2  # False for NaN positions
+
+
+def edge_geometry(r_m: np.ndarray, edges: np.ndarray, clear_radius_m: float):
+    """Lengths (T, E) m of edges (E, 2) at positions r_m (T, N, 3) m, and whether each segment
+    clears a sphere of clear_radius_m (topology.line_of_sight, fused over a block of steps)."""
+    r = np.ascontiguousarray(r_m, dtype=np.float64)
+    length = np.empty((r.shape[0], len(edges)))
+    clear = np.empty((r.shape[0], len(edges)), dtype=bool)
+    _edge_geometry(r, np.asarray(edges, dtype=np.int64), clear_radius_m**2, length, clear)
+    return length, clear
 
 
 @njit(cache=True)

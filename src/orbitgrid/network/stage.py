@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from orbitgrid.constants import SPEED_OF_LIGHT_M_S
+from orbitgrid.constants import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.astar import pair_paths
-from orbitgrid.network.graph import undirected_csr, visible_pairs
+from orbitgrid.network.graph import edge_geometry, undirected_csr, visible_pairs
 from orbitgrid.network.links import GroundLink, IslConfig, ground_link_rate_bps
 from orbitgrid.network.links import optical_isl_rate_bps as isl_rate_bps
 from orbitgrid.network.topology import (
@@ -257,13 +257,12 @@ class NetworkStage:
 
     # ------------------------------------------------------------------ per block
 
-    def _usable(self, g: _Group, r, edges, a, b, length) -> np.ndarray:
-        """Range, Earth line of sight with margin and the cross-plane latitude cut."""
+    def _usable(self, g: _Group, r, edges, length, clear) -> np.ndarray:
+        """Range, Earth line of sight with margin (clear) and the cross-plane latitude cut."""
         cfg = g.config
-        up = np.isfinite(length)
+        up = clear & np.isfinite(length)
         if cfg.max_range_m is not None:
             up &= length <= cfg.max_range_m
-        up &= line_of_sight(a, b, cfg.margin_m)
         if cfg.max_cross_plane_lat_deg is not None:
             e0, e1 = edges[:, 0], edges[:, 1]
             cross = g.plane[e0] != g.plane[e1]
@@ -286,7 +285,7 @@ class NetworkStage:
         e = m[local[e]] if len(e) else np.zeros((0, 2), np.int64)
         a, b = pos[e[:, 0]], pos[e[:, 1]]
         length = np.linalg.norm(b - a, axis=-1)
-        up = self._usable(g, pos, e, a, b, length)
+        up = self._usable(g, pos, e, length, line_of_sight(a, b, cfg.margin_m))
         capacity = isl_rate_bps(length, cfg.terminal)
         up &= capacity > 0
         e, length, capacity = e[up], length[up], capacity[up]
@@ -321,9 +320,8 @@ class NetworkStage:
             if g.edges is None:
                 fixed.append(None)
                 continue
-            a, b = r[:, g.edges[:, 0]], r[:, g.edges[:, 1]]
-            length = np.linalg.norm(b - a, axis=-1)
-            up = self._usable(g, r, g.edges, a, b, length)
+            length, clear = edge_geometry(r, g.edges, EARTH_RADIUS_M + g.config.margin_m)
+            up = self._usable(g, r, g.edges, length, clear)
             capacity = isl_rate_bps(length, g.config.terminal)
             up &= capacity > 0
             if g.config.terminals is not None and g.config.terminals < 4:
@@ -334,7 +332,8 @@ class NetworkStage:
                     )
                     up[k, on[~kept]] = False
             stats.add(up, length, capacity)
-            fixed.append((up, length, capacity))
+            latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
+            fixed.append((up, length, capacity, latency))
         n_routes = len(self.route_nodes) // 2
         src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
         block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
@@ -343,20 +342,22 @@ class NetworkStage:
         gr_keys, gr_len, gr_cap = [], [], []
         for k in range(len(samples.t_s)):
             pos = r[k]
-            edges, lengths, caps, delays = [], [], [], []
+            edges, lengths, caps, latencies = [], [], [], []
             for g, f in zip(self.groups, fixed, strict=True):
                 if f is not None:
-                    up, length, capacity = f
-                    e, ln, cp = g.edges[up[k]], length[k, up[k]], capacity[k, up[k]]
+                    up, length, capacity, latency = f
+                    on = up[k]
+                    e, ln, cp, lat = g.edges[on], length[k, on], capacity[k, on], latency[k, on]
                 else:
                     e, ln, cp = self._dynamic_isls(g, pos)
+                    lat = ln / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
                     dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
                     dyn_len.append(ln)
                     dyn_cap.append(cp)
                 edges.append(e)
                 lengths.append(ln)
                 caps.append(cp)
-                delays.append(np.full(len(e), g.config.hop_delay_s))
+                latencies.append(lat)
             e = np.concatenate(edges) if edges else np.zeros((0, 2), np.int64)
             ln = np.concatenate(lengths) if lengths else np.zeros(0)
             cp = np.concatenate(caps) if caps else np.zeros(0)
@@ -372,7 +373,7 @@ class NetworkStage:
                 self._write_link_step(samples, k, e, ln, cp, gi, si, g_rng, g_cap)
             if not n_routes:
                 continue
-            latency = ln / SPEED_OF_LIGHT_M_S + (np.concatenate(delays) if delays else 0.0)
+            latency = np.concatenate(latencies) if latencies else np.zeros(0)
             node_pos = np.concatenate([pos, self.geometry.ecef])
             graph = undirected_csr(
                 self.n_sat + self.n_station,
@@ -607,7 +608,6 @@ def route_series(
     far below what separates competing paths. Routes default to the scenario's.
     """
     from orbitgrid.fleet import build_fleet
-    from orbitgrid.orbits.samples import Samples
     from orbitgrid.simulation import SAMPLE_BLOCK, RunContext
 
     fleet = build_fleet(scenario)
@@ -618,17 +618,17 @@ def route_series(
     gone = np.zeros(len(fleet), dtype=bool)
     for b in range(0, len(steps), per_block):
         t = steps[b : b + per_block]
-        r, v = _states(fleet, scenario, t, gone, exact)
-        stage.block(Samples(scenario.epoch64, t, r, v))
+        stage.block(_samples(fleet, scenario, t, gone, exact))
     return stage.route_series()
 
 
-def _states(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool):
-    """Inertial r, v (T, N, 3) at times t, from SGP4 knots and Hermite or SGP4 at each step.
+def _samples(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool) -> Samples:
+    """States at times t, from SGP4 knots and Hermite or SGP4 at each step.
 
     As in the run pipeline, a satellite is gone (NaN) from its first SGP4 error on; gone (N,)
     carries that from block to block and is updated here.
     """
+    from orbitgrid.orbits.samples import Samples
     from orbitgrid.orbits.trajectory import Trajectory, knot_times
 
     at = t
@@ -642,8 +642,8 @@ def _states(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool):
     gone |= dead[-1]
     r = np.where(dead[..., None], np.nan, states.r)
     if at is t:
-        return r, states.v
-    return Trajectory(scenario.epoch64, at, r, states.v).grid(t)
+        return Samples(scenario.epoch64, t, r, states.v)
+    return Samples.from_trajectory(Trajectory(scenario.epoch64, at, r, states.v), t)
 
 
 FIBRE_SPEED_M_S = 2.0 / 3.0 * SPEED_OF_LIGHT_M_S
