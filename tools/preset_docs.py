@@ -19,8 +19,8 @@ from orbitgrid import simulate
 from orbitgrid.economics import compare
 from orbitgrid.scenario import load_scenario, preset_path, validate_scenario
 
-PRESETS = ["starcloud-1", "starcloud-40mw", "suncatcher-81", "starlink", "three-body-12",
-           "oriental-insight", "ground-40mw"]
+PRESETS = ["showcase", "starcloud-1", "starcloud-40mw", "suncatcher-81", "starlink",
+           "three-body-12", "oriental-insight", "ground-40mw"]
 GLOBAL_STATIONS = [  # for the sensing variant: a worldwide network
     {"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41, "min_elevation_deg": 5},
     {"name": "Troll", "lat_deg": -72.01, "lon_deg": 2.53, "min_elevation_deg": 5},
@@ -151,8 +151,9 @@ def main() -> None:
         "",
         "Written by `python tools/preset_docs.py` from real runs (the figures below are that",
         "script's output; rerun it after a model changes). Each preset runs with",
-        "`orbitgrid run NAME` and is priced with `orbitgrid cost NAME`. Figures marked as",
-        "estimates in the preset files are orbitgrid's, not the operators'.",
+        "`orbitgrid run NAME` and is priced with `orbitgrid cost NAME`; `orbitgrid compare A B`",
+        "puts two side by side. `showcase` is what `orbitgrid run` runs with no argument. Figures",
+        "marked as estimates in the preset files are orbitgrid's, not the operators'.",
         "",
     ]
     for name in PRESETS:
