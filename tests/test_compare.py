@@ -121,7 +121,7 @@ def test_compare_runs_scenarios_first(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     folders = sorted((tmp_path / "runs").iterdir())
     assert [f.name.rsplit("-", 1)[0] for f in folders] == ["starcloud-1", "three-body-12"]
-    out = json.loads(result.stdout[result.stdout.index("{"):])
+    out = json.loads(result.stdout)  # what was run is said on stderr
     summaries = [json.loads((f / "summary.json").read_text()) for f in folders]
     rows = {r["metric"]: r for r in out["rows"]}
     assert rows["duration_s"]["a"] == rows["duration_s"]["b"] == 1200.0

@@ -262,7 +262,7 @@ def _compared(arg: str, which: str, duration: str | None, step: str | None) -> d
     elif path.is_file() or arg in preset_names():
         sc = _load(arg, duration, step)
         run = _simulate(sc)
-        console.print(f"{which}: ran {sc.name} into {run.path}", highlight=False)
+        err.print(f"{which}: ran {sc.name} into {run.path}", highlight=False, soft_wrap=True)
     else:
         fail(f"{which}: {arg!r} is not a run folder, a scenario file or a preset "
              "(`orbitgrid scenarios` lists them)")
