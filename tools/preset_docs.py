@@ -203,11 +203,15 @@ def main() -> None:
                 s3, _ = run(name + "-global", args.runs, data)
                 doc += sensing_lines(s3, "ISLs and 8 more stations worldwide")
                 o, b = s["sensing"]["onboard"], s3["sensing"]["bentpipe"]
+                o2, o3 = s2["sensing"]["onboard"], s3["sensing"]["onboard"]
                 doc += ["", f"Found: on-board processing turns the time from image to alert"
-                        f" into minutes only when the alert can leave at once (ISL relay: p50"
-                        f" {h(s2['sensing']['onboard']['after_image_p50_s'])}); waiting for the"
-                        f" satellite's own pass over these stations it is"
-                        f" {h(o['after_image_p50_s'])} at p50. From the event's start, the wait"
+                        f" into minutes only when the alert soon reaches a satellite in contact:"
+                        f" waiting for the satellite's own pass over these stations it is"
+                        f" {h(o['after_image_p50_s'])} at p50; relayed over lasers to the 4"
+                        f" nearest satellites in sight (often no path: 24 satellites in 3 planes)"
+                        f" {h(o2['after_image_p50_s'])} (p90 {h(o2['after_image_p90_s'])}); with"
+                        f" the lasers and 8 more stations worldwide {h(o3['after_image_p50_s'])}"
+                        f" (p90 {h(o3['after_image_p90_s'])}). From the event's start, the wait"
                         f" for a satellite to see it (revisit p50"
                         f" {h(s['sensing']['revisit_p50_s'])}) dominates both pipelines, so"
                         f" 'hours to minutes' holds only after imaging; the bent pipe reaches"
