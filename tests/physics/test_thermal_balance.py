@@ -7,6 +7,8 @@ from orbitgrid.physics.thermal import (
     EARTH_RADIUS_M,
     ThermalState,
     absorbed_environment_w,
+    environment_from_geometry,
+    environment_w,
     equilibrium_temperature_k,
     heat_limited_power_w,
     integrate_thermal,
@@ -203,3 +205,21 @@ def test_radiator_block_in_deep_space_shade_absorbs_nothing():
     r = np.array([[[1e11, 0.0, 0.0]]])  # far from the Earth: no IR, no albedo
     w = radiator_environment_w(rad, r, np.array([[AU_M, 1e11, 0.0]]), np.ones((1, 1)), [1.0])
     assert w[0, 0] == pytest.approx(0.0, abs=1e-6)  # vs ~2,700 W if sunlit
+
+
+@pytest.mark.parametrize("orientation", ["nadir", "zenith", "edge-on", "sun-shaded"])
+@pytest.mark.parametrize("sides", [1, 2])
+def test_compiled_environment_equals_numpy(orientation, sides):
+    """environment_w (one compiled pass) against environment_from_geometry, every orientation."""
+    rng = np.random.default_rng(sides)
+    shape = (40, 300)
+    r_norm = rng.uniform(6.0e6, 4.3e7, shape)  # below the mean radius (clamped) up to GEO
+    mu = rng.uniform(-1.0, 1.0, shape)
+    lit = np.clip(rng.uniform(-0.5, 1.5, shape), 0.0, 1.0)
+    flux = rng.uniform(1316.0, 1408.0, shape[0])
+    r_norm[3, 5] = mu[3, 5] = np.nan
+    want = environment_from_geometry(orientation, r_norm, mu, lit, flux[:, None], 12.0, sides,
+                                     0.88, 0.2)
+    got = environment_w(orientation, r_norm, mu, lit, flux, 12.0, sides, 0.88, 0.2)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-9)
+    assert np.isnan(got[3, 5]) and np.isfinite(np.delete(got.ravel(), 3 * 300 + 5)).all()

@@ -90,19 +90,27 @@ def sun_geometry(r: np.ndarray, sun: np.ndarray) -> tuple[np.ndarray, np.ndarray
 @njit(parallel=True, cache=True)
 def _sun_geometry(r, sun, earth_radius_m, sun_radius_m, lit, r_norm, cos_zenith):
     """sun_geometry's kernel: shadow_geometry and illumination_fraction, element by element."""
+    day_side_min_m = earth_radius_m * 1.001
     for i in prange(r.shape[0]):
         sx, sy, sz = sun[i, 0], sun[i, 1], sun[i, 2]
         sun_dist = math.sqrt(sx * sx + sy * sy + sz * sz)
         ux, uy, uz = sx / sun_dist, sy / sun_dist, sz / sun_dist
+        far = sun_dist > 1e11  # m: the Sun's disc under 0.5 deg from within 1e10 m of the Earth
         for n in range(r.shape[1]):
             x, y, z = r[i, n, 0], r[i, n, 1], r[i, n, 2]
             rn = math.sqrt(x * x + y * y + z * z)
             tx, ty, tz = sx - x, sy - y, sz - z
             tn = math.sqrt(tx * tx + ty * ty + tz * tz)
             c = _clip1(-(x * tx + y * ty + z * tz) / (rn * tn))
-            lit[i, n] = _visible_fraction(
-                math.acos(c), math.asin(_clip1(earth_radius_m / rn)), math.asin(sun_radius_m / tn)
-            )
+            if c < 0.0 and rn > day_side_min_m and far:
+                # the Sun and the Earth's centre more than 90 deg apart, the Earth's disc under
+                # 87.5 deg and the Sun's under 0.5: no overlap, the value below would be 1 too
+                lit[i, n] = 1.0
+            else:
+                lit[i, n] = _visible_fraction(
+                    math.acos(c), math.asin(_clip1(earth_radius_m / rn)),
+                    math.asin(sun_radius_m / tn),
+                )
             r_norm[i, n] = rn
             cos_zenith[i, n] = (x * ux + y * uy + z * uz) / rn
 

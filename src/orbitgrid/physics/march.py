@@ -2,8 +2,8 @@
 
 Each step does, per satellite, what stage.py's policy says, with the operations of
 thermal.integrate_thermal and power.integrate_battery in the same order (tests check it against
-those two functions step by step). Satellites are independent, so they run in parallel; time is
-sequential. Running totals (for per-orbit sums) are added in the same pass.
+those two functions step by step). Satellites are independent: chunks of them run in parallel.
+Running totals (for per-orbit sums) are added in the same pass.
 
 SI units: W, J, K, s.
 """
@@ -55,10 +55,9 @@ def march(
     steps = np.empty((len(STEP_FIELDS), *shape))
     cums = np.empty((len(SUM_FIELDS), *shape))
     tot = np.stack([totals[k] for k in SUM_FIELDS])
-    weighted = np.array([k in WEIGHTED_FIELDS for k in SUM_FIELDS])
     _march(params, np.ascontiguousarray(gen, dtype=float), np.ascontiguousarray(env, dtype=float),
            np.ascontiguousarray(sunlit, dtype=float), np.ascontiguousarray(dt, dtype=float),
-           energy_j, temperature_k, tot, weighted, steps, cums)
+           energy_j, temperature_k, tot, steps, cums)
     for k, name in enumerate(SUM_FIELDS):
         totals[name][:] = tot[k]
     return dict(zip(STEP_FIELDS, steps, strict=True)), dict(zip(SUM_FIELDS, cums, strict=True))
@@ -77,49 +76,61 @@ def _min(a, b):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def _march(params, gen, env, sunlit, dt, energy, temp, tot, weighted, steps, cums):
-    sink4 = math.pow(DEEP_SPACE_K, 4.0)
-    n_t, n_s = gen.shape
-    for s in prange(n_s):
-        house, c_max, cap, floor, reserve, efficiency = (
-            params[0, s], params[1, s], params[2, s], params[3, s], params[4, s], params[5, s])
-        area, sides, eps, heat_cap, t_max = (
-            params[6, s], params[7, s], params[8, s], params[9, s], params[10, s])
-        g = eps * STEFAN_BOLTZMANN_W_M2_K4 * area * sides
-        sqrt_eta = math.sqrt(efficiency)
-        e_j, t_k = energy[s], temp[s]
-        for i in range(n_t):
-            h = dt[i]
-            load = house
+def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums):
+    """march's kernel: satellites in chunks run in parallel; within a chunk time runs outside
+    and satellites inside, so rows are read and written contiguously."""
+    n_s = gen.shape[1]
+    n_chunks = min(n_s, 64)
+    for c in prange(n_chunks):
+        _march_chunk(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums,
+                     c * n_s // n_chunks, (c + 1) * n_s // n_chunks)
+
+
+@njit
+def _march_chunk(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums, s0, s1):
+    sink4 = DEEP_SPACE_K**4
+    house, c_max, cap, floor, reserve, efficiency = params[0], params[1], params[2], params[3], \
+        params[4], params[5]
+    area, sides, eps, heat_cap, t_max = params[6], params[7], params[8], params[9], params[10]
+    for i in range(gen.shape[0]):
+        h = dt[i]
+        for s in range(s0, s1):
+            g = eps[s] * STEFAN_BOLTZMANN_W_M2_K4 * area[s] * sides[s]
+            sqrt_eta = math.sqrt(efficiency[s])
+            e_j, t_k = energy[s], temp[s]
+            load = house[s]
             run = allowed = energy_cap = throttled = curtailed = unmet = loss = 0.0
             if h > 0.0:
                 # energy: above the reserve the battery may feed compute; below it, refill first
-                spare = e_j - floor - reserve
+                spare = e_j - floor[s] - reserve[s]
                 usable = sqrt_eta * spare if spare > 0 else spare / sqrt_eta
-                energy_cap = _max(gen[i, s] + usable / h - house, 0.0)
-                want = _min(c_max, energy_cap)
+                energy_cap = _max(gen[i, s] + usable / h - house[s], 0.0)
+                want = _min(c_max[s], energy_cap)
                 # heat (thermal.integrate_thermal)
-                rejected = g * (math.pow(t_k, 4.0) - sink4)
-                b = 4.0 * g * math.pow(t_k, 3.0) / heat_cap
+                t3 = t_k * t_k * t_k
+                rejected = g * (t3 * t_k - sink4)
+                b = 4.0 * g * t3 / heat_cap[s]
                 bdt = b * h
-                gain = (h * (1.0 - 0.5 * bdt) if bdt < 1e-8 else -math.expm1(-bdt) / b) / heat_cap
-                ceiling = (t_max - t_k) / gain + rejected - house - env[i, s]
-                heat_cap_w = _max(ceiling, 0.0)
-                run = _min(_max(want, 0.0), heat_cap_w)
-                t_k = t_k + gain * (run + house + env[i, s] - rejected)
-                load = house + run
+                gain = h * (1.0 - 0.5 * bdt) if bdt < 1e-8 else -math.expm1(-bdt) / b
+                gain /= heat_cap[s]  # K per W of net heat over the step
+                ceiling = (t_max[s] - t_k) / gain + rejected - house[s] - env[i, s]
+                heat_w = _max(ceiling, 0.0)
+                run = _min(_max(want, 0.0), heat_w)
+                t_k = t_k + gain * (run + house[s] + env[i, s] - rejected)
+                load = house[s] + run
                 # battery (power.integrate_battery)
                 net = (gen[i, s] - load) * h
                 surplus = _max(net, 0.0)
                 deficit = _max(-net, 0.0)
-                charge_in = _min(surplus, _max(cap - e_j, 0.0) / sqrt_eta)
-                drawn = _min(deficit / sqrt_eta, _max(e_j - floor, 0.0))
+                charge_in = _min(surplus, _max(cap[s] - e_j, 0.0) / sqrt_eta)
+                drawn = _min(deficit / sqrt_eta, _max(e_j - floor[s], 0.0))
                 e_j = e_j + sqrt_eta * charge_in - drawn
                 curtailed = surplus - charge_in
                 unmet = _max(deficit - sqrt_eta * drawn, 0.0)
                 loss = (1.0 - sqrt_eta) * (charge_in + drawn)
-                allowed = _min(energy_cap, heat_cap_w)
-                throttled = h if run < c_max * (1 - 1e-9) else 0.0
+                allowed = _min(energy_cap, heat_w)
+                throttled = h if run < c_max[s] * (1 - 1e-9) else 0.0
+            energy[s], temp[s] = e_j, t_k
             steps[0, i, s] = load
             steps[1, i, s] = run
             steps[2, i, s] = allowed
@@ -130,11 +141,20 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, weighted, steps, cum
             steps[7, i, s] = curtailed
             steps[8, i, s] = unmet
             steps[9, i, s] = loss
-            # running totals, in SUM_FIELDS order
-            values = (h, gen[i, s], load, run, allowed, sunlit[i, s], throttled, curtailed,
-                      unmet, loss)
-            for k in range(len(values)):
-                x = values[k] * h if weighted[k] else values[k]
-                tot[k, s] += x
-                cums[k, i, s] = tot[k, s]
-        energy[s], temp[s] = e_j, t_k
+            # running totals, in SUM_FIELDS order; the powers times the step
+            _total(tot, cums, 0, i, s, h)
+            _total(tot, cums, 1, i, s, gen[i, s] * h)
+            _total(tot, cums, 2, i, s, load * h)
+            _total(tot, cums, 3, i, s, run * h)
+            _total(tot, cums, 4, i, s, allowed * h)
+            _total(tot, cums, 5, i, s, sunlit[i, s] * h)
+            _total(tot, cums, 6, i, s, throttled)
+            _total(tot, cums, 7, i, s, curtailed)
+            _total(tot, cums, 8, i, s, unmet)
+            _total(tot, cums, 9, i, s, loss)
+
+
+@njit(inline="always")
+def _total(tot, cums, k, i, s, x):
+    tot[k, s] += x
+    cums[k, i, s] = tot[k, s]

@@ -60,7 +60,7 @@ from orbitgrid.physics.radiation import (
     particle_flux_cm2_s,
 )
 from orbitgrid.physics.satellite import Satellite, SatelliteError, resolve_constellations
-from orbitgrid.physics.thermal import environment_from_geometry, equilibrium_temperature_k
+from orbitgrid.physics.thermal import environment_w, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
@@ -108,6 +108,9 @@ class PhysicsStage:
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
         self.per_step = "power" in context.save
+        # one group that is the whole fleet: published arrays need no NaN canvas
+        self.whole_fleet = (len(groups) == 1 and groups[0].fleet.start == 0
+                            and groups[0].fleet.stop == len(context.fleet))
         # state carried from block to block (S,): stored energy J, radiator temperature K
         self.energy_j = per["capacity_j"].copy()
         self.temperature_k: np.ndarray | None = None
@@ -158,6 +161,8 @@ class PhysicsStage:
         shape = (len(samples.t_s), len(self.context.fleet))
 
         def fleet_wide(x):
+            if self.whole_fleet:
+                return x
             a = np.full(shape, np.nan)
             for g in self.groups:
                 a[:, g.fleet] = x[:, g.cols]
@@ -188,14 +193,14 @@ class PhysicsStage:
         t, sun, dist = samples.t_s, samples.sun_eci, samples.sun_distance_au
         # one pass over the positions gives the shadow and the radiator's geometry
         lit, r_norm, mu = samples.illumination, samples.r_norm, samples.sun_cos_zenith
-        flux = solar_flux_w_m2(dist)[:, None]
+        flux = solar_flux_w_m2(dist)
         shape = (len(t), self.n)
         gen, env, sunlit = np.empty(shape), np.empty(shape), np.empty(shape)
         for g in self.groups:
             il, rad = lit[:, g.fleet], g.satellite.radiator
             gen[:, g.cols] = array_power_w(g.satellite.solar, t, samples.r_eci[:, g.fleet], sun,
                                            il, dist)
-            env[:, g.cols] = environment_from_geometry(
+            env[:, g.cols] = environment_w(
                 rad.orientation, r_norm[:, g.fleet], mu[:, g.fleet], il, flux, rad.area_m2,
                 rad.sides, rad.emissivity, rad.absorptivity)
             sunlit[:, g.cols] = il
@@ -269,19 +274,34 @@ class PhysicsStage:
 
     def _accumulate_orbits(self, t, out, cum) -> None:
         n_t, n = out["gen"].shape
-        orbit = np.floor(t[:, None] / self.period_s[None, :]).astype(np.int64)
-        flat_orbit = orbit.T.ravel()
-        change = np.flatnonzero(np.diff(flat_orbit) != 0) + 1
-        starts = np.union1d(change, np.arange(n) * n_t)
+        # pieces of orbits in the block, as flat satellite-major indices s * n_t + step: every
+        # satellite's first step, and the steps where a new orbit starts (only on satellites
+        # whose orbit number changes within the block, a few of them)
+        moving = np.flatnonzero(np.floor(t[0] / self.period_s) != np.floor(t[-1] / self.period_s))
+        sub = np.floor(t[:, None] / self.period_s[moving]).astype(np.int64)
+        step, k = np.nonzero(np.diff(sub, axis=0))
+        starts = np.sort(np.concatenate([np.arange(n) * n_t, moving[k] * n_t + step + 1]))
         sat = starts // n_t
+        in_moving = np.zeros(n, dtype=bool)
+        in_moving[moving] = True
+        piece_moves = in_moving[sat]
+        position = np.zeros(n, dtype=np.int64)
+        position[moving] = np.arange(moving.size)
+        sub_starts = position[sat[piece_moves]] * n_t + starts[piece_moves] % n_t
 
-        def flat(k):
-            return np.ascontiguousarray(out[k].T).ravel()
+        def reduce(ufunc, x):
+            """ufunc over each piece of x (T, S): whole columns, then the moving satellites'."""
+            r = ufunc.reduce(x, axis=0)[sat]
+            if moving.size:
+                r[piece_moves] = ufunc.reduceat(np.ascontiguousarray(x[:, moving].T).ravel(),
+                                                sub_starts)
+            return r
 
         ends = np.append(starts[1:], n * n_t) - 1
         first = starts % n_t == 0
         last = np.append(sat[1:] != sat[:-1], True)
-        rows = {"sat": sat, "orbit": flat_orbit[starts]}
+        orbit = np.floor(t[starts % n_t] / self.period_s[sat]).astype(np.int64)
+        rows = {"sat": sat, "orbit": orbit}
         # sums are differences of running totals: c0 at the orbit's start, c1 at its end
         end_t, end_s = ends % n_t, ends // n_t
         for k in _SUMS:
@@ -289,8 +309,8 @@ class PhysicsStage:
             c0 = np.zeros_like(c1)
             c0[~first] = c1[np.flatnonzero(~first) - 1]
             rows[k + "_c0"], rows[k + "_c1"] = c0, c1
-        rows["temp_max"] = np.maximum.reduceat(flat("temp"), starts)
-        rows["battery_min"] = np.minimum.reduceat(flat("battery"), starts)
+        rows["temp_max"] = reduce(np.maximum, out["temp"])
+        rows["battery_min"] = reduce(np.minimum, out["battery"])
         rows["battery_end"] = out["battery"][end_t, end_s]
         if self.open is not None:
             op = self.open

@@ -26,10 +26,12 @@ exactly over the step (exponential Euler): stable for any dt, exact near equilib
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
 from orbitgrid.physics.power import solar_flux_w_m2
@@ -47,6 +49,7 @@ __all__ = [
     "ThermalTrace",
     "absorbed_environment_w",
     "environment_from_geometry",
+    "environment_w",
     "equilibrium_temperature_k",
     "heat_limited_power_w",
     "integrate_thermal",
@@ -198,6 +201,70 @@ def environment_from_geometry(
     if lit:
         total += alpha * flux * np.asarray(illumination, dtype=float) * sum(lit)
     return total * np.asarray(area_m2)
+
+
+def environment_w(
+    orientation: str,
+    r_norm_m: np.ndarray,
+    cos_sun_zenith: np.ndarray,
+    illumination: np.ndarray,
+    flux_w_m2: np.ndarray,
+    area_m2: float,
+    sides: int,
+    emissivity: float,
+    absorptivity: float,
+) -> Array:
+    """environment_from_geometry in one compiled pass: (time, sat) inputs, flux (time,) W/m2,
+    one radiator (scalar properties); Earth IR and albedo at their defaults."""
+    counts = np.array(_face_counts(orientation, sides), dtype=float)
+    out = np.empty(np.shape(r_norm_m))
+    _environment_kernel(np.asarray(r_norm_m, dtype=float), np.asarray(cos_sun_zenith, dtype=float),
+                        np.asarray(illumination, dtype=float),
+                        np.ascontiguousarray(flux_w_m2, dtype=float), counts, float(area_m2),
+                        float(emissivity) * EARTH_IR_W_M2, float(absorptivity), out)
+    return out
+
+
+def _face_counts(orientation: str, sides: int) -> tuple[int, int, int, int, int]:
+    """The faces of _faces counted: (looking down, looking sideways, lit from below as
+    max(-mu, 0), lit from above as max(mu, 0), lit edge-on as sqrt(1 - mu^2))."""
+    if orientation == "nadir":
+        return (1, 0, 1, 0, 0) if sides == 1 else (1, 0, 1, 1, 0)
+    if orientation == "zenith":
+        return (0, 0, 0, 1, 0) if sides == 1 else (1, 0, 1, 1, 0)
+    if orientation == "edge-on":
+        return (0, sides, 0, 0, 1)
+    if orientation == "sun-shaded":
+        return (0, sides, 0, 0, 0)
+    raise ValueError(
+        f"orientation: unknown {orientation!r}; known: edge-on, nadir, zenith, sun-shaded"
+    )
+
+
+@njit(parallel=True, cache=True)
+def _environment_kernel(r_norm, mu, lit, flux, counts, area, eps_ir, alpha, out):
+    n_down, n_side, lit_down, lit_up, lit_edge = counts[0], counts[1], counts[2], counts[3], \
+        counts[4]
+    for i in prange(r_norm.shape[0]):
+        for s in range(r_norm.shape[1]):
+            h = r_norm[i, s] / EARTH_RADIUS_M
+            if h < 1.0:
+                h = 1.0
+            m = mu[i, s]
+            up, down = _positive(m), _positive(-m)
+            f = n_down / (h * h)
+            if n_side:
+                x = math.sqrt(_positive(h * h - 1.0))
+                f += n_side * (math.atan2(1.0, x) - x / (h * h)) / math.pi
+            total = f * (eps_ir + alpha * EARTH_ALBEDO * flux[i] * up)
+            cos_sun = lit_down * down + lit_up * up + lit_edge * math.sqrt(_positive(1.0 - m * m))
+            out[i, s] = (total + alpha * flux[i] * lit[i, s] * cos_sun) * area
+
+
+@njit(inline="always")
+def _positive(x):
+    """np.maximum(x, 0): NaN stays NaN."""
+    return 0.0 if x < 0.0 else x
 
 
 def radiator_environment_w(
