@@ -598,14 +598,56 @@ def _cat(keys, lengths, caps):
 
 
 def route_series(
-    scenario, routes: list[Route] | None = None, where: str = "routes.{k}.", exact: bool = False
+    scenario,
+    routes: list[Route] | None = None,
+    where: str = "routes.{k}.",
+    exact: bool = False,
+    workers: int = 1,
 ) -> RouteSeries:
     """Routes' RTT series over the scenario's span, in memory, without a run folder.
 
     Positions come from SGP4 knots every 120 s with cubic Hermite interpolation between them, as
     in `orbitgrid run` (exact=True: SGP4 at every step instead). Interpolation errs by at most
     ~8 m on the Starlink catalogue (orbits/trajectory.py): 27 ns of light time per link end,
-    far below what separates competing paths. Routes default to the scenario's.
+    far below what separates competing paths. Routes default to the scenario's. Steps are
+    independent, so workers > 1 splits the span over that many processes: same series.
+    """
+    n_steps = len(_steps(scenario))
+    if workers <= 1 or n_steps < 2 * workers:
+        return _route_span(scenario, routes, where, exact, 0, n_steps)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = np.linspace(0, n_steps, workers + 1).astype(int).tolist()
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        futures = [
+            pool.submit(_route_span, scenario, routes, where, exact, a, b)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        parts = [f.result() for f in futures]
+    first = parts[0]
+    return RouteSeries(
+        first.names,
+        np.concatenate([p.t_s for p in parts]),
+        *(
+            np.concatenate([getattr(p, name) for p in parts], axis=1)
+            for name in ("rtt_s", "hops", "up_s", "isl_s", "down_s", "processing_s")
+        ),
+        np.sum([p.path_changes for p in parts], axis=0),
+    )
+
+
+def _steps(scenario) -> np.ndarray:
+    return np.arange(0.0, scenario.duration + 1e-6, scenario.step)
+
+
+def _route_span(scenario, routes, where: str, exact: bool, start: int, stop: int) -> RouteSeries:
+    """route_series over steps [start, stop): as a whole run would give them there.
+
+    Planes are inferred at step 0; the step before start is routed too, for the path change
+    at start, then dropped; the cloud draws of the steps before are skipped, and SGP4 errors
+    before are looked for.
     """
     from orbitgrid.fleet import build_fleet
     from orbitgrid.simulation import SAMPLE_BLOCK, RunContext
@@ -613,37 +655,61 @@ def route_series(
     fleet = build_fleet(scenario)
     context = RunContext(scenario, fleet, scenario.stations(), None, frozenset())
     stage = NetworkStage(context, routes, where)
-    steps = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
+    steps = _steps(scenario)
     per_block = max(1, SAMPLE_BLOCK // max(len(fleet), 1))
+    first = max(start - 1, 0)
+    stage.rng.random(first * stage.n_station)  # the cloud draws of steps 0..first-1
     gone = np.zeros(len(fleet), dtype=bool)
-    for b in range(0, len(steps), per_block):
-        t = steps[b : b + per_block]
+    if first > 0:  # planes are inferred at the run's first step
+        stage._first_block(_samples(fleet, scenario, steps[:1], gone.copy(), exact))
+    for b in range(0, first, per_block):  # errors before first, at the times a run would see
+        _states(fleet, scenario, steps[b : min(b + per_block, first)], gone, exact)
+    for b in range(first, stop, per_block):
+        t = steps[b : min(b + per_block, stop)]
         stage.block(_samples(fleet, scenario, t, gone, exact))
-    return stage.route_series()
+    series = stage.route_series()
+    if first == start:
+        return series
+    return RouteSeries(
+        series.names,
+        series.t_s[1:],
+        *(
+            getattr(series, name)[:, 1:]
+            for name in ("rtt_s", "hops", "up_s", "isl_s", "down_s", "processing_s")
+        ),
+        series.path_changes,
+    )
 
 
 def _samples(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool) -> Samples:
-    """States at times t, from SGP4 knots and Hermite or SGP4 at each step.
+    """States at times t, from SGP4 knots and Hermite or SGP4 at each step."""
+    from orbitgrid.orbits.samples import Samples
+    from orbitgrid.orbits.trajectory import Trajectory
+
+    at, r, v = _states(fleet, scenario, t, gone, exact)
+    if at is t:
+        return Samples(scenario.epoch64, t, r, v)
+    return Samples.from_trajectory(Trajectory(scenario.epoch64, at, r, v), t)
+
+
+def _states(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool):
+    """Times propagated (the knots around t, or t itself) and inertial r, v there.
 
     As in the run pipeline, a satellite is gone (NaN) from its first SGP4 error on; gone (N,)
     carries that from block to block and is updated here.
     """
-    from orbitgrid.orbits.samples import Samples
-    from orbitgrid.orbits.trajectory import Trajectory, knot_times
+    from orbitgrid.orbits.trajectory import knot_times
 
     at = t
     if not exact and scenario.duration > 0:
         knots = knot_times(0.0, scenario.duration)
-        lo = np.searchsorted(knots, t[0], side="right") - 1
+        lo = min(np.searchsorted(knots, t[0], side="right") - 1, len(knots) - 2)
         hi = max(np.searchsorted(knots, t[-1], side="left"), lo + 1)
         at = knots[lo : hi + 1]
     states = fleet.propagate(scenario.epoch64, at)
     dead = gone | (np.cumsum(states.error != 0, axis=0) > 0)
     gone |= dead[-1]
-    r = np.where(dead[..., None], np.nan, states.r)
-    if at is t:
-        return Samples(scenario.epoch64, t, r, states.v)
-    return Samples.from_trajectory(Trajectory(scenario.epoch64, at, r, states.v), t)
+    return at, np.where(dead[..., None], np.nan, states.r), states.v
 
 
 FIBRE_SPEED_M_S = 2.0 / 3.0 * SPEED_OF_LIGHT_M_S
