@@ -53,7 +53,7 @@ def run(tmp_path_factory):
 
 def test_same_scenario_and_seed_give_identical_tables(run, tmp_path):
     again = _run(tmp_path / "again", save=("power",))
-    for name in ("jobs", "schedule"):
+    for name in ("jobs", "schedule", "transfers"):
         assert (run.path / f"{name}.parquet").read_bytes() == \
             (again.path / f"{name}.parquet").read_bytes(), name
 
