@@ -2,12 +2,13 @@
 
 10,361 satellites (src/orbitgrid/data/starlink-2026-05-12.tle) with plus-grid lasers (planes
 inferred from the elements, 5,016 km, 80 km margin), the 50 cities of cities50.csv (25 deg
-mask) and 100 seeded random pairs of them. Times orbitgrid's route_series (exact SGP4 at each
-step, ISL filtering, ground links, graph and A* per step) over the whole day; baseline:
-networkx Dijkstra on the same per-step graphs for all 100 pairs on a sample of steps, in the same
-run, scaled to the day (graph conversion included). Also checks that the two agree.
+mask) and 100 seeded random pairs of them. Times orbitgrid's route_series (SGP4 knots every
+120 s and Hermite positions, ISL filtering, ground links, graph and A* per step) over the whole
+day in one process, then split over --workers processes (checked identical); baseline: networkx
+Dijkstra on the same per-step graphs for all 100 pairs on a sample of steps, in the same run,
+scaled to the day (graph conversion included). Also checks that the two agree (rtol 1e-9).
 
-    python benchmarks/bench_routes.py [--duration 1d] [--sample 5]
+    python benchmarks/bench_routes.py [--duration 1d] [--sample 5] [--workers 2]
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", default="1d")
     ap.add_argument("--sample", type=int, default=5, help="steps timed with networkx")
+    ap.add_argument("--workers", type=int, default=2, help="processes for the split run")
     args = ap.parse_args()
     import networkx as nx
 
@@ -80,10 +82,15 @@ def main() -> None:
     stage.pair_paths = timed
     stage.route_series(scenario("60s"))  # compile the A* kernel (cached on disk after)
     timed.calls, captured.clear(), t_route.__setitem__(0, 0.0)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     series = stage.route_series(sc)
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
     stage.pair_paths = original
+    t0 = time.perf_counter()
+    split = stage.route_series(sc, workers=args.workers)
+    total_split = time.perf_counter() - t0
+    for name in ("rtt_s", "hops", "up_s", "isl_s", "down_s", "processing_s", "path_changes"):
+        assert np.array_equal(getattr(series, name), getattr(split, name), equal_nan=True), name
 
     t_nx = 0.0
     for graph, transit, src, dst, ours in captured:
@@ -107,13 +114,24 @@ def main() -> None:
         f" reachable {100 * np.isfinite(series.rtt_s).mean():.1f} %,"
         f" median RTT {np.nanmedian(series.rtt_s) * 1e3:.1f} ms"
     )
-    print(f"orbitgrid route_series, whole span:      {total:.1f} s ({total / n * 1e3:.1f} ms/step)")
+    print(
+        f"orbitgrid route_series, 1 process:     {total:.1f} s ({total / n * 1e3:.1f} ms/step),"
+        f" CPU {cpu:.1f} s"
+    )
     print(f"  of which A* for the 100 pairs:         {t_route[0]:.1f} s")
+    print(
+        f"orbitgrid route_series, {args.workers} processes:   {total_split:.1f} s"
+        f" ({total_split / n * 1e3:.1f} ms/step), same series"
+    )
     print(
         f"networkx, {len(captured)} sampled steps:        {per_step_nx:.3f} s/step,"
         f" scaled to {n} steps: {per_step_nx * n:.0f} s"
     )
     print(f"ratio networkx routing / orbitgrid end to end: {per_step_nx * n / total:.1f}x")
+    print(
+        f"ratio networkx routing / orbitgrid, {args.workers} processes:"
+        f" {per_step_nx * n / total_split:.1f}x"
+    )
     print(f"ratio networkx routing / orbitgrid A*:         {per_step_nx * n / t_route[0]:.1f}x")
 
 
