@@ -84,6 +84,7 @@ def _pairs(indptr, indices, weights, unit, transit, src, dst):  # pragma: no cov
     pred = np.full(n, -1, dtype=np.int64)
     closed = np.zeros(n, dtype=np.bool_)
     touched = np.empty(n, dtype=np.int64)
+    h = np.empty(n)  # heuristic of each touched node, computed on first touch
     # each push follows a strict improvement along a link: at most one per link and the source
     heap_key = np.empty(len(indices) + 1)
     heap_val = np.empty(len(indices) + 1, dtype=np.int64)
@@ -111,9 +112,10 @@ def _pairs(indptr, indices, weights, unit, transit, src, dst):  # pragma: no cov
                     if g[v] == np.inf:
                         touched[n_touched] = v
                         n_touched += 1
+                        h[v] = _arc(unit, v, t) * scale
                     g[v] = nd
                     pred[v] = u
-                    n_heap = _push(heap_key, heap_val, n_heap, nd + _arc(unit, v, t) * scale, v)
+                    n_heap = _push(heap_key, heap_val, n_heap, nd + h[v], v)
         if closed[t]:
             dist[p] = g[t]
             m = 1
