@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from orbitgrid.physics.march import STEP_FIELDS, SUM_FIELDS, WEIGHTED_FIELDS, march
+from orbitgrid.physics.march import (
+    STEP_FIELDS,
+    SUM_FIELDS,
+    TOTAL_FIELDS,
+    WEIGHTED_FIELDS,
+    march,
+)
 from orbitgrid.physics.power import BatteryState, integrate_battery
 from orbitgrid.physics.thermal import ThermalState, integrate_thermal
 
@@ -77,6 +83,8 @@ def _reference(p, gen, env, sunlit, dt, energy_j, temperature_k, totals):
     for k in SUM_FIELDS:
         x = source[k] * source["dt"] if k in WEIGHTED_FIELDS else source[k]
         cums[k] = totals[k] + np.cumsum(x, axis=0)
+    capped = np.minimum(out["allowed"], p["compute_max_w"]) * source["dt"]
+    cums["allowed_capped"] = totals["allowed_capped"] + np.cumsum(capped, axis=0)
     return out, cums, battery.energy_j, thermal.temperature_k
 
 
@@ -85,7 +93,7 @@ def test_march_equals_numpy_reference():
     gen, env, lit, dt = _inputs()
     e0 = p["capacity_j"] * np.array([1.0, 0.75, 0.71, 1.0, 0.8, 0.9, 0.72])
     t0 = np.array([300.0, 329.0, 250.0, 340.0, 200.0, 310.0, 309.0])
-    tot0 = {k: np.full(N_S, 10.0) for k in SUM_FIELDS}
+    tot0 = {k: np.full(N_S, 10.0) for k in SUM_FIELDS + TOTAL_FIELDS}
     want, want_cum, want_e, want_t = _reference(p, gen, env, lit, dt, e0, t0, tot0)
     energy, temp = e0.copy(), t0.copy()
     totals = {k: v.copy() for k, v in tot0.items()}
@@ -98,6 +106,12 @@ def test_march_equals_numpy_reference():
     for k in SUM_FIELDS:
         np.testing.assert_allclose(got_cum[k], want_cum[k], rtol=1e-12, atol=1e-9, err_msg=k)
         np.testing.assert_allclose(totals[k], want_cum[k][-1], rtol=1e-12, err_msg=k)
+    np.testing.assert_allclose(totals["allowed_capped"], want_cum["allowed_capped"][-1],
+                               rtol=1e-12)
+    # the capped total never passes installed power; the uncapped one does (headroom)
+    span = dt.sum()
+    assert np.all(totals["allowed_capped"] - 10.0 <= p["compute_max_w"] * span * (1 + 1e-12))
+    assert np.any(totals["allowed"] - 10.0 > p["compute_max_w"] * span)
     np.testing.assert_allclose(energy, want_e, rtol=1e-12)
     np.testing.assert_allclose(temp, want_t, rtol=1e-12)
 
@@ -110,7 +124,7 @@ def test_march_in_blocks_equals_one_march():
 
     def run(cuts):
         energy, temp = e0.copy(), t0.copy()
-        totals = {k: np.zeros(N_S) for k in SUM_FIELDS}
+        totals = {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS}
         parts = [march(p, gen[a:b], env[a:b], lit[a:b], dt[a:b], energy, temp, totals)
                  for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
         return {k: np.concatenate([c[k] for _, c in parts]) for k in SUM_FIELDS}, energy, temp
@@ -133,7 +147,7 @@ def test_march_keeps_nan_satellites_apart():
     outs = []
     for g, e in ((gen, env), (clean[0], clean[1])):
         energy, temp = p["capacity_j"].copy(), np.full(N_S, 300.0)
-        totals = {k: np.zeros(N_S) for k in SUM_FIELDS}
+        totals = {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS}
         outs.append(march(p, g, e, lit, dt, energy, temp, totals)[0])
     assert np.isnan(outs[0]["battery"][60:-1, 3]).all()
     others = np.arange(N_S) != 3

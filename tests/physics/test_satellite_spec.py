@@ -1,5 +1,7 @@
 """The scenario's `satellite:` block: parsing, bus merging, one-line errors naming the field."""
 
+import math
+
 import pytest
 import yaml
 
@@ -67,6 +69,21 @@ def test_starlink_bus_array_figures(catalog):
     # Suncatcher paper: Starlink V2 mini class, ~105 m2 of 22% cells
     sat = resolve_satellite({"bus": "starlink-v2-mini"}, catalog)
     assert sat.solar.area_m2 == 105 and sat.solar.efficiency == 0.22
+
+
+@pytest.mark.parametrize("altitude_km", [340.0, 550.0, 570.0])
+def test_starlink_bus_battery_spans_the_longest_eclipse(catalog, altitude_km):
+    # Longest eclipse of a circular orbit (beta = 0, cylindrical shadow): P asin(R / a) / pi,
+    # P = 2 pi sqrt(a^3 / mu); the battery must deliver housekeeping through it above its
+    # depth-of-discharge floor, after the discharge loss sqrt(eta) (the stage's reserve).
+    sat = resolve_satellite({"bus": "starlink-v2-mini"}, catalog)
+    a = 6_378_137.0 + altitude_km * 1e3
+    period_s = 2 * math.pi * math.sqrt(a**3 / 3.986004418e14)
+    eclipse_s = period_s * math.asin(6_378_137.0 / a) / math.pi
+    assert 35 * 60 < eclipse_s < 37 * 60  # 35.6-36.3 min across the Starlink shells
+    need_j = sat.payload.housekeeping_w * eclipse_s / math.sqrt(sat.battery.efficiency)
+    usable_j = sat.battery.capacity_j - sat.battery.floor_j
+    assert usable_j > 1.1 * need_j
 
 
 @pytest.mark.parametrize("spec, field", [

@@ -17,7 +17,7 @@ from numba import njit, prange
 
 from orbitgrid.physics.thermal import DEEP_SPACE_K, STEFAN_BOLTZMANN_W_M2_K4
 
-__all__ = ["STEP_FIELDS", "SUM_FIELDS", "WEIGHTED_FIELDS", "march"]
+__all__ = ["STEP_FIELDS", "SUM_FIELDS", "TOTAL_FIELDS", "WEIGHTED_FIELDS", "march"]
 
 # per-step outputs, (T, S) each
 STEP_FIELDS = ("load", "compute", "allowed", "energy", "battery", "temp", "throttled",
@@ -26,6 +26,8 @@ STEP_FIELDS = ("load", "compute", "allowed", "energy", "battery", "temp", "throt
 SUM_FIELDS = ("dt", "gen", "load", "compute", "allowed", "sunlit", "throttled", "curtailed",
               "unmet", "loss")
 WEIGHTED_FIELDS = frozenset({"gen", "load", "compute", "allowed", "sunlit"})
+# totals kept without their running values: min(allowed, installed compute power) times dt
+TOTAL_FIELDS = ("allowed_capped",)
 
 # rows of the parameter block handed to the kernel, (len, S)
 PARAMS = ("housekeeping_w", "compute_max_w", "capacity_j", "floor_j", "reserve_j", "efficiency",
@@ -47,18 +49,18 @@ def march(
     p: per-satellite parameters (S,) named as in PARAMS; gen, env (array output and absorbed
     environmental heat, W) and sunlit (illumination) (T, S); dt (T,) s. energy_j, temperature_k
     (S,) are the state at the block's start and are updated in place; so are totals (S,) per
-    SUM_FIELDS. Returns per-step outputs {STEP_FIELDS: (T, S)} and running totals
+    SUM_FIELDS and TOTAL_FIELDS. Returns per-step outputs {STEP_FIELDS: (T, S)} and running totals
     {SUM_FIELDS: (T, S)}, each total including the steps before this block.
     """
     shape = gen.shape
     params = np.stack([np.broadcast_to(np.asarray(p[k], dtype=float), shape[1:]) for k in PARAMS])
     steps = np.empty((len(STEP_FIELDS), *shape))
     cums = np.empty((len(SUM_FIELDS), *shape))
-    tot = np.stack([totals[k] for k in SUM_FIELDS])
+    tot = np.stack([totals[k] for k in SUM_FIELDS + TOTAL_FIELDS])
     _march(params, np.ascontiguousarray(gen, dtype=float), np.ascontiguousarray(env, dtype=float),
            np.ascontiguousarray(sunlit, dtype=float), np.ascontiguousarray(dt, dtype=float),
            energy_j, temperature_k, tot, steps, cums)
-    for k, name in enumerate(SUM_FIELDS):
+    for k, name in enumerate(SUM_FIELDS + TOTAL_FIELDS):
         totals[name][:] = tot[k]
     return dict(zip(STEP_FIELDS, steps, strict=True)), dict(zip(SUM_FIELDS, cums, strict=True))
 
@@ -152,6 +154,7 @@ def _march_chunk(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums, s
             _total(tot, cums, 7, i, s, curtailed)
             _total(tot, cums, 8, i, s, unmet)
             _total(tot, cums, 9, i, s, loss)
+            tot[10, s] += _min(allowed, c_max[s]) * h
 
 
 @njit(inline="always")

@@ -20,7 +20,8 @@ Compute load policy (each step, each satellite):
      (thermal.integrate_thermal), with housekeeping and the environment already counted;
   4. the accelerators run at min(installed power, energy limit, heat limit). All electrical load
      ends up as heat in the lumped thermal mass. compute_w_allowed = min(energy, heat limits),
-     not capped by installed power: the headroom a bigger payload could use.
+     not capped by installed power in the tables: the headroom a bigger payload could use; the
+     summary's mean_compute_w_allowed caps it at installed power step by step.
   throttled_s counts the seconds a satellite with accelerators ran them below installed power.
 Initial state: battery full; temperature at equilibrium with housekeeping and the environment at
 the first step.
@@ -51,7 +52,7 @@ import pyarrow as pa
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
-from orbitgrid.physics.march import march
+from orbitgrid.physics.march import TOTAL_FIELDS, march
 from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
     EVENT_DTYPE,
@@ -114,8 +115,8 @@ class PhysicsStage:
         # state carried from block to block (S,): stored energy J, radiator temperature K
         self.energy_j = per["capacity_j"].copy()
         self.temperature_k: np.ndarray | None = None
-        self.totals = {k: np.zeros(n) for k in (*_SUMS, "radiation_s", "seu_rate", "sefi_rate",
-                                                  "dose")}
+        self.totals = {k: np.zeros(n) for k in (*_SUMS, *TOTAL_FIELDS, "radiation_s", "seu_rate",
+                                                  "sefi_rate", "dose")}
         self.open: dict[str, np.ndarray] | None = None
         self.orbit_rows: list[dict[str, np.ndarray]] = []
         self.events: list[np.ndarray] = []
@@ -414,7 +415,8 @@ class PhysicsStage:
                     tot["gen"][c], 1.0)))),
                 "sunlit_fraction": _r(tot["sunlit"][c].mean() / span),
                 "mean_compute_w": _r(tot["compute"][c].mean() / span),
-                "mean_compute_w_allowed": _r(tot["allowed"][c].mean() / span),
+                # capped step by step at the installed compute power
+                "mean_compute_w_allowed": _r(tot["allowed_capped"][c].mean() / span),
                 "throttled_hours": _r(tot["throttled"][c].sum() / 3600),
                 "upsets_per_day": _r(tot["seu_rate"][c].mean() / rad_days[c].mean())
                 if has_rad else 0.0,
