@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from orbitgrid.constants import AU_M, EARTH_RADIUS_M, SUN_RADIUS_M
 
@@ -87,11 +87,11 @@ def sun_geometry(r: np.ndarray, sun: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return lit, r_norm, cos_zenith
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _sun_geometry(r, sun, earth_radius_m, sun_radius_m, lit, r_norm, cos_zenith):
     """sun_geometry's kernel: shadow_geometry and illumination_fraction, element by element."""
     day_side_min_m = earth_radius_m * 1.001
-    for i in prange(r.shape[0]):
+    for i in range(r.shape[0]):
         sx, sy, sz = sun[i, 0], sun[i, 1], sun[i, 2]
         sun_dist = math.sqrt(sx * sx + sy * sy + sz * sz)
         ux, uy, uz = sx / sun_dist, sy / sun_dist, sz / sun_dist

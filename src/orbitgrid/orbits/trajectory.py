@@ -9,7 +9,7 @@ Events are found on this trajectory; tables of sampled states use the propagator
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from orbitgrid.orbits.frames import teme_to_ecef
 from orbitgrid.orbits.timescale import gmst_rad, julian_date
@@ -95,13 +95,13 @@ def _hermite_velocity(a: np.ndarray, b: np.ndarray, s2, s, h) -> np.ndarray:
     )
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _hermite_positions(state, j, s, h, out):  # pragma: no cover - compiled
     """_hermite's position for every satellite at each time: state (K, N, 6), out (T, N, 3).
 
     The same operations in the same order as _hermite, so the same numbers, in one pass.
     """
-    for i in prange(len(j)):
+    for i in range(len(j)):
         si = s[i]
         s2 = si * si
         s3 = s2 * si

@@ -2,8 +2,7 @@
 
 Each step does, per satellite, what stage.py's policy says, with the operations of
 thermal.integrate_thermal and power.integrate_battery in the same order (tests check it against
-those two functions step by step). Satellites are independent: chunks of them run in parallel.
-Running totals (for per-orbit sums) are added in the same pass.
+those two functions step by step). Running totals (for per-orbit sums) are added in the same pass.
 
 SI units: W, J, K, s.
 """
@@ -13,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from orbitgrid.physics.thermal import DEEP_SPACE_K, STEFAN_BOLTZMANN_W_M2_K4
 
@@ -77,28 +76,22 @@ def _min(a, b):  # pragma: no cover - compiled
     return a if (a != a or a <= b) else b
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums):
-    """march's kernel: satellites in chunks run in parallel; within a chunk time runs outside
-    and satellites inside, so rows are read and written contiguously."""
-    n_s = gen.shape[1]
-    n_chunks = min(n_s, 64)
-    for c in prange(n_chunks):
-        _march_chunk(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums,
-                     c * n_s // n_chunks, (c + 1) * n_s // n_chunks)
+    """march's kernel: time outside, satellites inside, so rows are read and written in order.
 
-
-@njit
-def _march_chunk(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums, s0, s1):
+    Serial: on a shared 2-core machine a parallel version measured no faster (threads wait on
+    each other when another process holds a core)."""
     sink4 = DEEP_SPACE_K**4
-    house, c_max, cap, floor, reserve, efficiency = params[0], params[1], params[2], params[3], \
-        params[4], params[5]
-    area, sides, eps, heat_cap, t_max = params[6], params[7], params[8], params[9], params[10]
+    house, c_max, cap, floor, reserve = params[0], params[1], params[2], params[3], params[4]
+    heat_cap, t_max = params[9], params[10]
+    # per satellite: radiator conductance eps sigma A sides (W/K^4), sqrt of the round trip
+    g_all = params[8] * STEFAN_BOLTZMANN_W_M2_K4 * params[6] * params[7]
+    sqrt_eta_all = np.sqrt(params[5])
     for i in range(gen.shape[0]):
         h = dt[i]
-        for s in range(s0, s1):
-            g = eps[s] * STEFAN_BOLTZMANN_W_M2_K4 * area[s] * sides[s]
-            sqrt_eta = math.sqrt(efficiency[s])
+        for s in range(gen.shape[1]):
+            g, sqrt_eta = g_all[s], sqrt_eta_all[s]
             e_j, t_k = energy[s], temp[s]
             load = house[s]
             run = allowed = energy_cap = throttled = curtailed = unmet = loss = 0.0

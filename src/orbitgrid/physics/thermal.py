@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from orbitgrid.physics.power import solar_flux_w_m2
@@ -241,11 +241,11 @@ def _face_counts(orientation: str, sides: int) -> tuple[int, int, int, int, int]
     )
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _environment_kernel(r_norm, mu, lit, flux, counts, area, eps_ir, alpha, out):
     n_down, n_side, lit_down, lit_up, lit_edge = counts[0], counts[1], counts[2], counts[3], \
         counts[4]
-    for i in prange(r_norm.shape[0]):
+    for i in range(r_norm.shape[0]):
         for s in range(r_norm.shape[1]):
             h = r_norm[i, s] / EARTH_RADIUS_M
             if h < 1.0:
