@@ -4,7 +4,9 @@ Runs `orbitgrid run` twice in child processes on the preset starlink-cities (10,
 50 cities): as shipped (no `satellite:`, so no physics), then the same scenario with every
 satellite a Starlink V2-mini-class bus (`satellite: {bus: starlink-v2-mini}`: power, battery,
 radiator, per-orbit power.parquet; no accelerator, so no radiation events). Prints both times and
-their ratio (goal: physics adds at most 50%, ratio <= 1.5).
+their ratio (goal: physics adds at most 50%, ratio <= 1.5), and the load average around them. A
+10-minute physics run first compiles the numba kernels into their cache, as a user's first run
+does once.
 
     python benchmarks/bench_physics.py                 # 1 day at 10 s (89.5 M sat-steps)
     python benchmarks/bench_physics.py --duration 2h   # quicker
@@ -13,6 +15,7 @@ their ratio (goal: physics adds at most 50%, ratio <= 1.5).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,13 +62,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         physics_yaml = with_physics(folder)
+        run_seconds(str(physics_yaml), "10min", folder / "warm-up")
+        load_before = os.getloadavg()[0]
         base = run_seconds(PRESET, args.duration, folder / "base")
         phys = run_seconds(str(physics_yaml), args.duration, folder / "physics")
         orbits = pq.read_metadata(folder / "physics" / "power.parquet").num_rows
+        load_after = os.getloadavg()[0]
     print(f"{PRESET} for {args.duration}:")
     print(f"  without physics  {base:8.1f} s")
     print(f"  with physics     {phys:8.1f} s   ({orbits:,} per-orbit power rows)")
     print(f"  ratio            {phys / base:8.2f}   (goal <= 1.5)")
+    print(f"  load average     {load_before:8.2f} before, {load_after:.2f} after (1 min, "
+          f"{os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
