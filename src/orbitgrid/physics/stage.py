@@ -77,7 +77,6 @@ J_PER_WH = 3600.0
 SECONDS_PER_DAY = 86_400.0
 
 
-
 @dataclass(frozen=True)
 class _Group:
     """One constellation with a satellite: its columns in the fleet and among active ones."""
