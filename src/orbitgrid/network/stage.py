@@ -1,11 +1,12 @@
 """The network stage: per step ISLs, ground links, a sparse graph and the routes' shortest paths.
 
 Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Per block of
-steps: fixed ISLs (plus-grid) are filtered for the whole block at once; dynamic ones (nearest,
-in-range) are found per step; ground links are computed only for the stations the routes need
-(route endpoints and relays, every station when there are no routes); Dijkstra (scipy csgraph)
-runs only from the routes' sources. Writes routes.parquet, links.parquet and, with
-save=links, link_steps.parquet.
+steps: fixed ISLs (plus-grid: the edge list is kept, only lengths change) are measured and
+filtered for the whole block in one compiled pass; dynamic ones (nearest, in-range) are found
+per step; ground links are computed only for the stations the routes need (route endpoints and
+relays, every station when there are no routes), in a compiled loop (network/graph.py); A*
+(network/astar.py) runs only for the routes' pairs. Writes routes.parquet, links.parquet and,
+with save=links, link_steps.parquet.
 """
 
 from __future__ import annotations
