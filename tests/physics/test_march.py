@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from orbitgrid.physics.march import (
+    KEPT_FIELDS,
     STEP_FIELDS,
     SUM_FIELDS,
     TOTAL_FIELDS,
@@ -97,23 +99,45 @@ def test_march_equals_numpy_reference():
     want, want_cum, want_e, want_t = _reference(p, gen, env, lit, dt, e0, t0, tot0)
     energy, temp = e0.copy(), t0.copy()
     totals = {k: v.copy() for k, v in tot0.items()}
-    got, got_cum = march(p, gen, env, lit, dt, energy, temp, totals)
+    # running totals recorded at the ends of some steps (sorted by step), as orbits end
+    snap_step = np.array([0, 17, 17, 100, 101, 238, N_T - 1])
+    snap_sat = np.array([3, 0, 6, 2, 2, 5, 1])
+    got, snaps = march(p, gen, env, lit, dt, energy, temp, totals, snap_step, snap_sat)
     # the case exercises every branch: throttling by heat and by energy, unmet load, curtailment
     assert (want["throttled"] > 0).any() and (want["unmet"] > 0).any()
     assert (want["curtailed"] > 0).any() and (want["allowed"] < p["compute_max_w"]).any()
+    assert set(got) == set(STEP_FIELDS)
     for k in STEP_FIELDS:  # same operations in the same order; pow may differ by an ulp
         np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-9, err_msg=k)
     for k in SUM_FIELDS:
-        np.testing.assert_allclose(got_cum[k], want_cum[k], rtol=1e-12, atol=1e-9, err_msg=k)
+        np.testing.assert_allclose(snaps[k], want_cum[k][snap_step, snap_sat], rtol=1e-12,
+                                   atol=1e-9, err_msg=k)
+    for k in SUM_FIELDS + TOTAL_FIELDS:
         np.testing.assert_allclose(totals[k], want_cum[k][-1], rtol=1e-12, err_msg=k)
-    np.testing.assert_allclose(totals["allowed_capped"], want_cum["allowed_capped"][-1],
-                               rtol=1e-12)
+    np.testing.assert_allclose(energy, want_e, rtol=1e-12)
+    np.testing.assert_allclose(temp, want_t, rtol=1e-12)
     # the capped total never passes installed power; the uncapped one does (headroom)
     span = dt.sum()
     assert np.all(totals["allowed_capped"] - 10.0 <= p["compute_max_w"] * span * (1 + 1e-12))
     assert np.any(totals["allowed"] - 10.0 > p["compute_max_w"] * span)
-    np.testing.assert_allclose(energy, want_e, rtol=1e-12)
-    np.testing.assert_allclose(temp, want_t, rtol=1e-12)
+
+
+def test_march_writes_only_the_kept_fields_when_asked():
+    p = _params()
+    args = _inputs()
+    outs = []
+    for all_fields in (True, False):
+        energy, temp = p["capacity_j"].copy(), np.full(N_S, 300.0)
+        totals = {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS}
+        outs.append((march(p, *args, energy, temp, totals, all_fields=all_fields)[0], totals))
+    (full, tot_full), (kept, tot_kept) = outs
+    assert set(kept) == set(KEPT_FIELDS) == {"allowed", "energy", "battery", "temp"}
+    for k in KEPT_FIELDS:
+        np.testing.assert_array_equal(kept[k], full[k], err_msg=k)
+    for k in tot_full:
+        np.testing.assert_array_equal(tot_kept[k], tot_full[k], err_msg=k)
+    with pytest.raises(ValueError, match="snap_step"):
+        march(p, *args, energy, temp, tot_full, np.array([5, 2]), np.array([0, 0]))
 
 
 def test_march_in_blocks_equals_one_march():
@@ -125,16 +149,19 @@ def test_march_in_blocks_equals_one_march():
     def run(cuts):
         energy, temp = e0.copy(), t0.copy()
         totals = {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS}
-        parts = [march(p, gen[a:b], env[a:b], lit[a:b], dt[a:b], energy, temp, totals)
+        parts = [march(p, gen[a:b], env[a:b], lit[a:b], dt[a:b], energy, temp, totals)[0]
                  for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-        return {k: np.concatenate([c[k] for _, c in parts]) for k in SUM_FIELDS}, energy, temp
+        steps = {k: np.concatenate([part[k] for part in parts]) for k in STEP_FIELDS}
+        return steps, totals, energy, temp
 
-    whole, e1, t1 = run([0, N_T])
-    pieces, e2, t2 = run([0, 17, 100, 101, N_T])
-    for k in SUM_FIELDS:
-        np.testing.assert_array_equal(pieces[k], whole[k], err_msg=k)
-    np.testing.assert_array_equal(e2, e1)
-    np.testing.assert_array_equal(t2, t1)
+    whole = run([0, N_T])
+    pieces = run([0, 17, 100, 101, N_T])
+    for k in STEP_FIELDS:
+        np.testing.assert_array_equal(pieces[0][k], whole[0][k], err_msg=k)
+    for k in SUM_FIELDS + TOTAL_FIELDS:
+        np.testing.assert_array_equal(pieces[1][k], whole[1][k], err_msg=k)
+    np.testing.assert_array_equal(pieces[2], whole[2])
+    np.testing.assert_array_equal(pieces[3], whole[3])
 
 
 def test_march_keeps_nan_satellites_apart():
@@ -153,4 +180,3 @@ def test_march_keeps_nan_satellites_apart():
     others = np.arange(N_S) != 3
     for k in STEP_FIELDS:
         np.testing.assert_array_equal(outs[0][k][:, others], outs[1][k][:, others], err_msg=k)
-

@@ -2,7 +2,8 @@
 
 Each step does, per satellite, what stage.py's policy says, with the operations of
 thermal.integrate_thermal and power.integrate_battery in the same order (tests check it against
-those two functions step by step). Running totals (for per-orbit sums) are added in the same pass.
+those two functions step by step). Running totals (for per-orbit sums) are added in the same
+pass and recorded where asked (the ends of orbits).
 
 SI units: W, J, K, s.
 """
@@ -16,11 +17,12 @@ from numba import njit
 
 from orbitgrid.physics.thermal import DEEP_SPACE_K, STEFAN_BOLTZMANN_W_M2_K4
 
-__all__ = ["STEP_FIELDS", "SUM_FIELDS", "TOTAL_FIELDS", "WEIGHTED_FIELDS", "march"]
+__all__ = ["KEPT_FIELDS", "STEP_FIELDS", "SUM_FIELDS", "TOTAL_FIELDS", "WEIGHTED_FIELDS", "march"]
 
-# per-step outputs, (T, S) each
-STEP_FIELDS = ("load", "compute", "allowed", "energy", "battery", "temp", "throttled",
+# per-step outputs, (T, S) each; the first four (KEPT_FIELDS) are always written
+STEP_FIELDS = ("allowed", "energy", "battery", "temp", "load", "compute", "throttled",
                "curtailed", "unmet", "loss")
+KEPT_FIELDS = STEP_FIELDS[:4]
 # running totals: per-step values (times dt for the weighted ones) added up from the run's start
 SUM_FIELDS = ("dt", "gen", "load", "compute", "allowed", "sunlit", "throttled", "curtailed",
               "unmet", "loss")
@@ -42,26 +44,36 @@ def march(
     energy_j: np.ndarray,
     temperature_k: np.ndarray,
     totals: dict[str, np.ndarray],
+    snap_step: np.ndarray | None = None,
+    snap_sat: np.ndarray | None = None,
+    all_fields: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Step the battery and the radiator through a block.
 
     p: per-satellite parameters (S,) named as in PARAMS; gen, env (array output and absorbed
     environmental heat, W) and sunlit (illumination) (T, S); dt (T,) s. energy_j, temperature_k
     (S,) are the state at the block's start and are updated in place; so are totals (S,) per
-    SUM_FIELDS and TOTAL_FIELDS. Returns per-step outputs {STEP_FIELDS: (T, S)} and running totals
-    {SUM_FIELDS: (T, S)}, each total including the steps before this block.
+    SUM_FIELDS and TOTAL_FIELDS, the running totals from the run's start.
+    snap_step, snap_sat (B,): (step, satellite) pairs, sorted by step, at the end of which the
+    running totals are recorded. Returns per-step outputs {STEP_FIELDS: (T, S)} (KEPT_FIELDS
+    only unless all_fields) and the recorded totals {SUM_FIELDS: (B,)}.
     """
     shape = gen.shape
     params = np.stack([np.broadcast_to(np.asarray(p[k], dtype=float), shape[1:]) for k in PARAMS])
-    steps = np.empty((len(STEP_FIELDS), *shape))
-    cums = np.empty((len(SUM_FIELDS), *shape))
+    fields = STEP_FIELDS if all_fields else KEPT_FIELDS
+    steps = np.empty((len(fields), *shape))
     tot = np.stack([totals[k] for k in SUM_FIELDS + TOTAL_FIELDS])
+    snap_step = np.zeros(0, np.int64) if snap_step is None else np.asarray(snap_step, np.int64)
+    snap_sat = np.zeros(0, np.int64) if snap_sat is None else np.asarray(snap_sat, np.int64)
+    if np.any(np.diff(snap_step) < 0) or np.any((snap_step < 0) | (snap_step >= shape[0])):
+        raise ValueError("snap_step: must be sorted steps of the block")
+    snaps = np.empty((len(snap_step), len(SUM_FIELDS)))
     _march(params, np.ascontiguousarray(gen, dtype=float), np.ascontiguousarray(env, dtype=float),
            np.ascontiguousarray(sunlit, dtype=float), np.ascontiguousarray(dt, dtype=float),
-           energy_j, temperature_k, tot, steps, cums)
+           energy_j, temperature_k, tot, steps, all_fields, snap_step, snap_sat, snaps)
     for k, name in enumerate(SUM_FIELDS + TOTAL_FIELDS):
         totals[name][:] = tot[k]
-    return dict(zip(STEP_FIELDS, steps, strict=True)), dict(zip(SUM_FIELDS, cums, strict=True))
+    return dict(zip(fields, steps, strict=True)), dict(zip(SUM_FIELDS, snaps.T, strict=True))
 
 
 @njit(inline="always")
@@ -77,7 +89,8 @@ def _min(a, b):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums):
+def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, all_fields, snap_step,
+           snap_sat, snaps):
     """march's kernel: time outside, satellites inside, so rows are read and written in order.
 
     Serial: on a shared 2-core machine a parallel version measured no faster (threads wait on
@@ -88,6 +101,7 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums):
     # per satellite: radiator conductance eps sigma A sides (W/K^4), sqrt of the round trip
     g_all = params[8] * STEFAN_BOLTZMANN_W_M2_K4 * params[6] * params[7]
     sqrt_eta_all = np.sqrt(params[5])
+    b_next = 0
     for i in range(gen.shape[0]):
         h = dt[i]
         for s in range(gen.shape[1]):
@@ -126,31 +140,30 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, cums):
                 allowed = _min(energy_cap, heat_w)
                 throttled = h if run < c_max[s] * (1 - 1e-9) else 0.0
             energy[s], temp[s] = e_j, t_k
-            steps[0, i, s] = load
-            steps[1, i, s] = run
-            steps[2, i, s] = allowed
-            steps[3, i, s] = energy_cap
-            steps[4, i, s] = e_j
-            steps[5, i, s] = t_k
-            steps[6, i, s] = throttled
-            steps[7, i, s] = curtailed
-            steps[8, i, s] = unmet
-            steps[9, i, s] = loss
-            # running totals, in SUM_FIELDS order; the powers times the step
-            _total(tot, cums, 0, i, s, h)
-            _total(tot, cums, 1, i, s, gen[i, s] * h)
-            _total(tot, cums, 2, i, s, load * h)
-            _total(tot, cums, 3, i, s, run * h)
-            _total(tot, cums, 4, i, s, allowed * h)
-            _total(tot, cums, 5, i, s, sunlit[i, s] * h)
-            _total(tot, cums, 6, i, s, throttled)
-            _total(tot, cums, 7, i, s, curtailed)
-            _total(tot, cums, 8, i, s, unmet)
-            _total(tot, cums, 9, i, s, loss)
+            steps[0, i, s] = allowed
+            steps[1, i, s] = energy_cap
+            steps[2, i, s] = e_j
+            steps[3, i, s] = t_k
+            if all_fields:
+                steps[4, i, s] = load
+                steps[5, i, s] = run
+                steps[6, i, s] = throttled
+                steps[7, i, s] = curtailed
+                steps[8, i, s] = unmet
+                steps[9, i, s] = loss
+            # running totals, in SUM_FIELDS then TOTAL_FIELDS order; powers times the step
+            tot[0, s] += h
+            tot[1, s] += gen[i, s] * h
+            tot[2, s] += load * h
+            tot[3, s] += run * h
+            tot[4, s] += allowed * h
+            tot[5, s] += sunlit[i, s] * h
+            tot[6, s] += throttled
+            tot[7, s] += curtailed
+            tot[8, s] += unmet
+            tot[9, s] += loss
             tot[10, s] += _min(allowed, c_max[s]) * h
-
-
-@njit(inline="always")
-def _total(tot, cums, k, i, s, x):
-    tot[k, s] += x
-    cums[k, i, s] = tot[k, s]
+        while b_next < snap_step.size and snap_step[b_next] == i:
+            for k in range(snaps.shape[1]):
+                snaps[b_next, k] = tot[k, snap_sat[b_next]]
+            b_next += 1

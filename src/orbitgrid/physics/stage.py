@@ -147,14 +147,15 @@ class PhysicsStage:
         t = samples.t_s
         dt = np.clip(np.minimum(self.step, self.duration - t), 0.0, None)
         gen, env, sunlit = self._environment(samples)
-        out, cum = self._integrate(gen, env, sunlit, dt)
+        pieces = None if self.per_step else self._orbit_pieces(t)
+        out, ends = self._integrate(gen, env, sunlit, dt, pieces)
         n_events = len(self.events)
         self._radiation(samples, dt)
         self._publish(samples, out, self.events[n_events:])
         if self.per_step:
             self._append_steps(samples, out)
         else:
-            self._accumulate_orbits(t, out, cum)
+            self._accumulate_orbits(pieces, out, ends)
 
     def _publish(self, samples: Samples, out, events: list[np.ndarray]) -> None:
         """Fleet-wide (T, N) arrays for later stages (ops); NaN where there is no satellite."""
@@ -206,19 +207,34 @@ class PhysicsStage:
             sunlit[:, g.cols] = il
         return gen, env, sunlit
 
-    def _integrate(self, gen, env, sunlit, dt):
+    def _integrate(self, gen, env, sunlit, dt, pieces):
         """The coupled battery / thermal march over the block's steps (policy: module docstring).
 
-        Returns per-step outputs and running totals, {name: (T, S)} each (physics/march.py).
+        Returns per-step outputs {name: (T, S)} (physics/march.py; with per-orbit rows only those
+        they need) and, with pieces, the running totals at each piece's end {name: (pieces,)}.
         """
         p = self.p
         if self.temperature_k is None:
             self.temperature_k = np.array(equilibrium_temperature_k(
                 p["housekeeping_w"] + env[0], p["rad_area_m2"], p["sides"], p["emissivity"]))
-        out, cum = march(p, gen, env, sunlit, dt, self.energy_j, self.temperature_k, self.totals)
+        if pieces is None:
+            out, _ = march(p, gen, env, sunlit, dt, self.energy_j, self.temperature_k,
+                           self.totals)
+            ends = None
+        else:
+            # totals at the ends of pieces that end inside the block; the others end with it
+            inner = np.flatnonzero(~pieces["last"])
+            order = inner[np.argsort(pieces["end_t"][inner], kind="stable")]
+            out, snaps = march(p, gen, env, sunlit, dt, self.energy_j, self.temperature_k,
+                               self.totals, pieces["end_t"][order], pieces["sat"][order],
+                               all_fields=False)
+            ends = {}
+            for k in _SUMS:
+                ends[k] = self.totals[k][pieces["sat"]]
+                ends[k][order] = snaps[k]
         out["gen"], out["sunlit"] = gen, sunlit
         out["dt"] = np.broadcast_to(dt[:, None], gen.shape)
-        return out, cum
+        return out, ends
 
     def _radiation(self, samples: Samples, dt) -> None:
         """Rates, dose and the seeded event stream for the block."""
@@ -272,16 +288,33 @@ class PhysicsStage:
 
     # --- per-orbit rows -----------------------------------------------------------------------
 
-    def _accumulate_orbits(self, t, out, cum) -> None:
-        n_t, n = out["gen"].shape
-        # pieces of orbits in the block, as flat satellite-major indices s * n_t + step: every
-        # satellite's first step, and the steps where a new orbit starts (only on satellites
-        # whose orbit number changes within the block, a few of them)
+    def _orbit_pieces(self, t) -> dict[str, np.ndarray]:
+        """The block cut where each satellite's orbit number changes: pieces as flat
+        satellite-major indices s * n_t + step of their first steps, sorted, with their
+        satellite, orbit number, last step (end_t), and whether they start or end the block."""
+        n_t, n = len(t), self.n
+        # only satellites whose orbit number changes within the block are cut (a few of them)
         moving = np.flatnonzero(np.floor(t[0] / self.period_s) != np.floor(t[-1] / self.period_s))
         sub = np.floor(t[:, None] / self.period_s[moving]).astype(np.int64)
         step, k = np.nonzero(np.diff(sub, axis=0))
         starts = np.sort(np.concatenate([np.arange(n) * n_t, moving[k] * n_t + step + 1]))
         sat = starts // n_t
+        ends = np.append(starts[1:], n * n_t) - 1
+        return {
+            "n_t": np.int64(n_t),
+            "moving": moving,
+            "starts": starts,
+            "sat": sat,
+            "end_t": ends % n_t,
+            "first": starts % n_t == 0,
+            "last": np.append(sat[1:] != sat[:-1], True),
+            "orbit": np.floor(t[starts % n_t] / self.period_s[sat]).astype(np.int64),
+        }
+
+    def _accumulate_orbits(self, pieces, out, ends) -> None:
+        n = self.n
+        n_t, moving, starts, sat = (pieces[k] for k in ("n_t", "moving", "starts", "sat"))
+        first, last, end_t = pieces["first"], pieces["last"], pieces["end_t"]
         in_moving = np.zeros(n, dtype=bool)
         in_moving[moving] = True
         piece_moves = in_moving[sat]
@@ -297,21 +330,16 @@ class PhysicsStage:
                                                 sub_starts)
             return r
 
-        ends = np.append(starts[1:], n * n_t) - 1
-        first = starts % n_t == 0
-        last = np.append(sat[1:] != sat[:-1], True)
-        orbit = np.floor(t[starts % n_t] / self.period_s[sat]).astype(np.int64)
-        rows = {"sat": sat, "orbit": orbit}
+        rows = {"sat": sat, "orbit": pieces["orbit"]}
         # sums are differences of running totals: c0 at the orbit's start, c1 at its end
-        end_t, end_s = ends % n_t, ends // n_t
         for k in _SUMS:
-            c1 = cum[k][end_t, end_s]
+            c1 = ends[k]
             c0 = np.zeros_like(c1)
             c0[~first] = c1[np.flatnonzero(~first) - 1]
             rows[k + "_c0"], rows[k + "_c1"] = c0, c1
         rows["temp_max"] = reduce(np.maximum, out["temp"])
         rows["battery_min"] = reduce(np.minimum, out["battery"])
-        rows["battery_end"] = out["battery"][end_t, end_s]
+        rows["battery_end"] = out["battery"][end_t, sat]
         if self.open is not None:
             op = self.open
             merge = first & (rows["orbit"] == op["orbit"][sat])
