@@ -63,6 +63,19 @@ def test_visible_pairs_match_numpy(seed, n_sat, n_gs):
     np.testing.assert_allclose(np.sin(el), height[si, gi] / dist[si, gi], atol=1e-12)
 
 
+def test_visible_pairs_with_no_satellite_left():
+    """Every satellite decayed (NaN) or none at all, 0 deg masks: no links, no warnings."""
+    gs = Stations.from_geodetic(np.array([10.0, -20.0]), np.array([0.0, 5.0]), 0.0, np.zeros(2))
+    for sat in (np.full((4, 3), np.nan), np.zeros((0, 3))):
+        si, gi, rng_m, el = visible_pairs(sat, gs.ecef, gs.up, gs.mask, gs.max_range)
+        assert len(si) == len(gi) == len(rng_m) == len(el) == 0
+    overhead = gs.ecef[:1] + 550e3 * gs.up[:1]
+    si, gi, rng_m, el = visible_pairs(overhead, gs.ecef, gs.up, gs.mask, gs.max_range)
+    assert si.tolist() == [0] and gi.tolist() == [0]
+    np.testing.assert_allclose(rng_m, 550e3, rtol=1e-12)
+    np.testing.assert_allclose(el, np.pi / 2, atol=1e-7)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 60), m=st.integers(0, 200))
 def test_undirected_csr_is_scipys(seed, n, m):

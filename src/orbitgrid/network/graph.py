@@ -60,21 +60,26 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
     """
     sat = np.asarray(sat_m, dtype=np.float64)
     gs = np.asarray(station_m, dtype=np.float64)
-    sin_mask = np.sin(np.asarray(mask_rad, dtype=np.float64))
+    # scalars broadcast; a length other than the stations' is an error, not a stray read
+    sin_mask = np.broadcast_to(np.sin(np.asarray(mask_rad, dtype=np.float64)), (len(gs),))
     r_sat = np.linalg.norm(sat, axis=1)
+    r_sat = r_sat[np.isfinite(r_sat)]
+    if not len(r_sat):
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0), np.zeros(0)
     r_gs = np.linalg.norm(gs, axis=1)
-    max_range = np.asarray(max_range_m, dtype=np.float64)
+    max_range = np.broadcast_to(np.asarray(max_range_m, dtype=np.float64), (len(gs),))
     # a visible satellite's height above the station's horizon plane is at least sin(mask) x
     # its slant range, which lies between (lowest satellite radius - |station|) and the reach
-    reach = np.minimum(max_range, np.nanmax(r_sat, initial=0.0) + r_gs)
-    nearest_m = np.maximum(np.nanmin(r_sat, initial=np.inf) - r_gs, 0.0)
+    reach = np.minimum(max_range, r_sat.max() + r_gs)
+    nearest_m = np.maximum(r_sat.min() - r_gs, 0.0)
     floor = np.where(sin_mask >= 0, sin_mask * nearest_m, sin_mask * reach)
     si, gi, rng_m, height = _visible(
         np.ascontiguousarray(sat.T),
         np.ascontiguousarray(gs),
         np.ascontiguousarray(up, dtype=np.float64),
-        sin_mask,
-        max_range,
+        np.ascontiguousarray(sin_mask),
+        np.ascontiguousarray(max_range),
         floor,
     )
     return si, gi, rng_m, np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
@@ -133,10 +138,13 @@ def _csr(n, a, b, w):  # pragma: no cover - compiled
 
 def undirected_csr(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
     """Symmetric (n, n) csr adjacency holding both directions of every link a-b (no duplicates)."""
-    indptr, indices, data = _csr(
-        n,
-        np.asarray(a, dtype=np.int64),
-        np.asarray(b, dtype=np.int64),
-        np.asarray(weight, dtype=np.float64),
-    )
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    weight = np.asarray(weight, dtype=np.float64)
+    if not a.shape == b.shape == weight.shape:
+        raise ValueError(
+            f"undirected_csr: a, b, weight differ in shape: {a.shape}, {b.shape}, {weight.shape}"
+        )
+    if len(a) and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
+        raise ValueError(f"undirected_csr: a node index outside 0..{n - 1}")
+    indptr, indices, data = _csr(n, a, b, weight)
     return sp.csr_matrix((data, indices, indptr), shape=(n, n))
