@@ -129,8 +129,11 @@ def _print_ops(ops: dict) -> None:
 
     console.print(side_by_side(ops.get("policies", [ops])), highlight=False)
     for b in ops["binding_constraints"]:
-        console.print(f"{b['group']}: binding constraint {b['binding']} "
-                      f"({100 * b['lost_fraction']:.0f}% of peak)", highlight=False)
+        if b["binding"] is None:
+            console.print(f"{b['group']}: {b['note']}, not in the waterfall", highlight=False)
+        else:
+            console.print(f"{b['group']}: binding constraint {b['binding']} "
+                          f"({100 * b['lost_fraction']:.0f}% of peak)", highlight=False)
 
 
 def _print_summary(result: Run, seconds: float) -> None:

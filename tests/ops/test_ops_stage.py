@@ -274,3 +274,18 @@ def test_cli_compares_policies_side_by_side(tmp_path):
     header = next(line for line in proc.stdout.splitlines() if "edf" in line)
     assert header.split() == ["edf", "last-free"]
     assert "binding constraint" in proc.stdout
+
+
+def test_groups_without_the_reference_precision_stay_out_of_the_waterfall(tmp_path):
+    """showcase: the imagers' 744-TOPS computer has int8 only, the waterfall counts bf16 FLOP,
+    so the imagers get no binding constraint (not a made-up one); the H100 shell does."""
+    from orbitgrid.scenario import load_scenario
+
+    sc = load_scenario("showcase").model_copy(update={"duration": 1800.0})
+    ops = simulate(sc, out=tmp_path / "run").summary["ops"]
+    by_group = {b["group"]: b for b in ops["binding_constraints"]}
+    assert by_group["imagers"]["binding"] is None
+    assert by_group["imagers"]["note"] == "no bf16 peak"
+    shell = [b for g, b in by_group.items() if g.startswith("shell")]
+    assert shell and all(b["binding"] in ("power", "heat", "idle", "data_and_links",
+                                          "faults_and_recovery", "redundancy") for b in shell)

@@ -55,7 +55,8 @@ def summarise(table, schedule, env, acc, policy: str, events: int) -> dict:
     done = state == "done"
     took = (table["end"] - table["arrival"])[done]
     has_deadline = np.isfinite(table["deadline"])
-    ref = env.peak_flops.get("bf16", next(iter(env.peak_flops.values())))
+    ref_precision = "bf16" if "bf16" in env.peak_flops else next(iter(env.peak_flops))
+    ref = env.peak_flops[ref_precision]
     b = losses_sat_s(env, acc)
     flop = {k: float((v * ref).sum()) for k, v in b.items()}
     busy = flop["peak"] - flop["power"] - flop["heat"] - flop["idle"]
@@ -70,11 +71,16 @@ def summarise(table, schedule, env, acc, policy: str, events: int) -> dict:
     binding = []
     for g in dict.fromkeys(groups.tolist()):
         m = groups == g
+        label = env.group_names[g] if env.group_names is not None else str(g)
+        peak = flop_peak(b, ref, m)
+        if peak <= 0:  # no peak at the reference precision: outside the waterfall
+            binding.append({"group": label, "satellites": int(m.sum()), "binding": None,
+                            "lost_fraction": None, "note": f"no {ref_precision} peak"})
+            continue
         lost = {k: float((b[k][m] * ref[m]).sum()) for k in LOSSES}
         worst = max(lost, key=lambda k: (lost[k], k))
-        label = env.group_names[g] if env.group_names is not None else str(g)
         binding.append({"group": label, "satellites": int(m.sum()), "binding": worst,
-                        "lost_fraction": _r(lost[worst] / max(flop_peak(b, ref, m), 1e-300))})
+                        "lost_fraction": _r(lost[worst] / peak)})
     return {
         "policy": policy,
         "jobs": int(len(state)),
