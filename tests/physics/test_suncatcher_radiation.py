@@ -9,7 +9,10 @@ failures from total ionising dose up to 15 krad(Si) on a single chip.
 The issue also asks for event rates per chip-year from the paper's dose rate and rad-per-event
 figures; we could not find a published rad-per-event (or cross-section) figure, so these checks
 stop at the doses and margins that are published, and the catalogue's TPU cross-sections stay
-marked as estimates.
+marked as estimates. Note that radiation.py calibrates its SAA flux on this very figure (150
+rad(Si)/year at 650 km dawn-dusk behind 10 mm Al): the dose check is that the whole pipeline
+(propagated orbit, time in the SAA box, shielding, stopping power) reproduces the calibration,
+not an independent prediction of the dose.
 """
 
 from __future__ import annotations
