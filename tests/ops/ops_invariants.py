@@ -2,7 +2,8 @@
 run_ops from here, which runs the real engine and then asserts them on what it produced.
 
 - bytes moved never exceed link capacity x time: a link's transfers do not overlap, and each one
-  moved at most the link's capacity integrated over its [start, end];
+  moved at most the link's time-varying capacity (ISL or ground rate per step) integrated over
+  its [start, end];
 - no satellite runs two jobs at once, and no job is in two places at once;
 - no job drew more compute power than power and heat allowed (energy <= payload power x allowed
   fraction integrated over its intervals);
@@ -38,15 +39,15 @@ def _integral(rate: np.ndarray, t_s: np.ndarray, t0: float, t1: float) -> float:
 
 
 def link_rate(env, link: str) -> np.ndarray:
-    """(T,) capacity in bit/s of a link named as in OpsResult.transfers."""
+    """(T,) capacity in bit/s of a link named as in OpsResult.transfers, at each step."""
     kind, _, name = link.partition(":")
     steps = len(env.t_s) - 1
-    isl = env.isl_bps if env.isl_bps is not None else np.zeros(env.n)
+    isl = env.isl_bps if env.isl_bps is not None else np.zeros((steps, env.n))
     ground = env.ground_bps if env.ground_bps is not None else np.zeros((steps, env.n))
-    if name == "relay":
-        return np.asarray(ground, float)[:, isl > 0].max(axis=1)
+    if name == "relay":  # the best contact among the satellites that ever have ISLs
+        return np.asarray(ground, float)[:, (isl > 0).any(axis=0)].max(axis=1)
     s = list(env.names or default_names(env.n)).index(name)
-    return np.full(steps, float(isl[s])) if kind == "isl" else np.asarray(ground[:, s], float)
+    return np.asarray((isl if kind == "isl" else ground)[:, s], float)
 
 
 def check_links(transfers: dict, env) -> None:

@@ -75,3 +75,46 @@ def test_jobs_go_only_where_their_data_can_reach():
     assert r.jobs["satellites"].tolist() == ["sat1", "sat1,sat2"]
     assert r.jobs["end"].tolist() == pytest.approx([10.0, 15.0])
     assert r.transfers["link"].size == 0
+
+
+def test_an_isl_transfer_takes_the_time_the_piecewise_rate_gives():
+    # 10 GB (80 Gbit) from sat1 to sat0 over 60 s steps, at the slower terminal of each step:
+    # step 0: min(2, 1) Gbit/s for 60 s = 60 Gbit; step 1: the Earth blocks sat1 (0);
+    # step 2: min(0.4, 0.5) Gbit/s, the last 20 Gbit in 50 s; arrives at 120 + 50 = 170 s
+    isl = np.tile([2e9, 1e9], (100, 1))
+    isl[1, 1] = 0.0
+    isl[2] = [0.4e9, 0.5e9]
+    env = constant(2, 6000, 60, peak_flops=PEAK, isl_bps=isl)
+    jobs = make_jobs(kind="sensing", work_flop=10 * PEAK, arrival=0.0, input_bytes=1e10,
+                     input_at="sat1", max_satellites=1)
+    r = run_ops(jobs, env, "first-fit")
+    assert r.jobs["satellites"].tolist() == ["sat0"]
+    assert r.jobs["end"][0] == pytest.approx(170.0 + 10.0, abs=1e-9)
+    assert r.transfers["link"].tolist() == ["isl:sat0", "isl:sat1"]
+    assert r.transfers["end"].tolist() == pytest.approx([170.0, 170.0], abs=1e-9)
+
+
+def test_a_downlink_waits_for_the_isl_to_the_relay_to_open():
+    # sat0 computes while its ISL is blocked for the first 300 s; its 1 Gbit result crosses to
+    # the relay when the link opens (1 s at 1 Gbit/s), then goes down through sat1 (0.5 s)
+    isl = np.full((100, 2), 1e9)
+    isl[:5, 0] = 0.0
+    env = constant(2, 6000, 60, peak_flops=PEAK, isl_bps=isl,
+                   ground_bps=np.tile([0.0, 2e9], (100, 1)))
+    jobs = make_jobs(kind="batch", work_flop=10 * PEAK, arrival=0.0, output_bytes=1.25e8,
+                     max_satellites=1)
+    r = run_ops(jobs, env, "first-fit")
+    assert r.jobs["satellites"].tolist() == ["sat0"]
+    assert r.jobs["end"][0] == pytest.approx(300.0 + 1.0 + 0.5, abs=1e-9)
+
+
+def test_the_link_check_uses_the_rate_of_each_step():
+    # 1 Gbit/s in the first step, 0 in the second: 1 Gbit fits in [0, 1] s, not in [60, 61] s
+    isl = np.full((10, 2), 1e9)
+    isl[1] = 0.0
+    env = constant(2, 600, 60, peak_flops=PEAK, isl_bps=isl)
+    sent = {"link": np.array(["isl:sat0"], dtype=object), "job": np.array(["a"]),
+            "start": np.array([0.0]), "end": np.array([1.0]), "bytes": np.array([1.25e8])}
+    check_links(sent, env)
+    with pytest.raises(AssertionError):
+        check_links({**sent, "start": np.array([60.0]), "end": np.array([61.0])}, env)

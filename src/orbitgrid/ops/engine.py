@@ -15,7 +15,8 @@ Model (a job on k satellites of one cluster, precision p, redundancy r):
   useful rate     = k x peak_p(min member) x capacity(t) x eta / r, with eta = 1 for one
                     satellite and, for data-parallel training, eta = c / (c + a): c the compute
                     time of one step (6 N B FLOP over k satellites), a its ring all-reduce of
-                    2 N gradient bytes over the slowest member's ISL rate;
+                    2 N gradient bytes at the slowest member's ISL rate of each step, eta
+                    averaged over the steps from the segment's start to the end of the run;
   checkpoints     every tau of compute (Young/Daly sqrt(2 C M) unless set), each costing
                     C = checkpoint_bytes / write rate; a restart first reads one back (C);
   an upset (seu)  rolls the job back to its last checkpoint (r = 3: masked by the vote; r = 1:
@@ -30,14 +31,17 @@ transfers share: the ISL terminal of each satellite, the ground link of each sat
 ISLs, and one relay ground segment for the satellites with ISLs (the best contact among them,
 Timelines.relay_bps; data reaches it over ISLs). Each link serialises its transfers in a FIFO
 queue: a transfer starts when it is asked for and every link it uses is free, then takes the bits
-at the link's rate (integrated over time for ground links); an ISL transfer between two known
-satellites holds both terminals at the slower rate. A queue rather than max-min fair sharing:
-completion times are known when a transfer is asked for (no re-planning of the others when one
-starts or ends), both move the same bytes while busy, and FIFO finishes each transfer no later
-on average. The bytes on a link therefore never exceed its capacity x time; every transfer is
-recorded (link, job, start, end, bytes) in OpsResult.transfers, one row per link it held. Not
-booked on the queues: the data-parallel all-reduce inside a training cluster (its cost is in eta),
-and the ground station side (one station per contact assumed free).
+at the link's rate integrated over time (ISL and ground rates change every step); an ISL transfer
+between two known satellites holds both terminals at the slower of their two rates at each step.
+A satellite has ISLs (can relay, receive migrations, join a cluster) when its ISL rate is > 0 at
+some step; at a step where the Earth blocks all its links, its transfers wait. A queue rather
+than max-min fair sharing: completion times are known when a transfer is asked for (no
+re-planning of the others when one starts or ends), both move the same bytes while busy, and
+FIFO finishes each transfer no later on average. The bytes on a link therefore never exceed
+its capacity x time; every transfer is recorded (link, job, start, end, bytes) in
+OpsResult.transfers, one row per link it held. Not booked on the queues: the data-parallel
+all-reduce inside a training cluster (its cost is in eta), and the ground station side (one
+station per contact assumed free).
 """
 
 from __future__ import annotations
@@ -163,8 +167,8 @@ class _Engine:
             if j.min_satellites > n:
                 raise ValueError(f"job {j.id}: needs {j.min_satellites} satellites, fleet has {n}")
         self.work_rows = env.work_rows
-        self.isl = env.isl_bps if env.isl_bps is not None else np.zeros(n)
-        self.isl_list = self.isl.tolist()
+        self.has_isl = env.has_isl
+        self.has_isl_list = self.has_isl.tolist()
         # links: ISL terminal of satellite s is link s, its ground link n + s, the relay 2 n
         self.link_free = [-np.inf] * (2 * n + 1)
         self.transfers: list[tuple] = []
@@ -290,7 +294,7 @@ class _Engine:
 
     def on_eclipse_in(self, t, s, _):
         i = self.sat_job[s]
-        if i < 0 or self.isl[s] <= 0:
+        if i < 0 or not self.has_isl_list[s]:
             return False
         j = self.jobs[i]
         if j.state != "running" or j.max_satellites != 1:
@@ -346,15 +350,15 @@ class _Engine:
         that satellite has ISLs, any satellite with ISLs; only satellites with ISLs for a job
         on several (its all-reduce)."""
         if j.min_satellites > 1:
-            cand = cand[self.isl[cand] > 0]
+            cand = cand[self.has_isl[cand]]
         src = j.home if not j.input_done else -1
         if src < 0 and j.done_flop > 0 and j.last_sats is not None and j.checkpoint_bytes > 0:
             src = int(j.last_sats[0])
         if src < 0:
             return cand
-        if self.isl_list[src] <= 0:
+        if not self.has_isl_list[src]:
             return cand[cand == src]
-        ok = (self.isl[cand] > 0) | (cand == src)
+        ok = self.has_isl[cand] | (cand == src)
         return cand if ok.all() else cand[ok]
 
     def place(self, j: Job, sats: np.ndarray, now: float) -> None:
@@ -390,7 +394,7 @@ class _Engine:
                 ready = max(ready, self.over_isl(j, s0, j.home, now, j.input_bytes))
                 j.bytes_moved += j.input_bytes
             elif j.from_ground and self.env.ground_bps is not None:
-                if self.isl_list[s0] > 0:  # up through the relay, then over ISLs
+                if self.has_isl_list[s0]:  # up through the relay, then over ISLs
                     up = self.over_ground(j, -1, now, j.input_bytes)
                     ready = max(ready, self.over_isl(j, s0, -1, up, j.input_bytes))
                 else:
@@ -405,7 +409,7 @@ class _Engine:
             return t
         s0 = int(j.last_sats[0])
         j.bytes_moved += j.output_bytes
-        if self.isl_list[s0] > 0:
+        if self.has_isl_list[s0]:
             across = self.over_isl(j, s0, -1, t, j.output_bytes)
             return self.over_ground(j, -1, across, j.output_bytes)
         return self.over_ground(j, s0, t, j.output_bytes)
@@ -417,17 +421,37 @@ class _Engine:
         booked), asked for at t; returns the time they have arrived (inf: never)."""
         if nbytes <= 0 or a == b:
             return t
-        rate = self.isl_list[a] if b < 0 else min(self.isl_list[a], self.isl_list[b])
-        if rate <= 0:
+        if not (self.has_isl_list[a] and (b < 0 or self.has_isl_list[b])):
             return np.inf
         links = (a,) if b < 0 else (a, b)
         start = max(t, *[self.link_free[k] for k in links])
         if start == np.inf:  # a transfer ahead never finishes
             return np.inf
-        end = start + nbytes * 8.0 / rate
+        end = self.isl_end(a, b, start, nbytes * 8.0)
         for k in links:
             self.book(k, j, start, end, nbytes)
         return end
+
+    def isl_end(self, a: int, b: int, t: float, bits: float) -> float:
+        """Time at which bits sent from t at the per-step rate of a's ISL (the slower of a's and
+        b's when b >= 0) have arrived; inf: not within the run. Integrates the rate a window of
+        steps at a time, growing, so a transfer costs the steps it spans, not the run's."""
+        isl, t_s, steps = self.env.isl_bps, self.env.t_s, len(self.t_list) - 1
+        k = self.env.step_at(t)
+        width = 4
+        while k < steps and t < self.t_list[-1]:
+            hi = min(k + width, steps)
+            rate = isl[k:hi, a] if b < 0 else np.minimum(isl[k:hi, a], isl[k:hi, b])
+            edges = t_s[k:hi + 1].copy()
+            edges[0] = t
+            cum = np.cumsum(rate * np.diff(edges))
+            j = int(np.searchsorted(cum, bits))
+            if j < len(cum):
+                before = float(cum[j - 1]) if j else 0.0
+                return float(edges[j]) + (bits - before) / float(rate[j])
+            bits -= float(cum[-1])
+            k, t, width = hi, self.t_list[hi], width * 4
+        return np.inf
 
     def over_ground(self, j: Job, s: int, t: float, nbytes: float) -> float:
         """nbytes through satellite s's contacts (s = -1: the relay segment), asked for at t."""
@@ -470,9 +494,7 @@ class _Engine:
             cum = running_total(env.capacity[:, sats].min(axis=1), env.dt)
             params = j.checkpoint_bytes / CHECKPOINT_BYTES_PER_PARAM
             step_c = 6.0 * params * prot.tokens_per_step / (k * peak)
-            step_a = ring_allreduce_s(GRADIENT_BYTES_PER_PARAM * params, k,
-                                      float(self.isl[sats].min()))
-            eta = step_c / (step_c + step_a) if step_c > 0 else 1.0
+            eta = self.allreduce_eta(step_c, GRADIENT_BYTES_PER_PARAM * params, sats, t)
         rate = k * peak * eta / prot.redundancy
         cost = j.checkpoint_bytes * 8.0 / prot.checkpoint_write_bps
         mtbf = 1.0 / max(seu, 1e-300)
@@ -490,6 +512,17 @@ class _Engine:
         need = restore + (j.work - j.done_flop) / rate * over if rate > 0 else np.inf
         j.version += 1
         self.push(_reach(cum, self.t_list, c0 + need), FINISH, j.index, j.version)
+
+    def allreduce_eta(self, step_c: float, nbytes: float, sats: np.ndarray, t: float) -> float:
+        """Share of a data-parallel step spent computing, c / (c + a(t)), a(t) the ring
+        all-reduce of nbytes at the slowest member's ISL rate of each step, averaged over the
+        steps from t to the end of the run (weighted by their length)."""
+        bit_s = ring_allreduce_s(nbytes, len(sats), 1.0)  # a(t) = bit_s / rate(t)
+        if step_c <= 0 or bit_s <= 0:
+            return 1.0
+        k = self.env.step_at(t)
+        c_rate = step_c * self.env.isl_bps[k:, sats].min(axis=1).astype(float)
+        return float(np.average(c_rate / (c_rate + bit_s), weights=self.env.dt[k:]))
 
     def end_segment(self, j: Job, t: float, finished: bool, checkpoint_now: bool = False) -> None:
         """Close j's segment at t: progress kept, work lost, accounts per satellite."""

@@ -11,21 +11,23 @@ several policies) and summary["ops"], with summary["ops"]["ground_baseline"]: th
 same accelerators on the ground (always full power, no upsets, data at hand, 400 Gbit/s
 fabric).
 
-ISL rate per satellite: the optical link budget (network.links.optical_isl_rate_bps, falling
-with distance, capped at the terminal ceiling) over the satellite's ISLs at their actual lengths:
-its best link at each step (a transfer uses one link at a time), and of those the worst step of
-the run, the rate it can count on throughout; a link the Earth blocks (line of sight with the
-constellation's margin) counts 0. Links: plus-grid from the design's planes (or planes inferred
+ISL rate per satellite and step: the optical link budget (network.links.optical_isl_rate_bps,
+falling with distance, capped at the terminal ceiling) over the satellite's ISLs at their lengths
+at that step: its best link (a transfer uses one link at a time); a link the Earth blocks (line
+of sight with the constellation's margin) or out of range counts 0, so a satellite whose links
+are all blocked has 0 at that step. Links: plus-grid from the design's planes (or planes inferred
 from the elements, as the network stage does), nearest and in-range at the first step of each
-block. 0 without ISLs.
+block. No ISL timeline at all (None) when no constellation has ISLs.
 
 Memory: what is kept per satellite and step for the whole run is 17 bytes: capacity, the power
 fraction and the ground rate as float32 (4 each; capacity rounded down so it never exceeds what
 physics allowed), battery state of charge float32 (4) and sunlit as uint8 (1, lit: illumination
->= 0.5). The engine adds its running total of compute, float64 (N, T + 1) (8 bytes), and one of
-ground bits only when a satellite without ISLs moves data (8 more): 25 bytes, ~215 MB for a day
-of 6,000 satellites at 60 s (8.6 M sat-steps), where float64 blocks, their joined copies and two
-running totals took ~88 (measured on 2,000 satellites for 6 h: 17 bytes kept, was 32 + 40).
+>= 0.5); 21 with ISLs (their rate, float32). The engine adds its running total of compute,
+float64 (N, T + 1) (8 bytes), and one of ground bits only when a satellite without ISLs moves
+data (8 more); ISL transfers integrate the kept rates over the steps they span, with no running
+total: 29 bytes, ~250 MB for a day of 6,000 satellites at 60 s (8.6 M sat-steps), where float64
+blocks, their joined copies and two running totals took ~88 (measured on 2,000 satellites for
+6 h: 17 bytes kept, was 32 + 40, before ISL rates were kept per step).
 
 Battery: the engine never draws more than physics assumed. Physics integrates the battery with the
 accelerators at min(installed, energy limit, heat limit) every step; the engine runs a job at
@@ -98,7 +100,6 @@ class OpsStage:
             raise ScenarioError(str(exc)) from None
         self.power_w = np.zeros(n)
         self.peak = {p: np.zeros(n) for p in PRECISIONS}
-        self.isl = np.zeros(n)
         self.isl_groups: list[list] = []  # [members, IslConfig, fixed edges or None]
         self.group = np.zeros(n, dtype=np.int64)
         self.group_names: list[str] = []
@@ -113,7 +114,6 @@ class OpsStage:
                                                  * sat.payload.count)
             design = c.walker or c.sun_synchronous
             if c.isl is not None and c.isl.topology != "none" and len(members):
-                self.isl[members] = np.inf  # lowered to the worst step's rate block by block
                 planes, per_plane = c.isl.planes, c.isl.per_plane
                 if planes is None and design is not None:
                     planes, per_plane = design.planes, design.satellites // design.planes
@@ -142,7 +142,7 @@ class OpsStage:
         self.stations = Stations.from_scenario(stations) if stations else None
         self.links = [s.link or GroundLink() for s in stations]
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "t", "capacity", "power_capacity", "sunlit", "battery", "ground")}
+            "t", "capacity", "power_capacity", "sunlit", "battery", "ground", "isl")}
         self.faults: list[np.ndarray] = []
 
     @classmethod
@@ -174,14 +174,16 @@ class OpsStage:
         self.parts["battery"].append(np.ones(shape, np.float32) if soc is None else
                                      np.nan_to_num(soc, nan=0.0).astype(np.float32))
         self.parts["ground"].append(self._ground(samples.r_ecef).astype(np.float32))
-        self._isl_rates(samples)
+        if self.isl_groups:
+            self.parts["isl"].append(self._isl_rates(samples))
         events = pub.get("radiation_events")
         if events is not None and len(events):
             self.faults.append(events.astype(FAULT_DTYPE))
 
-    def _isl_rates(self, samples: Samples) -> None:
-        """Lower each ISL satellite's rate to its best link's rate at the block's worst step."""
+    def _isl_rates(self, samples: Samples) -> np.ndarray:
+        """(T, N) float32 bit/s: each satellite's best usable ISL at each step (0: none)."""
         r = samples.r_ecef
+        out = np.zeros(r.shape[:2], np.float32)
         for group in self.isl_groups:
             members, cfg, fixed = group
             if fixed is None and cfg.topology == "plus-grid":  # planes from the elements
@@ -203,10 +205,11 @@ class OpsStage:
             rate[~line_of_sight(a, b, cfg.margin_m)] = 0.0
             if cfg.max_range_m is not None:
                 rate[np.linalg.norm(b - a, axis=-1) > cfg.max_range_m] = 0.0
-            best = np.zeros((self.isl.size, rate.shape[0]))  # (N, T)
+            best = np.zeros((out.shape[1], rate.shape[0]))  # (N, T)
             for end in (0, 1):
                 np.maximum.at(best, edges[:, end], rate.T)
-            self.isl[members] = np.minimum(self.isl[members], best[members].min(axis=1))
+            out[:, members] = best[members].T
+        return out
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
@@ -234,10 +237,11 @@ class OpsStage:
         t = np.concatenate(self.parts.pop("t"))
         arrays = {}
         for k in list(self.parts):  # one block list freed as each array is joined
-            arrays[k] = np.concatenate(self.parts.pop(k))
+            blocks = self.parts.pop(k)
+            arrays[k] = np.concatenate(blocks) if blocks else None
         if t[-1] >= sc.duration - 1e-9:  # the last sample lasts 0 s
             edges = t
-            arrays = {k: v[:-1] for k, v in arrays.items()}
+            arrays = {k: None if v is None else v[:-1] for k, v in arrays.items()}
         else:
             edges = np.append(t, sc.duration)
         faults = (np.concatenate(self.faults) if self.faults else np.empty(0, FAULT_DTYPE))
@@ -252,7 +256,7 @@ class OpsStage:
             power_w=self.power_w,
             battery=arrays["battery"],
             ground_bps=arrays["ground"],
-            isl_bps=np.where(np.isfinite(self.isl), self.isl, 0.0),
+            isl_bps=arrays["isl"],
             group=self.group,
             faults=faults,
             seu_rate_s=rate,
@@ -290,7 +294,7 @@ class OpsStage:
         on = np.broadcast_to((self.power_w > 0).astype(np.float32), shape)  # views, no copies
         ground = Timelines(t_s=env.t_s, capacity=on, sunlit=np.broadcast_to(np.uint8(1), shape),
                            peak_flops=env.peak_flops, power_w=env.power_w, group=env.group,
-                           isl_bps=np.full(env.n, GROUND_FABRIC_BPS), names=env.names,
+                           isl_bps=np.broadcast_to(GROUND_FABRIC_BPS, shape), names=env.names,
                            group_names=env.group_names)
         s = run_ops(self.jobs, ground, self.policies[0], prot, self.context.scenario.seed).summary
         keys = ("completed", "useful_flop_per_day", "utilisation", "completion_p50_s",

@@ -28,7 +28,8 @@ class Timelines:
     ground_bps: rate to the ground (best station in view), 0 out of contact.
     peak_flops: {precision: (N,)} dense peak of the whole payload, op/s.
     power_w (N,): payload electrical power at full load.
-    isl_bps (N,): rate of one inter-satellite link (0: no ISL).
+    isl_bps: rate of the satellite's best usable inter-satellite link, 0 when the Earth blocks
+    them all; None: no ISLs anywhere. A satellite has ISLs when its rate is > 0 at some step.
     group (N,): cluster label (formation or plane) for distributed training.
     faults: FAULT_DTYPE events, kind "seu" (upset) or "sefi" (functional interrupt).
     seu_rate_s (N,): mean upset rate, for the Young/Daly interval.
@@ -53,6 +54,13 @@ class Timelines:
     @property
     def n(self) -> int:
         return self.capacity.shape[1]
+
+    @cached_property
+    def has_isl(self) -> np.ndarray:
+        """(N,) bool: the satellite's ISL rate is > 0 at some step."""
+        if self.isl_bps is None:
+            return np.zeros(self.n, dtype=bool)
+        return self.isl_bps.max(axis=0) > 0
 
     @property
     def end_s(self) -> float:
@@ -84,7 +92,7 @@ class Timelines:
     def relay_bps(self) -> np.ndarray:
         """(T,) best ground rate over the satellites with ISLs: the ground segment that data
         relayed over ISLs goes through (0 when none has ISLs or there are no stations)."""
-        relays = self.isl_bps > 0 if self.isl_bps is not None else np.zeros(self.n, bool)
+        relays = self.has_isl
         if self.ground_bps is None or not relays.any():
             return np.zeros(len(self.dt))
         return self.ground_bps[:, relays].max(axis=1).astype(float)
@@ -181,9 +189,12 @@ def constant(
     sunlit: float | np.ndarray = 1.0,
     **kw,
 ) -> Timelines:
-    """Timelines for tests and benchmarks: n identical satellites, arrays broadcast to (T, N)."""
+    """Timelines for tests and benchmarks: n identical satellites, arrays broadcast to (T, N)
+    (an isl_bps of shape (N,) too: a rate constant over the run, as a view)."""
     t = np.arange(0.0, duration_s + step_s / 2, step_s)
     shape = (len(t) - 1, n)
+    if kw.get("isl_bps") is not None:
+        kw["isl_bps"] = np.broadcast_to(np.asarray(kw["isl_bps"], float), shape)
     return Timelines(
         t_s=t,
         capacity=np.broadcast_to(np.asarray(capacity, float), shape).copy(),
