@@ -58,6 +58,22 @@ def test_data_parallel_step_is_compute_plus_ring_allreduce(k, link_bps):
     assert r.jobs["end"][0] == pytest.approx(steps * step_s, rel=1e-9)
 
 
+def test_data_parallel_efficiency_averages_the_allreduce_over_the_steps():
+    # the slowest member's ISL alternates 100 and 10 Gbit/s step by step: eta is the mean of
+    # c / (c + a) over the steps (equal lengths), c the compute and a the all-reduce of a step
+    params, tokens, batch, k = 1e9, 4e11, 4_194_304.0, 2
+    isl = np.full((20_000, 8), 100e9)
+    isl[1::2, 1] = 10e9
+    env = constant(8, 1.2e7, 600, peak_flops=PEAK, isl_bps=isl, group=np.zeros(8, dtype=int))
+    jobs = make_jobs(kind="training", work_flop=6 * params * tokens, arrival=0.0,
+                     checkpoint_bytes=16 * params, min_satellites=k)
+    r = run_ops(jobs, env, protection=Protection(tokens_per_step=batch))
+    c = 6 * params * batch / (k * PEAK)
+    eta = np.mean([c / (c + 2 * (k - 1) / k * 2 * params * 8 / link) for link in (100e9, 10e9)])
+    assert r.jobs["satellites"][0] == "sat0,sat1"
+    assert r.jobs["end"][0] == pytest.approx(6 * params * tokens / (k * PEAK * eta), rel=1e-9)
+
+
 def test_scaling_shows_cluster_size_and_link_rate():
     def duration(k, link):
         env = constant(8, 1e7, 600, peak_flops=PEAK, isl_bps=np.full(8, link),
