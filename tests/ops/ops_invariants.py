@@ -1,9 +1,10 @@
 """The issue's invariants, checked on every engine run in tests/ops: the test modules import
 run_ops from here, which runs the real engine and then asserts them on what it produced.
 
-- bytes moved never exceed link capacity x time: a link's transfers do not overlap, and each one
-  moved at most the link's time-varying capacity (ISL or ground rate per step) integrated over
-  its [start, end];
+- bytes moved never exceed link capacity x time, per directed link (a satellite's ISL terminal,
+  its ground uplink and downlink, the relay's uplink and downlink): a link's transfers do not
+  overlap, and each one moved at most the link's time-varying capacity (ISL or ground rate per
+  step, the same ground rate up and down) integrated over its [start, end];
 - no satellite runs two jobs at once, and no job is in two places at once;
 - no job drew more compute power than power and heat allowed (energy <= payload power x allowed
   fraction integrated over its intervals);
@@ -39,8 +40,10 @@ def _integral(rate: np.ndarray, t_s: np.ndarray, t0: float, t1: float) -> float:
 
 
 def link_rate(env, link: str) -> np.ndarray:
-    """(T,) capacity in bit/s of a link named as in OpsResult.transfers, at each step."""
+    """(T,) capacity in bit/s of a link named as in OpsResult.transfers (isl:, up:, down:), at
+    each step."""
     kind, _, name = link.partition(":")
+    assert kind in ("isl", "up", "down"), link
     steps = len(env.t_s) - 1
     isl = env.isl_bps if env.isl_bps is not None else np.zeros((steps, env.n))
     ground = env.ground_bps if env.ground_bps is not None else np.zeros((steps, env.n))

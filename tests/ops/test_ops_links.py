@@ -34,7 +34,23 @@ def test_downlinks_through_one_contact_queue():
                      output_bytes=1.25e8)
     r = run_ops(jobs, env)
     assert r.jobs["end"].tolist() == pytest.approx([601.0, 602.0])
-    assert set(r.transfers["link"]) == {"ground:sat0"}
+    assert set(r.transfers["link"]) == {"down:sat0"}
+
+
+def test_an_upload_and_a_downlink_on_one_satellite_do_not_wait_for_each_other():
+    # no ISLs, 1 Gbit/s in contact all along: a computes 10 s and sends 8 Gbit down from 10 s;
+    # b, placed when a leaves at 10 s, uploads 8 Gbit at the same time on the separate uplink,
+    # then computes 10 s: ends 18 and 28 s (one shared queue gave 18 and 36 s)
+    env = constant(1, 6000, 60, peak_flops=PEAK, ground_bps=np.full((100, 1), 1e9))
+    jobs = make_jobs(id=["a", "b"], kind="batch", work_flop=10 * PEAK, arrival=0.0,
+                     input_bytes=[0.0, 1e9], input_at="Svalbard", output_bytes=[1e9, 0.0])
+    r = run_ops(jobs, env)
+    assert r.jobs["end"].tolist() == pytest.approx([18.0, 28.0])
+    t = r.transfers
+    assert t["link"].tolist() == ["down:sat0", "up:sat0"]
+    assert t["job"].tolist() == ["a", "b"]
+    assert t["start"].tolist() == pytest.approx([10.0, 10.0])
+    assert t["end"].tolist() == pytest.approx([18.0, 18.0])
 
 
 def test_a_ground_upload_waits_for_the_relay_then_crosses_the_isl():
@@ -47,7 +63,7 @@ def test_a_ground_upload_waits_for_the_relay_then_crosses_the_isl():
     r = run_ops(jobs, env)
     # 8 Gbit up in 4 s from 300 s, then 8 s over the ISL, then 10 s of compute
     assert r.jobs["end"][0] == pytest.approx(300.0 + 4.0 + 8.0 + 10.0)
-    assert r.transfers["link"].tolist() == ["isl:sat0", "ground:relay"]
+    assert r.transfers["link"].tolist() == ["isl:sat0", "up:relay"]
 
 
 def test_the_link_check_can_fail():

@@ -172,7 +172,8 @@ def test_transfers_share_links_within_their_ceilings(run):
     nbytes = transfers.column("bytes").to_numpy()
     keys = list(zip(transfers.column("policy").to_pylist(), transfers.column("link").to_pylist(),
                     strict=True))
-    ceiling = {"isl": OpticalTerminal().ceiling_bps, "ground": BAND_DEFAULTS["ka"]["rate_bps"]}
+    ka = BAND_DEFAULTS["ka"]["rate_bps"]  # one rate model up and down
+    ceiling = {"isl": OpticalTerminal().ceiling_bps, "up": ka, "down": ka}
     for key in dict.fromkeys(keys):
         on = np.array([k == key for k in keys])
         order = np.argsort(start[on], kind="stable")

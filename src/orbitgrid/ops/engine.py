@@ -29,19 +29,23 @@ Data movement (input up through contacts or over ISLs from the satellite holding
 migrated over ISLs, results down through contacts, store-and-forward) goes through links that
 transfers share: the ISL terminal of each satellite, the ground link of each satellite without
 ISLs, and one relay ground segment for the satellites with ISLs (the best contact among them,
-Timelines.relay_bps; data reaches it over ISLs). Each link serialises its transfers in a FIFO
-queue: a transfer starts when it is asked for and every link it uses is free, then takes the bits
-at the link's rate integrated over time (ISL and ground rates change every step); an ISL transfer
-between two known satellites holds both terminals at the slower of their two rates at each step.
+Timelines.relay_bps; data reaches it over ISLs). Ground links are full duplex: each (a
+satellite's, the relay's) is two links, up and down, each with its own queue, so an upload and a
+downlink do not wait for each other; both directions run at the timelines' one ground rate (the
+link model, network.links.GroundLink, has one rate for both). Each link serialises its transfers
+in a FIFO queue: a transfer starts when it is asked for and every link it uses is free, then
+takes the bits at the link's rate integrated over time (ISL and ground rates change every step);
+an ISL transfer between two known satellites holds both terminals at the slower of their two
+rates at each step.
 A satellite has ISLs (can relay, receive migrations, join a cluster) when its ISL rate is > 0 at
 some step; at a step where the Earth blocks all its links, its transfers wait. A queue rather
 than max-min fair sharing: completion times are known when a transfer is asked for (no
 re-planning of the others when one starts or ends), both move the same bytes while busy, and
 FIFO finishes each transfer no later on average. The bytes on a link therefore never exceed
 its capacity x time; every transfer is recorded (link, job, start, end, bytes) in
-OpsResult.transfers, one row per link it held. Not booked on the queues: the data-parallel
-all-reduce inside a training cluster (its cost is in eta), and the ground station side (one
-station per contact assumed free).
+OpsResult.transfers, one row per link it held (isl:NAME, up:NAME, down:NAME, up:relay,
+down:relay). Not booked on the queues: the data-parallel all-reduce inside a training cluster
+(its cost is in eta), and the ground station side (one station per contact assumed free).
 """
 
 from __future__ import annotations
@@ -169,8 +173,9 @@ class _Engine:
         self.work_rows = env.work_rows
         self.has_isl = env.has_isl
         self.has_isl_list = self.has_isl.tolist()
-        # links: ISL terminal of satellite s is link s, its ground link n + s, the relay 2 n
-        self.link_free = [-np.inf] * (2 * n + 1)
+        # links: ISL terminal of satellite s is link s, its ground downlink n + s and uplink
+        # 2 n + s, the relay's downlink 3 n and uplink 3 n + 1
+        self.link_free = [-np.inf] * (3 * n + 2)
         self.transfers: list[tuple] = []
         self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(n)
         # plain lists for the per-event scalar look-ups (numpy scalars cost more)
@@ -395,10 +400,10 @@ class _Engine:
                 j.bytes_moved += j.input_bytes
             elif j.from_ground and self.env.ground_bps is not None:
                 if self.has_isl_list[s0]:  # up through the relay, then over ISLs
-                    up = self.over_ground(j, -1, now, j.input_bytes)
+                    up = self.over_ground(j, -1, now, j.input_bytes, up=True)
                     ready = max(ready, self.over_isl(j, s0, -1, up, j.input_bytes))
                 else:
-                    ready = max(ready, self.over_ground(j, s0, now, j.input_bytes))
+                    ready = max(ready, self.over_ground(j, s0, now, j.input_bytes, up=True))
                 j.bytes_moved += j.input_bytes
         return ready
 
@@ -453,10 +458,11 @@ class _Engine:
             k, t, width = hi, self.t_list[hi], width * 4
         return np.inf
 
-    def over_ground(self, j: Job, s: int, t: float, nbytes: float) -> float:
-        """nbytes through satellite s's contacts (s = -1: the relay segment), asked for at t."""
+    def over_ground(self, j: Job, s: int, t: float, nbytes: float, up: bool = False) -> float:
+        """nbytes down (up: up) through satellite s's contacts (s = -1: the relay segment),
+        asked for at t; returns the time they have arrived (inf: never)."""
         n = self.env.n
-        link = 2 * n if s < 0 else n + s
+        link = 3 * n + up if s < 0 else (2 if up else 1) * n + s
         start = max(t, self.link_free[link])
         if nbytes <= 0:
             return t
@@ -624,8 +630,8 @@ class _Engine:
     def transfer_table(self) -> dict[str, np.ndarray]:
         """One row per transfer and link held: link name, job id, start, end (s), bytes."""
         names = list(self.env.names or default_names(self.env.n))
-        links = ([f"isl:{x}" for x in names] + [f"ground:{x}" for x in names]
-                 + ["ground:relay"])
+        links = ([f"isl:{x}" for x in names] + [f"down:{x}" for x in names]
+                 + [f"up:{x}" for x in names] + ["down:relay", "up:relay"])
         rows = sorted(self.transfers, key=lambda r: (r[0], r[2], r[1]))
         return {
             "link": np.array([links[r[0]] for r in rows], dtype=object),
