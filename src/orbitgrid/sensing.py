@@ -9,7 +9,7 @@ Two pipelines on the same image:
   on-board    infer on the satellite's accelerator (ops / (peak * count * utilisation)), then send
               the alert down at the satellite's next ground contact or, with ISLs, relay it over
               the constellation's lasers to a satellite in contact: the ISL graph of each step
-              (the network layer's topology and optical link model), each hop costing
+              (the network layer's ISLs, network.isl), each hop costing
               distance / c + hop_delay_s + alert bits / hop capacity, the shortest path taken;
   bent-pipe   store the raw image, downlink it through the satellite's contacts in order (FIFO
               behind earlier images), process it on the ground (ground_processing_s).
@@ -254,69 +254,38 @@ def _downlink_profile(fleet: Fleet, s: int, scenario: Scenario, ground: Stations
 
 
 class _Relay:
-    """A constellation's ISL graph at each step, from the network layer's topology and optical
-    link model, edges weighted by distance / c + hop_delay_s + bits / capacity (seconds)."""
+    """A constellation's ISL graph at each step, from the network layer (network.isl), edges
+    weighted by distance / c + hop_delay_s + bits / capacity (seconds)."""
 
     def __init__(self, scenario: Scenario, fleet: Fleet, k: int, members: np.ndarray,
                  isl: IslConfig, bits: float):
-        from orbitgrid.network.stage import elements_from_state
-        from orbitgrid.network.topology import infer_planes, plus_grid, plus_grid_from_elements
+        from orbitgrid.network.isl import design_grid, isl_layout
 
         self.scenario, self.isl, self.bits = scenario, isl, bits
         self.members = members
         self.sub = fleet.subset(slice(int(members[0]), int(members[-1]) + 1))
         self.graphs: dict[int, Any] = {}
-        self.edges = self.plane = None
         c = scenario.constellations[k]
-        design = c.walker or c.sun_synchronous
-        planes, per_plane = isl.planes, isl.per_plane
-        if planes is None and design is not None:
-            planes, per_plane = design.planes, design.satellites // design.planes
-        fixed = planes is not None and planes * per_plane == len(members)
-        if isl.topology == "plus-grid" and fixed:
-            self.edges = plus_grid(planes, per_plane)
-            self.plane = np.arange(len(members)) // per_plane
-        elif isl.topology == "plus-grid" or isl.max_cross_plane_lat_deg is not None:
+        n = len(members)
+        grid = design_grid(isl, c.walker or c.sun_synchronous)
+        if grid is not None and grid[0] * grid[1] != n:
+            grid = None  # planes from the elements instead
+        layout = isl_layout(isl, np.arange(n), n, grid)
+        if layout.needs_elements:
             st = self.sub.propagate(scenario.epoch64, np.array([0.0]))
-            raan, inc, u = elements_from_state(st.r[0], st.v[0])
-            self.plane = infer_planes(raan, inc, fleet.a_m[members])
-            if isl.topology == "plus-grid":
-                self.edges = plus_grid_from_elements(self.plane, u)
+            layout = layout.from_elements(st.r[0], st.v[0], fleet.a_m[members])
+        self.layout = layout
 
     def _graph(self, step: int):
         from scipy.sparse import csr_matrix
 
-        from orbitgrid.network.links import optical_isl_rate_bps
-        from orbitgrid.network.topology import in_range, limit_terminals, line_of_sight, nearest
+        from orbitgrid.network.isl import isl_edges
 
-        cfg, n = self.isl, len(self.members)
+        n = len(self.members)
         t = np.array([step * self.scenario.step])
         pos = self.sub.propagate(self.scenario.epoch64, t).r[0]
-        ok = np.flatnonzero(np.isfinite(pos).all(axis=1))
-        if self.edges is not None:
-            e = self.edges
-        elif cfg.topology == "nearest":
-            e = ok[nearest(pos[ok], cfg.nearest)] if len(ok) > 1 else np.zeros((0, 2), int)
-        else:
-            e = ok[in_range(pos[ok], cfg.max_range_m)] if len(ok) > 1 else np.zeros((0, 2), int)
-        e = np.asarray(e, dtype=np.int64).reshape(-1, 2)
-        a, b = pos[e[:, 0]], pos[e[:, 1]]
-        length = np.linalg.norm(b - a, axis=-1)
-        up = np.isfinite(length) & line_of_sight(a, b, cfg.margin_m)
-        if cfg.max_range_m is not None:
-            up &= length <= cfg.max_range_m
-        if cfg.max_cross_plane_lat_deg is not None:
-            high = np.abs(pos[:, 2]) / np.linalg.norm(pos, axis=-1) > np.sin(
-                np.radians(cfg.max_cross_plane_lat_deg))
-            cross = self.plane[e[:, 0]] != self.plane[e[:, 1]]
-            up &= ~(cross & (high[e[:, 0]] | high[e[:, 1]]))
-        capacity = optical_isl_rate_bps(np.where(up, length, 1.0), cfg.terminal)
-        up &= capacity > 0
-        e, length, capacity = e[up], length[up], capacity[up]
-        if cfg.terminals is not None:
-            kept = limit_terminals(e, length, cfg.terminals, n)
-            e, length, capacity = e[kept], length[kept], capacity[kept]
-        w = length / SPEED_OF_LIGHT_M_S + cfg.hop_delay_s + self.bits / capacity
+        e, length, capacity = isl_edges(self.layout, pos)
+        w = length / SPEED_OF_LIGHT_M_S + self.isl.hop_delay_s + self.bits / capacity
         return csr_matrix((np.r_[w, w], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])),
                           shape=(n, n))
 

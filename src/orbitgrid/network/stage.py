@@ -1,12 +1,12 @@
 """The network stage: per step ISLs, ground links, a sparse graph and the routes' shortest paths.
 
 Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Per block of
-steps: fixed ISLs (plus-grid: the edge list is kept, only lengths change) are measured and
-filtered for the whole block in one compiled pass; dynamic ones (nearest, in-range) are found
-per step; ground links are computed only for the stations the routes need (route endpoints and
-relays, every station when there are no routes), in a compiled loop (network/graph.py); A*
-(network/astar.py) runs only for the routes' pairs. Writes routes.parquet, links.parquet and,
-with save=links, link_steps.parquet.
+steps, ISLs come from network/isl.py: fixed ones (plus-grid: the edge list is kept, only lengths
+change) are measured and filtered for the whole block in one compiled pass; dynamic ones
+(nearest, in-range) are found per step. Ground links are computed only for the stations the
+routes need (route endpoints and relays, every station when there are no routes), in a compiled
+loop (network/graph.py); A* (network/astar.py) runs only for the routes' pairs. Writes
+routes.parquet, links.parquet and, with save=links, link_steps.parquet.
 """
 
 from __future__ import annotations
@@ -17,21 +17,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from orbitgrid.constants import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
+from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.astar import pair_paths
-from orbitgrid.network.graph import edge_geometry, undirected_csr, visible_pairs
-from orbitgrid.network.links import GroundLink, IslConfig, ground_link_rate_bps
-from orbitgrid.network.links import optical_isl_rate_bps as isl_rate_bps
-from orbitgrid.network.topology import (
-    in_range,
-    infer_planes,
-    limit_terminals,
-    line_of_sight,
-    nearest,
-    plus_grid,
-    plus_grid_from_elements,
+from orbitgrid.network.graph import undirected_csr, visible_pairs
+from orbitgrid.network.isl import (
+    IslLayout,
+    design_grid,
+    elements_from_state,
+    fixed_isls,
+    isl_edges,
+    isl_layout,
 )
+from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.orbits.contacts import Stations
 from orbitgrid.results import utc_timestamps
 
@@ -40,29 +38,7 @@ if TYPE_CHECKING:
     from orbitgrid.scenario import Route
     from orbitgrid.simulation import RunContext
 
-__all__ = ["NetworkStage", "elements_from_state"]
-
-
-def elements_from_state(r: np.ndarray, v: np.ndarray):
-    """RAAN, inclination and argument of latitude (rad) from inertial r, v (..., 3)."""
-    h = np.cross(r, v)
-    raan = np.arctan2(h[..., 0], -h[..., 1])
-    inc = np.arctan2(np.hypot(h[..., 0], h[..., 1]), h[..., 2])
-    node = np.stack([np.cos(raan), np.sin(raan), np.zeros_like(raan)], axis=-1)
-    along = np.cross(h / np.linalg.norm(h, axis=-1, keepdims=True), node)
-    u = np.arctan2(np.einsum("...i,...i->...", r, along), np.einsum("...i,...i->...", r, node))
-    return raan, inc, np.mod(u, 2 * np.pi)
-
-
-@dataclass
-class _Group:
-    """One constellation's ISLs: members (fleet indices), config, fixed edges and plane labels."""
-
-    index: int
-    members: np.ndarray
-    config: IslConfig
-    edges: np.ndarray | None = None  # fleet indices, fixed for the run (plus-grid)
-    plane: np.ndarray | None = None  # per fleet satellite (only members meaningful)
+__all__ = ["NetworkStage", "elements_from_state"]  # elements_from_state: from network.isl
 
 
 @dataclass
@@ -176,29 +152,19 @@ class NetworkStage:
         self.cloud = np.array([lk.cloud_probability for lk in self.links])
         self.rng = np.random.default_rng([scenario.seed, 4])
         self.hop_delay = np.zeros(n_sat)
-        self.groups: list[_Group] = []
+        self.groups: list[IslLayout] = []
         for k, c in enumerate(scenario.constellations):
             members = np.flatnonzero(fleet.constellation == k)
             if c.isl is None or c.isl.topology == "none" or not len(members):
                 continue
             self.hop_delay[members] = c.isl.hop_delay_s
-            group = _Group(k, members, c.isl)
-            isl = c.isl
-            if isl.topology == "plus-grid":
-                planes, per_plane = isl.planes, isl.per_plane
-                design = c.walker or c.sun_synchronous
-                if planes is None and design is not None:
-                    planes, per_plane = design.planes, design.satellites // design.planes
-                if planes is not None:
-                    if planes * per_plane != len(members):
-                        raise ScenarioError(
-                            f"constellations.{k}.isl: planes x per_plane = {planes * per_plane}"
-                            f" but {c.name} has {len(members)} satellites"
-                        )
-                    group.edges = members[plus_grid(planes, per_plane)]
-                    group.plane = np.zeros(n_sat, dtype=np.int64)
-                    group.plane[members] = np.arange(len(members)) // per_plane
-            self.groups.append(group)
+            grid = design_grid(c.isl, c.walker or c.sun_synchronous)
+            if grid is not None and grid[0] * grid[1] != len(members):
+                raise ScenarioError(
+                    f"constellations.{k}.isl: planes x per_plane = {grid[0] * grid[1]}"
+                    f" but {c.name} has {len(members)} satellites"
+                )
+            self.groups.append(isl_layout(c.isl, members, n_sat, grid))
         self.isl_fixed = [_DenseStats(0) for _ in self.groups]
         self.isl_dynamic = _Stats()
         self.ground = _Stats()
@@ -240,60 +206,16 @@ class NetworkStage:
     def _first_block(self, samples: Samples) -> None:
         """Plane labels and plus-grid edges from the elements at the first step."""
         fleet = self.context.fleet
-        for g in self.groups:
-            need_planes = g.plane is None and (
-                g.config.topology == "plus-grid" or g.config.max_cross_plane_lat_deg is not None
-            )
-            if not need_planes:
-                continue
-            m = g.members
-            raan, inc, u = elements_from_state(samples.r_eci[0, m], samples.v_eci[0, m])
-            label = infer_planes(raan, inc, fleet.a_m[m])
-            g.plane = np.zeros(self.n_sat, dtype=np.int64)
-            g.plane[m] = label
-            if g.config.topology == "plus-grid" and g.edges is None:
-                g.edges = m[plus_grid_from_elements(label, u)]
+        for j, g in enumerate(self.groups):
+            if g.needs_elements:
+                m = g.members
+                self.groups[j] = g.from_elements(
+                    samples.r_eci[0, m], samples.v_eci[0, m], fleet.a_m[m]
+                )
         self.isl_fixed = [_DenseStats(0 if g.edges is None else len(g.edges)) for g in self.groups]
         self.ready = True
 
     # ------------------------------------------------------------------ per block
-
-    def _usable(self, g: _Group, r, edges, length, clear) -> np.ndarray:
-        """Range, Earth line of sight with margin (clear) and the cross-plane latitude cut."""
-        cfg = g.config
-        up = clear & np.isfinite(length)
-        if cfg.max_range_m is not None:
-            up &= length <= cfg.max_range_m
-        if cfg.max_cross_plane_lat_deg is not None:
-            e0, e1 = edges[:, 0], edges[:, 1]
-            cross = g.plane[e0] != g.plane[e1]
-            sin_lat = np.abs(r[..., 2]) / np.linalg.norm(r, axis=-1)
-            high = sin_lat > np.sin(np.radians(cfg.max_cross_plane_lat_deg))
-            up &= ~(cross & (high[..., e0] | high[..., e1]))
-        return up
-
-    def _dynamic_isls(self, g: _Group, pos: np.ndarray):
-        """Edges (fleet indices), length and capacity of a nearest/in-range group at one step."""
-        m = g.members
-        p = pos[m]
-        finite = np.isfinite(p).all(axis=1)
-        local = np.flatnonzero(finite)
-        cfg = g.config
-        if cfg.topology == "nearest":
-            e = nearest(p[local], cfg.nearest)
-        else:
-            e = in_range(p[local], cfg.max_range_m)
-        e = m[local[e]] if len(e) else np.zeros((0, 2), np.int64)
-        a, b = pos[e[:, 0]], pos[e[:, 1]]
-        length = np.linalg.norm(b - a, axis=-1)
-        up = self._usable(g, pos, e, length, line_of_sight(a, b, cfg.margin_m))
-        capacity = isl_rate_bps(length, cfg.terminal)
-        up &= capacity > 0
-        e, length, capacity = e[up], length[up], capacity[up]
-        if cfg.terminals is not None:
-            kept = limit_terminals(e, length, cfg.terminals, self.n_sat)
-            e, length, capacity = e[kept], length[kept], capacity[kept]
-        return e, length, capacity
 
     def _ground_links(self, sat: np.ndarray):
         """Visible (station, satellite) pairs for the graph stations at one step."""
@@ -321,17 +243,7 @@ class NetworkStage:
             if g.edges is None:
                 fixed.append(None)
                 continue
-            length, clear = edge_geometry(r, g.edges, EARTH_RADIUS_M + g.config.margin_m)
-            up = self._usable(g, r, g.edges, length, clear)
-            capacity = isl_rate_bps(length, g.config.terminal)
-            up &= capacity > 0
-            if g.config.terminals is not None and g.config.terminals < 4:
-                for k in range(len(up)):
-                    on = np.flatnonzero(up[k])
-                    kept = limit_terminals(
-                        g.edges[on], length[k, on], g.config.terminals, self.n_sat
-                    )
-                    up[k, on[~kept]] = False
+            up, length, capacity = fixed_isls(g, r)
             stats.add(up, length, capacity)
             latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
             fixed.append((up, length, capacity, latency))
@@ -350,7 +262,7 @@ class NetworkStage:
                     on = up[k]
                     e, ln, cp, lat = g.edges[on], length[k, on], capacity[k, on], latency[k, on]
                 else:
-                    e, ln, cp = self._dynamic_isls(g, pos)
+                    e, ln, cp = isl_edges(g, pos)
                     lat = ln / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
                     dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
                     dyn_len.append(ln)
