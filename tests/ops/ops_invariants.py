@@ -4,7 +4,10 @@ run_ops from here, which runs the real engine and then asserts them on what it p
 - bytes moved never exceed link capacity x time, per directed link (a satellite's ISL terminal,
   its ground uplink and downlink, the relay's uplink and downlink): a link's transfers do not
   overlap, and each one moved at most the link's time-varying capacity (ISL or ground rate per
-  step, the same ground rate up and down) integrated over its [start, end];
+  step, the same ground rate up and down) integrated over its [start, end]; on an ISL terminal
+  a training ring's all-reduce bytes (rows of kind allreduce, cut at the transfers' starts and
+  ends) plus each transfer's bytes fit in that capacity over the transfer, and the ring's pieces
+  alone fit over theirs;
 - no satellite runs two jobs at once, and no job is in two places at once;
 - no job drew more compute power than power and heat allowed (energy <= payload power x allowed
   fraction integrated over its intervals);
@@ -55,16 +58,31 @@ def link_rate(env, link: str) -> np.ndarray:
 
 def check_links(transfers: dict, env) -> None:
     links = transfers["link"]
+    kind = transfers.get("kind", np.full(len(links), "transfer", dtype=object))
+    ring_rows = kind == "allreduce"
     for link in dict.fromkeys(links.tolist()):
         on = links == link
-        start, end, nbytes = transfers["start"][on], transfers["end"][on], transfers["bytes"][on]
-        order = np.argsort(start, kind="stable")
-        start, end, nbytes = start[order], end[order], nbytes[order]
-        assert (start[1:] >= end[:-1]).all(), f"{link}: transfers overlap"
         rate = link_rate(env, link)
+        start, end, nbytes = _sorted(transfers, on & ~ring_rows)
+        assert (start[1:] >= end[:-1]).all(), f"{link}: transfers overlap"
+        r_start, r_end, r_bytes = _sorted(transfers, on & ring_rows)
+        assert not len(r_start) or link.startswith("isl:"), f"{link}: an all-reduce off an ISL"
+        assert (r_start[1:] >= r_end[:-1]).all(), f"{link}: all-reduces overlap"
+        for s, e, b in zip(r_start, r_end, r_bytes, strict=True):
+            assert b * 8.0 <= _integral(rate, env.t_s, s, e) * (1 + REL) + 1e-6, link
         for s, e, b in zip(start, end, nbytes, strict=True):
+            beside = (r_start < e) & (r_end > s)
+            inside = (r_start >= s) & (r_end <= e)
+            assert not (beside & ~inside).any(), f"{link}: all-reduce rows not cut at {s}, {e}"
             if np.isfinite(e):  # an unfinished transfer moved less than its bytes
-                assert b * 8.0 <= _integral(rate, env.t_s, s, e) * (1 + REL) + 1e-6, link
+                bits = (b + r_bytes[inside].sum()) * 8.0  # the ring shares the terminal
+                assert bits <= _integral(rate, env.t_s, s, e) * (1 + REL) + 1e-6, link
+
+
+def _sorted(transfers: dict, on: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    start, end, nbytes = transfers["start"][on], transfers["end"][on], transfers["bytes"][on]
+    order = np.argsort(start, kind="stable")
+    return start[order], end[order], nbytes[order]
 
 
 def check_schedule(result, env) -> None:

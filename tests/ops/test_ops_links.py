@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ops_invariants import check_links, run_ops
 
-from orbitgrid.ops import make_jobs
+from orbitgrid.ops import Protection, make_jobs
 from orbitgrid.ops.timelines import constant
 
 PEAK = 1e15
@@ -134,3 +134,73 @@ def test_the_link_check_uses_the_rate_of_each_step():
     check_links(sent, env)
     with pytest.raises(AssertionError):
         check_links({**sent, "start": np.array([60.0]), "end": np.array([61.0])}, env)
+
+
+# A two-satellite ring at 2 Gbit/s whose all-reduce takes as long as its compute: 1e9
+# parameters, 2 (k - 1) / k x 2 bytes x 8 = 16 Gbit sent per member per step (a = 8 s); batch
+# chosen so that c = 6 N B / (k peak) = 8 s too: eta = 1/2, and the ring takes 16 Gbit per 16 s
+# step, 1 Gbit/s, of each member's terminal, leaving 1 Gbit/s to transfers.
+RING_PARAMS, RING_BPS = 1e9, 2e9
+RING_BATCH = 8.0 * 2 * PEAK / (6 * RING_PARAMS)
+
+
+def _ring_run(input_at: str, arrival: list[float]):
+    env = constant(3, 10_000, 60, peak_flops=PEAK, isl_bps=np.full(3, RING_BPS),
+                   group=np.zeros(3, dtype=int))
+    jobs = make_jobs(id=["x", "train"], kind=["sensing", "training"],
+                     work_flop=[10 * PEAK, 1000 * PEAK], arrival=arrival,
+                     input_bytes=[1e9, 0.0], input_at=[input_at, ""],
+                     checkpoint_bytes=[0.0, 16 * RING_PARAMS], min_satellites=[1, 2],
+                     max_satellites=[1, 2])
+    return run_ops(jobs, env, "first-fit", Protection(tokens_per_step=RING_BATCH))
+
+
+def test_an_isl_transfer_beside_a_training_ring_gets_what_the_ring_leaves():
+    # train takes sat0, sat1 at 0 s (1000 s at 2 x peak x eta = peak); x arrives at 1 s with
+    # 8 Gbit on sat0 and runs on sat2: 8 s at the 1 Gbit/s sat0's terminal has left (4 s alone)
+    r = _ring_run("sat0", [1.0, 0.0])
+    assert r.jobs["job"].tolist() == ["train", "x"]  # in order of arrival
+    assert r.jobs["satellites"].tolist() == ["sat0,sat1", "sat2"]
+    assert r.jobs["end"].tolist() == pytest.approx([1000.0, 1.0 + 8.0 + 10.0])
+    t = r.transfers
+    ring = t["kind"] == "allreduce"
+    assert t["link"][~ring].tolist() == ["isl:sat0", "isl:sat2"]
+    assert t["end"][~ring].tolist() == pytest.approx([9.0, 9.0])
+    # the ring on each member for the whole run of the job, cut where x's transfer begins/ends
+    on0 = ring & (t["link"] == "isl:sat0")
+    assert t["start"][on0].tolist() == pytest.approx([0.0, 1.0, 9.0])
+    assert t["end"][on0].tolist() == pytest.approx([1.0, 9.0, 1000.0])
+    assert t["bytes"][on0].sum() == pytest.approx(1000.0 * 1e9 / 8)
+    on1 = ring & (t["link"] == "isl:sat1")
+    assert t["bytes"][on1].tolist() == pytest.approx([1000.0 * 1e9 / 8])
+
+
+def test_a_training_ring_waits_for_a_transfer_queued_on_a_member_terminal():
+    # x is placed first, on sat0, and pulls 8 Gbit from sat1 over [0, 4] s; train gets sat1 and
+    # sat2 at 0 s, but its ring (and compute) starts when sat1's terminal is free, at 4 s
+    r = _ring_run("sat1", [0.0, 0.0])
+    assert r.jobs["job"].tolist() == ["x", "train"]
+    assert r.jobs["satellites"].tolist() == ["sat0", "sat1,sat2"]
+    assert r.jobs["end"].tolist() == pytest.approx([4.0 + 10.0, 4.0 + 1000.0])
+    t = r.transfers
+    ring = t["kind"] == "allreduce"
+    assert t["start"][ring].tolist() == pytest.approx([4.0, 4.0])
+    assert t["link"][ring].tolist() == ["isl:sat1", "isl:sat2"]
+    # the 4 s of waiting count as waiting for links, on both members (and sat0 staged x's input)
+    assert r.accounts["staging"].tolist() == pytest.approx([4.0, 4.0, 4.0])
+
+
+def test_the_link_check_counts_the_all_reduce_beside_a_transfer():
+    env = constant(2, 600, 60, peak_flops=PEAK, isl_bps=np.full(2, 1e9))
+    rows = {"link": np.array(["isl:sat0"] * 4, dtype=object), "job": np.array(list("aabb")),
+            "start": np.array([0.0, 10.0, 10.0, 20.0]), "end": np.array([10.0, 20.0, 20.0, 30.0]),
+            "bytes": np.full(4, 0.5e9 * 10 / 8),
+            "kind": np.array(["allreduce", "allreduce", "transfer", "allreduce"], dtype=object)}
+    check_links(rows, env)  # half the terminal each over [10, 20] s
+    more = {**rows, "bytes": rows["bytes"] * [1, 1, 1.2, 1]}
+    with pytest.raises(AssertionError):
+        check_links(more, env)
+    uncut = {k: v[[0, 2, 3]] for k, v in rows.items()}
+    uncut["end"] = np.array([15.0, 20.0, 30.0])
+    with pytest.raises(AssertionError, match="not cut"):
+        check_links(uncut, env)

@@ -44,8 +44,21 @@ re-planning of the others when one starts or ends), both move the same bytes whi
 FIFO finishes each transfer no later on average. The bytes on a link therefore never exceed
 its capacity x time; every transfer is recorded (link, job, start, end, bytes) in
 OpsResult.transfers, one row per link it held (isl:NAME, up:NAME, down:NAME, up:relay,
-down:relay). Not booked on the queues: the data-parallel all-reduce inside a training cluster
-(its cost is in eta), and the ground station side (one station per contact assumed free).
+down:relay), kind "transfer". Not booked: the ground station side (one station per contact
+assumed free).
+
+The data-parallel all-reduce shares its members' ISL terminals with transfers. A training
+cluster's ring starts when every member's terminal has finished the transfers queued on it (the
+job's compute waits too, counted as waiting for links) and holds until the job leaves them
+(rollbacks after upsets keep it). Meanwhile each member's terminal carries the ring's bits per
+step over the step's length, load(t) = capacity(t) x b / (c + b / r(t)) bit/s (b the bits a
+member sends per step, 2 (k - 1) / k x 8 x gradient bytes; r the slowest member's ISL rate; steps
+slow with capacity, so the ring does); an upper bound, as checkpoint writes and reads pause it.
+The ring has priority: the job's eta stays as above, and a transfer that uses a member's
+terminal gets its rate minus the load, for as long as it lasts (the ring may end earlier; the
+transfer is not re-planned). The ring is recorded as kind "allreduce" rows on isl:NAME, cut at
+the starts and ends of the transfers beside it, so that per terminal the ring's bytes plus each
+transfer's bytes fit in capacity x time over the transfer.
 """
 
 from __future__ import annotations
@@ -62,6 +75,7 @@ from orbitgrid.ops.timelines import Timelines, ring_allreduce_s, running_total, 
 
 # event priorities at equal times: lower first
 FINISH, STAGED, DOWNLINKED, UP, FAULT, ECLIPSE_IN, ECLIPSE_OUT, ARRIVAL = range(8)
+TRANSFER, ALLREDUCE = "transfer", "allreduce"  # kinds of rows in OpsResult.transfers
 SECONDS_PER_DAY = 86_400.0
 BUCKETS = ("power", "heat", "idle", "data_and_links", "faults_and_recovery", "redundancy",
            "delivered")
@@ -87,7 +101,7 @@ class Job:
                  "checkpoint_bytes", "home", "from_ground", "state", "sats", "last_sats",
                  "version", "done_flop", "input_done", "start", "end", "compute_end", "energy",
                  "bytes_moved", "rollbacks", "migrations", "lost_flop", "corrupted", "seg",
-                 "placed")
+                 "placed", "ring")
 
     def __init__(self, index: int, row: dict, home: int):
         self.index = index
@@ -122,6 +136,7 @@ class Job:
         self.corrupted = False
         self.seg: _Segment | None = None
         self.placed = np.nan
+        self.ring: _Ring | None = None
 
 
 @dataclass
@@ -137,6 +152,18 @@ class _Segment:
     tau: float  # checkpoint interval, capacity-seconds of useful compute (inf: none)
     cost: float  # one checkpoint, capacity-seconds
     placed: float  # time of placement (staging began)
+
+
+@dataclass
+class _Ring:
+    """A training cluster's all-reduce on its members' ISL terminals, from t0 until the job
+    leaves them (see the module docstring)."""
+
+    sats: np.ndarray
+    asked: float  # when the cluster was ready to compute; it waited until t0 for its terminals
+    t0: float
+    load_bps: np.ndarray  # (T,) bit/s the ring takes on each member's terminal at each step
+    cuts: dict[int, list[float]]  # member -> starts and ends of the transfers booked beside it
 
 
 @dataclass
@@ -176,6 +203,7 @@ class _Engine:
         # links: ISL terminal of satellite s is link s, its ground downlink n + s and uplink
         # 2 n + s, the relay's downlink 3 n and uplink 3 n + 1
         self.link_free = [-np.inf] * (3 * n + 2)
+        self.ring_of: list[_Ring | None] = [None] * n  # the ring on each ISL terminal
         self.transfers: list[tuple] = []
         self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(n)
         # plain lists for the per-event scalar look-ups (numpy scalars cost more)
@@ -441,12 +469,14 @@ class _Engine:
         """Time at which bits sent from t at the per-step rate of a's ISL (the slower of a's and
         b's when b >= 0) have arrived; inf: not within the run. Integrates the rate a window of
         steps at a time, growing, so a transfer costs the steps it spans, not the run's."""
-        isl, t_s, steps = self.env.isl_bps, self.env.t_s, len(self.t_list) - 1
+        t_s, steps = self.env.t_s, len(self.t_list) - 1
         k = self.env.step_at(t)
         width = 4
         while k < steps and t < self.t_list[-1]:
             hi = min(k + width, steps)
-            rate = isl[k:hi, a] if b < 0 else np.minimum(isl[k:hi, a], isl[k:hi, b])
+            rate = self.free_bps(a, k, hi)
+            if b >= 0:
+                rate = np.minimum(rate, self.free_bps(b, k, hi))
             edges = t_s[k:hi + 1].copy()
             edges[0] = t
             cum = np.cumsum(rate * np.diff(edges))
@@ -457,6 +487,12 @@ class _Engine:
             bits -= float(cum[-1])
             k, t, width = hi, self.t_list[hi], width * 4
         return np.inf
+
+    def free_bps(self, s: int, k: int, hi: int) -> np.ndarray:
+        """ISL rate of s's terminal at steps k..hi - 1 less its ring's load (bit/s)."""
+        rate = self.env.isl_bps[k:hi, s]
+        ring = self.ring_of[s]
+        return rate if ring is None else np.maximum(rate - ring.load_bps[k:hi], 0.0)
 
     def over_ground(self, j: Job, s: int, t: float, nbytes: float, up: bool = False) -> float:
         """nbytes down (up: up) through satellite s's contacts (s = -1: the relay segment),
@@ -475,7 +511,44 @@ class _Engine:
 
     def book(self, link: int, j: Job, start: float, end: float, nbytes: float) -> None:
         self.link_free[link] = end
-        self.transfers.append((link, j.index, start, end, nbytes))
+        self.transfers.append((link, j.index, start, end, nbytes, TRANSFER))
+        ring = self.ring_of[link] if link < self.env.n else None
+        if ring is not None:
+            ring.cuts.setdefault(link, []).extend((start, end))
+
+    def book_ring(self, sats: np.ndarray, t: float, cap: np.ndarray, step_c: float,
+                  bit_s: float) -> _Ring | None:
+        """Book a cluster's ring on its members' terminals from when they are all free (>= t):
+        per step, capacity x bit_s / (step_c + bit_s / slowest rate) bit/s; None: no ring."""
+        if step_c <= 0 or bit_s <= 0:
+            return None
+        members = sats.tolist()
+        r = self.env.isl_bps[:, sats].min(axis=1).astype(float)
+        load = cap * (bit_s * r / (step_c * r + bit_s))
+        ring = _Ring(sats, t, max(t, *[self.link_free[s] for s in members]), load, {})
+        for s in members:
+            self.link_free[s] = ring.t0
+            self.ring_of[s] = ring
+        return ring
+
+    def close_ring(self, j: Job, t: float) -> None:
+        """End j's ring at t: its waiting accounted, its bytes recorded per member."""
+        ring, j.ring = j.ring, None
+        env = self.env
+        if t > ring.t0:
+            k0, k1 = env.step_at(ring.t0), env.step_at(t) + 1
+            edges = env.t_s[k0:k1 + 1]
+            cum = np.r_[0.0, np.cumsum(ring.load_bps[k0:k1] * np.diff(edges))]
+        for s in ring.sats.tolist():
+            self.acc["staging"][s] += _cs(self.work_rows[s], self.t_list, ring.asked,
+                                          min(t, ring.t0))
+            self.ring_of[s] = None
+            if t <= ring.t0:
+                continue
+            at = [ring.t0, *sorted({c for c in ring.cuts.get(s, ()) if ring.t0 < c < t}), t]
+            bits = np.diff(np.interp(at, edges, cum))
+            for a, b, nbits in zip(at[:-1], at[1:], bits.tolist(), strict=True):
+                self.transfers.append((s, j.index, a, b, nbits / 8.0, ALLREDUCE))
 
     # --- compute segments ---------------------------------------------------------------------
 
@@ -497,10 +570,16 @@ class _Engine:
         else:
             peak = float(env.peak_flops[j.precision][sats].min())
             seu = float(self.seu[sats].sum())
-            cum = running_total(env.capacity[:, sats].min(axis=1), env.dt)
+            cap = env.capacity[:, sats].min(axis=1).astype(float)
+            cum = running_total(cap, env.dt)
             params = j.checkpoint_bytes / CHECKPOINT_BYTES_PER_PARAM
             step_c = 6.0 * params * prot.tokens_per_step / (k * peak)
-            eta = self.allreduce_eta(step_c, GRADIENT_BYTES_PER_PARAM * params, sats, t)
+            bit_s = ring_allreduce_s(GRADIENT_BYTES_PER_PARAM * params, k, 1.0)
+            if j.ring is None:  # kept across rollbacks on the same satellites
+                j.ring = self.book_ring(sats, t, cap, step_c, bit_s)
+            if j.ring is not None:
+                t = max(t, j.ring.t0)
+            eta = self.allreduce_eta(step_c, bit_s, sats, t)
         rate = k * peak * eta / prot.redundancy
         cost = j.checkpoint_bytes * 8.0 / prot.checkpoint_write_bps
         mtbf = 1.0 / max(seu, 1e-300)
@@ -519,11 +598,11 @@ class _Engine:
         j.version += 1
         self.push(_reach(cum, self.t_list, c0 + need), FINISH, j.index, j.version)
 
-    def allreduce_eta(self, step_c: float, nbytes: float, sats: np.ndarray, t: float) -> float:
-        """Share of a data-parallel step spent computing, c / (c + a(t)), a(t) the ring
-        all-reduce of nbytes at the slowest member's ISL rate of each step, averaged over the
-        steps from t to the end of the run (weighted by their length)."""
-        bit_s = ring_allreduce_s(nbytes, len(sats), 1.0)  # a(t) = bit_s / rate(t)
+    def allreduce_eta(self, step_c: float, bit_s: float, sats: np.ndarray, t: float) -> float:
+        """Share of a data-parallel step spent computing, c / (c + a(t)), a(t) = bit_s / rate(t)
+        the ring all-reduce at the slowest member's ISL rate of each step (bit_s: the bits a
+        member sends per step), averaged over the steps from t to the end of the run (weighted
+        by their length)."""
         if step_c <= 0 or bit_s <= 0:
             return 1.0
         k = self.env.step_at(t)
@@ -564,6 +643,8 @@ class _Engine:
     def release(self, j: Job, t: float) -> None:
         if j.sats is None:
             return
+        if j.ring is not None:
+            self.close_ring(j, t)
         if j.seg is not None and j.seg.cum.size == 0:  # interrupted while staging
             for s in j.sats:
                 self.acc["staging"][s] += _cs(self.work_rows[s], self.t_list, j.seg.placed, t)
@@ -628,7 +709,8 @@ class _Engine:
         return OpsResult(table, schedule, summary, self.events, self.acc, self.transfer_table())
 
     def transfer_table(self) -> dict[str, np.ndarray]:
-        """One row per transfer and link held: link name, job id, start, end (s), bytes."""
+        """One row per transfer and link held, and per piece of a ring on a terminal: link name,
+        job id, start, end (s), bytes, kind (transfer, allreduce)."""
         names = list(self.env.names or default_names(self.env.n))
         links = ([f"isl:{x}" for x in names] + [f"down:{x}" for x in names]
                  + [f"up:{x}" for x in names] + ["down:relay", "up:relay"])
@@ -639,6 +721,7 @@ class _Engine:
             "start": np.array([r[2] for r in rows], dtype=float),
             "end": np.array([r[3] for r in rows], dtype=float),
             "bytes": np.array([r[4] for r in rows], dtype=float),
+            "kind": np.array([r[5] for r in rows], dtype=object),
         }
 
 

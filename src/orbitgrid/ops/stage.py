@@ -6,7 +6,8 @@ compute_w_allowed, compute_w_energy and battery_soc; radiation_events), the illu
 best ground-link rate to any station in view (clear sky, the station's link model). At the end
 it runs the engine once per policy in `workload.policy` (comma-separated: the same jobs over the
 same timelines) and writes jobs.parquet, schedule.parquet and transfers.parquet (link, job,
-start, end, bytes: one row per transfer and link it held; with a policy column when there are
+start, end, bytes, kind: one row per transfer and link it held, kind "transfer", and the pieces
+of training all-reduces on ISL terminals, kind "allreduce"; with a policy column when there are
 several policies) and summary["ops"], with summary["ops"]["ground_baseline"]: the same jobs on the
 same accelerators on the ground (always full power, no upsets, data at hand, 400 Gbit/s
 fabric).
@@ -370,5 +371,6 @@ def _transfers_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
         "start": utc_timestamps(epoch, cols["start"]),
         "end": utc_timestamps(epoch, cols["end"]),
         "bytes": cols["bytes"],
+        "kind": pa.array(cols["kind"].tolist(), type=pa.string()),
     })
     return pa.table(data)
