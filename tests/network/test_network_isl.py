@@ -1,0 +1,139 @@
+"""network.isl: the ISL set-up and per-step links the network stage and sensing share, checked
+against closed-form Walker geometry and the topology module's separate filters."""
+
+import numpy as np
+import pytest
+
+from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
+from orbitgrid.network.isl import IslLayout, design_grid, fixed_isls, isl_edges, isl_layout
+from orbitgrid.network.links import IslConfig, optical_isl_rate_bps
+from orbitgrid.network.topology import edge_lengths, filter_edges, nearest, plus_grid
+from orbitgrid.scenario import Walker
+
+H = 550e3
+PLANES, PER_PLANE = 12, 12
+
+
+def _velocities(raan, u, inc):
+    """Circular-orbit ECI velocities (m/s) at the same elements as conftest's walker."""
+    speed = np.sqrt(MU_EARTH_M3_S2 / (EARTH_RADIUS_M + H))
+    return speed * np.stack(
+        [
+            -np.cos(raan) * np.sin(u) - np.sin(raan) * np.cos(u) * np.cos(inc),
+            -np.sin(raan) * np.sin(u) + np.cos(raan) * np.cos(u) * np.cos(inc),
+            np.cos(u) * np.sin(inc),
+        ],
+        axis=1,
+    )
+
+
+def _rotated(pos, angle_rad):
+    """Positions turned by angle_rad about z: a new step for the block test, every coordinate
+    changed while the ISL rules (all invariant under that turn) keep their answers checkable."""
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return pos @ np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def test_plus_grid_links_match_the_separate_filters_and_the_chord(walker):
+    pos, *_ = walker(PLANES, PER_PLANE, H, 53.0)
+    n = len(pos)
+    cfg = IslConfig(topology="plus-grid", max_range_km=5016, max_cross_plane_lat_deg=40)
+    grid = design_grid(cfg)
+    assert grid is None  # neither the isl block nor a design gives the grid here
+    layout = isl_layout(cfg, np.arange(n), n, (PLANES, PER_PLANE))
+    e, length, capacity = isl_edges(layout, pos)
+    all_edges = plus_grid(PLANES, PER_PLANE)
+    plane = np.arange(n) // PER_PLANE
+    keep = filter_edges(pos, all_edges, 5016e3, 80e3, 40, plane)
+    keep &= optical_isl_rate_bps(edge_lengths(pos, all_edges), cfg.terminal) > 0
+    np.testing.assert_array_equal(e, all_edges[keep])
+    np.testing.assert_allclose(length, edge_lengths(pos, e), rtol=1e-12)
+    np.testing.assert_allclose(capacity, optical_isl_rate_bps(length, cfg.terminal), rtol=1e-12)
+    # in-plane neighbours are a chord 2 r sin(pi / per_plane) apart, and none is ever cut
+    in_plane = plane[e[:, 0]] == plane[e[:, 1]]
+    assert in_plane.sum() == n
+    chord = 2 * (EARTH_RADIUS_M + H) * np.sin(np.pi / PER_PLANE)
+    np.testing.assert_allclose(length[in_plane], chord, rtol=1e-9)
+    assert 0 < (~in_plane).sum() < n  # the latitude cut removed some cross-plane links
+
+
+def test_a_block_gives_the_links_of_its_steps(walker):
+    pos, *_ = walker(PLANES, PER_PLANE, H, 53.0, phase_f=1)
+    n = len(pos)
+    pos[5] = np.nan  # a satellite lost to an SGP4 error: none of its links is usable
+    cfg = IslConfig(topology="plus-grid", max_range_km=3000, terminals=3)
+    layout = isl_layout(cfg, np.arange(n), n, (PLANES, PER_PLANE))
+    block = np.stack([_rotated(pos, a) for a in (0.0, 0.7, 2.1)])
+    up, length, capacity = fixed_isls(layout, block)
+    for k in range(len(block)):
+        e, ln, cp = isl_edges(layout, block[k])
+        np.testing.assert_array_equal(e, layout.edges[up[k]])
+        np.testing.assert_array_equal(ln, length[k, up[k]])
+        np.testing.assert_array_equal(cp, capacity[k, up[k]])
+        assert 5 not in e
+        assert np.bincount(e.ravel(), minlength=n).max() <= 3
+
+
+def test_planes_and_plus_grid_from_the_elements_recover_the_design(walker):
+    pos, raan, u, inc = walker(PLANES, PER_PLANE, H, 53.0)
+    n = len(pos)
+    cfg = IslConfig(topology="plus-grid")
+    layout = isl_layout(cfg, np.arange(n), n)
+    assert layout.needs_elements and layout.edges is None
+    found = layout.from_elements(pos, _velocities(raan, u, inc), np.full(n, EARTH_RADIUS_M + H))
+    assert not found.needs_elements
+    np.testing.assert_array_equal(found.plane, np.arange(n) // PER_PLANE)
+    np.testing.assert_array_equal(found.edges, plus_grid(PLANES, PER_PLANE))
+
+
+def test_indices_are_rows_of_the_positions_given(walker):
+    """A constellation that is rows 6..29 of a larger array: edges name those rows only."""
+    pos, raan, u, inc = walker(8, 12, H, 53.0)
+    members = np.arange(6, 30)
+    cfg = IslConfig(topology="nearest", nearest=3, max_cross_plane_lat_deg=30)
+    layout = isl_layout(cfg, members, len(pos))
+    layout = layout.from_elements(
+        pos[members], _velocities(raan, u, inc)[members], np.full(len(members), EARTH_RADIUS_M + H)
+    )
+    np.testing.assert_array_equal(layout.plane[members], np.arange(6, 30) // 12)
+    e, length, _ = isl_edges(layout, pos)
+    assert len(e) and set(e.ravel()) <= set(members)
+    expected = members[nearest(pos[members], 3)]
+    assert {tuple(x) for x in e} <= {tuple(x) for x in expected}
+    np.testing.assert_allclose(length, edge_lengths(pos, e), rtol=1e-12)
+    cross = layout.plane[e[:, 0]] != layout.plane[e[:, 1]]
+    lat_deg = np.degrees(np.arcsin(np.abs(pos[:, 2]) / np.linalg.norm(pos, axis=1)))
+    assert cross.any() and (lat_deg[e[cross]] <= 30).all()
+
+
+def test_terminals_cap_a_fixed_satellite_with_more_than_four_links():
+    """Plus-grids inferred from the elements can give a satellite five links or more: with four
+    terminals the longest goes, shortest first (the greedy rule of limit_terminals)."""
+    r = EARTH_RADIUS_M + H
+    offsets_m = np.array([100e3, 200e3, 300e3, 400e3, 500e3])
+    hub = np.array([r, 0.0, 0.0])
+    spokes = np.array([[r, d, 0.0] if k % 2 else [r, 0.0, d] for k, d in enumerate(offsets_m)])
+    pos = np.vstack([hub, spokes])
+    edges = np.array([[0, k] for k in range(1, 6)])
+    for terminals, kept in ((4, [1, 2, 3, 4]), (5, [1, 2, 3, 4, 5]), (None, [1, 2, 3, 4, 5])):
+        cfg = IslConfig(topology="plus-grid", terminals=terminals)
+        layout = IslLayout(cfg, np.arange(6), 6, edges, np.zeros(6, np.int64))
+        e, _, _ = isl_edges(layout, pos)
+        np.testing.assert_array_equal(e[:, 1], kept)
+
+
+WALKER = Walker(satellites=72, planes=6, phasing=1, altitude_km=550, inclination_deg=53)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "design", "grid"),
+    [
+        (IslConfig(topology="plus-grid", planes=4, per_plane=3), None, (4, 3)),
+        (IslConfig(topology="plus-grid", planes=4, per_plane=3), WALKER, (4, 3)),
+        (IslConfig(topology="plus-grid"), WALKER, (6, 12)),
+        (IslConfig(topology="plus-grid"), None, None),
+        (IslConfig(topology="nearest", nearest=2), WALKER, None),
+    ],
+)
+def test_design_grid_prefers_the_isl_block(cfg, design, grid):
+    assert design_grid(cfg, design) == grid
