@@ -1,5 +1,6 @@
 """Network layer: link models, ISL topologies, routing and contact plans (pure numeric core)."""
 
+from orbitgrid.network.isl import IslLayout, design_grid, fixed_isls, isl_edges, isl_layout
 from orbitgrid.network.links import (
     GroundLink,
     IslConfig,
@@ -35,16 +36,21 @@ __all__ = [
     "ContactPlan",
     "GroundLink",
     "IslConfig",
+    "IslLayout",
     "NetworkGraph",
     "OpticalTerminal",
     "build_graph",
     "contacts_from_steps",
+    "design_grid",
     "earliest_arrival",
     "filter_edges",
+    "fixed_isls",
     "ground_link_rate_bps",
     "ground_links",
     "in_range",
     "infer_planes",
+    "isl_edges",
+    "isl_layout",
     "latency_s",
     "limit_terminals",
     "line_of_sight",
