@@ -14,11 +14,11 @@ fabric).
 
 ISL rate per satellite and step: the optical link budget (network.links.optical_isl_rate_bps,
 falling with distance, capped at the terminal ceiling) over the satellite's ISLs at their lengths
-at that step: its best link (a transfer uses one link at a time); a link the Earth blocks (line
-of sight with the constellation's margin) or out of range counts 0, so a satellite whose links
-are all blocked has 0 at that step. Links: plus-grid from the design's planes (or planes inferred
-from the elements, as the network stage does), nearest and in-range at the first step of each
-block. No ISL timeline at all (None) when no constellation has ISLs.
+at that step: its best link (a transfer uses one link at a time). The links are the network
+layer's (network.isl, as the network stage and sensing use them): topology, range, Earth line of
+sight with the margin, the cross-plane latitude cut and the terminals per satellite, at every
+step; a satellite whose links are all down has 0 at that step. No ISL timeline at all (None)
+when no constellation has ISLs.
 
 Memory: what is kept per satellite and step for the whole run is 17 bytes: capacity, the power
 fraction and the ground rate as float32 (4 each; capacity rounded down so it never exceeds what
@@ -49,16 +49,8 @@ import numpy as np
 import pyarrow as pa
 
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.links import GroundLink, ground_link_rate_bps, optical_isl_rate_bps
-from orbitgrid.network.stage import elements_from_state
-from orbitgrid.network.topology import (
-    in_range,
-    infer_planes,
-    line_of_sight,
-    nearest,
-    plus_grid,
-    plus_grid_from_elements,
-)
+from orbitgrid.network.isl import IslLayout, design_grid, fixed_isls, isl_edges, isl_layout
+from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.ops.engine import Protection, run_ops
 from orbitgrid.ops.jobs import ImagePasses, Workload, workload_jobs
 from orbitgrid.ops.policies import load_policy
@@ -101,7 +93,7 @@ class OpsStage:
             raise ScenarioError(str(exc)) from None
         self.power_w = np.zeros(n)
         self.peak = {p: np.zeros(n) for p in PRECISIONS}
-        self.isl_groups: list[list] = []  # [members, IslConfig, fixed edges or None]
+        self.isl_groups: list[IslLayout] = []
         self.group = np.zeros(n, dtype=np.int64)
         self.group_names: list[str] = []
         for k, c in enumerate(sc.constellations):
@@ -115,14 +107,10 @@ class OpsStage:
                                                  * sat.payload.count)
             design = c.walker or c.sun_synchronous
             if c.isl is not None and c.isl.topology != "none" and len(members):
-                planes, per_plane = c.isl.planes, c.isl.per_plane
-                if planes is None and design is not None:
-                    planes, per_plane = design.planes, design.satellites // design.planes
-                fixed = None
-                if (c.isl.topology == "plus-grid" and planes is not None
-                        and planes * per_plane == len(members)):
-                    fixed = members[plus_grid(planes, per_plane)]
-                self.isl_groups.append([members, c.isl, fixed])
+                grid = design_grid(c.isl, design)
+                if grid is not None and grid[0] * grid[1] != len(members):
+                    grid = None  # planes inferred from the elements instead
+                self.isl_groups.append(isl_layout(c.isl, members, n, grid))
             whole = design is not None and len(members) == design.satellites
             per_plane = design.satellites // design.planes if whole else 0
             planes = design.planes if whole else 1
@@ -184,33 +172,23 @@ class OpsStage:
     def _isl_rates(self, samples: Samples) -> np.ndarray:
         """(T, N) float32 bit/s: each satellite's best usable ISL at each step (0: none)."""
         r = samples.r_ecef
-        out = np.zeros(r.shape[:2], np.float32)
-        for group in self.isl_groups:
-            members, cfg, fixed = group
-            if fixed is None and cfg.topology == "plus-grid":  # planes from the elements
-                raan, inc, u = elements_from_state(samples.r_eci[0, members],
-                                                   samples.v_eci[0, members])
-                label = infer_planes(raan, inc, self.context.fleet.a_m[members])
-                group[2] = fixed = members[plus_grid_from_elements(label, u)]
-            if fixed is not None:
-                edges = fixed
-            else:
-                p = r[0, members]
-                ok = np.flatnonzero(np.isfinite(p).all(axis=1))
-                local = (nearest(p[ok], cfg.nearest) if cfg.topology == "nearest"
-                         else in_range(p[ok], cfg.max_range_m))
-                edges = members[ok[local]] if len(local) else np.zeros((0, 2), np.int64)
-            a, b = r[:, edges[:, 0]], r[:, edges[:, 1]]
-            rate = np.nan_to_num(optical_isl_rate_bps(np.linalg.norm(b - a, axis=-1),
-                                                      cfg.terminal))
-            rate[~line_of_sight(a, b, cfg.margin_m)] = 0.0
-            if cfg.max_range_m is not None:
-                rate[np.linalg.norm(b - a, axis=-1) > cfg.max_range_m] = 0.0
-            best = np.zeros((out.shape[1], rate.shape[0]))  # (N, T)
-            for end in (0, 1):
-                np.maximum.at(best, edges[:, end], rate.T)
-            out[:, members] = best[members].T
-        return out
+        best = np.zeros((r.shape[1], r.shape[0]))  # (N, T): np.maximum.at along satellites
+        for j, g in enumerate(self.isl_groups):
+            if g.needs_elements:  # planes from the elements at the run's first step
+                m = g.members
+                g = self.isl_groups[j] = g.from_elements(
+                    samples.r_eci[0, m], samples.v_eci[0, m], self.context.fleet.a_m[m])
+            if g.edges is not None:
+                up, _, capacity = fixed_isls(g, r)
+                rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
+                for end in (0, 1):
+                    np.maximum.at(best, g.edges[:, end], rate)
+                continue
+            for k in range(r.shape[0]):
+                edges, _, capacity = isl_edges(g, r[k])
+                for end in (0, 1):
+                    np.maximum.at(best[:, k], edges[:, end], capacity)
+        return best.T.astype(np.float32)
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
