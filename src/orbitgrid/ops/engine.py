@@ -40,8 +40,8 @@ rates at each step.
 A satellite has ISLs (can relay, receive migrations, join a cluster) when its ISL rate is > 0 at
 some step; at a step where the Earth blocks all its links, its transfers wait. A queue rather
 than max-min fair sharing: completion times are known when a transfer is asked for (no
-re-planning of the others when one starts or ends), both move the same bytes while busy, and
-FIFO finishes each transfer no later on average. The bytes on a link therefore never exceed
+re-planning of the others when one starts or ends), and both move the same bytes while the
+link is busy (for transfers asked for together, FIFO's mean completion is the shorter). The bytes on a link therefore never exceed
 its capacity x time; every transfer is recorded (link, job, start, end, bytes) in
 OpsResult.transfers, one row per link it held (isl:NAME, up:NAME, down:NAME, up:relay,
 down:relay), kind "transfer". Not booked: the ground station side (one station per contact
