@@ -11,6 +11,11 @@ events needs no event of its own: the time at which a job's work is done is foun
 the satellite's running total of allowed compute (Timelines.work_cum), so power and heat limits
 changing every step cost nothing per step.
 
+Placement: at each scheduling point the policy picks satellites for the queued jobs in its key
+order. The first job that waits for several satellites holds the free ones of the cluster
+where it can soonest fit (_Engine.hold): jobs behind it may not take them, so a stream of
+single-satellite jobs cannot starve a cluster job (no backfilling onto held satellites).
+
 Model (a job on k satellites of one cluster, precision p, redundancy r):
   useful rate     = k x peak_p(min member) x capacity(t) x eta / r, with eta = 1 for one
                     satellite and, for data-parallel training, eta = c / (c + a): c the compute
@@ -40,12 +45,12 @@ rates at each step.
 A satellite has ISLs (can relay, receive migrations, join a cluster) when its ISL rate is > 0 at
 some step; at a step where the Earth blocks all its links, its transfers wait. A queue rather
 than max-min fair sharing: completion times are known when a transfer is asked for (no
-re-planning of the others when one starts or ends), and both move the same bytes while the
-link is busy (for transfers asked for together, FIFO's mean completion is the shorter). The bytes on a link therefore never exceed
-its capacity x time; every transfer is recorded (link, job, start, end, bytes) in
-OpsResult.transfers, one row per link it held (isl:NAME, up:NAME, down:NAME, up:relay,
-down:relay), kind "transfer". Not booked: the ground station side (one station per contact
-assumed free).
+re-planning of the others when one starts or ends), and both move the same bytes while the link
+is busy (for transfers asked for together, FIFO's mean completion is the shorter). The bytes on
+a link therefore never exceed its capacity x time; every transfer is recorded (link, job, start,
+end, bytes) in OpsResult.transfers, one row per link it held (isl:NAME, up:NAME, down:NAME,
+up:relay, down:relay), kind "transfer". Not booked: the ground station side (one station per
+contact assumed free).
 
 The data-parallel all-reduce shares its members' ISL terminals with transfers. A training
 cluster's ring starts when every member's terminal has finished the transfers queued on it (the
@@ -357,13 +362,17 @@ class _Engine:
         if not len(free):
             return
         cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
-        skipped = []
+        skipped, holding = [], False
         while self.queue and len(cand):
             key, i = heapq.heappop(self.queue)
             j = self.jobs[i]
-            chosen = self.policy.select(j, self.reachable(j, cand), now, self.env)
+            pool = self.reachable(j, cand)
+            chosen = self.policy.select(j, pool, now, self.env)
             if chosen is None:
                 skipped.append((key, i))
+                if j.min_satellites > 1 and not holding:
+                    held = self.hold(j, pool)
+                    cand, holding = cand[~np.isin(cand, held)], len(held) > 0
                 continue
             chosen = np.asarray(chosen, dtype=np.int64)
             keep = cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)
@@ -377,6 +386,21 @@ class _Engine:
             cand = cand[keep]
         for item in skipped:
             heapq.heappush(self.queue, item)
+
+    def hold(self, j: Job, pool: np.ndarray) -> np.ndarray:
+        """Free satellites to keep for j, the first job in the queue that waits for several: those
+        of pool in the cluster (env.group) with the most of them, among clusters with enough
+        satellites that can join (ISLs) to ever hold j. Jobs behind j may not take them, so a
+        stream of single-satellite jobs cannot starve it: each freed satellite of that cluster
+        is kept until j fits."""
+        if not len(pool):
+            return pool
+        group = self.env.group if self.env.group is not None else np.zeros(self.env.n, np.int64)
+        size = np.bincount(group[self.has_isl], minlength=group.max() + 1)
+        in_pool = np.bincount(group[pool], minlength=len(size))
+        in_pool[size < j.min_satellites] = 0
+        g = int(np.argmax(in_pool))
+        return pool[group[pool] == g] if in_pool[g] else pool[:0]
 
     def reachable(self, j: Job, cand: np.ndarray) -> np.ndarray:
         """The candidates j's data can reach: where its input (or last checkpoint) is, or, when
