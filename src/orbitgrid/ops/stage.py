@@ -251,15 +251,10 @@ class OpsStage:
                    for p in self.policies]
         several = len(results) > 1
         epoch = self.context.scenario.epoch64
-        jobs_t = [_jobs_arrow(r.jobs, epoch, r.summary["policy"] if several else None)
-                  for r in results]
-        sched_t = [_schedule_arrow(r.schedule, epoch, r.summary["policy"] if several else None)
-                   for r in results]
-        self.context.writer.write_table("jobs", pa.concat_tables(jobs_t))
-        self.context.writer.write_table("schedule", pa.concat_tables(sched_t))
-        self.context.writer.write_table("transfers", pa.concat_tables(
-            [_transfers_arrow(r.transfers, epoch, r.summary["policy"] if several else None)
-             for r in results]))
+        for name, names in TABLE_COLUMNS.items():
+            tables = [_arrow(getattr(r, name), names, epoch,
+                             r.summary["policy"] if several else None) for r in results]
+            self.context.writer.write_table(name, pa.concat_tables(tables))
         first = dict(results[0].summary)
         if several:
             first["policies"] = [r.summary for r in results]
@@ -311,44 +306,26 @@ def _down32(x: np.ndarray) -> np.ndarray:
     return np.where(y > x, np.nextafter(y, np.float32(0)), y)
 
 
-def _jobs_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
-    data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
-    data.update({
-        "job": pa.array(cols["job"].tolist(), type=pa.string()),
-        "kind": pa.array(cols["kind"].tolist(), type=pa.string()),
-        "arrival": utc_timestamps(epoch, cols["arrival"]),
-        "start": utc_timestamps(epoch, cols["start"]),
-        "end": utc_timestamps(epoch, cols["end"]),
-        "satellites": pa.array(cols["satellites"].tolist(), type=pa.string()),
-        "state": pa.array(cols["state"].tolist(), type=pa.string()),
-        "energy_j": cols["energy_j"],
-        "bytes_moved": cols["bytes_moved"],
-        "rollbacks": cols["rollbacks"],
-        "migrations": cols["migrations"],
-        "deadline_met": cols["deadline_met"],
-    })
-    return pa.table(data)
+# the columns of the engine's result tables, in file order; times become UTC timestamps
+TABLE_COLUMNS = {
+    "jobs": ("job", "kind", "arrival", "start", "end", "satellites", "state", "energy_j",
+             "bytes_moved", "rollbacks", "migrations", "deadline_met"),
+    "schedule": ("job", "satellite", "start", "end"),
+    "transfers": ("link", "job", "start", "end", "bytes", "kind"),
+}
+TIME_COLUMNS = frozenset({"arrival", "start", "end"})
 
 
-def _schedule_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
-    data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
-    data.update({
-        "job": pa.array(cols["job"].tolist(), type=pa.string()),
-        "satellite": pa.array(cols["satellite"].tolist(), type=pa.string()),
-        "start": utc_timestamps(epoch, cols["start"]),
-        "end": utc_timestamps(epoch, cols["end"]),
-    })
-    return pa.table(data)
-
-
-def _transfers_arrow(cols: dict, epoch, policy: str | None) -> pa.Table:
-    data = {} if policy is None else {"policy": pa.array([policy] * len(cols["job"]))}
-    data.update({
-        "link": pa.array(cols["link"].tolist(), type=pa.string()),
-        "job": pa.array(cols["job"].tolist(), type=pa.string()),
-        "start": utc_timestamps(epoch, cols["start"]),
-        "end": utc_timestamps(epoch, cols["end"]),
-        "bytes": cols["bytes"],
-        "kind": pa.array(cols["kind"].tolist(), type=pa.string()),
-    })
+def _arrow(cols: dict, names: tuple[str, ...], epoch, policy: str | None) -> pa.Table:
+    """One policy's result table: strings as strings, times as UTC timestamps, a leading policy
+    column when several policies ran."""
+    data = {} if policy is None else {"policy": pa.array([policy] * len(cols[names[0]]))}
+    for name in names:
+        x = cols[name]
+        if name in TIME_COLUMNS:
+            data[name] = utc_timestamps(epoch, x)
+        elif x.dtype.kind in "OU":
+            data[name] = pa.array(x.tolist(), type=pa.string())
+        else:
+            data[name] = x
     return pa.table(data)
