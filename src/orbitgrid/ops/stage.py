@@ -49,6 +49,7 @@ import numpy as np
 import pyarrow as pa
 
 from orbitgrid.errors import ScenarioError
+from orbitgrid.network.graph import visible_pairs
 from orbitgrid.network.isl import IslLayout, design_grid, fixed_isls, isl_edges, isl_layout
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.ops.engine import Protection, run_ops
@@ -197,18 +198,12 @@ class OpsStage:
         if g is None:
             return out
         for k in range(r.shape[0]):
-            d = r[k][:, None, :] - g.ecef[None, :, :]  # (N, S, 3)
-            rng = np.linalg.norm(d, axis=-1)
-            sin_el = np.einsum("nsi,si->ns", d, g.up) / np.maximum(rng, 1.0)
-            seen = (sin_el >= np.sin(g.mask)) & (rng <= g.max_range)
-            if not seen.any():
-                continue
-            el = np.arcsin(np.clip(sin_el, -1, 1))
-            rate = np.zeros_like(rng)
-            for s, link in enumerate(self.links):
-                on = seen[:, s]
-                rate[on, s] = ground_link_rate_bps(rng[on, s], el[on, s], link)
-            out[k] = rate.max(axis=1)
+            sat, station, rng_m, el = visible_pairs(r[k], g.ecef, g.up, g.mask, g.max_range)
+            rate = np.empty(len(sat))
+            for s in np.unique(station):
+                on = station == s
+                rate[on] = ground_link_rate_bps(rng_m[on], el[on], self.links[s])
+            np.maximum.at(out[k], sat, rate)
         return out
 
     def timelines(self) -> Timelines:
