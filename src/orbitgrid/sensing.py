@@ -267,9 +267,7 @@ class _Relay:
         self.graphs: dict[int, Any] = {}
         c = scenario.constellations[k]
         n = len(members)
-        grid = design_grid(isl, c.walker or c.sun_synchronous)
-        if grid is not None and grid[0] * grid[1] != n:
-            grid = None  # planes from the elements instead
+        grid = design_grid(isl, c.walker or c.sun_synchronous, n)
         layout = isl_layout(isl, np.arange(n), n, grid)
         if layout.needs_elements:
             st = self.sub.propagate(scenario.epoch64, np.array([0.0]))

@@ -137,3 +137,9 @@ WALKER = Walker(satellites=72, planes=6, phasing=1, altitude_km=550, inclination
 )
 def test_design_grid_prefers_the_isl_block(cfg, design, grid):
     assert design_grid(cfg, design) == grid
+
+
+def test_design_grid_that_does_not_hold_the_satellites_is_none():
+    cfg = IslConfig(topology="plus-grid")
+    assert design_grid(cfg, WALKER, 72) == (6, 12)
+    assert design_grid(cfg, WALKER, 70) is None  # planes then come from the elements

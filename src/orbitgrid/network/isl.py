@@ -91,16 +91,24 @@ class IslLayout:
         return replace(self, edges=edges, plane=plane)
 
 
-def design_grid(config: IslConfig, design: Any = None) -> tuple[int, int] | None:
+def design_grid(
+    config: IslConfig, design: Any = None, satellites: int | None = None
+) -> tuple[int, int] | None:
     """(planes, per_plane) of a plus-grid: the isl block's, else the constellation design's
-    (walker or sun_synchronous); None for other topologies or when neither says."""
+    (walker or sun_synchronous); None for other topologies, when neither says, or when
+    satellites is given and planes x per_plane is not that many (planes then come from the
+    elements)."""
     if config.topology != "plus-grid":
         return None
     if config.planes is not None and config.per_plane is not None:
-        return config.planes, config.per_plane
-    if design is not None:
-        return design.planes, design.satellites // design.planes
-    return None
+        grid = config.planes, config.per_plane
+    elif design is not None:
+        grid = design.planes, design.satellites // design.planes
+    else:
+        return None
+    if satellites is not None and grid[0] * grid[1] != satellites:
+        return None
+    return grid
 
 
 def isl_layout(

@@ -108,9 +108,7 @@ class OpsStage:
                                                  * sat.payload.count)
             design = c.walker or c.sun_synchronous
             if c.isl is not None and c.isl.topology != "none" and len(members):
-                grid = design_grid(c.isl, design)
-                if grid is not None and grid[0] * grid[1] != len(members):
-                    grid = None  # planes inferred from the elements instead
+                grid = design_grid(c.isl, design, len(members))
                 self.isl_groups.append(isl_layout(c.isl, members, n, grid))
             whole = design is not None and len(members) == design.satellites
             per_plane = design.satellites // design.planes if whole else 0
