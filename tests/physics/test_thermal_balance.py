@@ -198,12 +198,13 @@ def test_two_chunks_continue_like_one_run():
 
 def test_radiator_block_in_deep_space_shade_absorbs_nothing():
     from orbitgrid.physics.satellite import Radiator
-    from orbitgrid.physics.thermal import radiator_environment_w
 
     rad = Radiator(area_m2=10, sides=2, emissivity=0.9, absorptivity=0.2,
                    orientation="sun-shaded", heat_capacity_j_k=1e4)
     r = np.array([[[1e11, 0.0, 0.0]]])  # far from the Earth: no IR, no albedo
-    w = radiator_environment_w(rad, r, np.array([[AU_M, 1e11, 0.0]]), np.ones((1, 1)), [1.0])
+    w = absorbed_environment_w(rad.orientation, r, np.array([[AU_M, 1e11, 0.0]]),
+                               np.ones((1, 1)), [1.0], rad.area_m2, rad.sides, rad.emissivity,
+                               rad.absorptivity)
     assert w[0, 0] == pytest.approx(0.0, abs=1e-6)  # vs ~2,700 W if sunlit
 
 

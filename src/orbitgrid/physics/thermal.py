@@ -28,16 +28,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from orbitgrid.physics.power import solar_flux_w_m2
-
-if TYPE_CHECKING:
-    from orbitgrid.physics.satellite import Radiator
 
 __all__ = [
     "DEEP_SPACE_K",
@@ -53,7 +49,6 @@ __all__ = [
     "equilibrium_temperature_k",
     "heat_limited_power_w",
     "integrate_thermal",
-    "radiator_environment_w",
     "rejected_power_w",
     "view_factor_plate_to_sphere",
 ]
@@ -265,20 +260,6 @@ def _environment_kernel(r_norm, mu, lit, flux, counts, area, eps_ir, alpha, out)
 def _positive(x):
     """np.maximum(x, 0): NaN stays NaN."""
     return 0.0 if x < 0.0 else x
-
-
-def radiator_environment_w(
-    radiator: Radiator,
-    r_eci_m: ArrayLike,
-    sun_eci_m: ArrayLike,
-    illumination: ArrayLike,
-    sun_distance_au: ArrayLike,
-) -> Array:
-    """absorbed_environment_w for a resolved `satellite.radiator` block, W (time, sat)."""
-    return absorbed_environment_w(
-        radiator.orientation, r_eci_m, sun_eci_m, illumination, sun_distance_au,
-        radiator.area_m2, radiator.sides, radiator.emissivity, radiator.absorptivity,
-    )
 
 
 def _face_view_factor(h: Array, tilt: float) -> Array:
