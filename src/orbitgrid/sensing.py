@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 RATE_STEP_S = 10.0  # downlink rate samples along a pass, s
 
-__all__ = ["Event", "RandomEvents", "SensingSpec", "SensingStage", "alerts", "swath_mask_rad"]
+__all__ = ["Event", "RandomEvents", "SensingSpec", "SensingStage", "alerts", "run_alerts",
+           "swath_mask_rad"]
 
 
 def _offset(value: Any) -> Any:
@@ -473,6 +474,14 @@ def _percentiles(x: np.ndarray) -> tuple[float | None, float | None]:
     return round(float(np.percentile(x, 50)), 3), round(float(np.percentile(x, 90)), 3)
 
 
+def run_alerts(context) -> pa.Table:
+    """alerts() of a run (a simulation.RunContext), computed once and shared by the stages that
+    need it (the sensing stage's table, the space OS's imaging arrivals)."""
+    if "alerts" not in context.shared:
+        context.shared["alerts"] = alerts(context.scenario, context.fleet, context.stations)
+    return context.shared["alerts"]
+
+
 class SensingStage:
     """Writes alerts.parquet at the end of a run whose scenario has a `sensing:` block."""
 
@@ -487,7 +496,6 @@ class SensingStage:
         """Nothing per block: imaging passes are searched as events at the end."""
 
     def finish(self) -> dict:
-        c = self.context
-        table = alerts(c.scenario, c.fleet, c.stations)
-        c.writer.write_table("alerts", table)
+        table = run_alerts(self.context)
+        self.context.writer.write_table("alerts", table)
         return {"sensing": summarise(table)}

@@ -8,7 +8,7 @@ table; intervals cut by a chunk edge are joined at the end.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -56,6 +56,8 @@ class RunContext:
     stations: list[GroundStation]
     writer: RunWriter
     save: frozenset[str]
+    # results one stage computes for the run and another reuses (e.g. sensing's alerts)
+    shared: dict = field(default_factory=dict, compare=False)
 
 
 class Stage(Protocol):

@@ -273,13 +273,13 @@ class OpsStage:
 def image_passes(context: RunContext) -> ImagePasses | None:
     """The images of the scenario's sensing: block (orbitgrid.sensing.alerts), None without
     one: each event's first image, its time and satellite, sizes from the sensing model."""
-    from orbitgrid.sensing import alerts
+    from orbitgrid.sensing import run_alerts
 
     sc = context.scenario
     spec = getattr(sc, "sensing", None)
     if spec is None:
         return None
-    table = alerts(sc, context.fleet, context.stations)
+    table = run_alerts(context)
     imaged = np.asarray(table.column("satellite").is_valid())
     ms = table.column("image_time").cast(pa.int64()).to_numpy(zero_copy_only=False)
     epoch_ms = sc.epoch64.astype("datetime64[ms]").astype(np.int64)
