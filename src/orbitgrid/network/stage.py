@@ -11,8 +11,8 @@ routes.parquet, links.parquet and, with save=links, link_steps.parquet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -113,6 +113,8 @@ class RouteSeries:
     down_s: np.ndarray
     processing_s: np.ndarray
     path_changes: np.ndarray
+
+    STEP_FIELDS: ClassVar = ("rtt_s", "hops", "up_s", "isl_s", "down_s", "processing_s")
 
 
 class NetworkStage:
@@ -543,10 +545,8 @@ def route_series(
     return RouteSeries(
         first.names,
         np.concatenate([p.t_s for p in parts]),
-        *(
-            np.concatenate([getattr(p, name) for p in parts], axis=1)
-            for name in ("rtt_s", "hops", "up_s", "isl_s", "down_s", "processing_s")
-        ),
+        *(np.concatenate([getattr(p, name) for p in parts], axis=1)
+          for name in RouteSeries.STEP_FIELDS),
         np.sum([p.path_changes for p in parts], axis=0),
     )
 
@@ -583,15 +583,8 @@ def _route_span(scenario, routes, where: str, exact: bool, start: int, stop: int
     series = stage.route_series()
     if first == start:
         return series
-    return RouteSeries(
-        series.names,
-        series.t_s[1:],
-        *(
-            getattr(series, name)[:, 1:]
-            for name in ("rtt_s", "hops", "up_s", "isl_s", "down_s", "processing_s")
-        ),
-        series.path_changes,
-    )
+    return replace(series, t_s=series.t_s[1:],
+                   **{name: getattr(series, name)[:, 1:] for name in RouteSeries.STEP_FIELDS})
 
 
 def _samples(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool) -> Samples:
