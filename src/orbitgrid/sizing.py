@@ -42,7 +42,7 @@ from orbitgrid.physics.power import (
     generated_power_w,
     solar_flux_w_m2,
 )
-from orbitgrid.physics.thermal import absorbed_environment_w, heat_limited_power_w
+from orbitgrid.physics.thermal import environment_w, heat_limited_power_w
 from orbitgrid.scenario import validate_scenario
 
 __all__ = ["OrbitEnvironment", "SizingGoal", "SizingResult", "orbit_environment", "parse_orbit",
@@ -122,11 +122,10 @@ def orbit_environment(
     _, start, end, _ = stitch([shadow])
     length = end - start
     t = np.arange(0.0, duration, sample_step_s)
-    r, v = traj.grid(t)
-    s = Samples(scenario.epoch64, t, r, v)
-    env = absorbed_environment_w(rad["orientation"], s.r_eci, s.sun_eci, s.illumination,
-                                 s.sun_distance_au, 1.0, rad["sides"], rad["emissivity"],
-                                 rad["absorptivity"])
+    s = Samples.from_trajectory(traj, t)  # as the simulator samples, and its radiator model:
+    env = environment_w(rad["orientation"], s.r_norm, s.sun_cos_zenith, s.illumination,
+                        solar_flux_w_m2(s.sun_distance_au), 1.0, rad["sides"],
+                        rad["emissivity"], rad["absorptivity"])
     a = float(fleet.a_m[0])
     return OrbitEnvironment(
         period_s=2 * math.pi * math.sqrt(a**3 / MU_EARTH_M3_S2),
