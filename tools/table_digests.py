@@ -1,7 +1,7 @@
 """Digest every Parquet table of every preset at a short horizon, for refactors that must not
 change results: run it before and after, then diff the two outputs.
 
-    python tools/table_digests.py --duration 20m > before.txt
+    python tools/table_digests.py --duration 1h > before.txt
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from orbitgrid.scenario import preset_names
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", default="20m")
+    parser.add_argument("--duration", default="1h")
     parser.add_argument("--only", nargs="*", help="presets to run (default: all)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
