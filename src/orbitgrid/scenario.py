@@ -205,6 +205,13 @@ class Route(_Model):
     target: str = Field(alias="to", min_length=1)
 
 
+class RadiationSettings(_Model):
+    """The radiation environment: AP8/AE8 at solar minimum (the default, the higher LEO proton
+    fluxes) or maximum (orbitgrid.physics.radiation)."""
+
+    solar: Literal["min", "max"] = "min"
+
+
 class Scenario(_Model):
     """A whole scenario: time span, constellations and ground stations."""
 
@@ -223,6 +230,7 @@ class Scenario(_Model):
     economics: Economics | None = None  # orbit cost figures (orbitgrid.economics)
     ground: GroundDataCentre | None = None  # a terrestrial data centre to compare with
     sensing: SensingSpec | None = None  # remote-sensing events and pipelines (orbitgrid.sensing)
+    radiation: RadiationSettings | None = None  # None: solar minimum (RadiationSettings)
 
     @field_validator("epoch")
     @classmethod

@@ -75,8 +75,14 @@ class Accelerator(_Entry):
     memory_gb: PositiveFloat | None = None
     memory_bandwidth_tb_s: PositiveFloat | None = None
     mass_kg: PositiveFloat | None = None
-    seu_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    # per device, protons above proton_threshold_mev at the device (physics/radiation.py):
+    # raw bit flips (corrected by ECC), silent data corruption, detected uncorrectable errors,
+    # functional interrupts
+    bit_flip_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    sdc_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    uecc_cross_section_cm2: float | None = Field(default=None, ge=0.0)
     sefi_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    proton_threshold_mev: PositiveFloat | None = None
 
     def peak_ops_per_s(self, precision: str) -> float:
         """Dense peak in operations per second at `precision`; KeyError names what exists."""
