@@ -695,5 +695,18 @@ def _print_cost(r: dict) -> None:
         console.print(f"- {note}", highlight=False)
 
 
+
+@app.command()
+def verify(
+    only: Annotated[str | None, typer.Option(help="Run only these cases (comma-separated).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows for programs.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the checks as an HTML page.")] = None,
+) -> None:
+    """Every model against its published or independent reference; exit 1 when one fails."""
+    from orbitgrid.verify import run_verify
+
+    raise typer.Exit(run_verify(only, as_json, report))
+
+
 if __name__ == "__main__":
     app()
