@@ -5,7 +5,8 @@ calling IRBEM per step (IRBEM's field-line tracing costs ~0.3 ms a point). Evalu
 `aep8` package (IRBEM's AE8/AP8, PyPI), for solar minimum and maximum:
   log10 of the omnidirectional integral flux, cm-2 s-1, of protons above PROTON_MEV and electrons
   above ELECTRON_MEV, on WGS84 latitude x longitude x altitude (LAT_DEG, LON_DEG, ALT_KM), in
-  thousandths (int16 millidex: 0.23 % steps); no flux is stored as NO_FLUX. AP8/AE8 use fixed field epochs, so the table has no time axis.
+  thousandths (int16 millidex: 0.23 % steps); no flux is stored as NO_FLUX. AP8/AE8 use fixed
+  field epochs, so the table has no time axis.
 Run: python tools/build_ap8_grid.py   (about three minutes on one core)
 """
 
@@ -20,7 +21,8 @@ import numpy as np
 
 LAT_DEG = np.arange(-90.0, 90.0 + 1e-9, 3.0)
 LON_DEG = np.arange(-180.0, 180.0, 5.0)
-ALT_KM = np.concatenate([np.arange(150.0, 2000.0 + 1e-9, 50.0), np.arange(2250.0, 6000.0 + 1e-9, 250.0)])
+ALT_KM = np.concatenate([np.arange(150.0, 2000.0 + 1e-9, 50.0),
+                         np.arange(2250.0, 6000.0 + 1e-9, 250.0)])
 PROTON_MEV = np.array([10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 70.0, 100.0, 150.0, 200.0, 300.0, 400.0])
 ELECTRON_MEV = np.array([0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
 NO_FLUX = -9.0

@@ -698,7 +698,7 @@ def _print_cost(r: dict) -> None:
 
 @app.command()
 def verify(
-    only: Annotated[str | None, typer.Option(help="Run only these cases (comma-separated).")] = None,
+    only: Annotated[str | None, typer.Option(help="Only these cases, comma-separated.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows for programs.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the checks as an HTML page.")] = None,
 ) -> None:

@@ -7,8 +7,8 @@ Arrays are shaped (time, satellite); SI units except where the name says (cm2, M
    higher LEO proton fluxes, so it is the usual design case). IRBEM costs ~0.3 ms a point, so
    tools/build_ap8_grid.py evaluated it once on a WGS84 grid (3 deg latitude x 5 deg longitude x
    50 km to 2,000 km, 250 km to 6,000 km altitude; outside that altitudes are clamped), stored in
-   data/ae8ap8_grid.npz as log10 integral fluxes (to 0.001); per step the fields below are interpolated
-   (trilinear in log10(flux + floor)). The South Atlantic Anomaly and the high-latitude horns
+   data/ae8ap8_grid.npz as log10 integral fluxes (to 0.001); per step the fields below are
+   interpolated (trilinear in log10(flux + floor)). The South Atlantic Anomaly and the high-latitude horns
    come out of the model.
 2. Shielding (a slab of shielding_mm_al aluminium, straight-ahead, normal incidence): a proton of
    energy E outside reaches the device with E' where R(E') = R(E) - t, R the CSDA range in
@@ -128,7 +128,8 @@ def proton_energy_outside_mev(energy_at_device_mev: float, shielding_mm_al: floa
 
 def silicon_stopping_power_mev_cm2_g(energy_mev: ArrayLike) -> Array:
     """Electronic mass stopping power of silicon for protons, MeV cm2/g (PSTAR fit)."""
-    return SI_STOPPING_AT_10MEV * (np.asarray(energy_mev, dtype=float) / 10.0) ** SI_STOPPING_EXPONENT
+    e = np.asarray(energy_mev, dtype=float)
+    return SI_STOPPING_AT_10MEV * (e / 10.0) ** SI_STOPPING_EXPONENT
 
 
 def fluence_per_rad_cm2(energy_mev: float) -> float:

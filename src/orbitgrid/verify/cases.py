@@ -326,10 +326,12 @@ AP8 = ("NASA AP8/AE8 (Sawyer & Vette 1976; Vette 1991) via IRBEM, evaluated dire
        "aep8 package")
 # (particle, label, lat deg, lon deg, alt km): protons >10 MeV across the SAA and up to 1,400 km,
 # electrons >1 MeV in the northern horn
-AP8_POINTS = [("p", "SAA centre 500 km", -27.0, -48.0, 500.0), ("p", "SAA 800 km", -25.0, -40.0, 800.0),
-              ("p", "SAA 1,200 km", -20.0, -40.0, 1200.0), ("p", "SAA east 550 km", -35.0, -20.0, 550.0),
-              ("p", "SAA 1,400 km", -20.0, -60.0, 1400.0), ("p", "equator 1,400 km", 5.0, -40.0, 1400.0),
-              ("e", "horn 550 km", 50.0, -80.0, 550.0)]
+AP8_POINTS = [
+    ("p", "SAA centre 500 km", -27.0, -48.0, 500.0), ("p", "SAA 800 km", -25.0, -40.0, 800.0),
+    ("p", "SAA 1,200 km", -20.0, -40.0, 1200.0), ("p", "SAA east 550 km", -35.0, -20.0, 550.0),
+    ("p", "SAA 1,400 km", -20.0, -60.0, 1400.0), ("p", "equator 1,400 km", 5.0, -40.0, 1400.0),
+    ("e", "horn 550 km", 50.0, -80.0, 550.0),
+]
 AP8_ORBITS = [(550.0, 53.0), (650.0, 97.9), (1200.0, 87.9)]
 
 
