@@ -23,7 +23,8 @@ def _verify(*args: str) -> subprocess.CompletedProcess:
 
 def test_cases_named_in_the_issue_exist():
     names = {c.name for c in CASES}
-    assert {"sgp4-skyfield", "sun-direction", "eclipse-edges", "hypatia-kuiper-rtt", "j2-drift",
+    assert {"sgp4-skyfield", "sun-direction", "eclipse-edges", "contact-edges",
+            "hypatia-kuiper-rtt", "j2-drift", "suncatcher-dose",
             "eclipse-closed-forms", "ap8-points", "ap8-orbit-averages", "starcloud-radiator",
             "suncatcher-launch-price", "young-daly", "makespan", "suncatcher-rates"} <= names
 
@@ -88,3 +89,16 @@ def test_a_missing_reference_package_is_a_skip_not_a_failure(monkeypatch):
     (c, *_) = run_cases(["ap8-points"], progress=False)
     assert c.passed is None and "aep8" in c.note
     assert run_verify("ap8-points", progress=False) == 0
+
+
+def test_a_case_that_raises_fails_and_the_others_still_run(monkeypatch):
+    import orbitgrid.verify.cases as cases
+
+    def broken():
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(cases, "CASES", [cases.Case("broken", "nowhere", broken), *cases.CASES])
+    monkeypatch.setattr("orbitgrid.verify.CASES", cases.CASES)
+    checks = run_cases(["broken", "young-daly"], progress=False)
+    assert [c.passed for c in checks] == [False, True]
+    assert "model exploded" in checks[0].note

@@ -47,6 +47,9 @@ def _run_one(case: Case) -> list[Check]:
     except MissingPackage as exc:
         out = [Check(case.name, case.name, None, None, "-", case.source, None,
                      note=f"skipped: needs {exc.args[0]} (pip install 'orbitgrid[verify]')")]
+    except Exception as exc:  # a case that cannot run fails, and the others still run
+        out = [Check(case.name, case.name, None, None, "-", case.source, False,
+                     note=f"error: {type(exc).__name__}: {exc}")]
     seconds = time.perf_counter() - start
     return [c.with_case(case.name, seconds) for c in out]
 

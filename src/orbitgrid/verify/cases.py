@@ -72,8 +72,12 @@ def _sky():
     skyfield_data = _need("skyfield_data")
     from skyfield.api import Loader
 
+    import warnings
+
     load = Loader(skyfield_data.get_skyfield_data_path())
-    return load.timescale(), load("de421.bsp")
+    with warnings.catch_warnings():  # offline Earth-orientation tables past their date: UT1 only
+        warnings.filterwarnings("ignore", message="The file finals2000A.all has expired")
+        return load.timescale(), load("de421.bsp")
 
 
 def _starlink_sample(n: int = 20) -> list[tuple[str, str, str]]:
@@ -175,6 +179,61 @@ def eclipse_edges_skyfield() -> list[Check]:
         check("edge time vs skyfield is_sunlit, worst", worst, 20.0, SKYFIELD, below=True,
               unit="s", note="10 s sampling"),
         check("minutes in disagreement away from edges", disagree, 0.0, SKYFIELD, below=True),
+    ]
+
+
+def contact_edges_skyfield() -> list[Check]:
+    """Contact starts and ends of 5 real Starlink TLEs over 2 stations, 6 h at 60 s, from
+    orbitgrid's own run (contacts.parquet) against skyfield's find_events rise and set."""
+    import tempfile
+
+    import pyarrow as pa
+
+    ts, _ = _sky()
+    from skyfield.api import EarthSatellite, wgs84
+
+    from orbitgrid.scenario import load_scenario
+    from orbitgrid.simulation import simulate
+
+    stations = {"Svalbard": (78.23, 15.41, 500.0, 10.0), "Santiago": (-33.45, -70.67, 570.0, 5.0)}
+    sample = _starlink_sample()[:5]
+    duration = 6 * 3600.0
+    with tempfile.TemporaryDirectory(prefix="orbitgrid-verify-") as tmp:
+        folder = Path(tmp)
+        (folder / "s.tle").write_text("".join(f"{n}\n{a}\n{b}\n" for n, a, b in sample))
+        rows = "".join(f"  - {{name: {k}, lat_deg: {la}, lon_deg: {lo}, alt_m: {h}, "
+                       f"min_elevation_deg: {m}}}\n" for k, (la, lo, h, m) in stations.items())
+        (folder / "c.yaml").write_text(
+            "name: contacts\nepoch: 2026-05-13T00:00:00Z\nduration: 6h\nstep: 60s\n"
+            "constellations:\n  - {name: starlink, tle_file: s.tle}\n"
+            f"ground_stations:\n{rows}")
+        table = simulate(load_scenario(folder / "c.yaml"), out=folder / "run").table("contacts")
+        epoch_ms = 1_778_630_400_000  # 2026-05-13T00:00:00Z
+        con = {c: table[c].to_pylist() for c in ("satellite", "station")}
+        for c in ("start", "end"):
+            con[c] = (table[c].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()).to_numpy()
+                      - epoch_ms) / 1e3
+    t0, t1 = ts.utc(2026, 5, 13, 0, 0, 0.0), ts.utc(2026, 5, 13, 0, 0, duration)
+    worst, ours_n, theirs_n = 0.0, 0, 0
+    for name, a, b in sample:
+        sat = EarthSatellite(a, b, name, ts)
+        for station, (lat, lon, alt, mask) in stations.items():
+            t, kind = sat.find_events(wgs84.latlon(lat, lon, elevation_m=alt), t0, t1,
+                                      altitude_degrees=mask)
+            at = (t.tt - t0.tt) * 86400.0
+            theirs = np.sort(at[kind != 1])
+            m = [(s == name and g == station) for s, g in zip(con["satellite"], con["station"],
+                                                              strict=True)]
+            ours = np.sort(np.concatenate([con["start"][m][con["start"][m] > 0.5],
+                                           con["end"][m][con["end"][m] < duration - 0.5]]))
+            ours_n, theirs_n = ours_n + ours.size, theirs_n + theirs.size
+            if ours.size == theirs.size and ours.size:
+                worst = max(worst, float(np.abs(ours - theirs).max()))
+            elif ours.size != theirs.size:
+                worst = float("inf")
+    return [
+        check("contact edges (5 TLEs, 2 stations, 6 h)", ours_n, theirs_n, SKYFIELD, abs_=0.0),
+        check("edge time vs find_events, worst", worst, 1.0, SKYFIELD, below=True, unit="s"),
     ]
 
 
@@ -516,6 +575,7 @@ CASES: list[Case] = [
     Case("sgp4-skyfield", SKYFIELD, sgp4_skyfield),
     Case("sun-direction", SKYFIELD, sun_direction),
     Case("eclipse-edges", SKYFIELD, eclipse_edges_skyfield),
+    Case("contact-edges", SKYFIELD, contact_edges_skyfield),
     Case("j2-drift", "Vallado 9-41 vs SGP4", j2_drift),
     Case("eclipse-closed-forms", "Vallado 5.3; SMAD 8-3", eclipse_closed_forms),
     Case("hypatia-kuiper-rtt", HYPATIA, hypatia_kuiper_rtt),
