@@ -454,10 +454,14 @@ def ap8_orbit_averages() -> list[Check]:
     out = []
     for alt, inc in AP8_ORBITS:
         lat, lon, h = _circular_track(alt, inc, days=1.0, step_s=60.0)
-        model = environment(lat, lon, h, grid).device_proton_flux_cm2_s.mean()
-        ref = _ap8_direct("p", "min", np.degrees(lat), np.degrees(lon), h / 1e3, e_out).mean()
-        out.append(check(f"orbit mean p >{e_out:.0f} MeV, {alt:.0f} km {inc:g} deg", model, ref,
-                         AP8, rel=0.2, unit="/cm2/s"))
+        model = environment(lat, lon, h, grid).device_proton_flux_cm2_s
+        ref = _ap8_direct("p", "min", np.degrees(lat), np.degrees(lon), h / 1e3, e_out)
+        n = 360  # the first 6 hours, every minute
+        plot = {"title": f"p >{e_out:.0f} MeV along {alt:.0f} km {inc:g} deg (/cm2/s)",
+                "x": (np.arange(n) / 60).tolist(), "x_label": "h",
+                "series": {"orbitgrid": model[:n].tolist(), "AP8 direct": ref[:n].tolist()}}
+        out.append(check(f"orbit mean p >{e_out:.0f} MeV, {alt:.0f} km {inc:g} deg",
+                         model.mean(), ref.mean(), AP8, rel=0.2, unit="/cm2/s", plot=plot))
     return out
 
 
