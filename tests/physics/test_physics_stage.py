@@ -201,3 +201,17 @@ def test_per_step_rows_carry_the_ap8_proton_flux(per_step):
     assert c["proton_flux_cm2_s"] == pytest.approx(
         flux[np.char.startswith(np.array(table.column("satellite").to_pylist(), dtype=str),
                                 "shell")].mean(), rel=0.05)
+
+
+def test_solar_phase_of_the_radiation_model(per_orbit, tmp_path):
+    # AP8-MAX has fewer LEO protons than AP8-MIN (the denser atmosphere at solar maximum), and
+    # GCR is lower at solar maximum; min is the default
+    from orbitgrid.errors import ScenarioError
+
+    at_max = _run(tmp_path, "max", radiation={"solar": "max"})
+    for c_min, c_max in zip(per_orbit.summary["physics"]["constellations"],
+                            at_max.summary["physics"]["constellations"], strict=True):
+        assert c_max["proton_flux_cm2_s"] < c_min["proton_flux_cm2_s"]
+        assert c_max["gcr_flux_cm2_s"] < c_min["gcr_flux_cm2_s"]
+    with pytest.raises(ScenarioError, match="radiation.solar"):
+        validate_scenario({**SCENARIO, "radiation": {"solar": "medium"}})
