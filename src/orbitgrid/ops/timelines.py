@@ -8,6 +8,7 @@ so a job costs O(log T) whatever its length, and no per-step event is needed.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -61,6 +62,11 @@ class Timelines:
         if self.isl_bps is None:
             return np.zeros(self.n, dtype=bool)
         return self.isl_bps.max(axis=0) > 0
+
+    @property
+    def satellite_names(self) -> list[str]:
+        """names, or sat0, sat1, ... when the timelines carry none."""
+        return list(self.names or default_names(self.n))
 
     @property
     def end_s(self) -> float:
@@ -142,27 +148,41 @@ def running_rows(rate: np.ndarray, dt: np.ndarray, chunk: int = 1024) -> np.ndar
     return out
 
 
-def total_at(cum: np.ndarray, t_s: np.ndarray, col: int, t: float) -> float:
-    """Value of running total column col at time t (linear within a step)."""
-    return float(np.interp(t, t_s, cum[:, col]))
+def total_at(cum: np.ndarray, t_s: list, t: float) -> float:
+    """Running total cum (T + 1,) at time t (linear within a step); t_s the step edges as a
+    list (plain floats: the engine's per-event look-ups)."""
+    k = bisect.bisect_right(t_s, t) - 1
+    if k >= len(t_s) - 1:
+        return float(cum[-1])
+    k = max(k, 0)
+    c0, c1 = float(cum[k]), float(cum[k + 1])
+    return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
-def time_to_reach(cum: np.ndarray, t_s: np.ndarray, col: int, target: float) -> float:
-    """Earliest time at which running total column col reaches target; inf if never in the run."""
-    c = cum[:, col]
-    if target <= c[0]:
+def time_to_reach(cum: np.ndarray, t_s: list, target: float) -> float:
+    """Earliest time the running total cum (T + 1,) reaches target; inf: not within t_s."""
+    k = int(np.searchsorted(cum, target, side="left"))
+    if k == 0:
         return float(t_s[0])
-    k = int(np.searchsorted(c, target, side="left"))
-    if k >= len(c):
+    if k >= len(cum):
         return np.inf
-    c0, c1 = c[k - 1], c[k]
-    frac = (target - c0) / (c1 - c0) if c1 > c0 else 1.0
-    return float(t_s[k - 1] + frac * (t_s[k] - t_s[k - 1]))
+    c0, c1 = float(cum[k - 1]), float(cum[k])
+    return t_s[k - 1] + (target - c0) / (c1 - c0) * (t_s[k] - t_s[k - 1])
 
 
-def advance(cum: np.ndarray, t_s: np.ndarray, col: int, start: float, amount: float) -> float:
-    """Time at which amount more of the running total column col has accrued after start."""
-    return time_to_reach(cum, t_s, col, total_at(cum, t_s, col, start) + amount)
+def advance(cum: np.ndarray, t_s: list, t: float, amount: float) -> float:
+    """Time at which amount more of the running total cum has accrued after t (inf: never)."""
+    return time_to_reach(cum, t_s, total_at(cum, t_s, t) + amount)
+
+
+def accrued(cum: np.ndarray, t_s: list, t0: float, t1: float) -> float:
+    """Amount of the running total cum accrued between t0 and t1 (>= 0)."""
+    return max(total_at(cum, t_s, t1) - total_at(cum, t_s, t0), 0.0)
+
+
+def default_names(n: int) -> list[str]:
+    """Satellite names when the timelines carry none: sat0, sat1, ..."""
+    return [f"sat{k}" for k in range(n)]
 
 
 def ring_allreduce_s(bytes_: float, n: int, link_bps: float, hop_latency_s: float = 0.0) -> float:

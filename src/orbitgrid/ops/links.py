@@ -1,0 +1,182 @@
+"""Links as resources that transfers share, each serving its transfers one at a time in the order
+they are asked for (FIFO), and the training rings that load ISL terminals.
+
+The links of a fleet (Links): the ISL terminal of each satellite (isl:NAME), the ground downlink
+and uplink of each satellite (down:NAME, up:NAME: full duplex, each at the timelines' one ground
+rate), and the relay ground segment for the satellites with ISLs (down:relay, up:relay: the best
+contact among them, Timelines.relay_bps). A transfer starts when it is asked for and every link
+it uses is free, then takes the bits at the link's rate integrated over time; an ISL transfer
+between two known satellites holds both terminals at the slower of their two rates at each
+step. Every link held is one row (link, job, start, end, bytes, kind "transfer").
+
+A training cluster's ring all-reduce (Ring) starts when every member's terminal has finished the
+transfers queued on it and holds until the job leaves; meanwhile each member's terminal carries
+load(t) = capacity(t) x b / (c + b / r(t)) bit/s (b the bits a member sends per step, c the
+compute time of a step, r the slowest member's ISL rate), and a transfer beside it gets the
+terminal's rate less that load. Its rows (kind "allreduce") are cut at the starts and ends of
+the transfers beside it. See the engine module's docstring for the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from orbitgrid.ops.timelines import Timelines, advance
+
+TRANSFER, ALLREDUCE = "transfer", "allreduce"  # kinds of rows in OpsResult.transfers
+
+
+class Link:
+    """One link: its name, when the last transfer booked on it ends, and (an ISL terminal) the
+    ring it carries."""
+
+    __slots__ = ("index", "name", "free_at", "ring")
+
+    def __init__(self, index: int, name: str):
+        self.index = index
+        self.name = name
+        self.free_at = -np.inf
+        self.ring: Ring | None = None
+
+
+@dataclass
+class Ring:
+    """A training cluster's all-reduce on its members' ISL terminals, from t0 until the job
+    leaves them."""
+
+    sats: np.ndarray
+    asked: float  # when the cluster was ready to compute; it waited until t0 for its terminals
+    t0: float
+    step_c: float  # compute time of one step (s)
+    bit_s: float  # bits a member sends per step
+    cuts: dict[int, list[float]] = field(default_factory=dict)  # member -> transfer edges
+
+    def load_bps(self, env: Timelines, k0: int, k1: int) -> np.ndarray:
+        """bit/s the ring takes on each member's terminal at steps k0..k1 - 1."""
+        cap = env.capacity[k0:k1, self.sats].min(axis=1).astype(float)
+        r = env.isl_bps[k0:k1, self.sats].min(axis=1).astype(float)
+        return cap * (self.bit_s * r / (self.step_c * r + self.bit_s))
+
+
+class Links:
+    """Every link of a fleet and the rows booked on them: (link index, job index, start, end,
+    bytes, kind). Link indices: the ISL terminal of satellite s is s, its downlink n + s, its
+    uplink 2 n + s, the relay's downlink 3 n and uplink 3 n + 1."""
+
+    def __init__(self, env: Timelines, has_isl: list[bool]):
+        names = env.satellite_names
+        n = env.n
+        self.all = [Link(k, f"{kind}:{x}") for k, (kind, x) in enumerate(
+            [("isl", x) for x in names] + [("down", x) for x in names]
+            + [("up", x) for x in names] + [("down", "relay"), ("up", "relay")])]
+        self.isl = self.all[:n]
+        self.has_isl = has_isl
+        self.rows: list[tuple] = []
+        self.use(env)
+
+    def use(self, env: Timelines) -> None:
+        """Read rates from env (the same steps as before, maybe more of them)."""
+        self.env = env
+        self.t_list = env.t_s.tolist()
+
+    def ground(self, s: int, up: bool) -> Link:
+        """Satellite s's ground link (s = -1: the relay's), up or down."""
+        n = self.env.n
+        return self.all[3 * n + up if s < 0 else (2 if up else 1) * n + s]
+
+    def over_isl(self, job: int, a: int, b: int, t: float, nbytes: float) -> float:
+        """nbytes between satellites a and b over ISLs (b = -1: the relay, whose terminal is not
+        booked), asked for at t; returns the time they have arrived (inf: never)."""
+        if nbytes <= 0 or a == b:
+            return t
+        if not (self.has_isl[a] and (b < 0 or self.has_isl[b])):
+            return np.inf
+        links = (self.isl[a],) if b < 0 else (self.isl[a], self.isl[b])
+        start = max(t, *[x.free_at for x in links])
+        if start == np.inf:  # a transfer ahead never finishes
+            return np.inf
+        end = self.isl_end(a, b, start, nbytes * 8.0)
+        for x in links:
+            self.book(x, job, start, end, nbytes)
+        return end
+
+    def isl_end(self, a: int, b: int, t: float, bits: float) -> float:
+        """Time at which bits sent from t at the per-step rate of a's ISL (the slower of a's and
+        b's when b >= 0) have arrived; inf: not within the timelines. Integrates the rate a
+        window of steps at a time, growing, so a transfer costs the steps it spans."""
+        t_s, t_list = self.env.t_s, self.t_list
+        steps = len(t_list) - 1
+        k = self.env.step_at(t)
+        width = 4
+        while k < steps and t < t_list[-1]:
+            hi = min(k + width, steps)
+            rate = self.free_bps(a, k, hi)
+            if b >= 0:
+                rate = np.minimum(rate, self.free_bps(b, k, hi))
+            edges = t_s[k:hi + 1].copy()
+            edges[0] = t
+            cum = np.cumsum(rate * np.diff(edges))
+            j = int(np.searchsorted(cum, bits))
+            if j < len(cum):
+                before = float(cum[j - 1]) if j else 0.0
+                return float(edges[j]) + (bits - before) / float(rate[j])
+            bits -= float(cum[-1])
+            k, t, width = hi, t_list[hi], width * 4
+        return np.inf
+
+    def free_bps(self, s: int, k: int, hi: int) -> np.ndarray:
+        """ISL rate of s's terminal at steps k..hi - 1 less its ring's load (bit/s)."""
+        rate = self.env.isl_bps[k:hi, s]
+        ring = self.isl[s].ring
+        return rate if ring is None else np.maximum(rate - ring.load_bps(self.env, k, hi), 0.0)
+
+    def over_ground(self, job: int, s: int, t: float, nbytes: float, up: bool = False) -> float:
+        """nbytes down (up: up) through satellite s's contacts (s = -1: the relay segment),
+        asked for at t; returns the time they have arrived (inf: never)."""
+        link = self.ground(s, up)
+        start = max(t, link.free_at)
+        if nbytes <= 0:
+            return t
+        if start == np.inf:
+            return np.inf
+        cum = self.env.relay_cum if s < 0 else self.env.ground_rows[s]
+        end = advance(cum, self.t_list, start, nbytes * 8.0)
+        self.book(link, job, start, end, nbytes)
+        return end
+
+    def book(self, link: Link, job: int, start: float, end: float, nbytes: float) -> None:
+        link.free_at = end
+        self.rows.append((link.index, job, start, end, nbytes, TRANSFER))
+        if link.ring is not None:
+            link.ring.cuts.setdefault(link.index, []).extend((start, end))
+
+    def book_ring(self, sats: np.ndarray, t: float, step_c: float, bit_s: float) -> Ring | None:
+        """Book a cluster's ring on its members' terminals from when they are all free (>= t);
+        None: no ring (nothing to exchange)."""
+        if step_c <= 0 or bit_s <= 0:
+            return None
+        members = [self.isl[s] for s in sats.tolist()]
+        ring = Ring(sats, t, max(t, *[x.free_at for x in members]), step_c, bit_s)
+        for x in members:
+            x.free_at = ring.t0
+            x.ring = ring
+        return ring
+
+    def close_ring(self, ring: Ring, job: int, t: float) -> None:
+        """End the ring at t: its terminals released, its bytes recorded per member, cut at the
+        transfers beside it."""
+        env = self.env
+        if t > ring.t0:
+            k0, k1 = env.step_at(ring.t0), env.step_at(t) + 1
+            edges = env.t_s[k0:k1 + 1]
+            cum = np.r_[0.0, np.cumsum(ring.load_bps(env, k0, k1) * np.diff(edges))]
+        for s in ring.sats.tolist():
+            self.isl[s].ring = None
+            if t <= ring.t0:
+                continue
+            at = [ring.t0, *sorted({c for c in ring.cuts.get(s, ()) if ring.t0 < c < t}), t]
+            bits = np.diff(np.interp(at, edges, cum))
+            for a, b, nbits in zip(at[:-1], at[1:], bits.tolist(), strict=True):
+                self.rows.append((s, job, a, b, nbits / 8.0, ALLREDUCE))
