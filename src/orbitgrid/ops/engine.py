@@ -2,6 +2,15 @@
 
     result = run_ops(jobs, timelines, policy, protection, seed)
 
+or online, jobs fed while it runs (a service advancing it to its clock):
+
+    engine = Engine(timelines, policy, protection, seed, listener=publish)
+    job_id = engine.submit({"kind": "batch", "work_flop": 1e18})   # arrives now
+    changes = engine.advance_to(t_s)        # every event before t_s; StateChange records
+    engine.cancel(job_id)                   # JobFinishedError once it has finished
+    engine.status(job_id).state             # JobState
+
+A batch run is the same engine fed every arrival up front, then closed (no second scheduler).
 The engine is made of parts, each in its module: the clock (event_loop: a heap keyed on
 (time, priority, sequence), so ties resolve the same way every run), jobs and their states
 (job_state), the compute model (compute: rates, checkpoints, segments), links as resources that
@@ -34,7 +43,8 @@ ground station side (one station per contact assumed free).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,15 +53,15 @@ import numpy as np
 from orbitgrid.ops.accounts import Accounts
 from orbitgrid.ops.compute import Compute, Protection, staging_segment
 from orbitgrid.ops.event_loop import EventLoop, Priority
-from orbitgrid.ops.job_state import Job, JobId, JobState
-from orbitgrid.ops.jobs import COLUMNS, Jobs
+from orbitgrid.ops.job_state import Job, JobFinishedError, JobId, JobState, StateChange
+from orbitgrid.ops.jobs import COLUMNS, KINDS, Jobs
 from orbitgrid.ops.links import Links
 from orbitgrid.ops.placement import held, reachable
 from orbitgrid.ops.policies import Policy, load_policy
 from orbitgrid.ops.tables import jobs_table, schedule_table, transfers_table
 from orbitgrid.ops.timelines import Timelines, accrued, default_names
 
-__all__ = ["Engine", "OpsResult", "Protection", "default_names", "run_ops"]
+__all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
 
 @dataclass
@@ -70,17 +80,40 @@ def run_ops(jobs: Jobs, env: Timelines, policy: Policy | str = "first-fit",
             protection: Protection | None = None, seed: int = 0) -> OpsResult:
     """Schedule jobs over the timelines; deterministic for given inputs and seed. The engine fed
     every arrival up front, then run to the end of the timelines."""
-    engine = Engine(env, policy, protection, seed)
+    engine = Engine(env, policy, protection, seed, record_changes=False)
     for values in zip(*jobs.values(), strict=True):
         engine.submit(dict(zip(jobs, values, strict=True)))
     return engine.close()
 
 
+@dataclass(frozen=True)
+class JobStatus:
+    """A job as it stands (times in s after the epoch, nan: not yet; satellites by name: those it
+    holds, or last ran on once it has finished or is downlinking)."""
+
+    id: JobId
+    state: JobState
+    satellites: tuple[str, ...]
+    arrival_s: float
+    start_s: float
+    end_s: float
+    work_flop: float
+    done_flop: float
+    rollbacks: int
+    migrations: int
+
+
 class Engine:
-    """The space operating system's scheduler over env (see the module docstring)."""
+    """The space operating system's scheduler over env (see the module docstring).
+
+    listener: called with each StateChange as it happens (persist, publish); record_changes:
+    also keep them for advance_to to return (a batch run keeps none).
+    """
 
     def __init__(self, env: Timelines, policy: Policy | str = "first-fit",
-                 protection: Protection | None = None, seed: int = 0):
+                 protection: Protection | None = None, seed: int = 0,
+                 listener: Callable[[StateChange], None] | None = None,
+                 record_changes: bool = True):
         self.env = env
         self.policy = load_policy(policy)
         self.prot = protection or Protection()
@@ -102,6 +135,8 @@ class Engine:
         self.queue: list = []
         self.sched: list[tuple] = []
         self.closed = False
+        self.listener = listener
+        self.changes: list[StateChange] | None = [] if record_changes else None
         self.handlers = (self.on_finish, self.on_staged, self.on_downlinked, self.on_up,
                          self.on_fault, self.on_eclipse_in, self.on_eclipse_out, self.on_arrival,
                          self.on_wake)
@@ -125,28 +160,98 @@ class Engine:
     # --- feeding and running ----------------------------------------------------------------
 
     def submit(self, row: Mapping[str, Any]) -> JobId:
-        """Add a job (a row of ops.jobs.COLUMNS; missing columns take their defaults, arrival
-        now, id job<N>); it arrives at row["arrival"] (>= now). Returns its id."""
+        """Add a job: a row of ops.jobs.COLUMNS (missing ones take their defaults; arrival: now,
+        id: job<N>), arriving at row["arrival"] s (>= now). Returns its id; ValueError naming
+        the column on a bad row."""
         if self.closed:
             raise RuntimeError("the engine is closed")
-        row = {**{k: d for k, (_, d) in COLUMNS.items() if d is not None},
-               "id": f"job{len(self.jobs)}", "arrival": self.now_s, **row}
-        if int(row["max_satellites"]) < int(row["min_satellites"]):
-            row["max_satellites"] = row["min_satellites"]
-        j = Job(len(self.jobs), row, self.index.get(str(row["input_at"]), -1))
+        row = job_row(row, self.now_s, f"job{len(self.jobs)}")
+        j = Job(len(self.jobs), row, self.index.get(row["input_at"], -1))
         if j.id in self.by_id:
-            raise ValueError(f"job {j.id}: id already submitted")
+            raise ValueError(f"job {j.id}: id: already submitted")
         if j.precision not in self.env.peak_flops:
             raise ValueError(f"job {j.id}: no {j.precision} peak in the timelines")
         if j.min_satellites > self.env.n:
             raise ValueError(
                 f"job {j.id}: needs {j.min_satellites} satellites, fleet has {self.env.n}")
         if not j.arrival >= self.now_s:
-            raise ValueError(f"job {j.id}: arrival {j.arrival} s is before now ({self.now_s} s)")
+            raise ValueError(f"job {j.id}: arrival: {j.arrival} s is before now ({self.now_s} s)")
         self.jobs.append(j)
         self.by_id[j.id] = j
         self.loop.push(j.arrival, Priority.ARRIVAL, j.index)
+        self.changed(j, JobState.PENDING, self.now_s)
         return j.id
+
+    def advance_to(self, t_s: float) -> list[StateChange]:
+        """Process every event before t_s (those at t_s wait for the next call, with the jobs
+        submitted at t_s); now becomes t_s. Returns the state changes since the last call
+        (empty without record_changes). t_s may not pass the end of the timelines."""
+        if self.closed:
+            raise RuntimeError("the engine is closed")
+        if not self.now_s <= t_s <= self.env.end_s:
+            raise ValueError(f"advance_to: {t_s} s is outside [now {self.now_s} s, end of the "
+                             f"timelines {self.env.end_s} s]")
+        self.run_until(t_s)
+        return self.drain()
+
+    def drain(self) -> list[StateChange]:
+        """The state changes recorded since the last drain, oldest first."""
+        if self.changes is None:
+            return []
+        out, self.changes = self.changes, []
+        return out
+
+    def cancel(self, job_id: JobId) -> StateChange:
+        """Cancel a job now: taken off its satellites (its work so far counted as delivered,
+        data already in flight left to land), never run again. KeyError: unknown id;
+        JobFinishedError: done, failed or cancelled already."""
+        j = self.by_id[job_id]
+        if j.state.finished:
+            raise JobFinishedError(f"job {job_id}: already {j.state}")
+        t = self.now_s
+        if j.state is JobState.RUNNING:
+            self.end_segment(j, t, finished=False, checkpoint_now=True)
+        if j.sats is not None:
+            self.release(j, t)
+            self.loop.push(t, Priority.WAKE, 0)  # a scheduling pass for the freed satellites
+        elif j.state in (JobState.QUEUED, JobState.PAUSED):
+            self.queue = [item for item in self.queue if item[1] != j.index]
+            heapq.heapify(self.queue)
+        j.version += 1
+        j.end = t
+        return self.changed(j, JobState.CANCELLED, t)
+
+    def status(self, job_id: JobId) -> JobStatus:
+        """A job as it stands now (KeyError: unknown id)."""
+        j = self.by_id[job_id]
+        return JobStatus(j.id, j.state, self.satellites_of(j), j.arrival, j.start, j.end, j.work,
+                         j.done_flop, j.rollbacks, j.migrations)
+
+    def counts(self) -> dict[JobState, int]:
+        """Jobs in each state."""
+        out = dict.fromkeys(JobState, 0)
+        for j in self.jobs:
+            out[j.state] += 1
+        return out
+
+    def changed(self, j: Job, state: JobState, t: float) -> StateChange | None:
+        """j enters state at t: recorded and told to the listener."""
+        j.state = state
+        if self.changes is None and self.listener is None:
+            return None
+        change = StateChange(j.id, state, t, self.satellites_of(j))
+        if self.changes is not None:
+            self.changes.append(change)
+        if self.listener is not None:
+            self.listener(change)
+        return change
+
+    def satellites_of(self, j: Job) -> tuple[str, ...]:
+        sats = j.sats
+        if sats is None and j.state in (JobState.DOWNLINK, JobState.DONE, JobState.FAILED,
+                                        JobState.CANCELLED):
+            sats = j.last_sats
+        return () if sats is None else tuple(self.names[s] for s in sats.tolist())
 
     def run_until(self, t_s: float, inclusive: bool = False) -> None:
         """Process the events before t_s (inclusive: at t_s too); now becomes t_s. A scheduling
@@ -183,7 +288,7 @@ class Engine:
         j = self.jobs[i]
         if j.state is not JobState.PENDING:  # cancelled before it arrived
             return False
-        j.state = JobState.QUEUED
+        self.changed(j, JobState.QUEUED, t)
         heapq.heappush(self.queue, (self.policy.key(j), i))
         return True
 
@@ -192,7 +297,7 @@ class Engine:
         if version != j.version:
             return False
         j.input_done = True
-        j.state = JobState.RUNNING
+        self.changed(j, JobState.RUNNING, t)
         self.begin(j, t)
         return False
 
@@ -203,11 +308,11 @@ class Engine:
         self.end_segment(j, t, finished=True)
         j.compute_end = t
         self.release(j, t)
-        j.state = JobState.DOWNLINK
         done = self.downlink_time(j, t)
         if done <= t:
             self.complete(j, t)
         else:
+            self.changed(j, JobState.DOWNLINK, t)
             j.version += 1
             self.loop.push(done, Priority.DOWNLINKED, i, j.version)
         return True
@@ -238,7 +343,7 @@ class Engine:
                     self.end_segment(j, t, finished=False)
                     j.rollbacks += 1
                 self.release(j, t)
-                self.requeue(j)
+                self.requeue(j, t)
             return True
         if i < 0 or self.jobs[i].state is not JobState.RUNNING or prot.redundancy == 3:
             return False
@@ -266,16 +371,16 @@ class Engine:
             return False
         self.end_segment(j, t, finished=False, checkpoint_now=True)
         self.release(j, t)
-        self.requeue(j)
+        self.requeue(j, t)
         return True
 
     def on_eclipse_out(self, t, s, _):
         return bool(self.queue) and bool(self.idle[s])
 
-    def requeue(self, j: Job) -> None:
-        """j, taken off its satellites, waits to be placed again."""
+    def requeue(self, j: Job, t: float) -> None:
+        """j, taken off its satellites at t, waits to be placed again."""
         j.version += 1
-        j.state = JobState.PAUSED
+        self.changed(j, JobState.PAUSED, t)
         heapq.heappush(self.queue, (self.policy.key(j), j.index))
 
     # --- scheduling ---------------------------------------------------------------------------
@@ -318,16 +423,16 @@ class Engine:
         self.sat_job[sats] = j.index
         if np.isnan(j.start):
             j.start = now
-        j.state = JobState.STAGING
         j.seg = None
         j.placed = now
         ready = self.staging_end(j, sats, now)
         j.version += 1
         if ready <= now:
             j.input_done = True
-            j.state = JobState.RUNNING
+            self.changed(j, JobState.RUNNING, now)
             self.begin(j, now, placed=now)
         else:
+            self.changed(j, JobState.STAGING, now)
             j.seg = staging_segment(now)
             self.loop.push(ready, Priority.STAGED, j.index, j.version)
 
@@ -417,8 +522,8 @@ class Engine:
 
     def complete(self, j: Job, t: float) -> None:
         j.end = t
-        j.state = JobState.FAILED if j.corrupted else JobState.DONE
         j.version += 1
+        self.changed(j, JobState.FAILED if j.corrupted else JobState.DONE, t)
 
     # --- results ------------------------------------------------------------------------------
 
@@ -432,3 +537,37 @@ class Engine:
         transfers = transfers_table(self.links.rows, self.jobs,
                                     [x.name for x in self.links.all])
         return OpsResult(table, schedule, summary, self.loop.count, acc, transfers)
+
+
+def job_row(row: Mapping[str, Any], now_s: float, default_id: str) -> dict[str, Any]:
+    """A submitted row checked and converted column by column (ops.jobs.COLUMNS); ValueError
+    naming the column."""
+    unknown = [k for k in row if k not in COLUMNS]
+    if unknown:
+        raise ValueError(f"job: {unknown[0]}: unknown column (known: {', '.join(COLUMNS)})")
+    out: dict[str, Any] = {}
+    for k, (dtype, default) in COLUMNS.items():
+        value = row.get(k, {"id": default_id, "arrival": now_s}.get(k, default))
+        if value is None:
+            raise ValueError(f"job: {k}: a value is required")
+        if dtype.startswith("U"):
+            out[k] = str(value)
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"job {out['id']}: {k}: not a number: {value!r}") from None
+        signed = k in ("priority", "arrival")  # arrival: checked against now
+        if (math.isnan(number) or (number < 0 and not signed)
+                or (math.isinf(number) and k != "deadline")):
+            raise ValueError(f"job {out['id']}: {k}: expected a finite"
+                             f"{'' if signed else ', non-negative'} number, got {value!r}")
+        if dtype == "i8" and number != int(number):
+            raise ValueError(f"job {out['id']}: {k}: expected a whole number, got {value!r}")
+        out[k] = int(number) if dtype == "i8" else number
+    if out["kind"] not in KINDS:
+        raise ValueError(f"job {out['id']}: kind: {out['kind']!r} is not one of {KINDS}")
+    if out["min_satellites"] < 1:
+        raise ValueError(f"job {out['id']}: min_satellites: at least 1")
+    out["max_satellites"] = max(out["max_satellites"], out["min_satellites"])
+    return out
