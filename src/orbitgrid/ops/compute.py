@@ -147,6 +147,12 @@ class Compute:
         seg.target = c0 + need
         return seg
 
+    def continued(self, cum: np.ndarray, sats: np.ndarray, before: int) -> np.ndarray:
+        """cum, the running total of sats' common capacity over the first `before` steps,
+        continued over the steps after them."""
+        cap = self.env.capacity[before:, sats].min(axis=1).astype(float)
+        return np.concatenate([cum, running_total(cap, self.env.dt[before:], cum[-1])[1:]])
+
     def finish_s(self, seg: Segment) -> float:
         """When seg's work is done (inf: not within the timelines)."""
         return time_to_reach(seg.cum, self.t_list, seg.target)

@@ -55,11 +55,11 @@ from orbitgrid.ops.compute import Compute, Protection, staging_segment
 from orbitgrid.ops.event_loop import EventLoop, Priority
 from orbitgrid.ops.job_state import Job, JobFinishedError, JobId, JobState, StateChange
 from orbitgrid.ops.jobs import COLUMNS, KINDS, Jobs
-from orbitgrid.ops.links import Links
+from orbitgrid.ops.links import Leg, Links, Ring
 from orbitgrid.ops.placement import held, reachable
 from orbitgrid.ops.policies import Policy, load_policy
 from orbitgrid.ops.tables import jobs_table, schedule_table, transfers_table
-from orbitgrid.ops.timelines import Timelines, accrued, default_names
+from orbitgrid.ops.timelines import Timelines, accrued, default_names, running_total
 
 __all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
@@ -107,13 +107,15 @@ class Engine:
     """The space operating system's scheduler over env (see the module docstring).
 
     listener: called with each StateChange as it happens (persist, publish); record_changes:
-    also keep them for advance_to to return (a batch run keeps none).
+    also keep them for advance_to to return (a batch run keeps none). open_ended: the
+    timelines will grow (extend): what lies beyond their end (a compute done, a transfer's
+    last bits, a ring's start) waits for more steps instead of never happening.
     """
 
     def __init__(self, env: Timelines, policy: Policy | str = "first-fit",
                  protection: Protection | None = None, seed: int = 0,
                  listener: Callable[[StateChange], None] | None = None,
-                 record_changes: bool = True):
+                 record_changes: bool = True, open_ended: bool = False):
         self.env = env
         self.policy = load_policy(policy)
         self.prot = protection or Protection()
@@ -126,7 +128,13 @@ class Engine:
         self.has_isl = env.has_isl
         self.has_isl_list = self.has_isl.tolist()
         self.compute = Compute(env, self.prot)
-        self.links = Links(env, self.has_isl_list)
+        self.open_ended = open_ended
+        self.links = Links(env, self.has_isl_list, open_ended)
+        # open_ended: what waits for extend (reserved sequence numbers keep tie order)
+        self.waiting: list[tuple] = []  # (seq, priority, job, version, asked, legs) of moves
+        self.finishing: list[tuple] = []  # (seq, job, version): compute done beyond the end
+        self.ring_waiting: dict[int, tuple] = {}  # job -> (version, seq, placed)
+        self.down_beyond: list[tuple[int, float]] = []  # (satellite, down until) past the end
         self.accounts = Accounts(n)
         self.loop = EventLoop(float(env.t_s[0]))
         self.idle = np.ones(n, dtype=bool)
@@ -274,6 +282,7 @@ class Engine:
         t = self.env.end_s
         self.run_until(t, inclusive=True)
         self.closed = True
+        self.links.close()
         for j in self.jobs:
             if j.sats is not None:
                 if j.state is JobState.RUNNING:
@@ -281,6 +290,88 @@ class Engine:
                 self.release(j, t)
                 j.sats = j.last_sats
         return self.result()
+
+    # --- timelines that grow ------------------------------------------------------------------
+
+    def extend(self, block: Timelines) -> None:
+        """Append block's steps to the timelines (Timelines.append; open_ended engines only).
+        What waited beyond the old end gets its event now (compute done, moves settled, rings
+        started), in the place among ties it would have had over all the steps at once; the
+        block's faults and sunlight transitions are scheduled."""
+        if not self.open_ended or self.closed:
+            raise RuntimeError("extend: the engine is closed or was not made open_ended")
+        old = self.env
+        before = len(old.t_s) - 1  # steps known so far
+        self.use(old.append(block))
+        for j in self.active():
+            if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
+                j.seg.cum = self.compute.continued(j.seg.cum, j.sats, before)
+        t_list, rows, beyond = self.compute.t_list, self.compute.work_rows, self.down_beyond
+        self.down_beyond = [(s, until) for s, until in beyond if until > self.env.end_s]
+        for s, until in beyond:
+            self.accounts.down(s, accrued(rows[s], t_list, old.end_s, min(until, self.env.end_s)))
+        for ring in self.links.retry():
+            j = self.jobs[ring.job]
+            parked = self.ring_waiting.pop(ring.job, None)
+            if parked is None or j.ring is not ring or parked[0] != j.version:
+                continue
+            _, seq, placed, t = parked
+            j.seg = self.compute.segment(j, self.compute.cluster(j, j.sats), max(t, ring.t0),
+                                         placed)
+            self.push_finish(j, seq)
+        waiting, self.waiting = self.waiting, []
+        for item in waiting:
+            seq, priority, i, version, asked, legs = item
+            if self.jobs[i].version != version:
+                continue
+            ready = ready_s(asked, legs)
+            if ready is None:
+                self.waiting.append(item)
+            else:
+                self.loop.push(ready, priority, i, version, seq)
+        finishing, self.finishing = self.finishing, []
+        for seq, i, version in finishing:
+            j = self.jobs[i]
+            if j.version == version and j.seg is not None:
+                self.push_finish(j, seq)
+        self.push_environment(block.faults, *self.env.edges_from(old.end_s))
+
+    def forget_before(self, t_s: float) -> None:
+        """Drop the steps before t_s that nothing needs any more: never after now, the start of
+        a job's staging or ring, or the time an open move was asked for (memory stays bounded
+        in a service that runs without an end). Results read after this cover what is kept."""
+        keep = min(t_s, self.now_s)
+        for j in self.active():
+            if j.seg is not None and j.seg.staging:
+                keep = min(keep, j.seg.placed)
+            if j.ring is not None:
+                keep = min(keep, j.ring.asked)
+        for item in self.links.open:
+            asked = item.asked if isinstance(item, Ring) else item.asked_s()
+            keep = min(keep, asked if asked is not None else keep)
+        env = self.env.forget_before(keep)
+        if env is self.env:
+            return
+        dropped = len(self.env.t_s) - len(env.t_s)
+        for j in self.active():
+            if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
+                j.seg.cum = j.seg.cum[dropped:]
+        self.use(env)
+
+    def use(self, env: Timelines) -> None:
+        """Read env from now on (the same steps as before, more or fewer of them)."""
+        self.env = env
+        self.compute.use(env)
+        self.links.use(env)
+        self.has_isl = env.has_isl
+        self.has_isl_list = self.links.has_isl = self.has_isl.tolist()
+        for j in self.active():
+            if j.seg is not None and not j.seg.staging and len(j.sats) == 1:
+                j.seg.cum = self.compute.work_rows[int(j.sats[0])]
+
+    def active(self) -> list[Job]:
+        """The jobs on satellites now."""
+        return [self.jobs[i] for i in np.unique(self.sat_job[self.sat_job >= 0]).tolist()]
 
     # --- handlers: each returns True when a scheduling pass may place something ---------------
 
@@ -308,13 +399,14 @@ class Engine:
         self.end_segment(j, t, finished=True)
         j.compute_end = t
         self.release(j, t)
-        done = self.downlink_time(j, t)
-        if done <= t:
+        legs = self.downlink(j, t)
+        done = ready_s(t, legs)
+        if done is not None and done <= t:
             self.complete(j, t)
         else:
             self.changed(j, JobState.DOWNLINK, t)
             j.version += 1
-            self.loop.push(done, Priority.DOWNLINKED, i, j.version)
+            self.when_ready(done, Priority.DOWNLINKED, j, t, legs)
         return True
 
     def on_downlinked(self, t, i, version):
@@ -334,8 +426,11 @@ class Engine:
         prot = self.prot
         if sefi:
             self.down_until[s] = max(self.down_until[s], t + prot.sefi_recovery_s)
+            until = t + prot.sefi_recovery_s
             self.accounts.down(s, accrued(self.compute.work_rows[s], self.compute.t_list, t,
-                                          min(t + prot.sefi_recovery_s, self.env.end_s)))
+                                          min(until, self.env.end_s)))
+            if until > self.env.end_s and self.open_ended:
+                self.down_beyond.append((s, until))
             self.loop.push(t + prot.sefi_recovery_s, Priority.UP, s)
             if i >= 0:
                 j = self.jobs[i]
@@ -425,51 +520,59 @@ class Engine:
             j.start = now
         j.seg = None
         j.placed = now
-        ready = self.staging_end(j, sats, now)
+        legs = self.staging(j, sats, now)
+        ready = ready_s(now, legs)
         j.version += 1
-        if ready <= now:
+        if ready is not None and ready <= now:
             j.input_done = True
             self.changed(j, JobState.RUNNING, now)
             self.begin(j, now, placed=now)
         else:
             self.changed(j, JobState.STAGING, now)
             j.seg = staging_segment(now)
-            self.loop.push(ready, Priority.STAGED, j.index, j.version)
+            self.when_ready(ready, Priority.STAGED, j, now, legs)
 
-    def staging_end(self, j: Job, sats: np.ndarray, now: float) -> float:
-        """When the last checkpoint and the input are at sats (store-and-forward)."""
-        links, s0 = self.links, int(sats[0])
-        ready = now
+    def staging(self, j: Job, sats: np.ndarray, now: float) -> list[Leg]:
+        """The moves that bring j's last checkpoint and input to sats (store-and-forward)."""
+        links, s0, i = self.links, int(sats[0]), j.index
+        legs = []
         if j.last_sats is not None and j.done_flop > 0 and not np.array_equal(j.last_sats, sats):
-            ready = max(ready, links.over_isl(j.index, s0, int(j.last_sats[0]), now,
-                                              j.checkpoint_bytes))
+            legs.append(links.over_isl(i, s0, int(j.last_sats[0]), now, j.checkpoint_bytes))
             j.bytes_moved += j.checkpoint_bytes
             j.migrations += 1
         if not j.input_done:
             if j.home >= 0 and j.home not in sats:
-                ready = max(ready, links.over_isl(j.index, s0, j.home, now, j.input_bytes))
+                legs.append(links.over_isl(i, s0, j.home, now, j.input_bytes))
                 j.bytes_moved += j.input_bytes
             elif j.from_ground and self.env.ground_bps is not None:
                 if self.has_isl_list[s0]:  # up through the relay, then over ISLs
-                    up = links.over_ground(j.index, -1, now, j.input_bytes, up=True)
-                    ready = max(ready, links.over_isl(j.index, s0, -1, up, j.input_bytes))
+                    up = links.over_ground(i, -1, now, j.input_bytes, up=True)
+                    legs.append(links.over_isl(i, s0, -1, up, j.input_bytes))
                 else:
-                    ready = max(ready, links.over_ground(j.index, s0, now, j.input_bytes,
-                                                         up=True))
+                    legs.append(links.over_ground(i, s0, now, j.input_bytes, up=True))
                 j.bytes_moved += j.input_bytes
-        return ready
+        return legs
 
-    def downlink_time(self, j: Job, t: float) -> float:
-        """When j's results are on the ground: over ISLs to the relay then down, or down
-        through its own satellite's contacts."""
+    def downlink(self, j: Job, t: float) -> list[Leg]:
+        """The moves that bring j's results to the ground: over ISLs to the relay then down, or
+        down through its own satellite's contacts."""
         if j.output_bytes <= 0 or self.env.ground_bps is None:
-            return t
+            return []
         s0 = int(j.last_sats[0])
         j.bytes_moved += j.output_bytes
         if self.has_isl_list[s0]:
             across = self.links.over_isl(j.index, s0, -1, t, j.output_bytes)
-            return self.links.over_ground(j.index, -1, across, j.output_bytes)
-        return self.links.over_ground(j.index, s0, t, j.output_bytes)
+            return [self.links.over_ground(j.index, -1, across, j.output_bytes)]
+        return [self.links.over_ground(j.index, s0, t, j.output_bytes)]
+
+    def when_ready(self, ready: float | None, priority: int, j: Job, t: float,
+                   legs: list[Leg]) -> None:
+        """The event for j's moves: at ready, or (ready None: a move beyond the timelines) once
+        extend has settled them all, in the place among ties it has now."""
+        if ready is not None:
+            self.loop.push(ready, priority, j.index, j.version)
+        else:
+            self.waiting.append((self.loop.reserve(), priority, j.index, j.version, t, legs))
 
     # --- compute segments ---------------------------------------------------------------------
 
@@ -482,12 +585,25 @@ class Engine:
                 placed = t
         cluster = self.compute.cluster(j, j.sats)
         if j.ring is None and len(j.sats) > 1:  # kept across rollbacks on the same satellites
-            j.ring = self.links.book_ring(j.sats, t, cluster.step_c, cluster.bit_s)
+            j.ring = self.links.book_ring(j.index, j.sats, t, cluster.step_c, cluster.bit_s)
+        j.version += 1
+        seq = self.loop.reserve()
+        if j.ring is not None and j.ring.t0 == np.inf and self.open_ended:
+            # its terminals wait for moves beyond the timelines: computes once extend starts it
+            j.seg = None
+            self.ring_waiting[j.index] = (j.version, seq, placed, t)
+            return
         if j.ring is not None:
             t = max(t, j.ring.t0)
         j.seg = self.compute.segment(j, cluster, t, placed)
-        j.version += 1
-        self.loop.push(self.compute.finish_s(j.seg), Priority.FINISH, j.index, j.version)
+        self.push_finish(j, seq)
+
+    def push_finish(self, j: Job, seq: int) -> None:
+        """j's compute-done event (kept for extend when beyond the timelines)."""
+        t = self.compute.finish_s(j.seg)
+        if t == np.inf and self.open_ended:
+            self.finishing.append((seq, j.index, j.version))
+        self.loop.push(t, Priority.FINISH, j.index, j.version, seq)
 
     def end_segment(self, j: Job, t: float, finished: bool, checkpoint_now: bool = False) -> None:
         """Close j's segment at t: progress kept, work lost, accounts per satellite."""
@@ -506,10 +622,11 @@ class Engine:
     def release(self, j: Job, t: float) -> None:
         if j.sats is None:
             return
+        self.ring_waiting.pop(j.index, None)
         if j.ring is not None:
             ring, j.ring = j.ring, None
             self.waited(ring.sats.tolist(), ring.asked, min(t, ring.t0))
-            self.links.close_ring(ring, j.index, t)
+            self.links.close_ring(ring, t)
         if j.seg is not None and j.seg.staging:  # interrupted while staging
             self.waited(j.sats, j.seg.placed, t)
             j.seg = None
@@ -571,3 +688,9 @@ def job_row(row: Mapping[str, Any], now_s: float, default_id: str) -> dict[str, 
         raise ValueError(f"job {out['id']}: min_satellites: at least 1")
     out["max_satellites"] = max(out["max_satellites"], out["min_satellites"])
     return out
+
+
+def ready_s(t: float, legs: list[Leg]) -> float | None:
+    """When all legs asked for at t have ended (None: one is still open)."""
+    ends = [leg.end for leg in legs]
+    return None if None in ends else max([t, *ends])

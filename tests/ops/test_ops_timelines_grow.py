@@ -1,0 +1,151 @@
+"""Timelines that grow block by block and forget what is behind: the same numbers as all the
+steps at once, and an engine extended block by block gives the tables of the whole run."""
+
+import numpy as np
+import pytest
+from ops_invariants import check
+from test_ops_online import POWER_W, assert_same_tables, busy_jobs, busy_world, rows
+
+from orbitgrid.ops import engine as ops_engine
+from orbitgrid.ops.engine import Engine
+from orbitgrid.ops.job_state import JobState
+from orbitgrid.ops.timelines import PER_STEP, Timelines, constant
+
+PEAK = 1e15
+
+
+def block(env: Timelines, k0: int, k1: int) -> Timelines:
+    """Steps k0..k1 - 1 of env as timelines of their own (their faults, totals from 0)."""
+    steps = {name: None if getattr(env, name) is None else getattr(env, name)[k0:k1]
+             for name in PER_STEP}
+    t = env.t_s[k0:k1 + 1]
+    faults = env.faults[(env.faults["time_s"] >= t[0]) & (env.faults["time_s"] < t[-1])]
+    return Timelines(t_s=t, peak_flops=env.peak_flops, power_w=env.power_w, group=env.group,
+                     faults=faults, seu_rate_s=env.seu_rate_s, names=env.names, **steps)
+
+
+def blocks(env: Timelines, size: int) -> list[Timelines]:
+    steps = len(env.t_s) - 1
+    return [block(env, k, min(k + size, steps)) for k in range(0, steps, size)]
+
+
+def test_appended_blocks_hold_the_numbers_of_the_whole():
+    env = busy_world()
+    parts = blocks(env, 47)  # blocks that do not divide the 360 steps
+    grown = parts[0]
+    for part in parts[1:]:
+        grown = grown.append(part)
+    assert np.array_equal(grown.t_s, env.t_s)
+    for name in PER_STEP:
+        assert np.array_equal(getattr(grown, name), getattr(env, name)), name
+    for name in ("work_rows", "ground_rows", "relay_cum", "has_isl"):
+        assert np.array_equal(getattr(grown, name), getattr(env, name)), name
+    assert np.array_equal(grown.faults, env.faults)
+    entries, exits = env.edges
+    for got, want in zip(grown.edges, env.edges, strict=True):
+        assert np.array_equal(got, want)
+    assert len(entries) and len(exits)
+
+
+def test_forgotten_steps_keep_the_running_totals():
+    env = busy_world()
+    kept = env.forget_before(3630.0)  # inside the step from 3,600 s
+    assert kept.t_s[0] == 3600.0 and kept.end_s == env.end_s
+    assert np.array_equal(kept.work_rows, env.work_rows[:, 60:])
+    assert np.array_equal(kept.ground_rows, env.ground_rows[:, 60:])
+    assert np.array_equal(kept.relay_cum, env.relay_cum[60:])
+    assert (kept.faults["time_s"] >= 3600.0).all() and len(kept.faults) == 5  # from 4,000 s
+    assert env.forget_before(30.0) is env
+
+
+def test_a_block_that_does_not_follow_is_refused():
+    env = busy_world()
+    with pytest.raises(ValueError, match="does not follow"):
+        block(env, 0, 10).append(block(env, 11, 20))
+
+
+def single_satellite_jobs():
+    """busy_jobs without the data-parallel one (its all-reduce share is averaged over the steps
+    known when it starts, see compute)."""
+    jobs = busy_jobs()
+    return {k: v[jobs["min_satellites"] == 1] for k, v in jobs.items()}
+
+
+@pytest.mark.parametrize("policy", ["first-fit", "follow-the-sun"])
+def test_an_engine_extended_block_by_block_gives_the_whole_run(policy):
+    env, jobs = busy_world(), single_satellite_jobs()
+    whole = ops_engine.run_ops(jobs, env, policy, seed=3)
+    assert (whole.transfers["end"] > 0).sum() >= 10  # uploads and downlinks across blocks
+    parts = blocks(env, 30)  # half-hour blocks
+    engine = Engine(parts[0], policy, seed=3, open_ended=True)
+    pending = rows(jobs)
+    for part in [*parts[1:], None]:
+        while pending and pending[0]["arrival"] < engine.env.end_s:
+            engine.advance_to(pending[0]["arrival"])
+            engine.submit(pending.pop(0))
+        engine.advance_to(engine.env.end_s)
+        if part is not None:
+            engine.extend(part)
+    for row in pending:
+        engine.submit(row)
+    grown = engine.close()
+    check(grown, env)
+    for name in ("jobs", "schedule", "transfers"):
+        for col, values in getattr(whole, name).items():
+            assert np.array_equal(values, getattr(grown, name)[col],
+                                  equal_nan=values.dtype.kind == "f"), (name, col)
+    for bucket, values in whole.accounts.items():  # a down time across blocks adds in parts
+        assert grown.accounts[bucket] == pytest.approx(values, rel=1e-12, abs=1e-9), bucket
+
+
+def test_a_completion_beyond_the_known_steps_comes_when_they_grow():
+    one = constant(1, 2000, 100, peak_flops=PEAK, power_w=POWER_W)
+    engine = Engine(block(one, 0, 10), open_ended=True)
+    engine.submit({"id": "long", "kind": "batch", "work_flop": 1500 * PEAK, "arrival": 0.0})
+    engine.advance_to(1000.0)
+    assert engine.status("long").state is JobState.RUNNING
+    engine.extend(block(one, 10, 20))
+    changes = engine.advance_to(2000.0)
+    assert [(c.state, c.time_s) for c in changes] == [(JobState.DONE, 1500.0)]
+
+
+def test_a_downlink_waits_for_a_contact_in_a_later_block():
+    # contact only from 1,500 s at 1 Gbit/s: 1 Gbit of results, computed by 100 s, holds the
+    # downlink from then (asked) and lands at 1,501 s
+    ground = np.zeros((20, 1))
+    ground[15:] = 1e9
+    one = constant(1, 2000, 100, peak_flops=PEAK, ground_bps=ground)
+    engine = Engine(block(one, 0, 10), open_ended=True)
+    engine.submit({"id": "a", "kind": "batch", "work_flop": 100 * PEAK, "output_bytes": 1.25e8})
+    engine.advance_to(1000.0)
+    assert engine.status("a").state is JobState.DOWNLINK
+    engine.extend(block(one, 10, 20))
+    engine.advance_to(2000.0)
+    status = engine.status("a")
+    assert (status.state, status.end_s) == (JobState.DONE, pytest.approx(1501.0, rel=1e-12))
+    t = engine.close().transfers
+    assert (t["link"].tolist(), t["start"].tolist()) == (["down:sat0"], [100.0])
+
+
+def test_forgetting_behind_keeps_the_jobs_and_bounds_the_window():
+    env, jobs = busy_world(), single_satellite_jobs()
+    whole = ops_engine.run_ops(jobs, env, "first-fit", seed=3)
+    parts = blocks(env, 30)
+    engine = Engine(parts[0], "first-fit", seed=3, open_ended=True)
+    pending = rows(jobs)
+    longest = 0
+    for part in [*parts[1:], None]:
+        while pending and pending[0]["arrival"] < engine.env.end_s:
+            engine.advance_to(pending[0]["arrival"])
+            engine.submit(pending.pop(0))
+        engine.advance_to(engine.env.end_s)
+        engine.forget_before(engine.now_s - 1800.0)
+        longest = max(longest, len(engine.env.t_s) - 1)
+        if part is not None:
+            engine.extend(part)
+    grown = engine.close()
+    assert longest < 180  # never half the run's 360 steps
+    for name in ("jobs", "schedule", "transfers"):
+        for col, values in getattr(whole, name).items():
+            assert np.array_equal(values, getattr(grown, name)[col],
+                                  equal_nan=values.dtype.kind == "f"), (name, col)
