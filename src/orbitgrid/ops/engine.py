@@ -81,8 +81,9 @@ def run_ops(jobs: Jobs, env: Timelines, policy: Policy | str = "first-fit",
     """Schedule jobs over the timelines; deterministic for given inputs and seed. The engine fed
     every arrival up front, then run to the end of the timelines."""
     engine = Engine(env, policy, protection, seed, record_changes=False)
-    for values in zip(*jobs.values(), strict=True):
-        engine.submit(dict(zip(jobs, values, strict=True)))
+    columns = {k: v.tolist() for k, v in jobs.items()}  # Python scalars: cheaper per row
+    for values in zip(*columns.values(), strict=True):
+        engine.add(dict(zip(columns, values, strict=True)))
     return engine.close()
 
 
@@ -171,19 +172,25 @@ class Engine:
         """Add a job: a row of ops.jobs.COLUMNS (missing ones take their defaults; arrival: now,
         id: job<N>), arriving at row["arrival"] s (>= now). Returns its id; ValueError naming
         the column on a bad row."""
+        row = job_row(row, self.now_s, f"job{len(self.jobs)}")
+        if row["id"] in self.by_id:
+            raise ValueError(f"job {row['id']}: id: already submitted")
+        if not row["arrival"] >= self.now_s:
+            raise ValueError(f"job {row['id']}: arrival: {row['arrival']} s is before now "
+                             f"({self.now_s} s)")
+        return self.add(row)
+
+    def add(self, row: Mapping[str, Any]) -> JobId:
+        """submit for a row already checked (every column, of its type, as in a Jobs table):
+        a batch run's jobs, which may arrive before the timelines start."""
         if self.closed:
             raise RuntimeError("the engine is closed")
-        row = job_row(row, self.now_s, f"job{len(self.jobs)}")
         j = Job(len(self.jobs), row, self.index.get(row["input_at"], -1))
-        if j.id in self.by_id:
-            raise ValueError(f"job {j.id}: id: already submitted")
         if j.precision not in self.env.peak_flops:
             raise ValueError(f"job {j.id}: no {j.precision} peak in the timelines")
         if j.min_satellites > self.env.n:
             raise ValueError(
                 f"job {j.id}: needs {j.min_satellites} satellites, fleet has {self.env.n}")
-        if not j.arrival >= self.now_s:
-            raise ValueError(f"job {j.id}: arrival: {j.arrival} s is before now ({self.now_s} s)")
         self.jobs.append(j)
         self.by_id[j.id] = j
         self.loop.push(j.arrival, Priority.ARRIVAL, j.index)
@@ -659,35 +666,40 @@ class Engine:
 def job_row(row: Mapping[str, Any], now_s: float, default_id: str) -> dict[str, Any]:
     """A submitted row checked and converted column by column (ops.jobs.COLUMNS); ValueError
     naming the column."""
-    unknown = [k for k in row if k not in COLUMNS]
-    if unknown:
-        raise ValueError(f"job: {unknown[0]}: unknown column (known: {', '.join(COLUMNS)})")
-    out: dict[str, Any] = {}
-    for k, (dtype, default) in COLUMNS.items():
-        value = row.get(k, {"id": default_id, "arrival": now_s}.get(k, default))
+    given = row.get("id")
+    out: dict[str, Any] = {"id": default_id if given is None else str(given)}
+    for k in row:
+        if k not in COLUMNS:
+            raise ValueError(f"job {out['id']}: {k}: unknown column (known: {', '.join(COLUMNS)})")
+    for k, kind in KIND_OF_COLUMN.items():
+        value = row.get(k, now_s if k == "arrival" else DEFAULTS[k])
         if value is None:
-            raise ValueError(f"job: {k}: a value is required")
-        if dtype.startswith("U"):
+            raise ValueError(f"job {out['id']}: {k}: a value is required")
+        if kind is str:
             out[k] = str(value)
             continue
         try:
-            number = float(value)
-        except (TypeError, ValueError):
+            number = kind(value)
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"job {out['id']}: {k}: not a number: {value!r}") from None
-        signed = k in ("priority", "arrival")  # arrival: checked against now
-        if (math.isnan(number) or (number < 0 and not signed)
-                or (math.isinf(number) and k != "deadline")):
-            raise ValueError(f"job {out['id']}: {k}: expected a finite"
-                             f"{'' if signed else ', non-negative'} number, got {value!r}")
-        if dtype == "i8" and number != int(number):
+        if not (0 <= number < math.inf or (number == math.inf and k == "deadline")
+                or (k in ("priority", "arrival") and -math.inf < number < 0)):
+            raise ValueError(f"job {out['id']}: {k}: expected a finite, non-negative number, "
+                             f"got {value!r}")
+        if kind is int and number != value and float(number) != float(value):
             raise ValueError(f"job {out['id']}: {k}: expected a whole number, got {value!r}")
-        out[k] = int(number) if dtype == "i8" else number
+        out[k] = number
     if out["kind"] not in KINDS:
         raise ValueError(f"job {out['id']}: kind: {out['kind']!r} is not one of {KINDS}")
     if out["min_satellites"] < 1:
         raise ValueError(f"job {out['id']}: min_satellites: at least 1")
     out["max_satellites"] = max(out["max_satellites"], out["min_satellites"])
     return out
+
+
+DEFAULTS = {k: d for k, (_, d) in COLUMNS.items()}
+KIND_OF_COLUMN = {k: str if t.startswith("U") else (int if t == "i8" else float)
+                  for k, (t, _) in COLUMNS.items() if k != "id"}
 
 
 def ready_s(t: float, legs: list[Leg]) -> float | None:
