@@ -9,6 +9,7 @@ from test_ops_online import POWER_W, assert_same_tables, busy_jobs, busy_world, 
 from orbitgrid.ops import engine as ops_engine
 from orbitgrid.ops.engine import Engine
 from orbitgrid.ops.job_state import JobState
+from orbitgrid.ops.jobs import make_jobs
 from orbitgrid.ops.timelines import PER_STEP, Timelines, constant
 
 PEAK = 1e15
@@ -149,3 +150,38 @@ def test_forgetting_behind_keeps_the_jobs_and_bounds_the_window():
         for col, values in getattr(whole, name).items():
             assert np.array_equal(values, getattr(grown, name)[col],
                                   equal_nan=values.dtype.kind == "f"), (name, col)
+
+
+def test_a_ring_waits_for_a_terminal_busy_beyond_the_known_steps():
+    # a's input, 250 GB on sat2, crosses to sat0 at 1 Gbit/s from 0 to 2,000 s (two blocks of
+    # 1,000 s); the training job t, placed on sat1 and sat2 at 10 s, starts its ring and its
+    # compute when sat2's terminal is free at 2,000 s, then runs 50 steps of compute plus ring
+    params, batch, k, link_bps = 1e9, 4_194_304.0, 2, 1e9
+    env = constant(3, 20_000, 100, peak_flops=PEAK, isl_bps=np.full(3, link_bps),
+                   group=np.zeros(3, dtype=int))
+    step_s = 6 * params * batch / (k * PEAK) + 2 * (k - 1) / k * 2 * params * 8 / link_bps
+    jobs = [
+        {"id": "a", "kind": "sensing", "work_flop": 100 * PEAK, "arrival": 0.0,
+         "input_bytes": 250e9, "input_at": "sat2"},
+        {"id": "t", "kind": "training", "work_flop": 6 * params * 50 * batch, "arrival": 10.0,
+         "checkpoint_bytes": 16 * params, "min_satellites": 2},
+    ]
+    engine = Engine(block(env, 0, 10), open_ended=True, record_changes=False)
+    for row in jobs:
+        engine.submit(row)
+    engine.advance_to(1000.0)
+    assert engine.status("t").state is JobState.RUNNING and engine.status("t").satellites == (
+        "sat1", "sat2")
+    for k0 in range(10, 200, 10):
+        engine.extend(block(env, k0, k0 + 10))
+        engine.advance_to(engine.env.end_s)
+    grown = engine.close()
+    assert grown.jobs["end"].tolist() == pytest.approx([2100.0, 2000.0 + 50 * step_s], rel=1e-9)
+    columns = {c: [row.get(c, d) for row in jobs]
+               for c, d in [("id", ""), ("kind", ""), ("work_flop", 0.0), ("arrival", 0.0),
+                            ("input_bytes", 0.0), ("input_at", ""), ("checkpoint_bytes", 0.0),
+                            ("min_satellites", 1)]}
+    whole = ops_engine.run_ops(make_jobs(**columns), env)
+    assert grown.jobs["end"].tolist() == pytest.approx(whole.jobs["end"].tolist(), rel=1e-12)
+    ring = grown.transfers["kind"] == "allreduce"
+    assert grown.transfers["start"][ring].min() == 2000.0

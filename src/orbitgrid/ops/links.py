@@ -254,8 +254,6 @@ class Links:
         if step_c <= 0 or bit_s <= 0:
             return None
         ring = Ring(job, sats, t, np.inf, step_c, bit_s)
-        for x in self.links_of(ring):
-            x.ring = ring
         if not self.start_ring(ring):
             self.wait(ring)
         return ring
@@ -265,8 +263,9 @@ class Links:
         if any(x.waiting for x in members):
             return False
         ring.t0 = max(ring.asked, *[x.free_at for x in members])
-        for x in members:
+        for x in members:  # the legs settled before it keep their rates
             x.free_at = ring.t0
+            x.ring = ring
         return True
 
     def close_ring(self, ring: Ring, t: float) -> None:
