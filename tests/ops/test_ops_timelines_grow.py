@@ -72,41 +72,55 @@ def single_satellite_jobs():
     return {k: v[jobs["min_satellites"] == 1] for k, v in jobs.items()}
 
 
-@pytest.mark.parametrize("policy", ["first-fit", "follow-the-sun"])
-def test_an_engine_extended_block_by_block_gives_the_whole_run(policy):
-    env, jobs = busy_world(), single_satellite_jobs()
-    whole = ops_engine.run_ops(jobs, env, policy, seed=3)
-    assert (whole.transfers["end"] > 0).sum() >= 10  # uploads and downlinks across blocks
-    parts = blocks(env, 30)  # half-hour blocks
+def grow(env, jobs, policy, forget_s=None):
+    """The engine over env given in half-hour blocks, each extended once the engine has reached
+    the end of the known steps, jobs submitted at their arrival times (forget_s: the steps
+    older than that dropped at each block); the result and the most steps it held at once."""
+    parts = blocks(env, 30)
     engine = Engine(parts[0], policy, seed=3, open_ended=True)
     pending = rows(jobs)
+    longest = 0
     for part in [*parts[1:], None]:
         while pending and pending[0]["arrival"] < engine.env.end_s:
             engine.advance_to(pending[0]["arrival"])
             engine.submit(pending.pop(0))
         engine.advance_to(engine.env.end_s)
+        if forget_s is not None:
+            engine.forget_before(engine.now_s - forget_s)
+        longest = max(longest, len(engine.env.t_s) - 1)
         if part is not None:
             engine.extend(part)
     for row in pending:
         engine.submit(row)
-    grown = engine.close()
+    return engine.close(), longest
+
+
+@pytest.mark.parametrize("policy", ["first-fit", "follow-the-sun"])
+def test_an_engine_extended_block_by_block_gives_the_whole_run(policy):
+    env, jobs = busy_world(), single_satellite_jobs()
+    whole = ops_engine.run_ops(jobs, env, policy, seed=3)
+    assert (whole.transfers["end"] > 0).sum() >= 10  # uploads and downlinks across blocks
+    grown, _ = grow(env, jobs, policy)
     check(grown, env)
-    for name in ("jobs", "schedule", "transfers"):
-        for col, values in getattr(whole, name).items():
-            assert np.array_equal(values, getattr(grown, name)[col],
-                                  equal_nan=values.dtype.kind == "f"), (name, col)
+    assert_same_tables(whole, grown, ("jobs", "schedule", "transfers"))
     for bucket, values in whole.accounts.items():  # a down time across blocks adds in parts
         assert grown.accounts[bucket] == pytest.approx(values, rel=1e-12, abs=1e-9), bucket
 
 
+def two_blocks(env, row, state_at_1000):
+    """One job over env's first 1,000 s (in state_at_1000 by then), then its next 1,000 s; the
+    engine and the state changes of the second block."""
+    engine = Engine(block(env, 0, 10), open_ended=True)
+    job = engine.submit(row)
+    engine.advance_to(1000.0)
+    assert engine.status(job).state is state_at_1000
+    engine.extend(block(env, 10, 20))
+    return engine, engine.advance_to(2000.0)
+
+
 def test_a_completion_beyond_the_known_steps_comes_when_they_grow():
     one = constant(1, 2000, 100, peak_flops=PEAK, power_w=POWER_W)
-    engine = Engine(block(one, 0, 10), open_ended=True)
-    engine.submit({"id": "long", "kind": "batch", "work_flop": 1500 * PEAK, "arrival": 0.0})
-    engine.advance_to(1000.0)
-    assert engine.status("long").state is JobState.RUNNING
-    engine.extend(block(one, 10, 20))
-    changes = engine.advance_to(2000.0)
+    _, changes = two_blocks(one, {"kind": "batch", "work_flop": 1500 * PEAK}, JobState.RUNNING)
     assert [(c.state, c.time_s) for c in changes] == [(JobState.DONE, 1500.0)]
 
 
@@ -116,12 +130,8 @@ def test_a_downlink_waits_for_a_contact_in_a_later_block():
     ground = np.zeros((20, 1))
     ground[15:] = 1e9
     one = constant(1, 2000, 100, peak_flops=PEAK, ground_bps=ground)
-    engine = Engine(block(one, 0, 10), open_ended=True)
-    engine.submit({"id": "a", "kind": "batch", "work_flop": 100 * PEAK, "output_bytes": 1.25e8})
-    engine.advance_to(1000.0)
-    assert engine.status("a").state is JobState.DOWNLINK
-    engine.extend(block(one, 10, 20))
-    engine.advance_to(2000.0)
+    engine, _ = two_blocks(one, {"id": "a", "kind": "batch", "work_flop": 100 * PEAK,
+                                 "output_bytes": 1.25e8}, JobState.DOWNLINK)
     status = engine.status("a")
     assert (status.state, status.end_s) == (JobState.DONE, pytest.approx(1501.0, rel=1e-12))
     t = engine.close().transfers
@@ -131,25 +141,9 @@ def test_a_downlink_waits_for_a_contact_in_a_later_block():
 def test_forgetting_behind_keeps_the_jobs_and_bounds_the_window():
     env, jobs = busy_world(), single_satellite_jobs()
     whole = ops_engine.run_ops(jobs, env, "first-fit", seed=3)
-    parts = blocks(env, 30)
-    engine = Engine(parts[0], "first-fit", seed=3, open_ended=True)
-    pending = rows(jobs)
-    longest = 0
-    for part in [*parts[1:], None]:
-        while pending and pending[0]["arrival"] < engine.env.end_s:
-            engine.advance_to(pending[0]["arrival"])
-            engine.submit(pending.pop(0))
-        engine.advance_to(engine.env.end_s)
-        engine.forget_before(engine.now_s - 1800.0)
-        longest = max(longest, len(engine.env.t_s) - 1)
-        if part is not None:
-            engine.extend(part)
-    grown = engine.close()
+    grown, longest = grow(env, jobs, "first-fit", forget_s=1800.0)
     assert longest < 180  # never half the run's 360 steps
-    for name in ("jobs", "schedule", "transfers"):
-        for col, values in getattr(whole, name).items():
-            assert np.array_equal(values, getattr(grown, name)[col],
-                                  equal_nan=values.dtype.kind == "f"), (name, col)
+    assert_same_tables(whole, grown, ("jobs", "schedule", "transfers"))
 
 
 def test_a_ring_waits_for_a_terminal_busy_beyond_the_known_steps():

@@ -242,6 +242,11 @@ class Engine:
         return JobStatus(j.id, j.state, self.satellites_of(j), j.arrival, j.start, j.end, j.work,
                          j.done_flop, j.rollbacks, j.migrations)
 
+    def satellite_jobs(self) -> dict[str, JobId]:
+        """The job each busy satellite holds now, by satellite name."""
+        busy = np.flatnonzero(self.sat_job >= 0).tolist()
+        return {self.names[s]: self.jobs[self.sat_job[s]].id for s in busy}
+
     def counts(self) -> dict[JobState, int]:
         """Jobs in each state."""
         out = dict.fromkeys(JobState, 0)
