@@ -10,6 +10,13 @@ or online, jobs fed while it runs (a service advancing it to its clock):
     engine.cancel(job_id)                   # JobFinishedError once it has finished
     engine.status(job_id).state             # JobState
 
+A service that runs without an end makes it open_ended and keeps the timelines a window ahead
+of its clock: engine.extend(block) appends steps (what lay beyond the old end, a compute done,
+a transfer's last bits, a ring's start, gets its event then, as over all the steps at once) and
+engine.forget_before(t_s) drops the steps behind that nothing needs (Timelines.append,
+forget_before). One approximation: a data-parallel job's all-reduce share (eta, see compute)
+is averaged over the steps known when its segment starts.
+
 A batch run is the same engine fed every arrival up front, then closed (no second scheduler).
 The engine is made of parts, each in its module: the clock (event_loop: a heap keyed on
 (time, priority, sequence), so ties resolve the same way every run), jobs and their states
@@ -59,7 +66,7 @@ from orbitgrid.ops.links import Leg, Links, Ring
 from orbitgrid.ops.placement import held, reachable
 from orbitgrid.ops.policies import Policy, load_policy
 from orbitgrid.ops.tables import jobs_table, schedule_table, transfers_table
-from orbitgrid.ops.timelines import Timelines, accrued, default_names, running_total
+from orbitgrid.ops.timelines import Timelines, accrued, default_names
 
 __all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
@@ -134,7 +141,7 @@ class Engine:
         # open_ended: what waits for extend (reserved sequence numbers keep tie order)
         self.waiting: list[tuple] = []  # (seq, priority, job, version, asked, legs) of moves
         self.finishing: list[tuple] = []  # (seq, job, version): compute done beyond the end
-        self.ring_waiting: dict[int, tuple] = {}  # job -> (version, seq, placed)
+        self.ring_waiting: dict[int, tuple] = {}  # job -> (version, seq, placed, asked)
         self.down_beyond: list[tuple[int, float]] = []  # (satellite, down until) past the end
         self.accounts = Accounts(n)
         self.loop = EventLoop(float(env.t_s[0]))
@@ -199,8 +206,9 @@ class Engine:
 
     def advance_to(self, t_s: float) -> list[StateChange]:
         """Process every event before t_s (those at t_s wait for the next call, with the jobs
-        submitted at t_s); now becomes t_s. Returns the state changes since the last call
-        (empty without record_changes). t_s may not pass the end of the timelines."""
+        submitted at t_s); now becomes t_s. Returns the state changes since the last call or
+        drain, submit's and cancel's included (empty without record_changes). t_s may not pass
+        the end of the timelines (extend first). Not thread-safe: one caller at a time."""
         if self.closed:
             raise RuntimeError("the engine is closed")
         if not self.now_s <= t_s <= self.env.end_s:
