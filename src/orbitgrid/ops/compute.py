@@ -43,7 +43,7 @@ class Protection:
     tokens_per_step: float = 4_194_304.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Cluster:
     """What a job's satellites offer it: the slowest member's peak (op/s), their summed upset
     rate (1/s), the running total of their common capacity (T + 1,) (capacity-seconds) and, for
@@ -58,7 +58,7 @@ class Cluster:
     bit_s: float = 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     """A stretch of compute of one job on fixed satellites, started from a checkpoint."""
 
@@ -79,7 +79,7 @@ class Segment:
         return self.cum.size == 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Progress:
     """What a closed segment did, capacity-seconds on each of its satellites."""
 
