@@ -24,7 +24,7 @@ from orbitgrid.network.links import (
 from orbitgrid.orbits.elements import j2_rates
 from orbitgrid.orbits.samples import Samples
 from orbitgrid.scenario import validate_scenario
-from orbitgrid.sensing import alerts, summarise, swath_mask_rad
+from orbitgrid.sensing.alerts import alerts, summarise, swath_mask_rad
 
 A_M = EARTH_RADIUS_M + 500e3
 MASK_DEG = 10.0

@@ -28,7 +28,7 @@ from orbitgrid.orbits.trajectory import Trajectory, knot_times
 from orbitgrid.physics.stage import PhysicsStage
 from orbitgrid.results import Run, RunWriter, utc_timestamps
 from orbitgrid.scenario import GroundStation, Scenario
-from orbitgrid.sensing import SensingStage
+from orbitgrid.sensing.alerts import SensingStage
 
 # Satellite-knots per time chunk: about 100 MB of states.
 CHUNK_SAT_KNOTS = 2_000_000

@@ -273,7 +273,7 @@ class OpsStage:
 def image_passes(context: RunContext) -> ImagePasses | None:
     """The images of the scenario's sensing: block (orbitgrid.sensing.alerts), None without
     one: each event's first image, its time and satellite, sizes from the sensing model."""
-    from orbitgrid.sensing import run_alerts
+    from orbitgrid.sensing.alerts import run_alerts
 
     sc = context.scenario
     spec = getattr(sc, "sensing", None)
