@@ -87,10 +87,9 @@ def simulate(
                 if ephemeris:
                     ephemeris.block(block)
                 power = physics.block(block.samples) if physics else None
-                if network:
-                    network.block(block.samples)
+                links = network.block(block.samples) if network else None
                 if ops:
-                    ops.block(block.samples, power)
+                    ops.block(block.samples, power, links)
             gone = block.gone
             if progress:
                 progress(block.done, block.total)

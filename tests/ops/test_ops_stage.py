@@ -305,6 +305,7 @@ def test_isl_rate_follows_the_geometry_step_by_step():
     # shortens and lengthens every half orbit, and the Earth blocks it near the equator; a weak
     # laser (20 mW) keeps the rate below the terminal's ceiling, falling with distance
     from orbitgrid.network.links import optical_isl_rate_bps
+    from orbitgrid.network.stage import NetworkStage
     from orbitgrid.ops.stage import OpsStage
     from orbitgrid.orbits.samples import Samples
     from orbitgrid.pipeline import RunContext, build_world
@@ -317,9 +318,10 @@ def test_isl_rate_follows_the_geometry_step_by_step():
                      for raan in (0, 90)]}]})
     world = build_world(scenario)
     stage = OpsStage.create(RunContext(world, None))
+    network = NetworkStage.create(RunContext(world, None))
     t = world.steps_s
     samples = Samples(scenario.epoch64, t, *world.exact_states(t))
-    stage.block(samples, None)
+    stage.block(samples, None, network.block(samples))
     env = stage.timelines()
     isl = env.isl_bps
     assert isl.shape == (len(t) - 1, 2) and isl.dtype == np.float32

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from orbitgrid.pipeline import RunContext
     from orbitgrid.scenario import Route
 
-__all__ = ["NetworkStage", "RouteSeries", "elements_from_state"]  # the last: from network.isl
+__all__ = ["NetworkBlock", "NetworkStage", "RouteSeries", "elements_from_state"]  # the last: from network.isl
 
 
 @dataclass
@@ -90,6 +90,15 @@ class _DenseStats:
         self.c_min = np.minimum(self.c_min, np.where(up, capacity, np.inf).min(axis=0))
         self.d_max = np.maximum(self.d_max, np.where(up, distance, -np.inf).max(axis=0))
         self.c_max = np.maximum(self.c_max, np.where(up, capacity, -np.inf).max(axis=0))
+
+
+@dataclass(frozen=True)
+class NetworkBlock:
+    """What the network stage hands on for one block: each satellite's best usable ISL rate at
+    each step, (T, N) float32 bit/s (0: no link at that step; a transfer uses one link at a
+    time), under the optical link budget at the links' lengths; None without ISLs."""
+
+    isl_best_bps: np.ndarray | None
 
 
 @dataclass
@@ -210,9 +219,11 @@ class NetworkStage:
         keep = ~blocked[station]
         return station[keep], si[keep], rng_m[keep], cap[keep]
 
-    def block(self, samples: Samples) -> None:
+    def block(self, samples: Samples) -> NetworkBlock:
         """Links, graph and routes at each step of the block."""
         r = samples.r_ecef
+        # each satellite's best usable ISL (N, T): np.maximum.at along satellites
+        best = np.zeros((r.shape[1], r.shape[0])) if self.groups else None
         fixed = []
         for g, stats in zip(self.groups, self.isl_fixed, strict=True):
             if g.edges is None:
@@ -220,6 +231,9 @@ class NetworkStage:
                 continue
             up, length, capacity = fixed_isls(g, r)
             stats.add(up, length, capacity)
+            rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
+            for end in (0, 1):
+                np.maximum.at(best, g.edges[:, end], rate)
             latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
             fixed.append((up, length, capacity, latency))
         n_routes = len(self.route_nodes) // 2
@@ -238,6 +252,8 @@ class NetworkStage:
                     e, ln, cp, lat = g.edges[on], length[k, on], capacity[k, on], latency[k, on]
                 else:
                     e, ln, cp = isl_edges(g, pos)
+                    for end in (0, 1):
+                        np.maximum.at(best[:, k], e[:, end], cp)
                     lat = ln / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
                     dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
                     dyn_len.append(ln)
@@ -283,6 +299,7 @@ class NetworkStage:
         self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
         if n_routes:
             self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
+        return NetworkBlock(None if best is None else best.T.astype(np.float32))
 
     def _split(self, flat, n_nodes, node_pos, src, dst):
         """One-way latency parts (up, ISL, down, processing) per route, seconds."""

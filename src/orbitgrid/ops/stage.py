@@ -14,11 +14,10 @@ fabric).
 
 ISL rate per satellite and step: the optical link budget (network.links.optical_isl_rate_bps,
 falling with distance, capped at the terminal ceiling) over the satellite's ISLs at their lengths
-at that step: its best link (a transfer uses one link at a time). The links are the network
-layer's (the world's layouts, network.isl, as the network stage and sensing use them): topology,
-range, Earth line of
-sight with the margin, the cross-plane latitude cut and the terminals per satellite, at every
-step; a satellite whose links are all down has 0 at that step. No ISL timeline at all (None)
+at that step: its best link (a transfer uses one link at a time), as the network stage hands it
+on (NetworkBlock, from the world's layouts, network.isl, as sensing uses them): topology, range,
+Earth line of sight with the margin, the cross-plane latitude cut and the terminals per
+satellite, at every step; a satellite whose links are all down has 0 at that step. No ISL timeline at all (None)
 when no constellation has ISLs.
 
 Memory: what is kept per satellite and step for the whole run is 17 bytes: capacity, the power
@@ -51,7 +50,6 @@ import pyarrow as pa
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.graph import visible_pairs
-from orbitgrid.network.isl import fixed_isls, isl_edges
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.ops.engine import Protection, run_ops
 from orbitgrid.ops.jobs import ImagePasses, Workload, workload_jobs
@@ -60,6 +58,7 @@ from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
+    from orbitgrid.network.stage import NetworkBlock
     from orbitgrid.orbits.samples import Samples
     from orbitgrid.physics.stage import PhysicsBlock
     from orbitgrid.pipeline import RunContext
@@ -92,7 +91,7 @@ class OpsStage:
         n = len(fleet)
         self.power_w = np.zeros(n)
         self.peak = {p: np.zeros(n) for p in PRECISIONS}
-        self.isl_groups = [g for g in world.isl if g is not None]
+        self.has_isl = any(g is not None for g in world.isl)
         self.group = np.zeros(n, dtype=np.int64)
         self.group_names: list[str] = []
         for k, c in enumerate(sc.constellations):
@@ -140,8 +139,10 @@ class OpsStage:
             return None
         return cls(context, sc.workload or Workload())
 
-    def block(self, samples: Samples, power: PhysicsBlock | None) -> None:
-        """Keep the block's timelines; power: the physics stage's block (None: no physics)."""
+    def block(self, samples: Samples, power: PhysicsBlock | None,
+              links: NetworkBlock | None) -> None:
+        """Keep the block's timelines; power: the physics stage's block (None: no physics);
+        links: the network stage's (there whenever the world has ISLs)."""
         n_t = len(samples.t_s)
         top = np.where(self.power_w > 0, self.power_w, np.inf)
         shape = (n_t, len(self.power_w))
@@ -158,27 +159,10 @@ class OpsStage:
         self.parts["battery"].append(np.ones(shape, np.float32) if power is None else
                                      np.nan_to_num(power.battery_soc, nan=0.0).astype(np.float32))
         self.parts["ground"].append(self._ground(samples.r_ecef).astype(np.float32))
-        if self.isl_groups:
-            self.parts["isl"].append(self._isl_rates(samples))
+        if self.has_isl:
+            self.parts["isl"].append(links.isl_best_bps)
         if power is not None and len(power.radiation_events):
             self.faults.append(power.radiation_events.astype(FAULT_DTYPE))
-
-    def _isl_rates(self, samples: Samples) -> np.ndarray:
-        """(T, N) float32 bit/s: each satellite's best usable ISL at each step (0: none)."""
-        r = samples.r_ecef
-        best = np.zeros((r.shape[1], r.shape[0]))  # (N, T): np.maximum.at along satellites
-        for g in self.isl_groups:
-            if g.edges is not None:
-                up, _, capacity = fixed_isls(g, r)
-                rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
-                for end in (0, 1):
-                    np.maximum.at(best, g.edges[:, end], rate)
-                continue
-            for k in range(r.shape[0]):
-                edges, _, capacity = isl_edges(g, r[k])
-                for end in (0, 1):
-                    np.maximum.at(best[:, k], edges[:, end], capacity)
-        return best.T.astype(np.float32)
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
