@@ -50,7 +50,7 @@ CHUNK_SAT_KNOTS = 2_000_000
 SAMPLE_BLOCK = 1_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class World:
     """A run's fixed set-up. satellites and isl are per constellation (None: no `satellite:`
     block, or no ISLs); isl layouts index the fleet (n_nodes = len(fleet))."""
@@ -178,7 +178,7 @@ class Gone:
         return Gone(self.first_error_s.copy(), self.code.copy())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class Chunk:
     """A stretch of trajectory between knots (gone satellites NaN): what event searches run on.
     last: it ends the stream (a bounded one)."""
@@ -187,7 +187,7 @@ class Chunk:
     last: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class TimeBlock:
     """One block of steps: states of every satellite at samples.t_s (possibly none, when a
     chunk holds no step), the chunk they lie in (opens_chunk: its first block), the gone record

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
-from orbitgrid.fleet import build_fleet
 from orbitgrid.network.astar import pair_paths
 from orbitgrid.network.graph import undirected_csr
 from orbitgrid.network.routing import build_graph, shortest_paths

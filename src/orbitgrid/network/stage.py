@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from orbitgrid.pipeline import RunContext
     from orbitgrid.scenario import Route
 
-__all__ = ["NetworkBlock", "NetworkStage", "RouteSeries", "elements_from_state"]  # the last: from network.isl
+# elements_from_state: network.isl's, kept here for old imports
+__all__ = ["NetworkBlock", "NetworkStage", "RouteSeries", "elements_from_state"]
 
 
 @dataclass
@@ -92,7 +93,7 @@ class _DenseStats:
         self.c_max = np.maximum(self.c_max, np.where(up, capacity, -np.inf).max(axis=0))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class NetworkBlock:
     """What the network stage hands on for one block: each satellite's best usable ISL rate at
     each step, (T, N) float32 bit/s (0: no link at that step; a transfer uses one link at a

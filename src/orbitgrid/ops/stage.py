@@ -17,8 +17,8 @@ falling with distance, capped at the terminal ceiling) over the satellite's ISLs
 at that step: its best link (a transfer uses one link at a time), as the network stage hands it
 on (NetworkBlock, from the world's layouts, network.isl, as sensing uses them): topology, range,
 Earth line of sight with the margin, the cross-plane latitude cut and the terminals per
-satellite, at every step; a satellite whose links are all down has 0 at that step. No ISL timeline at all (None)
-when no constellation has ISLs.
+satellite, at every step; a satellite whose links are all down has 0 at that step. No ISL
+timeline at all (None) when no constellation has ISLs.
 
 Memory: what is kept per satellite and step for the whole run is 17 bytes: capacity, the power
 fraction and the ground rate as float32 (4 each; capacity rounded down so it never exceeds what

@@ -76,7 +76,7 @@ J_PER_WH = 3600.0
 SECONDS_PER_DAY = 86_400.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class PhysicsBlock:
     """What physics hands on for one block: fleet-wide (T, N), NaN where there is no satellite.
 

@@ -23,14 +23,11 @@ delivery_s (ground network to the user). Latencies are from the event's start.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-
-from dataclasses import replace
-
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -47,7 +44,6 @@ from orbitgrid.results import utc_timestamps
 from orbitgrid.units import parse_duration, utc_seconds_after
 
 if TYPE_CHECKING:
-    from orbitgrid.network.links import IslConfig
     from orbitgrid.scenario import Scenario
     from orbitgrid.sensing.schema import SensingSpec
 

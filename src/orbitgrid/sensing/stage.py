@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["Alerts", "SensingStage"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class Alerts:
     """The sensing stage's result: the alerts table, its figures for summary.json, and each
     imaged event's first image: its time (s after the epoch) and satellite name."""
