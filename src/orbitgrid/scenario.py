@@ -27,33 +27,13 @@ from pydantic import (
     model_validator,
 )
 
-from orbitgrid.economics import Economics, GroundDataCentre
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.links import GroundLink, IslConfig
 from orbitgrid.ops.jobs import Workload
 from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
-from orbitgrid.sensing import SensingSpec
-
-_UNITS_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a number of seconds or a string with ms, s, min, h or d: '90 min', '1d'."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 10s, 5min, 1h or 1d")
-    if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"cannot read {value!r} as a duration such as 10s, 5min, 1h or 1d")
-    number, unit = match.groups()
-    if unit not in _UNITS_S and unit != "":
-        raise ValueError(f"unknown unit {unit!r} in {value!r}; use ms, s, min, h or d")
-    return float(number) * _UNITS_S.get(unit, 1.0)
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+from orbitgrid.sensing.schema import SensingSpec
+from orbitgrid.units import Duration, epoch64
+from orbitgrid.units import parse_duration as parse_duration  # re-exported: orbitgrid.cli
 
 
 class _Model(BaseModel):
@@ -196,6 +176,53 @@ class GroundStation(_Model):
     link: GroundLink | None = None
 
 
+class Economics(_Model):
+    """The `economics:` block of an orbit scenario: prices and lifetimes (estimates)."""
+
+    years: float = Field(10.0, gt=0, description="horizon")
+    launcher: str = "starship"
+    launch_usd_per_kg: float | None = Field(None, gt=0, description="flat price, no curve")
+    launches_before: int = Field(0, ge=0, description="position on the learning curve")
+    # estimate: Starlink-class ~$1k/kg, smallsats ~$50k/kg
+    bus_usd_per_kg: float = Field(5_000.0, ge=0)
+    solar_usd_per_w: float = Field(10.0, ge=0)  # estimate: space arrays $5-300/W by class
+    radiator_usd_per_m2: float = Field(5_000.0, ge=0)  # estimate
+    battery_usd_per_kwh: float = Field(1_000.0, ge=0)  # estimate: space-qualified packs
+    shielding_kg_per_kw: float = Field(1.0, ge=0)  # as implied by Starcloud's $1.2M for 40 MW
+    shielding_usd_per_kg: float = Field(100.0, ge=0)  # estimate: material
+    accelerator_usd: float | None = Field(None, ge=0, description="default from the table")
+    server_factor: float = Field(1.5, ge=1)  # estimate: boards, memory, network per accelerator
+    satellite_life_years: float = Field(5.0, gt=0)  # Suncatcher paper's 5-year life
+    annual_failure_rate: float = Field(0.03, ge=0, lt=1)  # estimate
+    replacement_delay_years: float = Field(0.5, ge=0)  # estimate: a failure waits this long
+    ground_stations: int | None = Field(None, ge=0, description="default: the scenario's")
+    ground_station_usd: float = Field(2e6, ge=0)  # estimate: one antenna site
+    operations_usd_per_satellite_year: float = Field(100_000.0, ge=0)  # estimate
+    compute_availability: float = Field(1.0, gt=0, le=1)  # from a run's mean_compute_w
+    published: Literal["starcloud-40mw", "suncatcher"] | None = None
+
+
+class GroundDataCentre(_Model):
+    """The `ground:` block: a terrestrial data centre (estimates unless a preset cites one)."""
+
+    it_power_mw: float = Field(gt=0)
+    accelerator: str = "h100"
+    years: float = Field(10.0, gt=0)
+    pue: float = Field(1.2, ge=1)
+    electricity_usd_per_kwh: float = Field(0.08, ge=0)
+    wue_l_per_kwh: float = Field(1.8, ge=0, description="litres of water per kWh of IT")
+    water_usd_per_m3: float = Field(2.0, ge=0)
+    backup_usd_per_kw: float = Field(500.0, ge=0)
+    grid_connection_usd_per_kw: float = Field(200.0, ge=0)
+    building_usd_per_kw: float = Field(10_000.0, ge=0)
+    land_usd_per_mw: float = Field(250_000.0, ge=0)
+    accelerator_usd: float | None = Field(None, ge=0)
+    server_factor: float = Field(1.5, ge=1)
+    hardware_refresh_years: float = Field(5.0, gt=0)
+    operations_usd_per_mw_year: float = Field(150_000.0, ge=0)
+    utilisation: float = Field(1.0, gt=0, le=1)
+
+
 class Route(_Model):
     """A pair of endpoints (station or satellite names) whose path is followed over time."""
 
@@ -248,7 +275,7 @@ class Scenario(_Model):
 
     @property
     def epoch64(self) -> np.datetime64:
-        return np.datetime64(self.epoch.replace(tzinfo=None), "ns")
+        return epoch64(self.epoch)
 
     def stations(self) -> list[GroundStation]:
         """The stations listed inline and those read from ground_stations_file, in that order."""
