@@ -12,21 +12,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from orbitgrid.errors import ScenarioError
+from orbitgrid.errors import OrbitgridError
 from orbitgrid.fleet import build_fleet
 from orbitgrid.results import Run
 from orbitgrid.scenario import load_scenario, preset_names, preset_path
 from orbitgrid.simulation import OPTIONAL_TABLES, simulate
 
 DEFAULT_SCENARIO = "showcase"
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="orbitgrid: digital twin and operating system for computing in orbit.",
-)
 console = Console()
 err = Console(stderr=True)
 
@@ -37,12 +31,41 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def one_line(exc: BaseException) -> str:
+    """What the user is told of an error that reaches the command: one line, no traceback."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"input is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset "
+                f"{exc.start} ({exc.reason})")
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) if lines else type(exc).__name__
+
+
+class _Commands(TyperGroup):
+    """The commands, with the one place where errors become a line on stderr and exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): click exits quietly
+        except (OrbitgridError, UnicodeDecodeError, OSError) as exc:
+            fail(one_line(exc))
+
+
+app = typer.Typer(
+    cls=_Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="orbitgrid: digital twin and operating system for computing in orbit.",
+)
+
+
 def _load(scenario: str, duration: str | None = None, step: str | None = None):
     overrides = {k: v for k, v in (("duration", duration), ("step", step)) if v is not None}
-    try:
-        return load_scenario(scenario, overrides)
-    except ScenarioError as exc:
-        fail(str(exc))
+    return load_scenario(scenario, overrides)
 
 
 @app.command()
@@ -98,15 +121,12 @@ def _simulate(sc, out: Path | None = None, save: list[str] | tuple[str, ...] = (
     )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=None)
-        try:
-            return simulate(
-                sc,
-                out=out,
-                save=save,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-        except ScenarioError as exc:
-            fail(str(exc))
+        return simulate(
+            sc,
+            out=out,
+            save=save,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 def _with_policy(sc, policy: str):
@@ -115,11 +135,8 @@ def _with_policy(sc, policy: str):
 
     if sc.workload is None and sc.jobs_file is None:
         fail("--policy: the scenario has no workload: or jobs_file:")
-    try:
-        for name in policy.split(","):
-            load_policy(name.strip(), where="--policy")
-    except ScenarioError as exc:
-        fail(str(exc))
+    for name in policy.split(","):
+        load_policy(name.strip(), where="--policy")
     workload = (sc.workload or Workload()).model_copy(update={"policy": policy})
     return sc.model_copy(update={"workload": workload})
 
@@ -168,7 +185,7 @@ def _print_highlights(result: Run, sc) -> None:
 
     try:
         cost = cost_figures(sc)
-    except (ScenarioError, ValueError) as exc:
+    except ValueError as exc:
         fail(f"cost: {str(exc).splitlines()[0]}")
     rows = highlights({**result.summary, "cost": cost} if cost else result.summary)
     if not rows:
@@ -206,11 +223,8 @@ def validate(
 ) -> None:
     """Check a scenario without running it."""
     sc = _load(scenario)
-    try:
-        satellites = len(build_fleet(sc))
-        stations = len(sc.stations())
-    except ScenarioError as exc:
-        fail(str(exc))
+    satellites = len(build_fleet(sc))
+    stations = len(sc.stations())
     console.print(
         f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
         f"{sc.duration / 3600:g} h at {sc.step:g} s)"
@@ -236,8 +250,6 @@ def query(
     """Run SQL over a run's tables with DuckDB."""
     try:
         result = Run(run_dir).query(sql)
-    except FileNotFoundError as exc:
-        fail(str(exc))
     except duckdb.Error as exc:
         fail(f"query: {str(exc).splitlines()[0]}")
     if csv:
@@ -271,7 +283,7 @@ def _compared(arg: str, which: str, duration: str | None, step: str | None) -> d
              "(`orbitgrid scenarios` lists them)")
     try:
         cost = cost_figures(sc)
-    except (ScenarioError, ValueError) as exc:
+    except ValueError as exc:
         fail(f"{which}: cost: {str(exc).splitlines()[0]}")
     return {**run.summary, "cost": cost} if cost else run.summary
 
@@ -315,13 +327,6 @@ def compare_command(
     console.print(table)
 
 
-def _run(run_dir: Path) -> Run:
-    try:
-        return Run(run_dir)
-    except FileNotFoundError as exc:
-        fail(str(exc))
-
-
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
@@ -334,7 +339,7 @@ def report(
     from orbitgrid.report import write_report
 
     try:
-        path = write_report(_run(run_dir), out, satellite or None)
+        path = write_report(Run(run_dir), out, satellite or None)
     except KeyError as exc:
         fail(f"--satellite: {exc.args[0]}")
     console.print(f"wrote {path}")
@@ -358,7 +363,7 @@ def export(
 
     if czml is None and oem is None:
         fail("export: say --czml FILE and/or --oem DIR")
-    result = _run(run_dir)
+    result = Run(run_dir)
     try:
         step_s = parse_duration(step) if step is not None else None
     except ValueError as exc:
@@ -415,7 +420,7 @@ def size_command(
             satellite_it_power_w=parse_power_w(satellite_power), launchers=tuple(launcher),
         )
         result = size_or_error(goal)
-    except (ValueError, ScenarioError) as exc:
+    except ValueError as exc:
         fail(str(exc))
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
@@ -464,10 +469,7 @@ def route(
     if plot is not None and plot.suffix.lower() not in (".html", ".png"):
         fail(f"--plot: {plot} must end in .html or .png")
     sc = _load(scenario, duration, step)
-    try:
-        r = route_report(sc, source, target, route_factor)
-    except ScenarioError as exc:
-        fail(str(exc))
+    r = route_report(sc, source, target, route_factor)
     console.print(
         f"{source} -> {target}: {r['steps']} steps, reachable {100 * r['reachable_fraction']:.1f}%,"
         f" {r['path_changes']} path changes"
@@ -523,14 +525,11 @@ def sweep(
     keep: Annotated[str, typer.Option(help="Run folders to keep: all or none.")] = "all",
 ) -> None:
     """Run every point of a sweep on Ray into sweep.duckdb, one row per point."""
-    from orbitgrid.sweep import KEEP, SweepError, load_sweep, run_sweep
+    from orbitgrid.sweep import KEEP, load_sweep, run_sweep
 
     if keep not in KEEP:
         fail(f"--keep: {keep!r} is not one of {', '.join(KEEP)}")
-    try:
-        spec = load_sweep(sweep_file)
-    except ScenarioError as exc:
-        fail(str(exc))
+    spec = load_sweep(sweep_file)
     out = out or Path("sweeps") / sweep_file.stem
     started = time.perf_counter()
     columns = (
@@ -542,21 +541,18 @@ def sweep(
     )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"sweeping {sweep_file.name}", total=spec.total, failed=0)
-        try:
-            db = run_sweep(
-                spec,
-                out,
-                address=address,
-                workers=workers,
-                retries=retries,
-                resume=resume,
-                keep=keep,
-                progress=lambda done, total, failed: bar.update(
-                    task, completed=done, total=total, failed=failed
-                ),
-            )
-        except SweepError as exc:
-            fail(str(exc))
+        db = run_sweep(
+            spec,
+            out,
+            address=address,
+            workers=workers,
+            retries=retries,
+            resume=resume,
+            keep=keep,
+            progress=lambda done, total, failed: bar.update(
+                task, completed=done, total=total, failed=failed
+            ),
+        )
     with duckdb.connect(str(db), read_only=True) as con:
         done, failed = con.execute(
             "select count(*) filter (status = 'done'), count(*) filter (status = 'failed') "
@@ -577,12 +573,9 @@ def sweep_report(
     ] = None,
 ) -> None:
     """Plot a sweep: objectives against parameters, and the Pareto front (HTML)."""
-    from orbitgrid.sweep import SweepError, write_sweep_report
+    from orbitgrid.sweep import write_sweep_report
 
-    try:
-        path = write_sweep_report(db, out)
-    except SweepError as exc:
-        fail(str(exc))
+    path = write_sweep_report(db, out)
     console.print(f"wrote {path}", soft_wrap=True)
 
 @app.command()
@@ -599,7 +592,6 @@ def cost(
     """Cost of ownership over a horizon: orbit against ground, $/accelerator-hour, $/MWh."""
     import json
 
-    from orbitgrid.catalog import CatalogError
     from orbitgrid.economics import compare
 
     if years is not None and not years > 0:
@@ -612,7 +604,7 @@ def cost(
             fail(f"--against: {against} has no `ground:` block")
     try:
         result = compare(sc, years, ground)
-    except (ScenarioError, CatalogError, ValueError) as exc:
+    except ValueError as exc:
         fail(str(exc).splitlines()[0])
     if json_out:
         print(json.dumps(result, indent=2))
