@@ -93,6 +93,33 @@ def test_query_counts_contacts(demo_runs):
     assert int(rows[1][0]) == pq.read_metadata(folder / "contacts.parquet").num_rows
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY contacts TO 'copied.csv'",
+        "COPY (SELECT 1 AS a) TO '{run}/contacts.parquet' (USE_TMP_FILE false)",
+        "EXPORT DATABASE 'exported'",
+        "ATTACH 'other.duckdb' AS other",
+        "SELECT * FROM read_csv('{run}/../outside.csv')",
+    ],
+)
+def test_query_is_read_only(demo_runs, tmp_path, sql):
+    """SQL that would write a file (or read one beside the run's tables) is refused with one
+    line and exit 2; the run's own tables are untouched and nothing new appears anywhere."""
+    folder = demo_runs[0]
+    (folder.parent / "outside.csv").write_text("a\n1\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "orbitgrid.cli", "query", str(folder), sql.format(run=folder)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: query: the run is opened read-only")
+    assert list(tmp_path.iterdir()) == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
 def test_same_scenario_gives_identical_tables(demo_runs):
     """Determinism: the same scenario twice gives byte-identical Parquet files."""
     a, b = demo_runs
