@@ -10,7 +10,7 @@ import duckdb
 import typer
 
 from orbitgrid.cli.base import console, fail
-from orbitgrid.cli.progress import sweep_bar
+from orbitgrid.cli.progress import Shown
 
 
 def sweep(
@@ -36,8 +36,7 @@ def sweep(
     spec = load_sweep(sweep_file)
     out = out or Path("sweeps") / sweep_file.stem
     started = time.perf_counter()
-    with sweep_bar() as bar:
-        task = bar.add_task(f"sweeping {sweep_file.name}", total=spec.total, failed=0)
+    with Shown(f"sweeping {sweep_file.name}", "points") as shown:
         db = run_sweep(
             spec,
             out,
@@ -46,9 +45,7 @@ def sweep(
             retries=retries,
             resume=resume,
             keep=keep,
-            progress=lambda done, total, failed: bar.update(
-                task, completed=done, total=total, failed=failed
-            ),
+            progress=shown,
         )
     with duckdb.connect(str(db), read_only=True) as con:
         done, failed = con.execute(
