@@ -262,3 +262,23 @@ def test_ground_stations_file_equals_inline_stations(tmp_path):
         results[how] = simulate(sc, out=folder / "run").table("contacts")
     assert results["file"].num_rows > 0
     assert results["file"].equals(results["inline"])
+
+
+def test_orbitgrid_errors_are_caught_in_one_place():
+    """Commands let OrbitgridError (and its kinds) reach cli.base.Commands, the one handler."""
+    import ast
+
+    import orbitgrid.errors
+    from orbitgrid.catalog import CatalogError
+    from orbitgrid.sweep import SweepError
+
+    kinds = {"OrbitgridError", "ScenarioError", CatalogError.__name__, SweepError.__name__}
+    assert all(issubclass(k, orbitgrid.errors.OrbitgridError) for k in (CatalogError, SweepError))
+    handlers = []
+    for file in sorted((ROOT / "src" / "orbitgrid" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)}
+                if names & kinds:
+                    handlers.append(f"{file.name}:{node.lineno}")
+    assert len(handlers) == 1 and handlers[0].startswith("base.py:"), handlers
