@@ -36,9 +36,9 @@ from orbitgrid.sweep import (
     read_points,
     run_sweep,
     split_run,
+    whole_fleet_keys,
     write_sweep_report,
 )
-from orbitgrid.sweep.split import whole_fleet_keys
 
 ray = pytest.importorskip("ray")
 

@@ -26,7 +26,7 @@ from orbitgrid.sweep.spec import (
     load_sweep,
     probe_summary_keys,
 )
-from orbitgrid.sweep.split import merge_runs, merge_summaries, split_run
+from orbitgrid.sweep.split import merge_runs, merge_summaries, split_run, whole_fleet_keys
 from orbitgrid.sweep.store import SWEEP_DB, read_points
 
 __all__ = [
@@ -53,5 +53,6 @@ __all__ = [
     "run_sweep",
     "set_path",
     "split_run",
+    "whole_fleet_keys",
     "write_sweep_report",
 ]
