@@ -24,6 +24,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
+from orbitgrid.errors import OrbitgridError
+
 __all__ = [
     "Accelerator",
     "BatteryPack",
@@ -46,7 +48,7 @@ _PROVENANCE_KEYS = ("source", "date", "confidence")
 _SCENARIO_PROVENANCE = {"source": "scenario", "date": None, "confidence": "estimate"}
 
 
-class CatalogError(ValueError):
+class CatalogError(OrbitgridError, ValueError):
     """A catalogue file or a scenario's catalogue extension is wrong; the message names where."""
 
 
