@@ -20,7 +20,7 @@ def route(
     route_factor: Annotated[float, typer.Option(help="Fibre path / great circle.")] = 1.5,
 ) -> None:
     """RTT of one route over time: min/median/max, hops, path changes, latency split, fibre."""
-    from orbitgrid.network.stage import route_report
+    from orbitgrid.network.fibre import route_report
     from orbitgrid.report.route import ROUTE_PLOT_SUFFIXES, write_route_plot
 
     if plot is not None and plot.suffix.lower() not in ROUTE_PLOT_SUFFIXES:
