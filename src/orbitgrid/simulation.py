@@ -43,8 +43,9 @@ Progress = Callable[[int, int], None]
 
 
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{scenario.name}-{stamp}"
+    """runs/<name>-<UTC time to the millisecond>; RunWriter(unique=True) adds -2, -3 if taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3]
+    return root / f"{scenario.name}-{stamp}Z"
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def simulate(
     if not scenario.constellations:  # a ground data centre alone: its figures, no orbits
         from orbitgrid.economics import ground_summary
 
-        with RunWriter(out or default_run_dir(scenario)) as writer:
+        with RunWriter(out or default_run_dir(scenario), unique=out is None) as writer:
             writer.write_yaml("scenario.yaml", scenario.resolved())
             writer.write_json("summary.json", ground_summary(scenario))
         return Run(writer.path)
@@ -115,7 +116,7 @@ def simulate(
     error_code = np.zeros(len(fleet), dtype=int)
     shadows, umbras, contacts, peaks = [], [], [], []
 
-    with RunWriter(out or default_run_dir(scenario)) as writer:
+    with RunWriter(out or default_run_dir(scenario), unique=out is None) as writer:
         context = RunContext(scenario, fleet, station_list, writer, save)
         stages = [s for s in (factory(context) for factory in STAGES) if s is not None]
         for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):

@@ -1,0 +1,161 @@
+"""Nothing a user does breaks a run: racing runs, signals, killed runs, files that cannot be read
+or written. Real `orbitgrid` processes, real signals, real folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orbitgrid.results import Run, RunFolderError, RunWriter, is_partial, run_folders
+from orbitgrid.web.app import list_runs
+
+# demo at 1 h: a few seconds, mostly start-up
+QUICK = ("demo", "--duration", "1h")
+# demo over 30 days: long enough to be interrupted while it writes
+LONG = ("demo", "--duration", "30d")
+
+
+def orbitgrid(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "orbitgrid.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def wait_for_partial(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in folder.iterdir() if is_partial(p)] if folder.is_dir() else []
+        if found:
+            return found[0]
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"no partial folder appeared in {folder}")
+
+
+def test_two_runs_racing_for_one_out_one_wins_the_other_gets_one_line(tmp_path):
+    procs = [orbitgrid("run", *QUICK, "--out", "runs/same", cwd=tmp_path) for _ in range(2)]
+    results = [finish(p) for p in procs]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 2], results
+    loser = next(err for code, _, err in results if code == 2)
+    line = error_line(loser)
+    assert "runs/same" in line and ("already exists" in line or "is writing it" in line), line
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["same"]
+    assert Run(tmp_path / "runs" / "same").summary["satellites"] == 93
+
+
+def test_the_same_scenario_started_twice_at_once_gets_two_run_folders(tmp_path):
+    procs = [orbitgrid("run", *QUICK, cwd=tmp_path) for _ in range(2)]
+    for proc in procs:
+        code, _, err = finish(proc)
+        assert code == 0, err
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and all(name.startswith("demo-") for name in runs), runs
+    assert not any(name.startswith(".") for name in runs)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_stopped_run_leaves_nothing(tmp_path, signum):
+    proc = orbitgrid("run", *LONG, "--out", "runs/long", cwd=tmp_path)
+    wait_for_partial(tmp_path / "runs", proc)
+    time.sleep(0.5)  # well inside the propagation
+    proc.send_signal(signum)
+    code, _, err = finish(proc, timeout=60)
+    assert code != 0, err
+    if signum != signal.SIGINT:
+        assert code == 128 + signum, err
+    assert "Traceback" not in err, err
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_killed_run_is_cleaned_by_the_next_run_beside_it_and_never_listed(tmp_path):
+    runs = tmp_path / "runs"
+    proc = orbitgrid("run", *LONG, "--out", "runs/killed", cwd=tmp_path)
+    partial = wait_for_partial(runs, proc)
+    proc.send_signal(signal.SIGKILL)
+    finish(proc, timeout=30)
+    assert partial.is_dir()  # SIGKILL cannot be caught: the folder stays...
+    # ...looking like a finished run inside (as when the writer dies just before its rename)
+    (partial / "summary.json").write_text(json.dumps({"name": "demo", "satellites": 93}))
+    assert list_runs(runs) == [] and run_folders(runs) == []
+    with pytest.raises(FileNotFoundError, match="partial folder of an unfinished run"):
+        Run(partial)
+    code, _, err = finish(orbitgrid("query", str(partial), "select 1", cwd=tmp_path))
+    assert code == 2 and "partial" in error_line(err)
+
+    code, _, err = finish(orbitgrid("run", *QUICK, "--out", "runs/next", cwd=tmp_path))
+    assert code == 0, err
+    assert sorted(p.name for p in runs.iterdir()) == ["next"]
+    assert [r.path.name for r in list_runs(runs)] == ["next"]
+
+
+def test_a_live_writer_s_partial_folder_is_left_alone(tmp_path):
+    with RunWriter(tmp_path / "a") as writer:
+        writer.write_json("summary.json", {"name": "a"})
+        with RunWriter(tmp_path / "b") as other:  # removes stale partials beside it
+            other.write_json("summary.json", {"name": "b"})
+        assert writer._tmp.is_dir()
+        with pytest.raises(RunFolderError, match="is writing it"):
+            RunWriter(tmp_path / "a").__enter__()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_a_partial_folder_of_an_older_version_whose_process_is_gone_is_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old = tmp_path / f".run.partial-{dead.pid}"
+    old.mkdir()
+    (old / "contacts.parquet").write_bytes(b"PAR1")
+    with RunWriter(tmp_path / "fresh") as writer:
+        writer.write_json("summary.json", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh"]
+
+
+def as_user(*args: str) -> list[str]:
+    """args, run without root's power to write anywhere (as a user is) when we are root."""
+    if os.geteuid() != 0:
+        return list(args)
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv to drop CAP_DAC_OVERRIDE")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *args]
+
+
+def test_an_out_under_a_read_only_folder_is_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        proc = subprocess.run(
+            as_user(sys.executable, "-m", "orbitgrid.cli", "run", *QUICK, "--out", "locked/run"),
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        locked.chmod(0o755)
+    code, err = proc.returncode, proc.stderr
+    assert code == 2
+    assert "permission denied" in error_line(err)
+    assert list(locked.iterdir()) == []
