@@ -159,3 +159,16 @@ def test_an_out_under_a_read_only_folder_is_one_line(tmp_path):
     assert code == 2
     assert "permission denied" in error_line(err)
     assert list(locked.iterdir()) == []
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
+def test_browser_tests_skip_without_chromium_except_under_ci(tmp_path, ci, outcome):
+    env = {**os.environ, "ORBITGRID_CHROMIUM": str(tmp_path / "no-chromium"), "CI": ci}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+         "tests/test_web.py::test_dashboard_globe_and_plots_offline"],
+        cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert outcome in proc.stdout, proc.stdout[-2000:]
+    assert "no Chromium" in proc.stdout
