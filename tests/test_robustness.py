@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -172,3 +173,88 @@ def test_browser_tests_skip_without_chromium_except_under_ci(tmp_path, ci, outco
     )
     assert outcome in proc.stdout, proc.stdout[-2000:]
     assert "no Chromium" in proc.stdout
+
+
+WALKER = """\
+name: sane
+epoch: 2026-05-13T00:00:00Z
+duration: 1h
+step: 60s
+constellations:
+  - name: shell
+    walker: {satellites: 4, planes: 2, altitude_km: ALTITUDE, inclination_deg: 53}
+"""
+
+
+@pytest.mark.parametrize(
+    ("altitude", "reason"),
+    [
+        ("1e9", "beyond 100,000 km"),
+        (".inf", "finite number"),
+        (".nan", "finite number"),
+        ("10", "below 100 km"),
+        ("-50", "inside the Earth"),
+    ],
+)
+def test_an_impossible_designed_orbit_is_refused_naming_the_field(tmp_path, altitude, reason):
+    from orbitgrid import load_scenario
+    from orbitgrid.errors import ScenarioError
+
+    path = tmp_path / "s.yaml"
+    path.write_text(WALKER.replace("ALTITUDE", altitude))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert "s.yaml:7" in message and "walker.altitude_km" in message and reason in message
+
+
+@pytest.mark.parametrize(
+    ("orbit", "reason"),
+    [
+        ("{a_km: 6878, e: 0.99, i_deg: 53}", "inside the Earth"),
+        ("{a_km: 6878, e: .nan, i_deg: 53}", "finite number"),
+        ("{a_km: 200000, e: 0.1, i_deg: 53}", "beyond 100,000 km"),
+        ("{a_km: 6878, e: 0.0, i_deg: .inf}", "finite number"),
+    ],
+)
+def test_impossible_elements_are_one_line_and_exit_2(tmp_path, orbit, reason):
+    text = WALKER.replace(
+        "walker: {satellites: 4, planes: 2, altitude_km: ALTITUDE, inclination_deg: 53}",
+        f"elements: [{orbit}]",
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    code, _, err = finish(orbitgrid("validate", "s.yaml", cwd=tmp_path))
+    assert code == 2
+    line = error_line(err)
+    assert "s.yaml:7" in line and "constellations.0.elements.0" in line and reason in line
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"name: x\xff\n", bytes(range(256)) * 4, WALKER.replace("ALTITUDE", "550").encode("utf-16")],
+    ids=["one-0xff-byte", "binary", "utf-16"],
+)
+def test_a_scenario_that_is_not_utf8_is_one_line(tmp_path, content):
+    (tmp_path / "s.yaml").write_bytes(content)
+    code, _, err = finish(orbitgrid("run", "s.yaml", "--out", "run", cwd=tmp_path))
+    assert code == 2
+    assert re.search(r"s\.yaml:\d+: not UTF-8 text \(byte 0x[89a-f][0-9a-f] ", error_line(err))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_unreadable_scenario_and_element_files_are_one_line(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        WALKER.replace("walker: {satellites: 4, planes: 2, altitude_km: ALTITUDE, "
+                       "inclination_deg: 53}", "tle_file: sats.tle")
+    )
+    (tmp_path / "sats.tle").write_text("")
+    (tmp_path / "sats.tle").chmod(0o000)
+    proc = subprocess.run(as_user(sys.executable, "-m", "orbitgrid.cli", "run", "s.yaml"),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "sats.tle: cannot read: Permission denied" in error_line(proc.stderr)
+    (tmp_path / "s.yaml").chmod(0o000)
+    proc = subprocess.run(as_user(sys.executable, "-m", "orbitgrid.cli", "validate", "s.yaml"),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "s.yaml: cannot read: Permission denied" in error_line(proc.stderr)

@@ -10,6 +10,7 @@ from typing import Annotated
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -33,16 +34,41 @@ err = Console(stderr=True)
 
 def fail(message: str) -> None:
     """Print one line to stderr and exit with status 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # no emoji (file:100: is not an emoji) and no markup from the message itself
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, emoji=False
+    )
     raise typer.Exit(2)
 
 
-def _load(scenario: str, duration: str | None = None, step: str | None = None):
-    overrides = {k: v for k, v in (("duration", duration), ("step", step)) if v is not None}
+def _load(
+    scenario: str,
+    duration: str | None = None,
+    step: str | None = None,
+    on_bad_elements: str | None = None,
+):
+    overrides = {
+        k: v
+        for k, v in (("duration", duration), ("step", step), ("on_bad_elements", on_bad_elements))
+        if v is not None
+    }
     try:
         return load_scenario(scenario, overrides)
     except ScenarioError as exc:
         fail(str(exc))
+
+
+ON_BAD_ELEMENTS = typer.Option(
+    help="A bad element set in a TLE/OMM file: fail (stop) or skip (one line each, run the rest); "
+    "overrides the scenario's on_bad_elements."
+)
+
+
+def _print_warnings(warnings) -> None:
+    for line in warnings:
+        err.print(
+            f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True, emoji=False
+        )
 
 
 @app.command()
@@ -66,9 +92,10 @@ def run(
         typer.Option(help="Placement policies to compare, comma-separated: built-in names or "
                      "module:Class (overrides workload.policy)."),
     ] = None,
+    on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Simulate a scenario and write its run folder."""
-    sc = _load(scenario, duration, step)
+    sc = _load(scenario, duration, step, on_bad_elements)
     if policy is not None:
         sc = _with_policy(sc, policy)
     for name in save:
@@ -78,6 +105,7 @@ def run(
         fail(f"--out: {out} already exists")
     started = time.perf_counter()
     result = _simulate(sc, out, save)
+    _print_warnings(result.summary.get("warnings", []))
     _print_summary(result, time.perf_counter() - started)
     _print_highlights(result, sc)
     _print_next(result, scenario, sc.step, duration)
@@ -203,14 +231,17 @@ def _print_next(result: Run, scenario: str, step_s: float, duration: str | None)
 @app.command()
 def validate(
     scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Check a scenario without running it."""
-    sc = _load(scenario)
+    sc = _load(scenario, on_bad_elements=on_bad_elements)
     try:
-        satellites = len(build_fleet(sc))
+        fleet = build_fleet(sc)
+        satellites = len(fleet)
         stations = len(sc.stations())
     except ScenarioError as exc:
         fail(str(exc))
+    _print_warnings(fleet.warnings)
     console.print(
         f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
         f"{sc.duration / 3600:g} h at {sc.step:g} s)"

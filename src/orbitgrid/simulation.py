@@ -150,6 +150,8 @@ def simulate(
         writer.write_table("satellites", _satellite_arrow(fleet, first_error, error_code, epoch))
         writer.write_yaml("scenario.yaml", scenario.resolved())
         summary = _summary(scenario, fleet, station_list, eclipses, contact_rows, first_error)
+        if fleet.warnings:  # element sets skipped or far from the epoch (orbitgrid.fleet)
+            summary["warnings"] = list(fleet.warnings)
         for stage in stages:
             summary.update(stage.finish())
         summary["tables"] = writer.tables
