@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from orbitgrid.budget import check_fits, estimate_run
 from orbitgrid.errors import ScenarioError
 from orbitgrid.fleet import build_fleet
 from orbitgrid.results import Run
@@ -236,6 +237,9 @@ def validate(
     """Check a scenario without running it."""
     sc = _load(scenario, on_bad_elements=on_bad_elements)
     try:
+        estimate = estimate_run(sc) if sc.constellations else None
+        if estimate is not None:
+            check_fits(estimate)  # before the fleet is built: that alone may not fit
         fleet = build_fleet(sc)
         satellites = len(fleet)
         stations = len(sc.stations())
@@ -246,6 +250,8 @@ def validate(
         f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
         f"{sc.duration / 3600:g} h at {sc.step:g} s)"
     )
+    if estimate is not None:
+        console.print(f"estimate: {estimate.describe()}", highlight=False)
 
 
 @app.command()

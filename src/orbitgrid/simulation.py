@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
+from orbitgrid.budget import check_fits, estimate_run
 from orbitgrid.fleet import Fleet, build_fleet
 from orbitgrid.network.stage import NetworkStage
 from orbitgrid.ops.stage import OpsStage
@@ -100,6 +101,7 @@ def simulate(
             writer.write_yaml("scenario.yaml", scenario.resolved())
             writer.write_json("summary.json", ground_summary(scenario))
         return Run(writer.path)
+    check_fits(estimate_run(scenario, save, satellites))  # refuse what memory cannot hold
     fleet = build_fleet(scenario)
     if satellites is not None:
         fleet = fleet.subset(satellites)
