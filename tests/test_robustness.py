@@ -79,6 +79,18 @@ def test_the_same_scenario_started_twice_at_once_gets_two_run_folders(tmp_path):
     assert not any(name.startswith(".") for name in runs)
 
 
+def test_two_processes_started_at_once_write_byte_identical_tables(tmp_path):
+    procs = [orbitgrid("run", *QUICK, "--out", f"runs/{k}", cwd=tmp_path) for k in "ab"]
+    for proc in procs:
+        code, _, err = finish(proc)
+        assert code == 0, err
+    a, b = tmp_path / "runs" / "a", tmp_path / "runs" / "b"
+    tables = sorted(p.name for p in a.glob("*.parquet"))
+    assert tables == sorted(p.name for p in b.glob("*.parquet")) and len(tables) >= 3
+    for name in tables:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_stopped_run_leaves_nothing(tmp_path, signum):
     proc = orbitgrid("run", *LONG, "--out", "runs/long", cwd=tmp_path)
