@@ -21,7 +21,6 @@ from orbitgrid.errors import ScenarioError
 from orbitgrid.orbits.elsets import read_omm, read_tle, tle_checksum
 from orbitgrid.results import Run
 
-ROOT = Path(__file__).resolve().parents[2]
 VALLADO = Path(sgp4.__file__).parent / "SGP4-VER.TLE"
 GOOD = [
     ("STARLINK-1008", "1 44714C 19074B   26132.95048611 -.00027894  00000+0 -54858-3 0  1322",
