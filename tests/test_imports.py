@@ -25,13 +25,13 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Bottom first. A module takes the layer of the longest pattern it matches.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("units", ("orbitgrid.constants", "orbitgrid.errors", "orbitgrid.units")),
+    ("units", ("orbitgrid.constants", "orbitgrid.errors", "orbitgrid.units", "orbitgrid.userfiles")),
     ("data", ("orbitgrid.orbits", "orbitgrid.orbits.*", "orbitgrid.catalog", "orbitgrid.results")),
     ("models", ("orbitgrid.physics", "orbitgrid.physics.*", "orbitgrid.network",
                 "orbitgrid.network.*", "orbitgrid.ops", "orbitgrid.ops.*", "orbitgrid.sensing",
                 "orbitgrid.sensing.schema")),
     ("scenario", ("orbitgrid.scenario", "orbitgrid.fleet")),
-    ("pipeline", ("orbitgrid.pipeline",)),
+    ("pipeline", ("orbitgrid.pipeline", "orbitgrid.budget")),
     ("stages", ("orbitgrid.physics.stage", "orbitgrid.network.stage", "orbitgrid.sensing.alerts",
                 "orbitgrid.sensing.stage", "orbitgrid.ops.stage")),
     ("runs", ("orbitgrid.simulation", "orbitgrid.network.routes", "orbitgrid.network.fibre",

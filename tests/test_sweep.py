@@ -220,7 +220,7 @@ BAD = [
     ({"constellations.9.walker.altitude_km": [500]}, None, "list of 3"),
     ({"constellations.0.walker.altitude_km": []}, None, "empty list"),
     ({"constellations.0.walker.altitude_km": {"range": [600, 500]}}, None, "empty range"),
-    ({"constellations.0.walker.altitude_km": [500, -1]}, None, "greater than 0"),
+    ({"constellations.0.walker.altitude_km": [500, -1]}, None, "inside the Earth"),
     (None, [{"maximise": "contact_hour"}], "did you mean 'contact_hours'"),
     (None, [{"minimise": "constellations.5.shadow_fraction"}], "not a numeric summary figure"),
     (None, [{"best": "contacts"}], "minimise"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import re
 from datetime import UTC, datetime
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,17 +29,31 @@ from pydantic import (
     model_validator,
 )
 
+from orbitgrid.constants import EARTH_RADIUS_M
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.links import GroundLink, IslConfig
 from orbitgrid.ops.jobs import Workload
+from orbitgrid.orbits.elements import orbit_range_error
 from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
 from orbitgrid.sensing.schema import SensingSpec
 from orbitgrid.units import Duration, epoch64
 from orbitgrid.units import parse_duration as parse_duration  # re-exported: orbitgrid.cli
+from orbitgrid.userfiles import read_user_text
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _orbit_altitude(altitude_km: float) -> float:
+    problem = orbit_range_error(altitude_km * 1e3, altitude_km * 1e3)
+    if problem:
+        raise ValueError(problem)
+    return altitude_km
+
+
+# A circular orbit's altitude (km): 100-100,000 km (orbitgrid.orbits.elements)
+OrbitAltitude = Annotated[float, AfterValidator(_orbit_altitude)]
 
 
 def _resolve_file(value: Any, info: ValidationInfo) -> Path:
@@ -57,7 +73,7 @@ class Walker(_Model):
     satellites: int = Field(gt=0)
     planes: int = Field(gt=0)
     phasing: int = Field(0, ge=0)
-    altitude_km: float = Field(gt=0)
+    altitude_km: OrbitAltitude
     inclination_deg: float = Field(ge=0, le=180)
     kind: Literal["delta", "star"] = "delta"
     raan0_deg: float = 0.0
@@ -96,7 +112,7 @@ class SunSynchronous(_Model):
     satellites: int = Field(gt=0)
     planes: int = Field(1, gt=0)
     phasing: int = Field(0, ge=0)
-    altitude_km: float = Field(gt=0, le=5900)
+    altitude_km: OrbitAltitude = Field(le=5900)
     ltan: Ltan
 
     @model_validator(mode="after")
@@ -113,7 +129,7 @@ class Formation(_Model):
 
     satellites: int = Field(gt=0)
     radius_m: float = Field(gt=0)
-    altitude_km: float = Field(gt=0, le=5900)
+    altitude_km: OrbitAltitude = Field(le=5900)
     ltan: Ltan
 
 
@@ -130,10 +146,12 @@ class OrbitElements(_Model):
 
     @model_validator(mode="after")
     def _above_ground(self):
-        if self.a_km * (1 - self.e) <= 6378.137:
-            raise ValueError(
-                f"perigee {self.a_km * (1 - self.e):.1f} km is below the Earth's surface"
-            )
+        r_km = EARTH_RADIUS_M / 1e3
+        problem = orbit_range_error(
+            (self.a_km * (1 - self.e) - r_km) * 1e3, (self.a_km * (1 + self.e) - r_km) * 1e3
+        )
+        if problem:
+            raise ValueError(f"a_km, e: {problem}")
         return self
 
 
@@ -250,6 +268,10 @@ class Scenario(_Model):
     economics: Economics | None = None  # orbit cost figures (orbitgrid.economics)
     ground: GroundDataCentre | None = None  # a terrestrial data centre to compare with
     sensing: SensingSpec | None = None  # remote-sensing events and pipelines (orbitgrid.sensing)
+    # a bad element set in a tle_file/omm_file: stop the run (fail, the default) or skip it
+    on_bad_elements: Literal["fail", "skip"] | None = None
+    # element sets further than this from the epoch are counted in one warning (default 30 d)
+    max_element_age: Duration | None = None
 
     @field_validator("epoch")
     @classmethod
@@ -300,8 +322,7 @@ def _duplicates(names):
 
 def read_ground_stations(path: Path) -> list[GroundStation]:
     """Stations from a CSV file: name, lat_deg, lon_deg, alt_m, min_elevation_deg."""
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = list(csv.DictReader(io.StringIO(read_user_text(path), newline="")))
     out = []
     for line, row in enumerate(rows, start=2):
         fields = {k.strip(): v.strip() for k, v in row.items() if k and v not in (None, "")}
@@ -339,7 +360,7 @@ def load_scenario(source: str | Path, overrides: dict | None = None) -> Scenario
             raise ScenarioError(
                 f"{source}: no such file or preset (presets: {', '.join(preset_names())})"
             )
-    text = path.read_text(encoding="utf-8")
+    text = read_user_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from orbitgrid.budget import check_fits, estimate_run
 from orbitgrid.economics import ground_summary
 from orbitgrid.fleet import Fleet
 from orbitgrid.network.stage import NetworkStage
@@ -38,8 +39,9 @@ Progress = Callable[[int, int], None]
 
 
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{scenario.name}-{stamp}"
+    """runs/<name>-<UTC time to the millisecond>; RunWriter(unique=True) adds -2, -3 if taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3]
+    return root / f"{scenario.name}-{stamp}Z"
 
 
 def simulate(
@@ -63,12 +65,13 @@ def simulate(
             f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})"
         )
     if not scenario.constellations:  # a ground data centre alone: its figures, no orbits
-        with RunWriter(out or default_run_dir(scenario)) as writer:
+        with RunWriter(out or default_run_dir(scenario), unique=out is None) as writer:
             writer.write_yaml("scenario.yaml", scenario.resolved())
             writer.write_json("summary.json", ground_summary(scenario))
         return Run(writer.path)
+    check_fits(estimate_run(scenario, save, satellites))  # refuse what memory cannot hold
     world = build_world(scenario, satellites)
-    with RunWriter(out or default_run_dir(scenario)) as writer:
+    with RunWriter(out or default_run_dir(scenario), unique=out is None) as writer:
         run = RunContext(world, writer, save)
         # the stages, in the order they see each block (docs/architecture.md: their contract)
         ephemeris = EphemerisTable.create(run)
@@ -96,6 +99,8 @@ def simulate(
 
         summary = events.write(writer, gone)
         writer.write_yaml("scenario.yaml", scenario.resolved())
+        if world.fleet.warnings:  # element sets skipped or far from the epoch (orbitgrid.fleet)
+            summary["warnings"] = list(world.fleet.warnings)
         for stage in (physics, network):
             if stage:
                 summary.update(stage.finish())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from orbitgrid.errors import OrbitgridError
@@ -19,7 +20,10 @@ err = Console(stderr=True)
 
 def fail(message: str) -> None:
     """Print one line to stderr and exit with status 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # no emoji (file:100: is not an emoji) and no markup from the message itself
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, emoji=False
+    )
     raise typer.Exit(2)
 
 
@@ -66,7 +70,21 @@ class Commands(TyperGroup):
             fail(one_line(exc, ctx.meta.get("argv", [])))
 
 
-def load(scenario: str, duration: str | None = None, step: str | None = None) -> Scenario:
-    """A scenario file or preset, with --duration and --step applied when given."""
-    overrides = {k: v for k, v in (("duration", duration), ("step", step)) if v is not None}
-    return load_scenario(scenario, overrides)
+def load(scenario: str, duration: str | None = None, step: str | None = None,
+         on_bad_elements: str | None = None) -> Scenario:
+    """A scenario file or preset, with --duration, --step and --on-bad-elements applied."""
+    given = (("duration", duration), ("step", step), ("on_bad_elements", on_bad_elements))
+    return load_scenario(scenario, {k: v for k, v in given if v is not None})
+
+
+ON_BAD_ELEMENTS = typer.Option(
+    help="A bad element set in a TLE/OMM file: fail (stop) or skip (one line each, run the rest); "
+    "overrides the scenario's on_bad_elements."
+)
+
+
+def print_warnings(warnings) -> None:
+    """One yellow line per warning on stderr."""
+    for line in warnings:
+        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True,
+                  emoji=False)

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orbitgrid.cli.base import DEFAULT_SCENARIO, console, fail, load
+from orbitgrid.budget import check_fits, estimate_run
+from orbitgrid.cli.base import (
+    DEFAULT_SCENARIO,
+    ON_BAD_ELEMENTS,
+    console,
+    fail,
+    load,
+    print_warnings,
+)
 from orbitgrid.cli.compare import with_cost
 from orbitgrid.cli.progress import simulate_shown
 from orbitgrid.fleet import build_fleet
@@ -38,9 +46,10 @@ def run(
         typer.Option(help="Placement policies to compare, comma-separated: built-in names or "
                      "module:Class (overrides workload.policy)."),
     ] = None,
+    on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Simulate a scenario and write its run folder."""
-    sc = load(scenario, duration, step)
+    sc = load(scenario, duration, step, on_bad_elements)
     if policy is not None:
         sc = _with_policy(sc, policy)
     for name in save:
@@ -50,6 +59,7 @@ def run(
         fail(f"--out: {out} already exists")
     started = time.perf_counter()
     result = simulate_shown(sc, out, save)
+    print_warnings(result.summary.get("warnings", []))
     _print_summary(result, time.perf_counter() - started)
     _print_highlights(result, sc)
     _print_next(result, scenario, sc.step, duration)
@@ -145,15 +155,22 @@ def _print_next(result: Run, scenario: str, step_s: float, duration: str | None)
 
 def validate(
     scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Check a scenario without running it."""
-    sc = load(scenario)
-    satellites = len(build_fleet(sc))
+    sc = load(scenario, on_bad_elements=on_bad_elements)
+    estimate = estimate_run(sc) if sc.constellations else None
+    if estimate is not None:
+        check_fits(estimate)  # before the fleet is built: that alone may not fit
+    fleet = build_fleet(sc)
     stations = len(sc.stations())
+    print_warnings(fleet.warnings)
     console.print(
-        f"{scenario}: ok ({satellites} satellites, {stations} ground stations, "
+        f"{scenario}: ok ({len(fleet)} satellites, {stations} ground stations, "
         f"{sc.duration / 3600:g} h at {sc.step:g} s)"
     )
+    if estimate is not None:
+        console.print(f"estimate: {estimate.describe()}", highlight=False)
 
 
 def scenarios() -> None:

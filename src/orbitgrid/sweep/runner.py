@@ -154,7 +154,7 @@ def run_point(scenario: dict, base_dir: str, out: str | None) -> dict:
             return simulate(sc, out=Path(tmp) / "run").summary
     target = Path(out)
     # left by a sweep killed after the run was written but before it was recorded
-    for stale in [target, *target.parent.glob(f".{target.name}.partial-*")]:
+    for stale in [target, *target.parent.glob(f".{target.name}.partial*")]:
         shutil.rmtree(stale, ignore_errors=True)
     return simulate(sc, out=target).summary
 
