@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
+import orbitgrid.pipeline as pipeline
 import orbitgrid.simulation as simulation
 from orbitgrid.catalog import load_catalog
 from orbitgrid.scenario import validate_scenario
@@ -148,7 +149,7 @@ def _digest(run, name):
 def test_tables_are_identical_whatever_the_block_size(save, tmp_path, monkeypatch):
     digests = []
     for block in (1_000_000, 130, 13):  # one block, ~10 steps a block, one step a block
-        monkeypatch.setattr(simulation, "SAMPLE_BLOCK", block)
+        monkeypatch.setattr(pipeline, "SAMPLE_BLOCK", block)
         run = _run(tmp_path, f"b{block}", save=save, duration="2h")
         digests.append((_digest(run, "power"), _digest(run, "radiation"),
                         run.summary["physics"]))

@@ -26,7 +26,7 @@ Compute load policy (each step, each satellite):
 Initial state: battery full; temperature at equilibrium with housekeeping and the environment at
 the first step.
 
-Tables (through context.writer):
+Tables (through the run's writer):
   power.parquet: by default one row per satellite per orbit, orbit n of a satellite covering
     [n P, (n + 1) P) from the epoch, P = 2 pi sqrt(a^3 / mu) its Keplerian period from the mean
     semi-major axis (a fixed period, so rows do not depend on how time is cut into blocks);
@@ -36,9 +36,9 @@ Tables (through context.writer):
   radiation.parquet: events (time, satellite, kind, error, lat_deg, lon_deg, alt_km): kind "seu"
     (reaches a job and rolls it back) or "sefi"; error the kind the sources separate ("sdc",
     "uecc", "sefi"; radiation.py), at the satellite's position at the step.
-Published for later stages (samples.published, fleet-wide (T, N), NaN without a satellite):
-compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the floor, 1
-full) and radiation_events (EVENT_DTYPE, fleet indices).
+Handed to later stages: block() returns a PhysicsBlock, fleet-wide (T, N) arrays, NaN without a
+satellite: compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the
+floor, 1 full), and the block's radiation_events (EVENT_DTYPE, fleet indices).
 Radiation events: step k draws Poisson counts for every satellite from a numpy Generator on a
 Philox counter keyed by the scenario seed, counter k (the step index): the same scenario gives the
 same events whatever the block size. Device shielding: 10 mm Al; the environment is AP8/AE8 at the
@@ -70,15 +70,15 @@ from orbitgrid.physics.radiation import (
     environment_grid,
     to_engine_events,
 )
-from orbitgrid.physics.satellite import Satellite, SatelliteError, resolve_constellations
+from orbitgrid.physics.satellite import Satellite
 from orbitgrid.physics.thermal import environment_w, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
-    from orbitgrid.simulation import RunContext
+    from orbitgrid.pipeline import RunContext
 
-__all__ = ["PhysicsStage", "SHIELDING_MM_AL", "ROWS_PER_GROUP"]
+__all__ = ["PhysicsBlock", "PhysicsStage", "SHIELDING_MM_AL", "ROWS_PER_GROUP"]
 
 SHIELDING_MM_AL = 10.0
 SUMMARY_SAMPLE_S = 60.0  # environment sampling when only the summary's means need it
@@ -86,6 +86,21 @@ SUMMARY_SAMPLE_S = 60.0  # environment sampling when only the summary's means ne
 ROWS_PER_GROUP = 1 << 20
 J_PER_WH = 3600.0
 SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class PhysicsBlock:
+    """What physics hands on for one block: fleet-wide (T, N), NaN where there is no satellite.
+
+    compute_w_allowed: min(energy, heat) limit on compute, W; compute_w_energy: the energy limit
+    alone, W; battery_soc: 0 at the depth-of-discharge floor, 1 full; radiation_events: the
+    block's events (EVENT_DTYPE), satellite as fleet indices.
+    """
+
+    compute_w_allowed: np.ndarray
+    compute_w_energy: np.ndarray
+    battery_soc: np.ndarray
+    radiation_events: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,7 @@ class PhysicsStage:
 
     def __init__(self, context: RunContext, groups: list[_Group]):
         self.context = context
+        self.writer = context.writer
         self.groups = groups
         sc = context.scenario
         self.step, self.duration = sc.step, sc.duration
@@ -119,7 +135,7 @@ class PhysicsStage:
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
         self.per_step = "power" in context.save
-        # one group that is the whole fleet: published arrays need no NaN canvas
+        # one group that is the whole fleet: the handed-on arrays need no NaN canvas
         self.whole_fleet = (len(groups) == 1 and groups[0].fleet.start == 0
                             and groups[0].fleet.stop == len(context.fleet))
         # state carried from block to block (S,): stored energy J, radiator temperature K
@@ -140,25 +156,21 @@ class PhysicsStage:
     @classmethod
     def create(cls, context: RunContext) -> PhysicsStage | None:
         """The stage if any constellation has a `satellite:` block, else None."""
-        sc = context.scenario
-        try:
-            sats = resolve_constellations([c.satellite for c in sc.constellations], sc.catalog)
-        except SatelliteError as exc:
-            raise ScenarioError(str(exc)) from None
-        members = context.fleet.constellation
+        world = context.world
         groups, col = [], 0
-        for k, sat in enumerate(sats):
-            idx = np.flatnonzero(members == k)
+        for k, sat in enumerate(world.satellites):
+            idx = world.members(k)
             if sat is None or idx.size == 0:
                 continue
             fleet = slice(int(idx[0]), int(idx[-1]) + 1)
-            groups.append(_Group(sc.constellations[k].name, fleet, slice(col, col + idx.size), sat))
+            name = world.scenario.constellations[k].name
+            groups.append(_Group(name, fleet, slice(col, col + idx.size), sat))
             col += idx.size
         return cls(context, groups) if groups else None
 
     # --- per block ---------------------------------------------------------------------------
 
-    def block(self, samples: Samples) -> None:
+    def block(self, samples: Samples) -> PhysicsBlock:
         t = samples.t_s
         dt = np.clip(np.minimum(self.step, self.duration - t), 0.0, None)
         gen, env, sunlit = self._environment(samples)
@@ -166,14 +178,15 @@ class PhysicsStage:
         out, ends = self._integrate(gen, env, sunlit, dt, pieces)
         n_events = len(self.events)
         self._radiation(samples, dt, out)
-        self._publish(samples, out, self.events[n_events:])
+        handed = self._hand_on(samples, out, self.events[n_events:])
         if self.per_step:
             self._append_steps(samples, out)
         else:
             self._accumulate_orbits(pieces, out, ends)
+        return handed
 
-    def _publish(self, samples: Samples, out, events: list[np.ndarray]) -> None:
-        """Fleet-wide (T, N) arrays for later stages (ops); NaN where there is no satellite."""
+    def _hand_on(self, samples: Samples, out, events: list[np.ndarray]) -> PhysicsBlock:
+        """The block's fleet-wide arrays for later stages (ops)."""
         shape = (len(samples.t_s), len(self.context.fleet))
 
         def fleet_wide(x):
@@ -186,15 +199,12 @@ class PhysicsStage:
 
         p = self.p
         soc = (out["battery"] - p["floor_j"]) / np.maximum(p["capacity_j"] - p["floor_j"], 1e-300)
-        pub = samples.published
-        pub["compute_w_allowed"] = fleet_wide(out["allowed"])
-        pub["compute_w_energy"] = fleet_wide(out["energy"])
-        pub["battery_soc"] = fleet_wide(soc)
         found = to_engine_events(np.concatenate(events)) if events else np.empty(0, EVENT_DTYPE)
-        to_fleet = np.concatenate([np.arange(g.fleet.start, g.fleet.stop) for g in self.groups])
+        to_fleet = self.to_fleet
         found = found.copy()
         found["satellite"] = to_fleet[found["satellite"].astype(np.int64)]
-        pub["radiation_events"] = found
+        return PhysicsBlock(fleet_wide(out["allowed"]), fleet_wide(out["energy"]),
+                            fleet_wide(soc), found)
 
     def _add(self, name: str, x: np.ndarray) -> np.ndarray:
         """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
@@ -324,7 +334,7 @@ class PhysicsStage:
         table = pa.concat_tables(self.pending)
         start = 0
         while table.num_rows - start >= ROWS_PER_GROUP or (final and start < table.num_rows):
-            self.context.writer.append("power", table.slice(start, ROWS_PER_GROUP))
+            self.writer.append("power", table.slice(start, ROWS_PER_GROUP))
             start += ROWS_PER_GROUP
         rest = table.slice(start) if start < table.num_rows else None
         self.pending = [rest] if rest is not None else []
@@ -442,7 +452,7 @@ class PhysicsStage:
     # --- end of run ---------------------------------------------------------------------------
 
     def finish(self) -> dict:
-        writer = self.context.writer
+        writer = self.writer
         if self.per_step:
             self._flush(final=True)
         else:
