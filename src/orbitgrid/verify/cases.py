@@ -444,12 +444,13 @@ def ap8_orbit_averages() -> list[Check]:
     """Orbit-averaged device flux (protons reaching a device behind 10 mm Al with >20 MeV)
     along propagated circular orbits vs AP8 evaluated directly at the same positions."""
     from orbitgrid.physics.radiation import (
+        ProtonCurve,
         environment,
         environment_grid,
         proton_energy_outside_mev,
     )
 
-    grid = environment_grid("min", 10.0, 20.0)
+    grid = environment_grid("min", 10.0, ProtonCurve(20.0))
     e_out = proton_energy_outside_mev(20.0, 10.0)
     out = []
     for alt, inc in AP8_ORBITS:
