@@ -149,7 +149,7 @@ def test_suncatcher_per_chip_year_rates():
 
 def test_catalogue_radiation_figures_cite_sources():
     cat = load_catalog()
-    kinds = ("bit_flip", "sdc", "uecc", "sefi")
+    kinds = ("bit_flip", "sdc", "uecc", "sefi", "host_cpu", "host_ram")
     for name, acc in cat.accelerators.items():
         for k in kinds:
             if getattr(acc, f"{k}_cross_section_cm2") is not None:
@@ -161,6 +161,68 @@ def test_catalogue_radiation_figures_cite_sources():
     assert cat.accelerators["tpu-v6e"].provenance["sdc_cross_section_cm2"].confidence == "measured"
     assert cat.accelerators["jetson-tx2"].sdc_cross_section_cm2 == 1e-9  # Wyrwas 2019
     assert cat.accelerators["h100"].provenance["sdc_cross_section_cm2"].confidence == "estimate"
+
+
+def test_suncatcher_host_sefi_per_chip_year():
+    # Suncatcher (arXiv 2511.19468 s2.3/4.3): host CPU SEFI 1 per 450 rad(Si), host RAM 1 per
+    # 400 rad(Si), 67 MeV protons; at its ~150 rad(Si)/yr that is 150/450 and 150/400 a year
+    tpu = load_catalog().accelerators["tpu-v6e"]
+    flux = 150.0 * fluence_per_rad_cm2(67.0) / SECONDS_PER_YEAR
+    year = SECONDS_PER_YEAR
+    assert event_rate_per_s(flux, tpu.host_cpu_cross_section_cm2) * year == pytest.approx(
+        150 / 450, rel=0.03)
+    assert event_rate_per_s(flux, tpu.host_ram_cross_section_cm2) * year == pytest.approx(
+        150 / 400, rel=0.03)
+
+
+# --- Weibull curves -------------------------------------------------------------------------------
+
+def test_weibull_curve_closed_form():
+    # 1 - exp(-((E - E0) / W)^s): 0 at and below the onset, 1 - 1/e = 0.632 at E0 + W, -> 1
+    curve = ProtonCurve(5.0, 20.0, 1.5)
+    got = curve.fraction([0.0, 5.0, 25.0, 500.0])
+    np.testing.assert_allclose(got, [0.0, 0.0, 0.6321206, 1.0], atol=1e-6)
+    assert ProtonCurve(20.0).fraction([19.9, 20.0]).tolist() == [0.0, 1.0]
+
+
+def _folded_ap8(lat, lon, alt_km, curve, shielding_mm_al=10.0):
+    """The device flux folded directly: AP8's integral spectrum on 400 log-spaced outside
+    energies (10-400 MeV, aep8 itself), each bin at its middle, weighted by the curve."""
+    from orbitgrid.physics.radiation import proton_energy_behind_mev
+
+    e = np.geomspace(10.0, 400.0, 400)
+    above = np.array([ap8(lat, lon, alt_km, x) for x in e])
+    mid = np.sqrt(e[:-1] * e[1:])
+    w = curve.fraction(proton_energy_behind_mev(mid, shielding_mm_al))
+    return (np.maximum(above[:-1] - above[1:], 0) * w[:, None]).sum(axis=0) + above[-1]
+
+
+def test_weibull_device_flux_is_the_ap8_spectrum_folded_with_the_curve():
+    # three points in and around the SAA at 800 km: the grid's folded flux within 10 % of AP8
+    # folded directly; a Weibull steeper than any device tends to the step at its onset
+    lat, lon = np.array([-30.0, -25.0, -20.0]), np.array([-50.0, -40.0, -30.0])
+    curve = ProtonCurve(5.0, 30.0, 1.5)
+    got = environment(deg(lat), deg(lon), 800e3,
+                      environment_grid("min", 10.0, curve)).device_proton_flux_cm2_s
+    want = _folded_ap8(lat, lon, 800.0, curve)
+    assert want.min() > 10.0
+    np.testing.assert_allclose(got, want, rtol=0.1)
+    step = environment(deg(lat), deg(lon), 800e3,
+                       environment_grid("min", 10.0, ProtonCurve(20.0))).device_proton_flux_cm2_s
+    steep = environment(deg(lat), deg(lon), 800e3, environment_grid(
+        "min", 10.0, ProtonCurve(20.0, 0.01, 8.0))).device_proton_flux_cm2_s
+    np.testing.assert_allclose(steep, step, rtol=0.03)
+    assert np.all(got < step * 1.6) and np.all(got > step * 0.5)
+
+
+def test_catalogue_weibull_reaches_the_curve():
+    from orbitgrid.physics.radiation import proton_curve
+
+    cat = load_catalog({"accelerators": {"h100": {
+        "proton_weibull": {"onset_mev": 4.0, "width_mev": 25.0, "shape": 2.0}}}})
+    assert proton_curve(cat.accelerators["h100"]) == ProtonCurve(4.0, 25.0, 2.0)
+    assert proton_curve(load_catalog().accelerators["h100"]) == ProtonCurve(20.0)
+    assert proton_curve(None) == ProtonCurve(20.0)
 
 
 # --- galactic cosmic rays ------------------------------------------------------------------------
