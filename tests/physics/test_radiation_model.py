@@ -360,10 +360,19 @@ def test_radiation_events_do_not_depend_on_block_or_chunk_sizes(tmp_path, monkey
     from orbitgrid.simulation import simulate
 
     sc = validate_scenario(GPUS)
-    tables = []
+    runs = []
     for block, chunk in ((1_000_000, 2_000_000), (6 * 7, 6 * 11), (6, 6 * 3)):
         monkeypatch.setattr(pipeline, "SAMPLE_BLOCK", block)  # 7 steps a block, then 1
         monkeypatch.setattr(pipeline, "CHUNK_SAT_KNOTS", chunk)  # 11 knots a chunk, then 3
-        tables.append(simulate(sc, out=tmp_path / f"b{block}").table("radiation"))
-    assert set(tables[0]["error"].to_pylist()) == {"sdc", "uecc", "sefi", "host_cpu", "host_ram"}
+        runs.append(simulate(sc, out=tmp_path / f"b{block}"))
+    tables = [run.table("radiation") for run in runs]
     assert tables[1].equals(tables[0]) and tables[2].equals(tables[0])
+    # each kind's count against the summary's expected rate (6 satellites, 3 h): Poisson, 5 sd
+    errors = tables[0]["error"].to_pylist()
+    figures = runs[0].summary["physics"]["constellations"][0]
+    for kinds, per_day in ((("sdc",), "sdc_per_day"), (("uecc",), "uecc_per_day"),
+                           (("sefi",), "sefi_per_day"), (("host_cpu", "host_ram"),
+                                                         "host_sefi_per_day")):
+        expected = figures[per_day] * 6 * 3 / 24
+        n = sum(errors.count(k) for k in kinds)
+        assert expected > 20 and abs(n - expected) < 5 * np.sqrt(expected), (kinds, n, expected)
