@@ -260,10 +260,11 @@ class ProtonCurve:
 
     def fraction(self, energy_mev: ArrayLike) -> Array:
         """sigma(E) / sigma_sat at the device, 0 below the threshold (onset)."""
-        above = np.maximum(np.asarray(energy_mev, dtype=float) - self.threshold_mev, 0.0)
+        e = np.asarray(energy_mev, dtype=float)
         if self.width_mev is None:
-            return (np.asarray(energy_mev, dtype=float) >= self.threshold_mev).astype(float)
-        return -np.expm1(-((above / self.width_mev) ** self.shape))
+            return (e >= self.threshold_mev).astype(float)
+        return -np.expm1(-((np.maximum(e - self.threshold_mev, 0.0) / self.width_mev)
+                           ** self.shape))
 
 
 FOLD_ENERGIES = 64  # log-spaced outside energies the spectrum is folded on (Weibull curves)
