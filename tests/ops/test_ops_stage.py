@@ -1,5 +1,6 @@
 """The Operations stage in a run: determinism, invariants, and bad input through the CLI."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -256,7 +257,8 @@ def test_imaging_without_a_sensing_block_is_a_scenario_error(tmp_path):
 def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "orbitgrid.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(Path(__file__).parent), "PATH": "/usr/bin"})
+                          env={"PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
+                                                              *sys.path]), "PATH": "/usr/bin"})
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -281,7 +283,7 @@ def test_cli_compares_policies_side_by_side(tmp_path):
                 cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     header = next(line for line in proc.stdout.splitlines() if "edf" in line)
-    assert header.split() == ["edf", "last-free"]
+    assert [c.strip() for c in header.split("┃")[1:-1]] == ["figure", "edf", "last-free"]
     assert "binding constraint" in proc.stdout
 
 

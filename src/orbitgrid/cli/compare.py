@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orbitgrid.cli.base import console, err, fail, load
@@ -58,7 +59,7 @@ def compare(
     """Two runs or scenarios side by side: figures by section, with B/A or B - A."""
     import json
 
-    from orbitgrid.compare import compare_summaries, format_change, format_value
+    from orbitgrid.compare import compare_summaries, format_change
 
     if (duration is not None or step is not None) and Path(a).is_dir() and Path(b).is_dir():
         fail(f"--{'duration' if duration is not None else 'step'}: A and B are run folders; "
@@ -68,8 +69,9 @@ def compare(
     if as_json:
         print(json.dumps({"a": a, "b": b, "rows": [r.as_dict() for r in rows]}, indent=2))
         return
-    table = Table(title=f"A = {a}, B = {b}")
-    table.add_column("metric", no_wrap=True)
+    table = Table(title=f"A = {a}, B = {b}", caption="fractions in %; B - A of a % in points; "
+                  "each figure's key, unit and scope: docs/figures.md")
+    table.add_column("figure")
     for name in ("A", "B", "B/A or B-A"):
         table.add_column(name, justify="right", overflow="fold")
     section = None
@@ -77,8 +79,7 @@ def compare(
         if r.section != section:
             table.add_row(f"[bold]{r.section}[/]", end_section=False)
             section = r.section
-        table.add_row(f"  {r.metric}", format_value(r.a, r.kind), format_value(r.b, r.kind),
-                      format_change(r))
+        table.add_row(f"  {escape(r.label)}", r.shown(r.a), r.shown(r.b), format_change(r))
     console.print(table)
 
 
