@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orbitgrid.cli.base import console, err, fail, load
+from orbitgrid.cli.base import AS_JSON, DURATION, STEP, console, err, fail, load
 from orbitgrid.cli.progress import simulate_shown
 from orbitgrid.results import Run
 from orbitgrid.scenario import Scenario, preset_names
@@ -48,13 +48,9 @@ def _compared(arg: str, which: str, duration: str | None, step: str | None) -> d
 def compare(
     a: Annotated[str, typer.Argument(metavar="A", help="Run folder, scenario file or preset.")],
     b: Annotated[str, typer.Argument(metavar="B", help="Run folder, scenario file or preset.")],
-    duration: Annotated[
-        str | None, typer.Option(help="Override the scenarios' duration, e.g. 2h.")
-    ] = None,
-    step: Annotated[
-        str | None, typer.Option(help="Override the scenarios' step, e.g. 30s.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows for programs.")] = False,
+    duration: Annotated[str | None, DURATION] = None,
+    step: Annotated[str | None, STEP] = None,
+    as_json: Annotated[bool, AS_JSON] = False,
 ) -> None:
     """Two runs or scenarios side by side: figures by section, with B/A or B - A."""
     import json

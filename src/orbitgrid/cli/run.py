@@ -13,7 +13,10 @@ from rich.table import Table
 from orbitgrid.budget import check_fits, estimate_run
 from orbitgrid.cli.base import (
     DEFAULT_SCENARIO,
+    DURATION,
     ON_BAD_ELEMENTS,
+    SCENARIO,
+    STEP,
     console,
     fail,
     load,
@@ -28,14 +31,12 @@ from orbitgrid.simulation import OPTIONAL_TABLES
 
 
 def run(
-    scenario: Annotated[
-        str, typer.Argument(help="Scenario file or preset name.")
-    ] = DEFAULT_SCENARIO,
+    scenario: Annotated[str, SCENARIO] = DEFAULT_SCENARIO,
     out: Annotated[
         Path | None, typer.Option(help="Run folder (default runs/<name>-<UTC time>).")
     ] = None,
-    duration: Annotated[str | None, typer.Option(help="Override the duration, e.g. 2h.")] = None,
-    step: Annotated[str | None, typer.Option(help="Override the step, e.g. 30s.")] = None,
+    duration: Annotated[str | None, DURATION] = None,
+    step: Annotated[str | None, STEP] = None,
     save: Annotated[
         list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")
     ] = [],  # noqa: B006
@@ -191,7 +192,7 @@ def _print_next(result: Run, scenario: str, step_s: float, duration: str | None)
 
 
 def validate(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    scenario: Annotated[str, SCENARIO],
     on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Check a scenario without running it."""
