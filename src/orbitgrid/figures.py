@@ -41,6 +41,19 @@ class Figure:
         return f"{self.label}, {self.scope}" if self.scope else self.label
 
 
+# the same figures for each alert pipeline of sensing: (key, name, what it downlinks)
+_PIPELINES = (("onboard", "on-board", "alerts"), ("bentpipe", "bent-pipe", "raw images"))
+_PIPELINE = """
+delivered | {name} alerts delivered | count | the run
+p50_s | event to {name} alert | s | median over delivered alerts
+p90_s | event to {name} alert | s | 90th percentile over delivered alerts
+after_image_p50_s | image to {name} alert | s | median over delivered alerts
+after_image_p90_s | image to {name} alert | s | 90th percentile over delivered alerts
+bytes_downlinked | bytes downlinked {name} ({what}) | B | sum over delivered alerts
+"""
+_PIPELINE_ROWS = "\n".join(f"sensing.{key}.{line}" for key, name, what in _PIPELINES
+                            for line in _PIPELINE.format(name=name, what=what).strip().split("\n"))
+
 _PHYSICS = "physics.constellations[]."
 _ROUTE = "network.routes[]."
 _OPS = "ops."
@@ -109,21 +122,7 @@ sensing.events | events to image | count | the run
 sensing.imaged | events imaged | count | the run
 sensing.revisit_p50_s | event to first image | s | median over imaged events
 sensing.revisit_p90_s | event to first image | s | 90th percentile over imaged events
-sensing.onboard.delivered | on-board alerts delivered | count | the run
-sensing.onboard.p50_s | event to on-board alert | s | median over delivered alerts
-sensing.onboard.p90_s | event to on-board alert | s | 90th percentile over delivered alerts
-sensing.onboard.after_image_p50_s | image to on-board alert | s | median over delivered alerts
-sensing.onboard.after_image_p90_s | image to on-board alert | s | \
-90th percentile over delivered alerts
-sensing.onboard.bytes_downlinked | bytes downlinked on board | B | sum over alerts
-sensing.bentpipe.delivered | bent-pipe alerts delivered | count | the run
-sensing.bentpipe.p50_s | event to bent-pipe alert | s | median over delivered alerts
-sensing.bentpipe.p90_s | event to bent-pipe alert | s | 90th percentile over delivered alerts
-sensing.bentpipe.after_image_p50_s | image to bent-pipe alert | s | median over delivered alerts
-sensing.bentpipe.after_image_p90_s | image to bent-pipe alert | s | \
-90th percentile over delivered alerts
-sensing.bentpipe.bytes_downlinked | bytes downlinked bent-pipe (raw images) | B | \
-sum over images
+{_PIPELINE_ROWS}
 {_OPS}policy | placement policy | text | the run
 {_OPS}jobs | jobs | count | whole fleet
 {_OPS}completed | jobs completed | count | whole fleet
