@@ -463,8 +463,10 @@ def test_cli_sweep_and_report(tmp_path, cluster):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "o" / "sweep-report.html").read_text()
     assert "Pareto front: maximise contact_hours, minimise constellations.1.shadow_fraction" in html
-    assert "contact_hours [h]" in html and "constellations.0.walker.altitude_km [km]" in html
-    assert "constellations.1.shadow_fraction [fraction, 0-1]" in html
+    assert "contact_hours: time in contact, sum over all satellites [h]" in html
+    assert "constellations.0.walker.altitude_km [km]" in html
+    assert "constellations.1.shadow_fraction: time in shadow, mean per satellite [fraction, 0-1]" \
+        in html
     assert "<script src=" not in html and "plotly" in html.lower()  # self-contained
     report = write_sweep_report(tmp_path / "o" / "sweep.duckdb", tmp_path / "r.html")
     assert report.read_text() == html

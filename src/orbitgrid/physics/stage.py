@@ -437,8 +437,8 @@ class PhysicsStage:
         return pa.table({
             "satellite": self.names.take(pa.array(rows["sat"])),
             "orbit": rows["orbit"],
-            "start": utc_timestamps(epoch, start),
-            "end": utc_timestamps(epoch, end),
+            "start_time": utc_timestamps(epoch, start),
+            "end_time": utc_timestamps(epoch, end),
             "duration_s": rows["dt"],
             "generated_w": rows["gen"] / dt,
             "load_w": rows["load"] / dt,

@@ -212,8 +212,8 @@ def contact_edges() -> list[Check]:
         epoch_ms = 1_778_630_400_000  # 2026-05-13T00:00:00Z
         con = {c: table[c].to_pylist() for c in ("satellite", "station")}
         for c in ("start", "end"):
-            con[c] = (table[c].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()).to_numpy()
-                      - epoch_ms) / 1e3
+            ms = table[f"{c}_time"].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+            con[c] = (ms.to_numpy() - epoch_ms) / 1e3
     t0, t1 = ts.utc(2026, 5, 13, 0, 0, 0.0), ts.utc(2026, 5, 13, 0, 0, duration)
     worst, ours_n, theirs_n = 0.0, 0, 0
     for name, a, b in sample:
