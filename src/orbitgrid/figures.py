@@ -94,6 +94,7 @@ mean per satellite
 {_PHYSICS}throttled_hours | time throttled by power or heat | h | sum over its satellites
 {_PHYSICS}upsets_per_day | upsets reaching jobs (SDC + UECC) | 1/day | mean per satellite
 {_PHYSICS}sefi_per_day | functional interrupts | 1/day | mean per satellite
+{_PHYSICS}host_sefi_per_day | host CPU and RAM functional interrupts | 1/day | mean per satellite
 {_PHYSICS}sdc_per_day | silent data corruptions | 1/day | mean per satellite
 {_PHYSICS}uecc_per_day | uncorrectable memory errors | 1/day | mean per satellite
 {_PHYSICS}bit_flips_per_day | corrected bit flips | 1/day | mean per satellite
