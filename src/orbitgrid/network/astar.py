@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["WINDOW_STEPS", "pair_paths", "window_paths"]
+__all__ = ["WINDOW_STEPS", "pair_paths", "shared_ends", "window_paths"]
 
 # rho is shrunk by this much so that rounding in the arcs never makes the heuristic overshoot
 RHO_SAFETY = 1e-9
@@ -264,6 +264,9 @@ def _root_bounds(indptr, indices, weights, transit, root, partners, bound):  # p
         if not want[x] and x != root:
             want[x] = True
             left += 1
+    if left == 0:  # no partner but the root itself
+        bound[:] = 0.0
+        return
     heap_key = np.empty(len(indices) + 1)
     heap_val = np.empty(len(indices) + 1, dtype=np.int64)
     g[root] = 0.0
@@ -292,10 +295,11 @@ def _root_bounds(indptr, indices, weights, transit, root, partners, bound):  # p
 
 
 @njit(cache=True)
-def _step_pairs(ptr, idx, wt, k, transit, src, dst, root_of, bounds):  # pragma: no cover
-    """A* at step k of the window from src[p] to dst[p], with bounds[root_of[p]] as heuristic
-    (distances to dst[p] on the window's lower graph, capped). Latencies are summed along each
-    path from src, as Dijkstra from src sums them. Same returns as _pairs."""
+def _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of, bounds):  # pragma: no cover
+    """A* at step k of the window for each pair, toward its root (dst[p], or src[p] where
+    flip[p]: the search then runs from dst and its path is turned round), with bounds[root_of[p]]
+    as heuristic (distances to the root on the window's lower graph, capped). Latencies are
+    summed along each path from src, as Dijkstra from src sums them. Same returns as _pairs."""
     n = ptr.shape[1] - 1
     n_pairs = len(src)
     dist = np.full(n_pairs, np.inf)
@@ -308,7 +312,7 @@ def _step_pairs(ptr, idx, wt, k, transit, src, dst, root_of, bounds):  # pragma:
     n_nodes = np.zeros(n_pairs, dtype=np.int64)
     out = []
     for p in range(n_pairs):
-        s, t = src[p], dst[p]
+        s, t = (dst[p], src[p]) if flip[p] else (src[p], dst[p])
         h = bounds[root_of[p]]
         if h[s] == np.inf:  # out of reach on the lower graph, so at every step
             continue
@@ -345,9 +349,17 @@ def _step_pairs(ptr, idx, wt, k, transit, src, dst, root_of, bounds):  # pragma:
             path = np.empty(m, dtype=np.int64)
             v = t
             for j in range(m - 1, -1, -1):
-                path[j] = v
+                path[j if not flip[p] else m - 1 - j] = v
                 if j:
                     v = pred[v]
+            if flip[p]:  # the latency as summed from src
+                total = 0.0
+                for j in range(m - 1):
+                    for i in range(ptr[k, path[j]], ptr[k, path[j] + 1]):
+                        if idx[i] == path[j + 1]:
+                            total += wt[i]
+                            break
+                dist[p] = total
             out.append(path)
             n_nodes[p] = m
         for j in range(n_touched):
@@ -379,21 +391,42 @@ def _stack(graphs):
     return ptr, idx, wt
 
 
-def window_paths(graphs, transit, src, dst):
+def window_paths(graphs, positions_m, transit, src, dst):
     """pair_paths at each step of a window of consecutive steps (one csr per step, same nodes),
-    from one bounded Dijkstra per distinct end on the window's lower graph. Equal latencies to
-    Dijkstra's at each step. Returns [(one-way latencies s, flat paths, nodes per pair)]."""
+    from one bounded Dijkstra per distinct end on the window's lower graph: Dijkstra's latencies
+    at each step. positions_m (one per step) are not needed, only taken for pair_paths' sake.
+    Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
     ptr, idx, wt = _stack(graphs)
     n = ptr.shape[1] - 1
     transit = np.asarray(transit, dtype=np.bool_)
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
-    roots, root_of = np.unique(dst, return_inverse=True)
+    root, flip = shared_ends(src, dst)
+    roots, root_of = np.unique(root, return_inverse=True)
+    partner = np.where(flip, dst, src)
     lower = _lower_graph(ptr, idx, wt, n)
     bounds = np.empty((len(roots), n))
-    for r, root in enumerate(roots):
-        _root_bounds(*lower, transit, root, src[root_of == r], bounds[r])
+    for r, end in enumerate(roots):
+        _root_bounds(*lower, transit, end, partner[root_of == r], bounds[r])
     return [
-        _step_pairs(ptr, idx, wt, k, transit, src, dst, root_of.astype(np.int64), bounds)
+        _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of.astype(np.int64), bounds)
         for k in range(len(graphs))
     ]
+
+
+def shared_ends(src, dst):
+    """A root (an end) for each pair so that few roots serve all pairs: latencies are the same
+    both ways, so a search may run toward either end. Greedy cover: the end in most uncovered
+    pairs first (ties to the lowest node). Returns root (pair,) and flip (pair,) bool, True
+    where the root is src."""
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    root = dst.copy()
+    left = np.ones(len(src), dtype=bool)
+    while left.any():
+        ends, count = np.unique(np.r_[src[left], dst[left]], return_counts=True)
+        end = ends[np.argmax(count)]
+        mine = left & ((src == end) | (dst == end))
+        root[mine] = end
+        left &= ~mine
+    return root, root != dst

@@ -301,7 +301,7 @@ class NetworkStage:
     def _route(self, window, block_rows, flat_paths, path_lengths, step_rows) -> None:
         """Shortest paths for the routes at a window of steps, appended to the block's rows."""
         src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
-        found = window_paths([graph for _, graph, _ in window], self.transit, src, dst)
+        found = window_paths([w[1] for w in window], [w[2] for w in window], self.transit, src, dst)
         for (k, _, node_pos), (one_way, flat, n_nodes) in zip(window, found, strict=True):
             parts = self._split(flat, n_nodes, node_pos, src, dst)
             block_rows["rtt"].append(2 * one_way)
