@@ -174,9 +174,9 @@ def pair_paths(adjacency, positions_m, transit, src, dst):
 
 # --------------------------------------------------------------------------- windows of steps
 
-# steps routed together: the lower graph's bound loosens as the window grows, its searches are
-# shared by more steps (20-30 measured best on the Starlink catalogue, BENCHMARKS.md)
-WINDOW_STEPS = 24
+# steps routed together: the lower graph's bound loosens as the window grows while its searches
+# are shared by more steps; 12-20 measured best for 100 pairs on the Starlink catalogue at 10 s
+WINDOW_STEPS = 16
 #
 # Over a window of consecutive steps the graph barely changes: satellites move ~75 km per 10 s
 # step and links come and go at the edges of range and masks. The window's lower graph holds
