@@ -71,8 +71,8 @@ def moving_shell(walker, steps, seed):
     graphs, positions = [], []
     for k in range(steps):
         turn = np.radians(3.0 * k)
-        rot = np.array([[np.cos(turn), -np.sin(turn), 0], [np.sin(turn), np.cos(turn), 0], [0, 0, 1]])
-        pos = pos0 @ rot.T
+        c, s = np.cos(turn), np.sin(turn)
+        pos = pos0 @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]).T
         up = edges[rng.random(len(edges)) > 0.1]
         gs = np.linalg.norm(pos[None] - stations[:, None], axis=-1)  # (station, sat)
         gi, si = np.nonzero(gs < 1_700e3)

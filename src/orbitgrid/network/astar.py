@@ -5,7 +5,10 @@ centre) / c, with rho the largest radius for which every link of this graph has 
 at least rho x its own arc / c (computed per graph: ~6,640 km on Starlink with 25 deg masks,
 where links run at 6,900 km). By the triangle inequality on the sphere the heuristic is then
 consistent whatever the links are, and A* returns Dijkstra's latencies while settling only the
-nodes near the way between the two ends.
+nodes near the way between the two ends (pair_paths, one step).
+
+window_paths routes consecutive steps together, with a tighter bound shared by the steps and by
+the pairs with a common end (below): what the network stage uses.
 """
 
 from __future__ import annotations
@@ -173,10 +176,6 @@ def pair_paths(adjacency, positions_m, transit, src, dst):
 
 
 # --------------------------------------------------------------------------- windows of steps
-
-# steps routed together: the lower graph's bound loosens as the window grows while its searches
-# are shared by more steps; 12-20 measured best for 100 pairs on the Starlink catalogue at 10 s
-WINDOW_STEPS = 16
 #
 # Over a window of consecutive steps the graph barely changes: satellites move ~75 km per 10 s
 # step and links come and go at the edges of range and masks. The window's lower graph holds
@@ -188,6 +187,10 @@ WINDOW_STEPS = 16
 # (A geometric bound over a window is not consistent: satellites of crossing planes close from
 # 220 to 70 km within a minute, so distances on the sphere at one step do not bound the links
 # of the others.)
+
+# steps routed together: the lower graph's bound loosens as the window grows while its searches
+# are shared by more steps; 12-20 measured best for 100 pairs on the Starlink catalogue at 10 s
+WINDOW_STEPS = 16
 
 
 @njit(cache=True)
