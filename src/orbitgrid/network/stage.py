@@ -238,7 +238,6 @@ class NetworkStage:
             latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
             fixed.append((up, length, capacity, latency))
         n_routes = len(self.route_nodes) // 2
-        src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
         block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
         window = []  # (step, graph, node positions), routed together (network/astar.py)
