@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -24,9 +25,10 @@ from rich.progress import (
 from rich.text import Text
 
 from orbitgrid.cli.base import err
-from orbitgrid.results import Run
-from orbitgrid.scenario import Scenario
-from orbitgrid.simulation import simulate
+
+if TYPE_CHECKING:
+    from orbitgrid.results import Run
+    from orbitgrid.scenario import Scenario
 
 
 class Shown:
@@ -121,5 +123,7 @@ def _duration(seconds: float) -> str:
 
 def simulate_shown(sc: Scenario, out: Path | None = None, save=()) -> Run:
     """simulate() with its progress in satellite-steps shown on stderr."""
+    from orbitgrid.simulation import simulate
+
     with Shown(f"simulating {sc.name}", "sat-steps") as shown:
         return simulate(sc, out=out, save=save, progress=shown)
