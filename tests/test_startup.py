@@ -8,6 +8,7 @@ is asserted here: benchmarks/bench_startup.py measures the times.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -78,3 +79,19 @@ def test_the_check_can_fail():
     """Loading the engine is seen: the pipeline brings numba, scipy (ISL layouts) and more."""
     loaded = heavy_in(loaded_after("import orbitgrid.pipeline"))
     assert {"numba", "scipy", "orbitgrid.pipeline", "orbitgrid.network.isl"} <= set(loaded)
+
+
+def test_a_cold_kernel_cache_is_said_once(tmp_path):
+    """With an empty numba cache (a fresh install) the first run says it compiles; the kernels
+    it compiled are cached, so the second run says nothing."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    said = []
+    for k in (1, 2):
+        done = subprocess.run(
+            [sys.executable, "-m", "orbitgrid.cli", "run", "demo", "--duration", "10min",
+             "--out", str(tmp_path / f"run{k}")],
+            capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stderr
+        said.append("compiling kernels (once per install)..." in done.stderr)
+    assert said == [True, False]
+    assert any((tmp_path / "numba-cache").rglob("*.nbi"))
