@@ -125,6 +125,31 @@ def test_only_the_pipeline_propagates_the_fleet(monkeypatch, tmp_path):
     assert callers == {"orbitgrid.pipeline"}
 
 
+def test_sizing_and_a_run_s_tracks_propagate_through_the_pipeline(monkeypatch, tmp_path):
+    """Sizing's year in an orbit and the tracks of a run without an ephemeris table (CZML,
+    OEM) read the pipeline's stream and world; none propagates the fleet itself."""
+    import sys
+
+    from orbitgrid.report.tracks import run_tracks
+    from orbitgrid.results import Run
+    from orbitgrid.sizing import orbit_environment
+
+    run = simulate(validate_scenario(WALKER), out=tmp_path / "run")
+    callers = []
+    propagate = Fleet.propagate
+
+    def recording(self, epoch, t_s):
+        callers.append(sys._getframe(1).f_globals["__name__"])
+        return propagate(self, epoch, t_s)
+
+    monkeypatch.setattr(Fleet, "propagate", recording)
+    orbit_environment("dawn-dusk:650km", days=1.0)
+    assert callers and set(callers) == {"orbitgrid.pipeline"}
+    callers.clear()
+    assert run_tracks(Run(run.path), propagate=True).source == "propagated"
+    assert callers and set(callers) == {"orbitgrid.pipeline"}
+
+
 def test_a_grid_that_does_not_fit_is_one_error_for_every_stage():
     bad = {**WALKER, "constellations": [{**WALKER["constellations"][0],
                                          "isl": {"topology": "plus-grid", "planes": 4,

@@ -20,8 +20,14 @@ from pathlib import Path
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
+from orbitgrid.orbits.knots import MAX_KNOT_STEP_S
 from orbitgrid.userfiles import read_user_text
 
+# The pipeline's memory knobs, here so that a run's budget is known without loading the engine:
+# satellite-knots per time chunk (about 100 MB of states), and satellite-steps per block of
+# sampled states handed to the stages.
+CHUNK_SAT_KNOTS = 2_000_000
+SAMPLE_BLOCK = 1_000_000
 # Peak resident memory (bytes), fitted to benchmarks/calibrate_budget.py here (2026-12-03)
 BASE_BYTES = 200e6  # Python, numpy, pyarrow, duckdb, pydantic imported
 DESIGNED_SATELLITE_BYTES = 420.0  # elements, name and fleet arrays of a designed satellite
@@ -91,9 +97,6 @@ class RunEstimate:
 def estimate_run(scenario, save=(), satellites: slice | None = None) -> RunEstimate:
     """The work and peak memory of simulate(scenario, save=save, satellites=satellites):
     satellites= is the block of the fleet a split run gives one process (default: all)."""
-    from orbitgrid.orbits.trajectory import MAX_KNOT_STEP_S
-    from orbitgrid.pipeline import CHUNK_SAT_KNOTS, SAMPLE_BLOCK
-
     counts = [_satellites(c) for c in scenario.constellations]
     total = sum(n for n, _ in counts)
     files = sum(n for (n, _), c in zip(counts, scenario.constellations, strict=True)

@@ -18,7 +18,7 @@ Rules kept here, once:
             gives the numbers the whole run gives there); an endless one on knots every
             MAX_KNOT_STEP_S from the epoch (the same grid when the duration is a multiple).
   memory    CHUNK_SAT_KNOTS satellite-knots per chunk (~100 MB of states), SAMPLE_BLOCK
-            satellite-steps per block.
+            satellite-steps per block (set in budget.py, which estimates a run from them).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from functools import cached_property
 
 import numpy as np
 
+from orbitgrid.budget import CHUNK_SAT_KNOTS, SAMPLE_BLOCK
 from orbitgrid.errors import ScenarioError
 from orbitgrid.fleet import Fleet, build_fleet
 from orbitgrid.network.isl import IslLayout, design_grid, isl_layout
@@ -44,10 +45,6 @@ from orbitgrid.scenario import GroundStation, Scenario
 __all__ = ["CHUNK_SAT_KNOTS", "SAMPLE_BLOCK", "Chunk", "Gone", "RunContext", "TimeBlock", "World",
            "build_world", "stream"]
 
-# Satellite-knots per time chunk: about 100 MB of states.
-CHUNK_SAT_KNOTS = 2_000_000
-# Satellite-steps per block of sampled states handed to the stages.
-SAMPLE_BLOCK = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)  # array fields: identity, not ==

@@ -19,15 +19,19 @@ import threading
 import time
 from functools import cached_property
 from pathlib import Path
-
-import duckdb
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-import yaml
+from typing import TYPE_CHECKING
 
 from orbitgrid.errors import ScenarioError
 
+# numpy, pyarrow, yaml and DuckDB are imported where they are used: the `orbitgrid` command
+# imports this module for OPTIONAL_TABLES, and its --help must not wait for them.
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+
+# Tables a run writes only when asked for (simulate's save=, `orbitgrid run --save`).
+OPTIONAL_TABLES = ("ephemeris", "power", "links")
 # Marks the hidden folder a run is written into: `.<run name>.partial` (older versions added
 # `-<pid>`).
 PARTIAL = ".partial"
@@ -72,6 +76,9 @@ def run_folders(root: str | Path) -> list[Path]:
 
 def utc_timestamps(epoch: np.datetime64, t_s) -> pa.Array:
     """Parquet UTC timestamps (ms) of epoch + t_s seconds; null where t_s is not finite."""
+    import numpy as np
+    import pyarrow as pa
+
     t = np.asarray(t_s, dtype=float)
     ok = np.isfinite(t)
     ms = np.datetime64(epoch, "ms").astype(np.int64) + np.round(np.where(ok, t, 0.0) * 1e3)
@@ -99,6 +106,8 @@ class Run:
 
     @cached_property
     def scenario(self) -> dict:
+        import yaml
+
         return yaml.safe_load((self.path / "scenario.yaml").read_text())
 
     @property
@@ -108,6 +117,8 @@ class Run:
 
     def table(self, name: str) -> pa.Table:
         """One table, read whole."""
+        import pyarrow.parquet as pq
+
         path = self.path / f"{name}.parquet"
         if not path.is_file():
             raise KeyError(f"{self.path}: no table {name!r} (tables: {', '.join(self.tables)})")
@@ -115,6 +126,8 @@ class Run:
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view per table, named as the table."""
+        import duckdb
+
         con = duckdb.connect()
         for name in self.tables:
             path = str(self.path / f"{name}.parquet").replace("'", "''")
@@ -143,7 +156,7 @@ class RunWriter:
         if self.path.exists() and not unique:
             raise RunFolderError(f"{self.path}: already exists; choose another --out")
         self._tmp = _partial_path(self.path)
-        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._writers: dict = {}  # table name -> pyarrow.parquet.ParquetWriter
         self._handlers: dict[int, object] = {}
 
     def __enter__(self) -> RunWriter:
@@ -200,6 +213,8 @@ class RunWriter:
 
     def append(self, name: str, table: pa.Table) -> None:
         """Stream a chunk of rows into table name."""
+        import pyarrow.parquet as pq
+
         writer = self._writers.get(name)
         if writer is None:
             writer = self._writers[name] = pq.ParquetWriter(
@@ -209,6 +224,8 @@ class RunWriter:
 
     def write_table(self, name: str, table: pa.Table) -> None:
         """Write table name whole."""
+        import pyarrow.parquet as pq
+
         pq.write_table(table, self._tmp / f"{name}.parquet")
 
     @property
@@ -220,6 +237,8 @@ class RunWriter:
         (self._tmp / name).write_text(json.dumps(data, indent=2) + "\n")
 
     def write_yaml(self, name: str, data: dict) -> None:
+        import yaml
+
         (self._tmp / name).write_text(yaml.safe_dump(data, sort_keys=False))
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -26,12 +26,10 @@ from orbitgrid.orbits.events import stitch
 from orbitgrid.orbits.propagators import ERROR_MESSAGES
 from orbitgrid.physics.stage import PhysicsStage
 from orbitgrid.pipeline import Chunk, Gone, RunContext, TimeBlock, World, build_world, stream
-from orbitgrid.results import Run, RunWriter, utc_timestamps
+from orbitgrid.results import OPTIONAL_TABLES, Run, RunWriter, utc_timestamps
 from orbitgrid.scenario import Scenario
 from orbitgrid.sensing.stage import SensingStage
 
-# Tables written only when asked for with save=.
-OPTIONAL_TABLES = ("ephemeris", "power", "links")
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
 

@@ -1,8 +1,8 @@
 """Sizing: from a compute goal and an orbit to satellites, areas, masses, launches and cost.
 
-`size(goal)` uses the simulator's own models, not a second copy: the orbit is propagated by the
-fleet's propagator over a year, eclipses come from the pipeline's shadow search (conical shadow,
-penumbra counted as eclipse), and the array, radiator and battery figures from the physics
+`size(goal)` uses the simulator's own models, not a second copy: the orbit is a one-satellite
+scenario streamed by the pipeline over a year, eclipses come from the run's shadow search
+(conical shadow, penumbra counted as eclipse), and the array, radiator and battery figures from the physics
 kernels (power.py, thermal.py) at their worst case over that year.
 
 Design rules (each satellite runs its IT load without a break, eclipses included):
@@ -32,17 +32,15 @@ import numpy as np
 from orbitgrid.catalog import Catalog, load_catalog
 from orbitgrid.constants import MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
-from orbitgrid.fleet import build_fleet
 from orbitgrid.orbits.eclipses import shadow_intervals
 from orbitgrid.orbits.events import stitch
-from orbitgrid.orbits.samples import Samples
-from orbitgrid.orbits.trajectory import Trajectory, knot_times
 from orbitgrid.physics.power import (
     degradation_factor,
     generated_power_w,
     solar_flux_w_m2,
 )
 from orbitgrid.physics.thermal import environment_w, heat_limited_power_w
+from orbitgrid.pipeline import build_world, stream
 from orbitgrid.scenario import validate_scenario
 
 __all__ = ["OrbitEnvironment", "SizingGoal", "SizingResult", "orbit_environment", "parse_orbit",
@@ -103,7 +101,8 @@ def orbit_environment(
     sample_step_s: float = 300.0,
     radiator: dict[str, Any] | None = None,
 ) -> OrbitEnvironment:
-    """Propagate one satellite of `orbit` for `days` and measure its eclipses and radiator load.
+    """Stream one satellite of `orbit` for `days` through the pipeline and measure its eclipses
+    (on each chunk's trajectory) and radiator load (at every sample_step_s, the end excluded).
 
     radiator: orientation, sides, emissivity, absorptivity of the panel (defaults: sun-shaded,
     2 sides, white paint 0.9 / 0.2)."""
@@ -114,25 +113,25 @@ def orbit_environment(
         "name": "sizing", "epoch": epoch, "duration": duration, "step": sample_step_s,
         "constellations": [{"name": "sizing", **parse_orbit(orbit)}],
     })
-    fleet = build_fleet(scenario)
-    knots = knot_times(0.0, duration)
-    states = fleet.propagate(scenario.epoch64, knots)
-    traj = Trajectory(scenario.epoch64, knots, states.r, states.v)
-    shadow, _ = shadow_intervals(traj, 1.0)
-    _, start, end, _ = stitch([shadow])
+    world = build_world(scenario)
+    shadows, worst_w_m2 = [], -np.inf
+    for block in stream(world, 0.0, duration):
+        if block.opens_chunk:
+            shadows.append(shadow_intervals(block.chunk.trajectory, 1.0)[0])
+        s = block.samples  # as the simulator samples, and its radiator model:
+        env = environment_w(rad["orientation"], s.r_norm, s.sun_cos_zenith, s.illumination,
+                            solar_flux_w_m2(s.sun_distance_au), 1.0, rad["sides"],
+                            rad["emissivity"], rad["absorptivity"])
+        worst_w_m2 = max(worst_w_m2, env[s.t_s < duration].max(initial=-np.inf))
+    _, start, end, _ = stitch(shadows)
     length = end - start
-    t = np.arange(0.0, duration, sample_step_s)
-    s = Samples.from_trajectory(traj, t)  # as the simulator samples, and its radiator model:
-    env = environment_w(rad["orientation"], s.r_norm, s.sun_cos_zenith, s.illumination,
-                        solar_flux_w_m2(s.sun_distance_au), 1.0, rad["sides"],
-                        rad["emissivity"], rad["absorptivity"])
-    a = float(fleet.a_m[0])
+    a = float(world.fleet.a_m[0])
     return OrbitEnvironment(
         period_s=2 * math.pi * math.sqrt(a**3 / MU_EARTH_M3_S2),
         longest_eclipse_s=float(length.max()) if length.size else 0.0,
         eclipse_fraction=float(length.sum() / duration),
         eclipses=int(length.size),
-        worst_environment_w_m2=float(env.max()),
+        worst_environment_w_m2=float(worst_w_m2),
     )
 
 

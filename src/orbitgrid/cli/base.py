@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -10,7 +11,9 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from orbitgrid.errors import OrbitgridError
-from orbitgrid.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from orbitgrid.scenario import Scenario
 
 DEFAULT_SCENARIO = "showcase"
 
@@ -73,6 +76,8 @@ class Commands(TyperGroup):
 def load(scenario: str, duration: str | None = None, step: str | None = None,
          on_bad_elements: str | None = None) -> Scenario:
     """A scenario file or preset, with --duration, --step and --on-bad-elements applied."""
+    from orbitgrid.scenario import load_scenario
+
     given = (("duration", duration), ("step", step), ("on_bad_elements", on_bad_elements))
     return load_scenario(scenario, {k: v for k, v in given if v is not None})
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from orbitgrid.cli.base import AS_JSON, DURATION, STEP, console, err, fail, load
-from orbitgrid.cli.progress import simulate_shown
-from orbitgrid.results import Run
-from orbitgrid.scenario import Scenario, preset_names
+
+if TYPE_CHECKING:
+    from orbitgrid.scenario import Scenario
 
 
 def with_cost(summary: dict, sc: Scenario, where: str = "") -> dict:
@@ -28,6 +28,10 @@ def with_cost(summary: dict, sc: Scenario, where: str = "") -> dict:
 
 def _compared(arg: str, which: str, duration: str | None, step: str | None) -> dict:
     """The summary of a run folder, or of a scenario run first; with its `cost` block."""
+    from orbitgrid.cli.progress import simulate_shown
+    from orbitgrid.results import Run
+    from orbitgrid.scenario import preset_names
+
     path = Path(arg)
     if path.is_dir():
         try:

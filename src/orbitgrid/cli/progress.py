@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -24,9 +25,10 @@ from rich.progress import (
 from rich.text import Text
 
 from orbitgrid.cli.base import err
-from orbitgrid.results import Run
-from orbitgrid.scenario import Scenario
-from orbitgrid.simulation import simulate
+
+if TYPE_CHECKING:
+    from orbitgrid.results import Run
+    from orbitgrid.scenario import Scenario
 
 
 class Shown:
@@ -121,5 +123,21 @@ def _duration(seconds: float) -> str:
 
 def simulate_shown(sc: Scenario, out: Path | None = None, save=()) -> Run:
     """simulate() with its progress in satellite-steps shown on stderr."""
+    from orbitgrid.simulation import simulate
+
+    if kernels_cold():
+        err.print("compiling kernels (once per install)...", highlight=False)
     with Shown(f"simulating {sc.name}", "sat-steps") as shown:
         return simulate(sc, out=out, save=save, progress=shown)
+
+
+def kernels_cold() -> bool:
+    """Whether numba's on-disk cache lacks the compiled kernel that every run uses (the
+    trajectory's interpolation), as after a fresh install: the first run then compiles the
+    kernels it needs (seconds), later runs load them. Reads one file's existence; False when
+    numba keeps no cache file for it."""
+    from orbitgrid.orbits.trajectory import _hermite_positions
+
+    cache_file = getattr(getattr(_hermite_positions, "_cache", None), "_cache_file", None)
+    index = getattr(cache_file, "_index_path", None)
+    return index is not None and not Path(index).exists()

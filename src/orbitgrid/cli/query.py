@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
-import pyarrow.dataset as ds
 import typer
 from rich.table import Table
 
 from orbitgrid.cli.base import RUN_FOLDER, console, fail
-from orbitgrid.results import Run
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from orbitgrid.results import Run
 
 
 def read_only(run: Run) -> duckdb.DuckDBPyConnection:
@@ -22,6 +24,9 @@ def read_only(run: Run) -> duckdb.DuckDBPyConnection:
     itself needs no file access: it is switched off and the setting locked, which refuses
     COPY ... TO, EXPORT, ATTACH, INSTALL and reading any other file.
     """
+    import duckdb
+    import pyarrow.dataset as ds
+
     con = duckdb.connect()
     for name in run.tables:
         con.register(name, ds.dataset(run.path / f"{name}.parquet", format="parquet"))
@@ -36,6 +41,10 @@ def query(
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Run SQL over a run's tables with DuckDB (read-only: it writes no file)."""
+    import duckdb
+
+    from orbitgrid.results import Run
+
     with read_only(Run(run_dir)) as con:
         try:
             relation = con.sql(sql)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from orbitgrid.cli.base import RUN_FOLDER, console, fail
-from orbitgrid.results import Run
 
 
 def report(
@@ -20,6 +19,7 @@ def report(
 ) -> None:
     """Write a run's HTML report: one file that opens offline."""
     from orbitgrid.report import write_report
+    from orbitgrid.results import Run
 
     try:
         path = write_report(Run(run_dir), out, satellite or None)
@@ -41,7 +41,8 @@ def export(
 ) -> None:
     """Export a run's trajectories: CZML (--czml) and/or CCSDS OEM (--oem)."""
     from orbitgrid.report import run_tracks, write_czml, write_oem
-    from orbitgrid.scenario import parse_duration
+    from orbitgrid.results import Run
+    from orbitgrid.units import parse_duration
 
     if czml is None and oem is None:
         fail("export: say --czml FILE and/or --oem DIR")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orbitgrid.budget import check_fits, estimate_run
 from orbitgrid.cli.base import (
     DEFAULT_SCENARIO,
     DURATION,
@@ -22,12 +21,10 @@ from orbitgrid.cli.base import (
     load,
     print_warnings,
 )
-from orbitgrid.cli.compare import with_cost
-from orbitgrid.cli.progress import simulate_shown
-from orbitgrid.fleet import build_fleet
-from orbitgrid.results import Run
-from orbitgrid.scenario import preset_names, preset_path
-from orbitgrid.simulation import OPTIONAL_TABLES
+from orbitgrid.results import OPTIONAL_TABLES
+
+if TYPE_CHECKING:
+    from orbitgrid.results import Run
 
 
 def run(
@@ -51,6 +48,8 @@ def run(
     on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Simulate a scenario and write its run folder."""
+    from orbitgrid.cli.progress import simulate_shown
+
     sc = load(scenario, duration, step, on_bad_elements)
     if policy is not None:
         sc = _with_policy(sc, policy)
@@ -142,6 +141,7 @@ def _print_summary(result: Run, seconds: float) -> None:
 
 def _print_highlights(result: Run, sc) -> None:
     """The run's main figures by section: power, network, sensing and cost."""
+    from orbitgrid.cli.compare import with_cost
     from orbitgrid.compare import highlights
 
     rows = highlights(with_cost(result.summary, sc))
@@ -196,6 +196,9 @@ def validate(
     on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Check a scenario without running it."""
+    from orbitgrid.budget import check_fits, estimate_run
+    from orbitgrid.fleet import build_fleet
+
     sc = load(scenario, on_bad_elements=on_bad_elements)
     estimate = estimate_run(sc) if sc.constellations else None
     if estimate is not None:
@@ -213,6 +216,8 @@ def validate(
 
 def scenarios() -> None:
     """List the built-in scenarios."""
+    from orbitgrid.scenario import preset_names, preset_path
+
     table = Table("preset", "description")
     for name in preset_names():
         first = preset_path(name).read_text().splitlines()[0].lstrip("# ").strip()

@@ -6,11 +6,9 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import typer
 
 from orbitgrid.cli.base import console, fail
-from orbitgrid.cli.progress import Shown
 
 
 def sweep(
@@ -29,6 +27,9 @@ def sweep(
     keep: Annotated[str, typer.Option(help="Run folders to keep: all or none.")] = "all",
 ) -> None:
     """Run every point of a sweep on Ray into sweep.duckdb, one row per point."""
+    import duckdb
+
+    from orbitgrid.cli.progress import Shown
     from orbitgrid.sweep import KEEP, load_sweep, run_sweep
 
     if keep not in KEEP:

@@ -12,9 +12,8 @@ import numpy as np
 from numba import njit
 
 from orbitgrid.orbits.frames import teme_to_ecef
+from orbitgrid.orbits.knots import MAX_KNOT_STEP_S, knot_times  # noqa: F401  (re-exported)
 from orbitgrid.orbits.timescale import gmst_rad, julian_date
-
-MAX_KNOT_STEP_S = 120.0
 
 
 class Trajectory:
@@ -114,9 +113,3 @@ def _hermite_positions(state, j, s, h, out):  # pragma: no cover - compiled
             for k in range(3):
                 out[i, n, k] = (c_ar * a[n, k] + c_av * a[n, k + 3] + c_br * b[n, k]
                                 + c_bv * b[n, k + 3])
-
-
-def knot_times(start_s: float, end_s: float, max_step_s: float = MAX_KNOT_STEP_S) -> np.ndarray:
-    """Evenly spaced knot times covering [start, end], spacing at most max_step_s."""
-    count = max(int(np.ceil((end_s - start_s) / max_step_s - 1e-9)), 1)
-    return np.linspace(start_s, end_s, count + 1)

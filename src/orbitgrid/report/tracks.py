@@ -1,7 +1,7 @@
 """Satellite positions of a finished run, for CZML and OEM: read back or propagated again.
 
-A run's ephemeris table is used when it has one; otherwise the run's scenario.yaml is propagated
-again with the library at a coarser step. Large runs are decimated to a sample of satellites and
+A run's ephemeris table is used when it has one; otherwise the world of the run's scenario.yaml
+is built again (pipeline.build_world) and its exact SGP4 states taken at a coarser step. Large runs are decimated to a sample of satellites and
 a coarser step, and the choice is kept with the positions so it can be shown.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow.compute as pc
 
-from orbitgrid.fleet import build_fleet
 from orbitgrid.orbits.samples import Samples
+from orbitgrid.pipeline import build_world
 from orbitgrid.results import Run
 from orbitgrid.scenario import load_scenario
 
@@ -130,15 +130,14 @@ def _from_table(run, epoch, names, index, step, decimation) -> Tracks:
 
 
 def _propagated(run, epoch, names, index, step, decimation) -> Tracks:
-    scenario = load_scenario(run.path / "scenario.yaml")
-    fleet = build_fleet(scenario)
+    world = build_world(load_scenario(run.path / "scenario.yaml"))
     t = np.arange(0.0, run.summary["duration_s"] + 1e-6, step)
-    per_chunk = max(1, CHUNK_SAT_STEPS // max(len(fleet), 1))
+    per_chunk = max(1, CHUNK_SAT_STEPS // max(len(world.fleet), 1))
     r_ecef, r_eci, v_eci = [], [], []
     for k in range(0, len(t), per_chunk):
         tk = t[k : k + per_chunk]
-        states = fleet.propagate(epoch, tk)
-        samples = Samples(epoch, tk, states.r[:, index], states.v[:, index])
+        r, v = world.exact_states(tk)
+        samples = Samples(epoch, tk, r[:, index], v[:, index])
         r_ecef.append(samples.r_ecef)
         r_eci.append(samples.r_eci)
         v_eci.append(samples.v_eci)

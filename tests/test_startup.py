@@ -1,0 +1,97 @@
+"""An answer in one second (issue 17): `orbitgrid --help` and `orbitgrid validate` load none of
+the heavy packages; the commands that use them import them themselves.
+
+Each check runs in a fresh interpreter (a real subprocess) and reads its sys.modules. No timing
+is asserted here: benchmarks/bench_startup.py measures the times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+# Packages that only the commands using them may import: the sweep runner, plots, the web app,
+# SQL, the network stack and compiled kernels, Parquet, verification's references.
+HEAVY = ("ray", "plotly", "fastapi", "uvicorn", "duckdb", "pyarrow", "numba", "llvmlite",
+         "scipy", "networkx", "optuna", "skyfield", "aep8", "httpx")
+# The modules of orbitgrid that bring them, or are whole runs: never loaded to answer these.
+ENGINE = ("orbitgrid.simulation", "orbitgrid.pipeline", "orbitgrid.network.isl",
+          "orbitgrid.network.routing", "orbitgrid.orbits.trajectory", "orbitgrid.sweep",
+          "orbitgrid.report", "orbitgrid.web", "orbitgrid.verify")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages and orbitgrid modules in sys.modules after code, run in a fresh
+    interpreter."""
+    script = textwrap.dedent(code) + textwrap.dedent("""
+        import json, sys
+        names = {m.split(".")[0] for m in sys.modules}
+        names |= {m for m in sys.modules if m.startswith("orbitgrid.")}
+        print("\\nLOADED " + json.dumps(sorted(names)))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.rsplit("LOADED ", 1)[1]
+    return set(json.loads(line))
+
+
+def heavy_in(loaded: set[str]) -> list[str]:
+    return sorted(m for m in loaded if m in HEAVY or m.startswith(ENGINE))
+
+
+def _command(*argv: str) -> str:
+    return f"""
+        from orbitgrid.cli import app
+        try:
+            app({list(argv)!r})
+        except SystemExit as exc:
+            assert exc.code in (0, None), exc.code
+    """
+
+
+def test_importing_the_cli_loads_nothing_heavy():
+    loaded = loaded_after("import orbitgrid.cli")
+    assert "orbitgrid.cli" in loaded
+    assert heavy_in(loaded) == []
+
+
+def test_importing_orbitgrid_loads_nothing_heavy_until_a_name_is_used():
+    assert heavy_in(loaded_after("import orbitgrid")) == []
+    loaded = loaded_after("import orbitgrid\norbitgrid.simulate")
+    assert {"orbitgrid.simulation", "pyarrow"} <= loaded
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["validate", "showcase"],
+                                  ["validate", "demo"], ["scenarios"]],
+                         ids=lambda a: " ".join(a))
+def test_quick_commands_load_nothing_heavy(argv):
+    loaded = loaded_after(_command(*argv))
+    assert heavy_in(loaded) == []
+
+
+def test_the_check_can_fail():
+    """Loading the engine is seen: the pipeline brings numba, scipy (ISL layouts) and more."""
+    loaded = heavy_in(loaded_after("import orbitgrid.pipeline"))
+    assert {"numba", "scipy", "orbitgrid.pipeline", "orbitgrid.network.isl"} <= set(loaded)
+
+
+def test_a_cold_kernel_cache_is_said_once(tmp_path):
+    """With an empty numba cache (a fresh install) the first run says it compiles; the kernels
+    it compiled are cached, so the second run says nothing."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    said = []
+    for k in (1, 2):
+        done = subprocess.run(
+            [sys.executable, "-m", "orbitgrid.cli", "run", "demo", "--duration", "10min",
+             "--out", str(tmp_path / f"run{k}")],
+            capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stderr
+        said.append("compiling kernels (once per install)..." in done.stderr)
+    assert said == [True, False]
+    assert any((tmp_path / "numba-cache").rglob("*.nbi"))
