@@ -18,14 +18,14 @@ Compute load policy (each step, each satellite):
      refilling it comes before compute;
   3. heat allows compute up to what keeps the radiator at or below max_temp_k at the step's end
      (thermal.integrate_thermal), with housekeeping and the environment already counted;
-  4. the accelerators run at min(installed power, energy limit, heat limit). All electrical load
-     ends up as heat in the lumped thermal mass. compute_w_allowed = min(energy, heat limits),
-     not capped by installed power in the tables: the headroom a bigger payload could use; the
-     summary's mean_compute_w_allowed caps it at installed power step by step.
-  throttled_s counts the seconds a satellite with accelerators ran them below installed power.
-Initial state: battery full; temperature at equilibrium with housekeeping and the environment at
-the first step.
-
+  4. the accelerators run at min(asked, installed power, energy limit, heat limit), asked: what
+     the space OS's schedule drew at that step (the closed loop: ops.stage.ClosedLoop steps a
+     PowerTrack per policy), or, in a run without a workload, all that is allowed (the open
+     loop). All electrical load ends up as heat in the lumped thermal mass.
+  compute_w_allowed = min(installed power, energy limit, heat limit); compute_w_headroom, the
+  same uncapped: what a bigger payload could use.
+  throttled_s counts the seconds the limits held a satellite's accelerators below installed
+  power (whatever the OS asked).
 Tables (through the run's writer):
   power.parquet: by default one row per satellite per orbit, orbit n of a satellite covering
     [n P, (n + 1) P) from the epoch, P = 2 pi sqrt(a^3 / mu) its Keplerian period from the mean
@@ -36,9 +36,13 @@ Tables (through the run's writer):
   radiation.parquet: events (time, satellite, kind, error, lat_deg, lon_deg, alt_km): kind "seu"
     (reaches a job and rolls it back) or "sefi"; error the kind the sources separate ("sdc",
     "uecc", "sefi"; radiation.py), at the satellite's position at the step.
-Handed to later stages: block() returns a PhysicsBlock, fleet-wide (T, N) arrays, NaN without a
-satellite: compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the
-floor, 1 full), and the block's radiation_events (EVENT_DTYPE, fleet indices).
+Handed to later stages: block() returns a PhysicsBlock, the environment of the march (array
+output, environmental heat, illumination, (T, S)) and the block's radiation_events (EVENT_DTYPE,
+fleet indices), the same for every policy. Each PowerTrack's limits() gives, step by step,
+StepLimits: fleet-wide (N,), NaN without a satellite, compute_w_allowed (uncapped),
+compute_w_energy (the energy limit alone), battery_soc (0 at the floor, 1 full).
+Several policies: one track each; power rows get a leading policy column (per step: step after
+step, policy by policy), summary["physics"] the first's figures and "policies" each one's.
 Radiation events: step k draws Poisson counts for every satellite from a numpy Generator on a
 Philox counter keyed by the scenario seed, counter k (the step index): the same scenario gives the
 same events whatever the block size. Device shielding: 10 mm Al; the environment is AP8/AE8 at the
