@@ -143,3 +143,55 @@ def test_each_policy_has_its_own_closed_loop(tmp_path):
     # follow-the-sun keeps jobs off eclipsed satellites: another schedule, other batteries
     assert not np.array_equal(batteries["first-fit"], batteries["follow-the-sun"])
     assert run.summary["physics"]["constellations"] == summaries[0]["constellations"]
+
+
+def test_a_live_clock_gives_what_a_batch_run_gives(tmp_path):
+    """ClosedLoop driven as the live service drives it (blocks added ahead, advance_to at clock
+    ticks that fall inside steps) gives run(block)'s numbers; a job submitted between ticks
+    runs, and its energy is in its batteries' load."""
+    from orbitgrid.ops.stage import ClosedLoop, OpsStage, protection_of
+    from orbitgrid.physics.stage import PhysicsStage
+    from orbitgrid.pipeline import RunContext, build_world, stream
+
+    rows = [(0.3 * HOUR_FLOP, 900.0 * k) for k in range(8)]
+    sc = validate_scenario({**_scenario(_jobs_csv(tmp_path / "jobs.csv", rows)),
+                            "workload": {"policy": "first-fit,first-fit,first-fit"}})
+    world = build_world(sc)
+    context = RunContext(world, None)
+    physics = PhysicsStage.create(context)
+    ops = OpsStage.create(context, physics)
+    blocks = [ops.block(b.samples, physics.block(b.samples), None)
+              for b in stream(world, 0.0, sc.duration) if b.steps]
+    payloads, prot = ops.payloads(), protection_of(ops.workload)
+    loops = [ClosedLoop(track, payloads, ops.policies[0], prot, sc.seed, ops.jobs,
+                        record_changes=k > 0) for k, track in enumerate(ops.tracks)]
+    batch, live, late = loops
+    for b in blocks:
+        live.add(b)
+        late.add(b)
+    ticks = np.arange(0.0, sc.duration + 1.0, 137.0)  # inside steps (60 s), after the first
+    seen = []
+    for k, t in enumerate(ticks):
+        seen += live.advance_to(min(float(t), live.horizon_s))
+        late.advance_to(min(float(t), late.horizon_s))
+        if k == 20:  # a job arrives through the API between two ticks
+            late.engine.submit({"id": "late", "kind": "batch", "work_flop": 0.1 * HOUR_FLOP})
+    seen += live.advance_to(live.horizon_s)
+    late.advance_to(late.horizon_s)
+    for b in blocks:
+        batch.run(b)
+    assert {c.job for c in seen} >= {f"j{k}" for k in range(len(rows))}
+    status = late.engine.status("late")
+    assert status.state.value == "done" and status.arrival_s == pytest.approx(ticks[20])
+    results = [loop.close() for loop in loops]
+    for col in ("job", "start", "end", "satellites", "energy_j"):
+        np.testing.assert_array_equal(results[1].jobs[col], results[0].jobs[col], err_msg=col)
+    tracks = ops.tracks
+    for k in tracks[0].totals:
+        np.testing.assert_array_equal(tracks[1].totals[k], tracks[0].totals[k], err_msg=k)
+    np.testing.assert_array_equal(tracks[1].energy_j, tracks[0].energy_j)
+    # the late job's energy is in its loop's compute load
+    extra = results[2].jobs["energy_j"].sum() - results[0].jobs["energy_j"].sum()
+    assert extra > 0.05 * HOUR_FLOP / H100.peak_ops_per_s("bf16") * H100.power_w
+    assert tracks[2].totals["compute"].sum() - tracks[0].totals["compute"].sum() == \
+        pytest.approx(extra, rel=1e-6)

@@ -48,6 +48,7 @@ window of steps (forget_before), whatever the run's length.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,7 @@ from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.network.stage import NetworkBlock
+    from orbitgrid.ops.job_state import StateChange
     from orbitgrid.ops.jobs import Jobs
     from orbitgrid.orbits.samples import Samples
     from orbitgrid.physics.stage import PhysicsBlock, PhysicsStage, PowerTrack
@@ -118,10 +120,14 @@ class Payloads:
 class ClosedLoop:
     """One policy's engine and the batteries and radiators it loads (track), stepped together
     step after step (module docstring). jobs: fed up front, as run_ops does (None: none yet;
-    submit them to .engine once it exists). run(block) for each block in order, then close().
+    submit them to .engine once it exists). engine_kw: more Engine arguments (listener,
+    record_changes).
 
-    Live use: the same run(block) per block of environment; .engine (None before the first
-    block) takes submit, cancel, status between blocks; now is the end of the last block run.
+    Batch: run(block) for each block in order, then close(). Live: add(block) as environment
+    is computed ahead of the clock, advance_to(t_s) as the clock moves (the state changes come
+    back); .engine (None before the first step) takes submit, cancel, status in between. Both
+    give the same numbers: a step's capacity comes from the state at its start, and physics
+    marches a step once the engine has passed its end.
     """
 
     def __init__(self, track: PowerTrack, fleet: Payloads, policy: Policy,
@@ -132,34 +138,75 @@ class ClosedLoop:
         self.engine: Engine | None = None
         self.drawn_j = np.zeros(len(fleet.power_w))
         self.top = np.where(fleet.power_w > 0, fleet.power_w, np.inf)
+        self.blocks: deque[OpsBlock] = deque()
+        self.block: OpsBlock | None = None  # the block being stepped through
+        self.i = 0  # its next step
+        self.extended = False  # that step is in the engine's timelines
+
+    @property
+    def horizon_s(self) -> float:
+        """The end of the environment added so far (advance_to may go up to it)."""
+        last = self.blocks[-1] if self.blocks else self.block
+        if last is None:
+            return -np.inf
+        b = last.physics
+        return float(b.t_s[-1] + b.dt_s[-1])
 
     def run(self, block: OpsBlock) -> None:
         """Step engine and physics together through block's steps."""
-        track, b = self.track, block.physics
-        track.begin(b)
-        idle = np.zeros(len(self.top))
-        fault_t = block.faults["time_s"]
-        for i in range(b.steps):
+        self.add(block)
+        self.advance_to(self.horizon_s)
+
+    def add(self, block: OpsBlock) -> None:
+        """The environment of the steps after those added so far."""
+        self.blocks.append(block)
+
+    def advance_to(self, t_s: float) -> list[StateChange]:
+        """Step engine and physics through every step that ends by t_s, and the engine on into
+        the step holding t_s (up to horizon_s). Returns the engine's state changes (none
+        unless it records them)."""
+        changes: list[StateChange] = []
+        track = self.track
+        while True:
+            if self.block is None:
+                if not self.blocks:
+                    return changes
+                self.block, self.i = self.blocks.popleft(), 0
+                track.begin(self.block.physics)
+            block, i = self.block, self.i
+            b = block.physics
+            if i == b.steps:
+                track.end()
+                self.block = None
+                continue
             h = float(b.dt_s[i])
             if h <= 0.0:  # the run's last sample: nothing happens in it
-                track.step(idle)
+                track.step(np.zeros(len(self.top)))
+                self.i += 1
                 continue
             t0 = float(b.t_s[i])
             t1 = t0 + h
-            limits = track.limits()
-            lo, hi = np.searchsorted(fault_t, [t0, t1])
-            step = self._timelines(block, i, t0, t1, limits, block.faults[lo:hi])
+            if t_s < t1 and t_s <= (self.engine.now_s if self.engine is not None else t0):
+                return changes
+            if not self.extended:
+                lo, hi = np.searchsorted(block.faults["time_s"], [t0, t1])
+                step = self._timelines(block, i, t0, t1, track.limits(), block.faults[lo:hi])
+                if self.engine is None:
+                    self.engine = self._engine(step)
+                else:
+                    self.engine.extend(step)
+                self.extended = True
             engine = self.engine
-            if engine is None:
-                engine = self.engine = self._engine(step)
-            else:
-                engine.extend(step)
-            engine.advance_to(t1)
+            if t_s < t1:
+                changes += engine.advance_to(t_s)
+                return changes
+            changes += engine.advance_to(t1)
             drawn = engine.compute_drawn_j(t1)
             track.step((drawn - self.drawn_j) / h)
             self.drawn_j = drawn
             engine.forget_before(t1)
-        track.end()
+            self.i += 1
+            self.extended = False
 
     def close(self) -> OpsResult:
         """Run the engine to the end of the steps given and build its results."""
