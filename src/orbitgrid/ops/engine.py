@@ -381,20 +381,31 @@ class Engine:
 
     def forget_before(self, t_s: float) -> None:
         """Drop the steps before t_s that nothing needs any more: never after now, the start of
-        a job's staging or ring, or the time an open move was asked for (memory stays bounded
-        in a service that runs without an end). Results read after this cover what is kept."""
+        a job's staging or of a ring that has not started, or the time an open move was asked
+        for (memory stays bounded in a service that runs without an end). A started ring keeps
+        what it needs of the dropped steps (what it waited for, accounted; its bits so far).
+        Results read after this cover what is kept."""
         keep = min(t_s, self.now_s)
+        rings = []
         for j in self.active():
             if j.seg is not None and j.seg.staging:
                 keep = min(keep, j.seg.placed)
             if j.ring is not None:
-                keep = min(keep, j.ring.asked)
+                if j.ring.t0 <= self.now_s:
+                    rings.append(j.ring)
+                else:
+                    keep = min(keep, j.ring.asked)
         for item in self.links.open:
             asked = item.asked if isinstance(item, Ring) else item.asked_s()
             keep = min(keep, asked if asked is not None else keep)
         env = self.env.forget_before(keep)
         if env is self.env:
             return
+        for ring in rings:
+            if not ring.waited_done:
+                self.waited(ring.sats.tolist(), ring.asked, ring.t0)
+                ring.waited_done = True
+            self.links.carry_ring(ring, float(env.t_s[0]))
         dropped = len(self.env.t_s) - len(env.t_s)
         self.forgotten = self.forgotten.plus(self.env, dropped)
         for j in self.active():
@@ -656,8 +667,12 @@ class Engine:
             return
         sats = j.sats
         progress = self.compute.close(j, t, finished, checkpoint_now)
-        self.drawn_j[sats] += self.power_w[sats] * (progress.checkpoint + progress.lost
-                                                    + progress.saved)
+        e = progress.checkpoint + progress.lost + progress.saved
+        if len(sats) == 1:  # plain floats: the common case, per event
+            s = int(sats[0])
+            self.drawn_j[s] += self.compute.power_list[s] * e
+        else:
+            self.drawn_j[sats] += self.power_w[sats] * e
         self.accounts.computed(sats, progress, self.prot.redundancy)
 
     def compute_drawn_j(self, t_s: float) -> np.ndarray:
@@ -687,7 +702,8 @@ class Engine:
         self.ring_waiting.pop(j.index, None)
         if j.ring is not None:
             ring, j.ring = j.ring, None
-            self.waited(ring.sats.tolist(), ring.asked, min(t, ring.t0))
+            if not ring.waited_done:
+                self.waited(ring.sats.tolist(), ring.asked, min(t, ring.t0))
             self.links.close_ring(ring, t)
         if j.seg is not None and j.seg.staging:  # interrupted while staging
             self.waited(j.sats, j.seg.placed, t)
