@@ -18,7 +18,8 @@ a run is cut):
   3. the compute energy it drew on each satellite over the step (Engine.compute_drawn_j: the
      jobs' compute segments; staging, idle and down satellites draw nothing) is the step's
      compute load, with which physics marches the battery and radiator (plus housekeeping);
-  4. steps behind the engine's clock are forgotten (Engine.forget_before).
+  4. steps behind the engine's clock are forgotten (Engine.forget_before) once the engine
+     holds FORGET_STEPS of them.
 So power.parquet, the summary's energy figures (physics and ops) and the next placement see the
 same state. A batch run keeps the blocks and runs the loops at the end, when the imaging jobs
 (sensing's alerts) and the run's upset rate are known: blocks outside, policies inside (so
@@ -74,6 +75,9 @@ if TYPE_CHECKING:
     from orbitgrid.sensing.stage import Alerts
 
 PRECISIONS = ("fp8", "bf16", "fp16", "fp32", "int8")
+# The closed loop lets the engine forget the steps behind its clock once it holds this many
+# (a window, whatever the run's length; each forget has a fixed cost).
+FORGET_STEPS = 64
 # Ground baseline interconnect per accelerator: one 400 Gbit/s InfiniBand NDR port.
 GROUND_FABRIC_BPS = 400e9
 
@@ -204,7 +208,8 @@ class ClosedLoop:
             drawn = engine.compute_drawn_j(t1)
             track.step((drawn - self.drawn_j) / h)
             self.drawn_j = drawn
-            engine.forget_before(t1)
+            if len(engine.env.t_s) > FORGET_STEPS:  # the engine's state alone: not the blocks
+                engine.forget_before(t1)
             self.i += 1
             self.extended = False
 

@@ -24,7 +24,7 @@ from numba import njit
 from orbitgrid.physics.thermal import DEEP_SPACE_K, STEFAN_BOLTZMANN_W_M2_K4
 
 __all__ = ["KEPT_FIELDS", "PARAMS", "STEP_FIELDS", "SUM_FIELDS", "TOTAL_FIELDS",
-           "WEIGHTED_FIELDS", "limits", "march", "stack_params"]
+           "WEIGHTED_FIELDS", "Stepper", "limits", "march", "stack_params"]
 
 # per-step outputs, (T, S) each; the first four (KEPT_FIELDS) are always written
 STEP_FIELDS = ("allowed", "energy", "battery", "temp", "load", "compute", "throttled",
@@ -104,6 +104,26 @@ def _max(a, b):  # pragma: no cover - compiled
 def _min(a, b):  # pragma: no cover - compiled
     """np.minimum: NaN wins."""
     return a if (a != a or a <= b) else b
+
+
+class Stepper:
+    """march for one step at a time (the closed loop's), with its scratch arrays kept: the
+    same kernel, so the same numbers as a march over the steps together."""
+
+    def __init__(self, params: np.ndarray):
+        n = params.shape[1]
+        self.params = params
+        self.tot = np.zeros((len(SUM_FIELDS) + len(TOTAL_FIELDS), n))
+        self.steps = np.empty((len(KEPT_FIELDS), 1, n))
+        self.no_snaps = np.zeros(0, np.int64)
+        self.snaps = np.empty((0, len(SUM_FIELDS)))
+
+    def step(self, gen: np.ndarray, env: np.ndarray, sunlit: np.ndarray, dt: np.ndarray,
+             energy_j: np.ndarray, temperature_k: np.ndarray, load: np.ndarray) -> None:
+        """One step: gen, env, sunlit, load (1, S) C-contiguous float64, dt (1,); energy_j,
+        temperature_k (S,) updated in place."""
+        _march(self.params, gen, env, sunlit, dt, energy_j, temperature_k, self.tot, self.steps,
+               False, self.no_snaps, self.no_snaps, self.snaps, load, True)
 
 
 def limits(params: np.ndarray, gen: np.ndarray, env: np.ndarray, dt_s: float,

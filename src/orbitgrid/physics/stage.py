@@ -61,7 +61,7 @@ from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
 from orbitgrid.orbits.frames import ecef_to_geodetic
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
-from orbitgrid.physics.march import TOTAL_FIELDS, limits, march, stack_params
+from orbitgrid.physics.march import TOTAL_FIELDS, Stepper, limits, march, stack_params
 from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
     DEFAULT_SOLAR,
@@ -230,6 +230,7 @@ class PhysicsStage:
         found = to_engine_events(np.concatenate(events)) if events else np.empty(0, EVENT_DTYPE)
         found = found.copy()
         found["satellite"] = self.to_fleet[found["satellite"].astype(np.int64)]
+        sunlit = np.ascontiguousarray(sunlit, dtype=float)
         handed = PhysicsBlock(t, dt, gen, env, sunlit, found,
                               proton if self.per_step else None, pieces)
         if not self.closed:
@@ -485,6 +486,7 @@ class PowerTrack:
         self.i = 0
         self.state: tuple[np.ndarray, np.ndarray] | None = None
         self.load: np.ndarray | None = None
+        self.stepper = Stepper(stage.params)
 
     def _start(self, block: PhysicsBlock) -> None:
         if self.temperature_k is None:
@@ -525,10 +527,9 @@ class PowerTrack:
         b, i, stage = self.block, self.i, self.stage
         self.load[i] = compute_w if stage.whole_fleet else compute_w[stage.to_fleet]
         energy, temp = self.state
-        scratch = {k: np.zeros(stage.n) for k in (*_SUMS, *TOTAL_FIELDS)}
         s = slice(i, i + 1)
-        march(stage.params, b.generated_w[s], b.environment_w[s], b.illumination[s],
-              b.dt_s[s], energy, temp, scratch, all_fields=False, load=self.load[s])
+        self.stepper.step(b.generated_w[s], b.environment_w[s], b.illumination[s], b.dt_s[s],
+                          energy, temp, self.load[s])
         self.i += 1
 
     def end(self) -> None:
