@@ -426,7 +426,8 @@ class Engine:
 
     def active(self) -> list[Job]:
         """The jobs on satellites now."""
-        return [self.jobs[i] for i in np.unique(self.sat_job[self.sat_job >= 0]).tolist()]
+        held = self.sat_job[self.sat_job >= 0].tolist()
+        return [self.jobs[i] for i in sorted(set(held))]  # np.unique costs more on a few
 
     # --- handlers: each returns True when a scheduling pass may place something ---------------
 

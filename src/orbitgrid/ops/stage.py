@@ -233,11 +233,12 @@ class ClosedLoop:
         """The engine's view of step i: capacity from what power and heat allow now."""
         f, top = self.fleet, self.top
 
-        def fraction(w):
-            return np.clip(np.nan_to_num(w, nan=0.0) / top, 0.0, 1.0)
+        def fraction(w):  # NaN (no satellite) and 0 / inf (no accelerator) give 0
+            return np.clip(np.where(w >= 0.0, w, 0.0) / top, 0.0, 1.0)
 
         capacity = fraction(limits.compute_w_allowed)
         energy = fraction(limits.compute_w_energy)
+        soc = limits.battery_soc
         row = slice(i, i + 1)
         return Timelines(
             t_s=np.array([t0, t1]),
@@ -245,7 +246,7 @@ class ClosedLoop:
             sunlit=block.sunlit[row],
             peak_flops=f.peak_flops,
             power_w=f.power_w,
-            battery=np.nan_to_num(limits.battery_soc, nan=0.0).astype(np.float32)[None],
+            battery=np.where(soc >= 0.0, soc, 0.0).astype(np.float32)[None],
             ground_bps=block.ground_bps[row],
             isl_bps=None if block.isl_bps is None else block.isl_bps[row],
             group=f.group,
