@@ -320,18 +320,24 @@ class OpsStage:
 
     def block(self, samples: Samples, power: PhysicsBlock,
               links: NetworkBlock | None) -> OpsBlock:
-        """Keep the block (OpsBlock); power: the physics stage's block; links: the network
-        stage's (there whenever the world has ISLs)."""
+        """Keep the block's environment (for finish) and return it."""
+        kept = self.environment(samples, power, links)
+        self.blocks.append(kept)
+        return kept
+
+    def environment(self, samples: Samples, power: PhysicsBlock,
+                    links: NetworkBlock | None) -> OpsBlock:
+        """The block as every policy's OS sees it (OpsBlock), not kept (the live service's
+        way); power: the physics stage's block; links: the network stage's (there whenever
+        the world has ISLs)."""
         faults = power.radiation_events.astype(FAULT_DTYPE)
-        kept = OpsBlock(
+        return OpsBlock(
             physics=power,
             sunlit=(samples.illumination >= 0.5).astype(np.uint8),
             ground_bps=self._ground(samples.r_ecef).astype(np.float32),
             isl_bps=links.isl_best_bps if self.has_isl else None,
             faults=faults[np.lexsort((faults["satellite"], faults["time_s"]))],
         )
-        self.blocks.append(kept)
-        return kept
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
@@ -348,14 +354,16 @@ class OpsStage:
             np.maximum.at(out[k], sat, rate)
         return out
 
-    def payloads(self) -> Payloads:
-        """The OS's per-satellite figures; the upset rate: the run's seu faults over its
-        duration (for the Young/Daly checkpoint interval)."""
-        sc = self.context.scenario
-        faults = (np.concatenate([b.faults for b in self.blocks]) if self.blocks
-                  else np.empty(0, FAULT_DTYPE))
-        seu = faults[faults["kind"] == "seu"]
-        rate = np.bincount(seu["satellite"], minlength=len(self.power_w)) / sc.duration
+    def payloads(self, seu_rate_s: np.ndarray | None = None) -> Payloads:
+        """The OS's per-satellite figures; the upset rate (1/s, for the Young/Daly checkpoint
+        interval) seu_rate_s, or (None) the kept blocks' seu faults over the run's duration."""
+        rate = seu_rate_s
+        if rate is None:
+            faults = (np.concatenate([b.faults for b in self.blocks]) if self.blocks
+                      else np.empty(0, FAULT_DTYPE))
+            seu = faults[faults["kind"] == "seu"]
+            duration = self.context.scenario.duration
+            rate = np.bincount(seu["satellite"], minlength=len(self.power_w)) / duration
         return Payloads(self.power_w, {p: v for p, v in self.peak.items() if v.any()}, self.group,
                      self.group_names, list(self.context.fleet.names), rate)
 
