@@ -48,6 +48,7 @@ FULL = [(10 * HOUR_FLOP, 0.0) for _ in range(2 * N_SAT)]  # every satellite busy
 
 
 def _run(tmp_path, name, rows, **changes):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     sc = validate_scenario({**_scenario(_jobs_csv(tmp_path / f"{name}.csv", rows)), **changes})
     return simulate(sc, out=tmp_path / name, save=("power",))
 
@@ -123,9 +124,14 @@ def test_the_same_tables_whatever_the_blocks(light, tmp_path, monkeypatch):
         assert again.summary[key] == light.summary[key], key
 
 
-def test_each_policy_has_its_own_closed_loop(tmp_path):
+def test_each_policy_has_its_own_closed_loop(tmp_path, monkeypatch):
     rows = [(0.5 * HOUR_FLOP, 600.0 * k) for k in range(12)]
     run = _run(tmp_path, "two", rows, workload={"policy": "first-fit,follow-the-sun"})
+    monkeypatch.setattr(pipeline, "SAMPLE_BLOCK", N_SAT * 11)  # 11 steps a block
+    again = _run(tmp_path / "again", "two", rows, workload={"policy": "first-fit,follow-the-sun"})
+    for name in ("power", "jobs", "schedule"):  # rows step by step, policy by policy
+        assert (again.path / f"{name}.parquet").read_bytes() == \
+            (run.path / f"{name}.parquet").read_bytes(), name
     power = run.table("power")
     assert power.column_names[0] == "policy"
     batteries, summaries = {}, run.summary["physics"]["policies"]
