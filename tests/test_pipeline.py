@@ -165,12 +165,12 @@ def test_physics_hands_on_a_typed_block_and_a_misspelt_name_is_an_error():
     block = _blocks(world, 0.0, 600.0)[0]
     handed = stage.block(block.samples)
     assert isinstance(handed, PhysicsBlock)
-    assert handed.compute_w_allowed.shape == (block.steps, 12)
-    assert np.all((handed.battery_soc >= 0) & (handed.battery_soc <= 1))
+    assert handed.generated_w.shape == (block.steps, 12)
+    assert np.all((handed.illumination >= 0) & (handed.illumination <= 1))
     with pytest.raises(AttributeError):
-        handed.compute_w_alowed  # noqa: B018
+        handed.generated_wat  # noqa: B018
     with pytest.raises(dataclasses.FrozenInstanceError):
-        handed.battery_soc = None
+        handed.generated_w = None
     assert not hasattr(block.samples, "published")
 
 

@@ -76,7 +76,7 @@ def simulate(
         physics = PhysicsStage.create(run)
         network = NetworkStage.create(run)
         sensing = SensingStage.create(run)
-        ops = OpsStage.create(run)
+        ops = OpsStage.create(run, physics)  # the closed loop: ops loads physics' batteries
         events = EventSearch(world)
         gone = Gone.none(len(world.fleet))
         for block in stream(world, 0.0, scenario.duration):
@@ -99,14 +99,14 @@ def simulate(
         writer.write_yaml("scenario.yaml", scenario.resolved())
         if world.fleet.warnings:  # element sets skipped or far from the epoch (orbitgrid.fleet)
             summary["warnings"] = list(world.fleet.warnings)
+        alerts = sensing.finish(gone) if sensing else None
+        ops_summary = ops.finish(alerts) if ops else {}  # runs the closed loops: before physics
         for stage in (physics, network):
             if stage:
                 summary.update(stage.finish())
-        alerts = sensing.finish(gone) if sensing else None
         if alerts:
             summary["sensing"] = alerts.figures
-        if ops:
-            summary.update(ops.finish(alerts))
+        summary.update(ops_summary)
         summary["tables"] = writer.tables
         writer.write_json("summary.json", summary)
     return Run(writer.path)

@@ -179,3 +179,44 @@ def test_a_ring_waits_for_a_terminal_busy_beyond_the_known_steps():
     assert grown.jobs["end"].tolist() == pytest.approx(whole.jobs["end"].tolist(), rel=1e-12)
     ring = grown.transfers["kind"] == "allreduce"
     assert grown.transfers["start"][ring].min() == 2000.0
+
+
+def test_a_running_ring_lets_the_steps_behind_it_go():
+    # a two-satellite training job runs its ring for most of the run; the engine, extended a
+    # step at a time and forgetting every step behind its clock (the closed loop's way), holds
+    # a few steps, not the ring's whole life, and gives run_ops's jobs, all-reduce rows (cut
+    # where a transfer crosses a member's terminal mid-ring) and accounts
+    params, link_bps = 1e9, 1e9
+    env = constant(3, 20_000, 100, peak_flops=PEAK, isl_bps=np.full(3, link_bps),
+                   group=np.zeros(3, dtype=int))
+    jobs = [
+        {"id": "t", "kind": "training", "work_flop": 6 * params * 200 * 4_194_304.0,
+         "arrival": 10.0, "checkpoint_bytes": 16 * params, "min_satellites": 2},
+        {"id": "a", "kind": "sensing", "work_flop": 100 * PEAK, "arrival": 5_050.0,
+         "input_bytes": 25e9, "input_at": "sat1"},
+    ]
+    columns = {c: [row.get(c, d) for row in jobs]
+               for c, d in [("id", ""), ("kind", ""), ("work_flop", 0.0), ("arrival", 0.0),
+                            ("input_bytes", 0.0), ("input_at", ""), ("checkpoint_bytes", 0.0),
+                            ("min_satellites", 1)]}
+    table = make_jobs(**columns)
+    whole = ops_engine.run_ops(table, env)
+    engine = Engine(block(env, 0, 1), open_ended=True, record_changes=False)
+    for k in range(len(jobs)):
+        engine.add({c: v[k].item() for c, v in table.items()})
+    longest = 0
+    for k in range(1, 200):
+        engine.advance_to(engine.env.end_s)
+        engine.forget_before(engine.now_s)
+        longest = max(longest, len(engine.env.t_s) - 1)
+        engine.extend(block(env, k, k + 1))
+    grown = engine.close()
+    assert longest < 10  # the staging of the transfer beside it, never the ring's life
+    ring = whole.transfers["kind"] == "allreduce"
+    assert ring.sum() >= 3 and whole.jobs["end"][0] > 5_100.0  # cut; a ring of 50+ steps
+    assert_same_tables(whole, grown, ("jobs", "schedule"))
+    for col in ("link", "job", "start", "end", "kind"):
+        assert grown.transfers[col].tolist() == whole.transfers[col].tolist(), col
+    assert grown.transfers["bytes"] == pytest.approx(whole.transfers["bytes"], rel=1e-9)
+    for bucket, values in whole.accounts.items():
+        assert grown.accounts[bucket] == pytest.approx(values, rel=1e-9, abs=1e-6), bucket

@@ -11,7 +11,9 @@ from orbitgrid.physics.march import (
     SUM_FIELDS,
     TOTAL_FIELDS,
     WEIGHTED_FIELDS,
+    limits,
     march,
+    stack_params,
 )
 from orbitgrid.physics.power import BatteryState, integrate_battery
 from orbitgrid.physics.thermal import ThermalState, integrate_thermal
@@ -51,8 +53,9 @@ def _inputs(seed: int = 3):
     return gen, env, lit, dt
 
 
-def _reference(p, gen, env, sunlit, dt, energy_j, temperature_k, totals):
-    """The stage's policy written with integrate_thermal and integrate_battery, step by step."""
+def _reference(p, gen, env, sunlit, dt, energy_j, temperature_k, totals, asked=None):
+    """The stage's policy written with integrate_thermal and integrate_battery, step by step
+    (asked: the compute power asked for, W (T, S); None: all that is allowed)."""
     out = {k: np.zeros(gen.shape) for k in STEP_FIELDS}
     battery, thermal = BatteryState(energy_j), ThermalState(temperature_k)
     sqrt_eta, house = np.sqrt(p["efficiency"]), p["housekeeping_w"]
@@ -65,6 +68,8 @@ def _reference(p, gen, env, sunlit, dt, energy_j, temperature_k, totals):
         usable_j = np.where(spare_j > 0, sqrt_eta * spare_j, spare_j / sqrt_eta)
         energy_cap = np.maximum(gen[i] + usable_j / dt[i] - house, 0.0)
         want = np.minimum(p["compute_max_w"], energy_cap)[None]
+        if asked is not None:
+            want = np.minimum(want, asked[i][None])
         heat = integrate_thermal(want, house, env[i][None], dt[i], p["rad_area_m2"], p["sides"],
                                  p["emissivity"], p["heat_capacity_j_k"], p["max_temp_k"], thermal)
         thermal = heat.state
@@ -77,16 +82,17 @@ def _reference(p, gen, env, sunlit, dt, energy_j, temperature_k, totals):
         out["allowed"][i] = np.minimum(energy_cap, heat.compute_w_allowed[0])
         out["energy"][i] = energy_cap
         out["battery"][i], out["temp"][i] = power.energy_j[0], heat.temperature_k[0]
-        out["throttled"][i] = np.where(run < p["compute_max_w"] * (1 - 1e-9), dt[i], 0.0)
+        allowed = np.minimum(energy_cap, heat.compute_w_allowed[0])
+        out["throttled"][i] = np.where(np.minimum(allowed, p["compute_max_w"])
+                                       < p["compute_max_w"] * (1 - 1e-9), dt[i], 0.0)
         out["curtailed"][i] = power.curtailed_j[0]
         out["unmet"][i], out["loss"][i] = power.unmet_j[0], power.loss_j[0]
-    source = {**out, "gen": gen, "sunlit": sunlit, "dt": np.broadcast_to(dt[:, None], gen.shape)}
+    source = {**out, "gen": gen, "sunlit": sunlit, "dt": np.broadcast_to(dt[:, None], gen.shape),
+              "allowed_capped": np.minimum(out["allowed"], p["compute_max_w"])}
     cums = {}
     for k in SUM_FIELDS:
         x = source[k] * source["dt"] if k in WEIGHTED_FIELDS else source[k]
         cums[k] = totals[k] + np.cumsum(x, axis=0)
-    capped = np.minimum(out["allowed"], p["compute_max_w"]) * source["dt"]
-    cums["allowed_capped"] = totals["allowed_capped"] + np.cumsum(capped, axis=0)
     return out, cums, battery.energy_j, thermal.temperature_k
 
 
@@ -180,3 +186,42 @@ def test_march_keeps_nan_satellites_apart():
     others = np.arange(N_S) != 3
     for k in STEP_FIELDS:
         np.testing.assert_array_equal(outs[0][k][:, others], outs[1][k][:, others], err_msg=k)
+
+
+def test_march_runs_the_load_asked_for_and_limits_agree_with_it():
+    """With a load (the OS's schedule), compute is that load wherever it is allowed, the battery
+    stays fuller than at full load, and limits() gives each step's allowed power from the state
+    before it, the very numbers the march uses."""
+    p = _params()
+    gen, env, lit, dt = _inputs(seed=11)
+    rng = np.random.default_rng(2)
+    load = np.where(rng.random(gen.shape) < 0.3, p["compute_max_w"], 0.0) * rng.random(gen.shape)
+    e0, t0 = p["capacity_j"].copy(), np.full(N_S, 300.0)
+    tot0 = {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS}
+    want, want_cum, _, _ = _reference(p, gen, env, lit, dt, e0, t0, tot0, asked=load)
+    energy, temp = e0.copy(), t0.copy()
+    totals = {k: v.copy() for k, v in tot0.items()}
+    got, _ = march(p, gen, env, lit, dt, energy, temp, totals, load=load)
+    for k in STEP_FIELDS:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-9, err_msg=k)
+    for k in SUM_FIELDS:
+        np.testing.assert_allclose(totals[k], want_cum[k][-1], rtol=1e-12, err_msg=k)
+    ok = load <= got["allowed"]
+    assert ok.mean() > 0.5
+    np.testing.assert_array_equal(got["compute"][ok & (dt[:, None] > 0)],
+                                  load[ok & (dt[:, None] > 0)])
+    full = march(p, gen, env, lit, dt, e0.copy(), t0.copy(),
+                 {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS})[0]
+    # lighter load, fuller battery (on the whole: a cooler radiator may let a step run harder)
+    assert got["battery"].mean() > full["battery"].mean()
+    # step by step: limits() from the state, then a one-step march with the load
+    params = stack_params(p, N_S)
+    energy, temp = e0.copy(), t0.copy()
+    totals = {k: np.zeros(N_S) for k in SUM_FIELDS + TOTAL_FIELDS}
+    for i in range(N_T):
+        allowed, energy_cap = limits(params, gen[i], env[i], dt[i], energy, temp)
+        one, _ = march(params, gen[i:i + 1], env[i:i + 1], lit[i:i + 1], dt[i:i + 1], energy,
+                       temp, totals, load=load[i:i + 1])
+        np.testing.assert_array_equal(allowed, one["allowed"][0])
+        np.testing.assert_array_equal(energy_cap, one["energy"][0])
+        np.testing.assert_array_equal(one["battery"][0], got["battery"][i])

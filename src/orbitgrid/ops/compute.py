@@ -103,14 +103,19 @@ class Compute:
 
     def use(self, env: Timelines) -> None:
         """Read env (the same steps as before, maybe more of them)."""
+        old = getattr(self, "env", None)
         self.env = env
-        self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(env.n)
-        # plain lists for the per-event scalar look-ups (numpy scalars cost more)
+        # plain lists for the per-event scalar look-ups (numpy scalars cost more); the
+        # per-satellite ones again only when they change (an engine extended step by step)
         self.t_list = env.t_s.tolist()
+        self.work_rows = env.work_rows
+        if (old is not None and old.peak_flops is env.peak_flops
+                and old.seu_rate_s is env.seu_rate_s and old.power_w is env.power_w):
+            return
+        self.seu = env.seu_rate_s if env.seu_rate_s is not None else np.zeros(env.n)
         self.peak_list = {p: v.tolist() for p, v in env.peak_flops.items()}
         self.seu_list = self.seu.tolist()
         self.power_list = env.power_w.tolist()
-        self.work_rows = env.work_rows
 
     def cluster(self, j: Job, sats: np.ndarray) -> Cluster:
         env, prot, k = self.env, self.prot, len(sats)

@@ -66,7 +66,7 @@ from orbitgrid.ops.links import Leg, Links, Ring
 from orbitgrid.ops.placement import held, reachable
 from orbitgrid.ops.policies import Policy, load_policy
 from orbitgrid.ops.tables import jobs_table, schedule_table, transfers_table
-from orbitgrid.ops.timelines import Timelines, accrued, default_names
+from orbitgrid.ops.timelines import Timelines, accrued, default_names, total_at
 
 __all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
@@ -92,6 +92,24 @@ def run_ops(jobs: Jobs, env: Timelines, policy: Policy | str = "first-fit",
     for values in zip(*columns.values(), strict=True):
         engine.add(dict(zip(columns, values, strict=True)))
     return engine.close()
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """The run-wide figures of the steps forget_before dropped: per satellite, full-rate seconds
+    lost to power and to heat (report.losses_sat_s), and their length, s."""
+
+    power_s: np.ndarray
+    heat_s: np.ndarray
+    span_s: float
+
+    def plus(self, env: Timelines, steps: int) -> Forgotten:
+        """These and env's first `steps` steps."""
+        from orbitgrid.ops.report import power_heat_lost_s
+
+        power, heat = power_heat_lost_s(env, steps)
+        return Forgotten(self.power_s + power, self.heat_s + heat,
+                         self.span_s + float(env.dt[:steps].sum()))
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,11 @@ class Engine:
         self.ring_waiting: dict[int, tuple] = {}  # job -> (version, seq, placed, asked)
         self.down_beyond: list[tuple[int, float]] = []  # (satellite, down until) past the end
         self.accounts = Accounts(n)
+        # compute energy drawn per satellite by closed segments, J (compute_drawn_j adds the
+        # open ones); what forget_before dropped of the run-wide figures (report.losses_sat_s)
+        self.drawn_j = np.zeros(n)
+        self.power_w = np.asarray(env.power_w, dtype=float)
+        self.forgotten = Forgotten(np.zeros(n), np.zeros(n), 0.0)
         self.loop = EventLoop(float(env.t_s[0]))
         self.idle = np.ones(n, dtype=bool)
         self.down_until = np.full(n, -np.inf)
@@ -358,21 +381,33 @@ class Engine:
 
     def forget_before(self, t_s: float) -> None:
         """Drop the steps before t_s that nothing needs any more: never after now, the start of
-        a job's staging or ring, or the time an open move was asked for (memory stays bounded
-        in a service that runs without an end). Results read after this cover what is kept."""
+        a job's staging or of a ring that has not started, or the time an open move was asked
+        for (memory stays bounded in a service that runs without an end). A started ring keeps
+        what it needs of the dropped steps (what it waited for, accounted; its bits so far).
+        Results read after this cover what is kept."""
         keep = min(t_s, self.now_s)
+        rings = []
         for j in self.active():
             if j.seg is not None and j.seg.staging:
                 keep = min(keep, j.seg.placed)
             if j.ring is not None:
-                keep = min(keep, j.ring.asked)
+                if j.ring.t0 <= self.now_s:
+                    rings.append(j.ring)
+                else:
+                    keep = min(keep, j.ring.asked)
         for item in self.links.open:
             asked = item.asked if isinstance(item, Ring) else item.asked_s()
             keep = min(keep, asked if asked is not None else keep)
         env = self.env.forget_before(keep)
         if env is self.env:
             return
+        for ring in rings:
+            if not ring.waited_done:
+                self.waited(ring.sats.tolist(), ring.asked, ring.t0)
+                ring.waited_done = True
+            self.links.carry_ring(ring, float(env.t_s[0]))
         dropped = len(self.env.t_s) - len(env.t_s)
+        self.forgotten = self.forgotten.plus(self.env, dropped)
         for j in self.active():
             if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
                 j.seg.cum = j.seg.cum[dropped:]
@@ -391,7 +426,8 @@ class Engine:
 
     def active(self) -> list[Job]:
         """The jobs on satellites now."""
-        return [self.jobs[i] for i in np.unique(self.sat_job[self.sat_job >= 0]).tolist()]
+        held = self.sat_job[self.sat_job >= 0].tolist()
+        return [self.jobs[i] for i in sorted(set(held))]  # np.unique costs more on a few
 
     # --- handlers: each returns True when a scheduling pass may place something ---------------
 
@@ -623,6 +659,7 @@ class Engine:
         t = self.compute.finish_s(j.seg)
         if t == np.inf and self.open_ended:
             self.finishing.append((seq, j.index, j.version))
+            return  # no event at inf: the heap of an engine extended step by step stays small
         self.loop.push(t, Priority.FINISH, j.index, j.version, seq)
 
     def end_segment(self, j: Job, t: float, finished: bool, checkpoint_now: bool = False) -> None:
@@ -630,8 +667,29 @@ class Engine:
         if j.seg is None or j.seg.staging:
             return
         sats = j.sats
-        self.accounts.computed(sats, self.compute.close(j, t, finished, checkpoint_now),
-                               self.prot.redundancy)
+        progress = self.compute.close(j, t, finished, checkpoint_now)
+        e = progress.checkpoint + progress.lost + progress.saved
+        if len(sats) == 1:  # plain floats: the common case, per event
+            s = int(sats[0])
+            self.drawn_j[s] += self.compute.power_list[s] * e
+        else:
+            self.drawn_j[sats] += self.power_w[sats] * e
+        self.accounts.computed(sats, progress, self.prot.redundancy)
+
+    def compute_drawn_j(self, t_s: float) -> np.ndarray:
+        """(N,) compute energy each satellite has drawn from the start to t_s (now or before it,
+        within the timelines), J: payload power x capacity-seconds of its compute segments
+        (staging, waiting and down time draw nothing). The closed loop's load: the difference
+        over a step, divided by its length."""
+        out = self.drawn_j.copy()
+        t_list = self.compute.t_list
+        for j in self.active():
+            seg = j.seg
+            if seg is None or seg.staging:
+                continue
+            e = max(total_at(seg.cum, t_list, t_s) - seg.c0, 0.0)
+            out[j.sats] += self.power_w[j.sats] * e
+        return out
 
     def waited(self, sats, t0: float, t1: float) -> None:
         """sats waited for data from t0 to t1."""
@@ -645,7 +703,8 @@ class Engine:
         self.ring_waiting.pop(j.index, None)
         if j.ring is not None:
             ring, j.ring = j.ring, None
-            self.waited(ring.sats.tolist(), ring.asked, min(t, ring.t0))
+            if not ring.waited_done:
+                self.waited(ring.sats.tolist(), ring.asked, min(t, ring.t0))
             j.bytes_moved += self.links.close_ring(ring, t)  # the all-reduce's bytes
         if j.seg is not None and j.seg.staging:  # interrupted while staging
             self.waited(j.sats, j.seg.placed, t)
@@ -670,7 +729,8 @@ class Engine:
         table = jobs_table(self.jobs, self.names)
         schedule = schedule_table(self.sched, self.jobs, self.names)
         acc = self.accounts.sat_s
-        summary = summarise(table, schedule, self.env, acc, self.policy.name, self.loop.count)
+        summary = summarise(table, schedule, self.env, acc, self.policy.name, self.loop.count,
+                            self.forgotten)
         transfers = transfers_table(self.links.rows, self.jobs,
                                     [x.name for x in self.links.all])
         return OpsResult(table, schedule, summary, self.loop.count, acc, transfers)

@@ -83,6 +83,12 @@ class Ring:
     step_c: float  # compute time of one step (s)
     bit_s: float  # bits a member sends per step
     cuts: dict[int, list[float]] = field(default_factory=dict)  # member -> transfer edges
+    # what it waited for is accounted (once it started: see Engine.forget_before)
+    waited_done: bool = False
+    # its running total of bits per member (times, bits) over steps forgotten since it started,
+    # at its start, the members' cuts and the forget times (Links.carry_ring)
+    kept_t: list[float] = field(default_factory=list)
+    kept_bits: list[float] = field(default_factory=list)
 
     def load_bps(self, env: Timelines, k0: int, k1: int) -> np.ndarray:
         """bit/s the ring takes on each member's terminal at steps k0..k1 - 1."""
@@ -268,6 +274,31 @@ class Links:
             x.ring = ring
         return True
 
+    def ring_bits(self, ring: Ring, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """(times, bits): the running total of bits a started ring sent per member from its
+        start to t, exact at the times given (those kept, then the timelines' step edges)."""
+        env = self.env
+        start = ring.kept_t[-1] if ring.kept_t else ring.t0
+        k0, k1 = env.step_at(start), env.step_at(t) + 1
+        edges = env.t_s[k0:k1 + 1]
+        cum = np.r_[0.0, np.cumsum(ring.load_bps(env, k0, k1) * np.diff(edges))]
+        if not ring.kept_t:
+            return edges, cum
+        cum += ring.kept_bits[-1] - np.interp(start, edges, cum)
+        return np.r_[ring.kept_t, edges[edges > start]], np.r_[ring.kept_bits, cum[edges > start]]
+
+    def carry_ring(self, ring: Ring, until: float) -> None:
+        """Keep in the ring its running total up to `until` (the timelines' steps before it are
+        about to be forgotten), at every time close_ring may ask for there."""
+        start = ring.kept_t[-1] if ring.kept_t else ring.t0
+        if until <= start:
+            return
+        times, bits = self.ring_bits(ring, until)
+        cuts = {c for member in ring.cuts.values() for c in member if start < c < until}
+        at = [*([] if ring.kept_t else [start]), *sorted(cuts), until]
+        ring.kept_t += at
+        ring.kept_bits += np.interp(at, times, bits).tolist()
+
     def close_ring(self, ring: Ring, t: float) -> float:
         """End the ring at t: its terminals released, its bytes recorded per member, cut at the
         transfers beside it; returns the bytes its members sent."""
@@ -275,11 +306,9 @@ class Links:
             self.open.remove(ring)
             for x in self.links_of(ring):
                 x.waiting -= 1
-        env, job, sent = self.env, ring.job, 0.0
+        job, sent = ring.job, 0.0
         if t > ring.t0:
-            k0, k1 = env.step_at(ring.t0), env.step_at(t) + 1
-            edges = env.t_s[k0:k1 + 1]
-            cum = np.r_[0.0, np.cumsum(ring.load_bps(env, k0, k1) * np.diff(edges))]
+            edges, cum = self.ring_bits(ring, t)
         for s in ring.sats.tolist():
             self.isl[s].ring = None
             if t <= ring.t0:

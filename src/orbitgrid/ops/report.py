@@ -21,17 +21,25 @@ def _r(x: float) -> float:
     return float(f"{float(x):.6g}") if np.isfinite(x) else float(x)
 
 
-def losses_sat_s(env, acc: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per satellite, seconds at full rate in each bucket; they sum to the run's length."""
-    dt = env.dt[:, None]
-    span = np.full(env.n, float(dt.sum()))
+def power_heat_lost_s(env, steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per satellite, full-rate seconds that power and heat did not allow over env's first
+    `steps` steps (None: all)."""
+    dt = env.dt[:steps, None]
+    cap = env.capacity[:steps]
     if env.power_capacity is not None:
-        p = np.minimum(env.power_capacity, 1.0)
-        power = ((1.0 - p) * dt).sum(axis=0)
-        heat = ((p - env.capacity) * dt).sum(axis=0)
-    else:
-        power = ((1.0 - env.capacity) * dt).sum(axis=0)
-        heat = np.zeros(env.n)
+        p = np.minimum(env.power_capacity[:steps], 1.0)
+        return ((1.0 - p) * dt).sum(axis=0), ((p - cap) * dt).sum(axis=0)
+    return ((1.0 - cap) * dt).sum(axis=0), np.zeros(env.n)
+
+
+def losses_sat_s(env, acc: dict[str, np.ndarray], forgotten=None) -> dict[str, np.ndarray]:
+    """Per satellite, seconds at full rate in each bucket; they sum to the run's length.
+    forgotten (engine.Forgotten): what the steps before env's first one added (None: none)."""
+    power, heat = power_heat_lost_s(env)
+    span = np.full(env.n, float(env.dt.sum()))
+    if forgotten is not None:
+        power, heat = power + forgotten.power_s, heat + forgotten.heat_s
+        span += forgotten.span_s
     available = env.work_cum[-1]
     busy = sum(acc[k] for k in ("staging", "restore_ckpt", "lost", "redundancy", "comm",
                                 "delivered"))
@@ -48,16 +56,16 @@ def losses_sat_s(env, acc: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def summarise(table, schedule, env, acc, policy: str, events: int) -> dict:
-    """summary.json figures of one policy's run."""
-    duration = env.end_s - float(env.t_s[0])
+def summarise(table, schedule, env, acc, policy: str, events: int, forgotten=None) -> dict:
+    """summary.json figures of one policy's run (forgotten: see losses_sat_s)."""
+    duration = env.end_s - float(env.t_s[0]) + (forgotten.span_s if forgotten else 0.0)
     state = table["state"]
     done = state == "done"
     took = (table["end"] - table["arrival"])[done]
     has_deadline = np.isfinite(table["deadline"])
     ref_precision = "bf16" if "bf16" in env.peak_flops else next(iter(env.peak_flops))
     ref = env.peak_flops[ref_precision]
-    b = losses_sat_s(env, acc)
+    b = losses_sat_s(env, acc, forgotten)
     flop = {k: float((v * ref).sum()) for k, v in b.items()}
     busy = flop["peak"] - flop["power"] - flop["heat"] - flop["idle"]
     available = flop["peak"] - flop["power"] - flop["heat"]

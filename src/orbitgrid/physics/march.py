@@ -5,6 +5,12 @@ thermal.integrate_thermal and power.integrate_battery in the same order (tests c
 those two functions step by step). Running totals (for per-orbit sums) are added in the same
 pass and recorded where asked (the ends of orbits).
 
+The compute load: without `load`, the accelerators run at what power and heat allow (a run
+without an operating system); with it (the closed loop: the compute power the OS's schedule
+drew at each step), at that load, never above what is allowed. `limits` gives the step's
+allowed power from the state before the step, with the march's own arithmetic, so the OS can
+decide the step's load before the march takes it.
+
 SI units: W, J, K, s.
 """
 
@@ -17,26 +23,33 @@ from numba import njit
 
 from orbitgrid.physics.thermal import DEEP_SPACE_K, STEFAN_BOLTZMANN_W_M2_K4
 
-__all__ = ["KEPT_FIELDS", "STEP_FIELDS", "SUM_FIELDS", "TOTAL_FIELDS", "WEIGHTED_FIELDS", "march"]
+__all__ = ["KEPT_FIELDS", "PARAMS", "STEP_FIELDS", "SUM_FIELDS", "TOTAL_FIELDS",
+           "WEIGHTED_FIELDS", "Stepper", "limits", "march", "stack_params"]
 
 # per-step outputs, (T, S) each; the first four (KEPT_FIELDS) are always written
 STEP_FIELDS = ("allowed", "energy", "battery", "temp", "load", "compute", "throttled",
                "curtailed", "unmet", "loss")
 KEPT_FIELDS = STEP_FIELDS[:4]
 # running totals: per-step values (times dt for the weighted ones) added up from the run's start
+# (allowed_capped: min(allowed, installed compute power))
 SUM_FIELDS = ("dt", "gen", "load", "compute", "allowed", "sunlit", "throttled", "curtailed",
-              "unmet", "loss")
-WEIGHTED_FIELDS = frozenset({"gen", "load", "compute", "allowed", "sunlit"})
-# totals kept without their running values: min(allowed, installed compute power) times dt
-TOTAL_FIELDS = ("allowed_capped",)
+              "unmet", "loss", "allowed_capped")
+WEIGHTED_FIELDS = frozenset({"gen", "load", "compute", "allowed", "sunlit", "allowed_capped"})
+# totals kept without their running values (none at present)
+TOTAL_FIELDS: tuple[str, ...] = ()
 
 # rows of the parameter block handed to the kernel, (len, S)
 PARAMS = ("housekeeping_w", "compute_max_w", "capacity_j", "floor_j", "reserve_j", "efficiency",
           "rad_area_m2", "sides", "emissivity", "heat_capacity_j_k", "max_temp_k")
 
 
+def stack_params(p: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The parameters of n satellites (named as in PARAMS) as the kernel takes them (len, n)."""
+    return np.stack([np.broadcast_to(np.asarray(p[k], dtype=float), (n,)) for k in PARAMS])
+
+
 def march(
-    p: dict[str, np.ndarray],
+    p: dict[str, np.ndarray] | np.ndarray,
     gen: np.ndarray,
     env: np.ndarray,
     sunlit: np.ndarray,
@@ -47,19 +60,21 @@ def march(
     snap_step: np.ndarray | None = None,
     snap_sat: np.ndarray | None = None,
     all_fields: bool = True,
+    load: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Step the battery and the radiator through a block.
 
-    p: per-satellite parameters (S,) named as in PARAMS; gen, env (array output and absorbed
-    environmental heat, W) and sunlit (illumination) (T, S); dt (T,) s. energy_j, temperature_k
-    (S,) are the state at the block's start and are updated in place; so are totals (S,) per
-    SUM_FIELDS and TOTAL_FIELDS, the running totals from the run's start.
+    p: per-satellite parameters (S,) named as in PARAMS (or stack_params of them); gen, env
+    (array output and absorbed environmental heat, W) and sunlit (illumination) (T, S); dt (T,)
+    s. energy_j, temperature_k (S,) are the state at the block's start and are updated in
+    place; so are totals (S,) per SUM_FIELDS and TOTAL_FIELDS, the running totals from the
+    run's start. load (T, S): the compute power the OS asks for, W (None: all that is allowed).
     snap_step, snap_sat (B,): (step, satellite) pairs, sorted by step, at the end of which the
     running totals are recorded. Returns per-step outputs {STEP_FIELDS: (T, S)} (KEPT_FIELDS
     only unless all_fields) and the recorded totals {SUM_FIELDS: (B,)}.
     """
     shape = gen.shape
-    params = np.stack([np.broadcast_to(np.asarray(p[k], dtype=float), shape[1:]) for k in PARAMS])
+    params = p if isinstance(p, np.ndarray) else stack_params(p, shape[1])
     fields = STEP_FIELDS if all_fields else KEPT_FIELDS
     steps = np.empty((len(fields), *shape))
     tot = np.stack([totals[k] for k in SUM_FIELDS + TOTAL_FIELDS])
@@ -68,9 +83,12 @@ def march(
     if np.any(np.diff(snap_step) < 0) or np.any((snap_step < 0) | (snap_step >= shape[0])):
         raise ValueError("snap_step: must be sorted steps of the block")
     snaps = np.empty((len(snap_step), len(SUM_FIELDS)))
+    has_load = load is not None
+    load = np.ascontiguousarray(load, dtype=float) if has_load else np.zeros((1, 1))
     _march(params, np.ascontiguousarray(gen, dtype=float), np.ascontiguousarray(env, dtype=float),
            np.ascontiguousarray(sunlit, dtype=float), np.ascontiguousarray(dt, dtype=float),
-           energy_j, temperature_k, tot, steps, all_fields, snap_step, snap_sat, snaps)
+           energy_j, temperature_k, tot, steps, all_fields, snap_step, snap_sat, snaps,
+           load, has_load)
     for k, name in enumerate(SUM_FIELDS + TOTAL_FIELDS):
         totals[name][:] = tot[k]
     return dict(zip(fields, steps, strict=True)), dict(zip(SUM_FIELDS, snaps.T, strict=True))
@@ -88,9 +106,74 @@ def _min(a, b):  # pragma: no cover - compiled
     return a if (a != a or a <= b) else b
 
 
+class Stepper:
+    """march for one step at a time (the closed loop's), with its scratch arrays kept: the
+    same kernel, so the same numbers as a march over the steps together."""
+
+    def __init__(self, params: np.ndarray):
+        n = params.shape[1]
+        self.params = params
+        self.tot = np.zeros((len(SUM_FIELDS) + len(TOTAL_FIELDS), n))
+        self.steps = np.empty((len(KEPT_FIELDS), 1, n))
+        self.no_snaps = np.zeros(0, np.int64)
+        self.snaps = np.empty((0, len(SUM_FIELDS)))
+
+    def step(self, gen: np.ndarray, env: np.ndarray, sunlit: np.ndarray, dt: np.ndarray,
+             energy_j: np.ndarray, temperature_k: np.ndarray, load: np.ndarray) -> None:
+        """One step: gen, env, sunlit, load (1, S) C-contiguous float64, dt (1,); energy_j,
+        temperature_k (S,) updated in place."""
+        _march(self.params, gen, env, sunlit, dt, energy_j, temperature_k, self.tot, self.steps,
+               False, self.no_snaps, self.no_snaps, self.snaps, load, True)
+
+
+def limits(params: np.ndarray, gen: np.ndarray, env: np.ndarray, dt_s: float,
+           energy_j: np.ndarray, temperature_k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The compute power allowed over one step from the state at its start, W (S,) each:
+    min(energy, heat limits) and the energy limit alone. params: stack_params; gen, env (S,) W
+    of the step; dt_s its length; energy_j, temperature_k (S,) the state (not changed)."""
+    allowed, energy_cap = np.zeros(len(energy_j)), np.zeros(len(energy_j))
+    if dt_s > 0.0:
+        _limits(params, np.ascontiguousarray(gen, dtype=float),
+                np.ascontiguousarray(env, dtype=float), float(dt_s), energy_j, temperature_k,
+                allowed, energy_cap)
+    return allowed, energy_cap
+
+
+@njit(inline="always")
+def _caps(e_j, t_k, g, sqrt_eta, house, floor, reserve, heat_cap, t_max, gen, env, h,
+          sink4):  # pragma: no cover - compiled
+    """One satellite's step: (energy limit, heat limit W, K per W of net heat, rejected W)."""
+    # energy: above the reserve the battery may feed compute; below it, refill first
+    spare = e_j - floor - reserve
+    usable = sqrt_eta * spare if spare > 0 else spare / sqrt_eta
+    energy_cap = _max(gen + usable / h - house, 0.0)
+    # heat (thermal.integrate_thermal)
+    t3 = t_k * t_k * t_k
+    rejected = g * (t3 * t_k - sink4)
+    b = 4.0 * g * t3 / heat_cap
+    bdt = b * h
+    gain = h * (1.0 - 0.5 * bdt) if bdt < 1e-8 else -math.expm1(-bdt) / b
+    gain /= heat_cap  # K per W of net heat over the step
+    ceiling = (t_max - t_k) / gain + rejected - house - env
+    return energy_cap, _max(ceiling, 0.0), gain, rejected
+
+
+@njit(cache=True)
+def _limits(params, gen, env, h, energy, temp, allowed, energy_out):  # pragma: no cover
+    sink4 = DEEP_SPACE_K**4
+    g_all = params[8] * STEFAN_BOLTZMANN_W_M2_K4 * params[6] * params[7]
+    sqrt_eta_all = np.sqrt(params[5])
+    for s in range(gen.shape[0]):
+        energy_cap, heat_w, _, _ = _caps(energy[s], temp[s], g_all[s], sqrt_eta_all[s],
+                                         params[0, s], params[3, s], params[4, s], params[9, s],
+                                         params[10, s], gen[s], env[s], h, sink4)
+        allowed[s] = _min(energy_cap, heat_w)
+        energy_out[s] = energy_cap
+
+
 @njit(cache=True)
 def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, all_fields, snap_step,
-           snap_sat, snaps):
+           snap_sat, snaps, load_w, has_load):
     """march's kernel: time outside, satellites inside, so rows are read and written in order.
 
     Serial: on a shared 2-core machine a parallel version measured no faster (threads wait on
@@ -110,20 +193,12 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, all_fields, s
             load = house[s]
             run = allowed = energy_cap = throttled = curtailed = unmet = loss = 0.0
             if h > 0.0:
-                # energy: above the reserve the battery may feed compute; below it, refill first
-                spare = e_j - floor[s] - reserve[s]
-                usable = sqrt_eta * spare if spare > 0 else spare / sqrt_eta
-                energy_cap = _max(gen[i, s] + usable / h - house[s], 0.0)
+                energy_cap, heat_w, gain, rejected = _caps(
+                    e_j, t_k, g, sqrt_eta, house[s], floor[s], reserve[s], heat_cap[s],
+                    t_max[s], gen[i, s], env[i, s], h, sink4)
                 want = _min(c_max[s], energy_cap)
-                # heat (thermal.integrate_thermal)
-                t3 = t_k * t_k * t_k
-                rejected = g * (t3 * t_k - sink4)
-                b = 4.0 * g * t3 / heat_cap[s]
-                bdt = b * h
-                gain = h * (1.0 - 0.5 * bdt) if bdt < 1e-8 else -math.expm1(-bdt) / b
-                gain /= heat_cap[s]  # K per W of net heat over the step
-                ceiling = (t_max[s] - t_k) / gain + rejected - house[s] - env[i, s]
-                heat_w = _max(ceiling, 0.0)
+                if has_load:
+                    want = _min(want, load_w[i, s])
                 run = _min(_max(want, 0.0), heat_w)
                 t_k = t_k + gain * (run + house[s] + env[i, s] - rejected)
                 load = house[s] + run
@@ -138,7 +213,8 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, all_fields, s
                 unmet = _max(deficit - sqrt_eta * drawn, 0.0)
                 loss = (1.0 - sqrt_eta) * (charge_in + drawn)
                 allowed = _min(energy_cap, heat_w)
-                throttled = h if run < c_max[s] * (1 - 1e-9) else 0.0
+                # the limits held the accelerators below installed power (whatever was asked)
+                throttled = h if _min(c_max[s], allowed) < c_max[s] * (1 - 1e-9) else 0.0
             energy[s], temp[s] = e_j, t_k
             steps[0, i, s] = allowed
             steps[1, i, s] = energy_cap
@@ -162,7 +238,7 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, all_fields, s
             tot[7, s] += curtailed
             tot[8, s] += unmet
             tot[9, s] += loss
-            tot[10, s] += _min(allowed, c_max[s]) * h
+            tot[10, s] += _min(allowed, c_max[s]) * h  # allowed_capped
         while b_next < snap_step.size and snap_step[b_next] == i:
             for k in range(snaps.shape[1]):
                 snaps[b_next, k] = tot[k, snap_sat[b_next]]

@@ -18,14 +18,14 @@ Compute load policy (each step, each satellite):
      refilling it comes before compute;
   3. heat allows compute up to what keeps the radiator at or below max_temp_k at the step's end
      (thermal.integrate_thermal), with housekeeping and the environment already counted;
-  4. the accelerators run at min(installed power, energy limit, heat limit). All electrical load
-     ends up as heat in the lumped thermal mass. compute_w_allowed = min(energy, heat limits),
-     not capped by installed power in the tables: the headroom a bigger payload could use; the
-     summary's mean_compute_w_allowed caps it at installed power step by step.
-  throttled_s counts the seconds a satellite with accelerators ran them below installed power.
-Initial state: battery full; temperature at equilibrium with housekeeping and the environment at
-the first step.
-
+  4. the accelerators run at min(asked, installed power, energy limit, heat limit), asked: what
+     the space OS's schedule drew at that step (the closed loop: ops.stage.ClosedLoop steps a
+     PowerTrack per policy), or, in a run without a workload, all that is allowed (the open
+     loop). All electrical load ends up as heat in the lumped thermal mass.
+  compute_w_allowed = min(installed power, energy limit, heat limit); compute_w_headroom, the
+  same uncapped: what a bigger payload could use.
+  throttled_s counts the seconds the limits held a satellite's accelerators below installed
+  power (whatever the OS asked).
 Tables (through the run's writer):
   power.parquet: by default one row per satellite per orbit, orbit n of a satellite covering
     [n P, (n + 1) P) from the epoch, P = 2 pi sqrt(a^3 / mu) its Keplerian period from the mean
@@ -37,9 +37,13 @@ Tables (through the run's writer):
     (reaches a job and rolls it back) or "sefi"; error the kind the sources separate ("sdc",
     "uecc", "sefi", "host_cpu", "host_ram"; radiation.py), at the satellite's position at the
     step.
-Handed to later stages: block() returns a PhysicsBlock, fleet-wide (T, N) arrays, NaN without a
-satellite: compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the
-floor, 1 full), and the block's radiation_events (EVENT_DTYPE, fleet indices).
+Handed to later stages: block() returns a PhysicsBlock, the environment of the march (array
+output, environmental heat, illumination, (T, S)) and the block's radiation_events (EVENT_DTYPE,
+fleet indices), the same for every policy. Each PowerTrack's limits() gives, step by step,
+StepLimits: fleet-wide (N,), NaN without a satellite, compute_w_allowed (uncapped),
+compute_w_energy (the energy limit alone), battery_soc (0 at the floor, 1 full).
+Several policies: one track each; power rows get a leading policy column (per step: step after
+step, policy by policy), summary["physics"] the first's figures and "policies" each one's.
 Radiation events: the draws of step k and satellite j (its index in the scenario's whole fleet)
 are keyed by (seed, kind, k, j) (radiation.draw_events): the same scenario gives the same events
 whatever the blocks, chunks or split-run satellite ranges. Device shielding: 10 mm Al; the
@@ -56,10 +60,9 @@ import numpy as np
 import pyarrow as pa
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
-from orbitgrid.errors import ScenarioError
 from orbitgrid.orbits.frames import ecef_to_geodetic
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
-from orbitgrid.physics.march import TOTAL_FIELDS, march
+from orbitgrid.physics.march import TOTAL_FIELDS, Stepper, limits, march, stack_params
 from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
     DEFAULT_SOLAR,
@@ -82,7 +85,8 @@ if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
     from orbitgrid.pipeline import RunContext
 
-__all__ = ["PhysicsBlock", "PhysicsStage", "SHIELDING_MM_AL", "ROWS_PER_GROUP"]
+__all__ = ["PhysicsBlock", "PhysicsStage", "PowerTrack", "ROWS_PER_GROUP", "SHIELDING_MM_AL",
+           "StepLimits"]
 
 SHIELDING_MM_AL = 10.0
 SUMMARY_SAMPLE_S = 60.0  # environment sampling when only the summary's means need it
@@ -94,17 +98,41 @@ SECONDS_PER_DAY = 86_400.0
 
 @dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class PhysicsBlock:
-    """What physics hands on for one block: fleet-wide (T, N), NaN where there is no satellite.
+    """What physics hands on for one block, the same whatever runs on the satellites: the
+    environment the batteries and radiators march through, (T, S) over the satellites with a
+    `satellite:` block (PhysicsStage.to_fleet gives their fleet indices), and the block's
+    radiation events.
 
-    compute_w_allowed: min(energy, heat) limit on compute, W; compute_w_energy: the energy limit
-    alone, W; battery_soc: 0 at the depth-of-discharge floor, 1 full; radiation_events: the
-    block's events (EVENT_DTYPE), satellite as fleet indices.
+    t_s, dt_s (T,): the steps and their lengths, s; generated_w: array output, W;
+    environment_w: absorbed environmental heat, W; illumination: 0-1; radiation_events:
+    EVENT_DTYPE, satellite as fleet indices. proton_flux_cm2_s (per-step rows only) and
+    orbit_pieces (per-orbit rows only) are for the stage's own tables.
     """
+
+    t_s: np.ndarray
+    dt_s: np.ndarray
+    generated_w: np.ndarray
+    environment_w: np.ndarray
+    illumination: np.ndarray
+    radiation_events: np.ndarray
+    proton_flux_cm2_s: np.ndarray | None = None
+    orbit_pieces: dict[str, np.ndarray] | None = None
+
+    @property
+    def steps(self) -> int:
+        return len(self.t_s)
+
+
+@dataclass(frozen=True, eq=False)
+class StepLimits:
+    """What power and heat allow over one step, from the battery and radiator at its start;
+    fleet-wide (N,), NaN where there is no satellite. compute_w_allowed: min(energy, heat)
+    limit on compute (not capped at installed power), W; compute_w_energy: the energy limit
+    alone, W; battery_soc: 0 at the depth-of-discharge floor, 1 full."""
 
     compute_w_allowed: np.ndarray
     compute_w_energy: np.ndarray
     battery_soc: np.ndarray
-    radiation_events: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -135,17 +163,17 @@ class PhysicsStage:
         self.period_s = 2 * np.pi * np.sqrt(a**3 / MU_EARTH_M3_S2)
         longest_eclipse_s = self.period_s * np.arcsin(np.minimum(EARTH_RADIUS_M / a, 1.0)) / np.pi
         per["reserve_j"] = per["housekeeping_w"] * longest_eclipse_s / np.sqrt(per["efficiency"])
+        self.params = stack_params(per, n)
         names = np.concatenate([np.asarray(context.fleet.names, dtype=object)[g.fleet]
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
         self.per_step = "power" in context.save
+        self.n_fleet = len(context.fleet)
         # one group that is the whole fleet: the handed-on arrays need no NaN canvas
         self.whole_fleet = (len(groups) == 1 and groups[0].fleet.start == 0
                             and groups[0].fleet.stop == len(context.fleet))
-        # state carried from block to block (S,): stored energy J, radiator temperature K
-        self.energy_j = per["capacity_j"].copy()
-        self.temperature_k: np.ndarray | None = None
-        self.totals = {k: np.zeros(n) for k in (*_SUMS, *TOTAL_FIELDS, *_RADIATION_SUMS)}
+        # radiation's running totals (S,); the march's are each track's
+        self.totals = {k: np.zeros(n) for k in _RADIATION_SUMS}
         solar = sc.radiation.solar if sc.radiation is not None else DEFAULT_SOLAR
         self.env_grids = [environment_grid(solar, SHIELDING_MM_AL,
                                            proton_curve(g.satellite.accelerator))
@@ -153,11 +181,13 @@ class PhysicsStage:
         self.rates_any = any(per[k + "_cm2"].any() for k in EVENT_KINDS)
         self.to_fleet = np.concatenate([np.arange(g.fleet.start, g.fleet.stop) for g in groups])
         self.draw_ids = self.to_fleet + context.world.first_satellite  # keys of the draws
-        self.open: dict[str, np.ndarray] | None = None
-        self.orbit_rows: list[dict[str, np.ndarray]] = []
         self.events: list[np.ndarray] = []
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
+        # the open loop: one track, marched at what power and heat allow (closed_loop changes it)
+        self.tracks = [PowerTrack(self, None)]
+        self.closed = False
+        self.ended: list[tuple[PowerTrack, dict]] = []
 
     @classmethod
     def create(cls, context: RunContext) -> PhysicsStage | None:
@@ -174,43 +204,54 @@ class PhysicsStage:
             col += idx.size
         return cls(context, groups) if groups else None
 
+    def closed_loop(self, policies: list[str]) -> list[PowerTrack]:
+        """One track per policy, each to be stepped by that policy's operating system (begin,
+        limits, step, end; ops.stage.ClosedLoop); block() then marches nothing itself. Call
+        before the first block."""
+        self.tracks = [PowerTrack(self, name) for name in policies]
+        self.closed = True
+        return list(self.tracks)
+
+    def fleet_wide(self, x: np.ndarray) -> np.ndarray:
+        """(..., S) over the active satellites as (..., N) over the fleet, NaN elsewhere."""
+        if self.whole_fleet:
+            return x
+        a = np.full((*x.shape[:-1], self.n_fleet), np.nan)
+        for g in self.groups:
+            a[..., g.fleet] = x[..., g.cols]
+        return a
+
     # --- per block ---------------------------------------------------------------------------
 
     def block(self, samples: Samples) -> PhysicsBlock:
+        """The block's environment and radiation; in the open loop, the march through it too."""
         t = samples.t_s
         dt = np.clip(np.minimum(self.step, self.duration - t), 0.0, None)
         gen, env, sunlit = self._environment(samples)
         pieces = None if self.per_step else self._orbit_pieces(t)
-        out, ends = self._integrate(gen, env, sunlit, dt, pieces)
         n_events = len(self.events)
-        self._radiation(samples, dt, out)
-        handed = self._hand_on(samples, out, self.events[n_events:])
-        if self.per_step:
-            self._append_steps(samples, out)
-        else:
-            self._accumulate_orbits(pieces, out, ends)
+        proton = self._radiation(samples, dt)
+        events = self.events[n_events:]
+        found = to_engine_events(np.concatenate(events)) if events else np.empty(0, EVENT_DTYPE)
+        found = found.copy()
+        found["satellite"] = self.to_fleet[found["satellite"].astype(np.int64)]
+        sunlit = np.ascontiguousarray(sunlit, dtype=float)
+        handed = PhysicsBlock(t, dt, gen, env, sunlit, found,
+                              proton if self.per_step else None, pieces)
+        if not self.closed:
+            self.tracks[0].march(handed)
         return handed
 
-    def _hand_on(self, samples: Samples, out, events: list[np.ndarray]) -> PhysicsBlock:
-        """The block's fleet-wide arrays for later stages (ops)."""
-        shape = (len(samples.t_s), len(self.context.fleet))
-
-        def fleet_wide(x):
-            if self.whole_fleet:
-                return x
-            a = np.full(shape, np.nan)
-            for g in self.groups:
-                a[:, g.fleet] = x[:, g.cols]
-            return a
-
-        p = self.p
-        soc = (out["battery"] - p["floor_j"]) / np.maximum(p["capacity_j"] - p["floor_j"], 1e-300)
-        found = to_engine_events(np.concatenate(events)) if events else np.empty(0, EVENT_DTYPE)
-        to_fleet = self.to_fleet
-        found = found.copy()
-        found["satellite"] = to_fleet[found["satellite"].astype(np.int64)]
-        return PhysicsBlock(fleet_wide(out["allowed"]), fleet_wide(out["energy"]),
-                            fleet_wide(soc), found)
+    def _ended(self, track: PowerTrack, block: PhysicsBlock, out, ends) -> None:
+        """A track has marched through block: its rows (per step: once every track has)."""
+        if not self.per_step:
+            track.accumulate_orbits(block.orbit_pieces, out, ends)
+            return
+        self.ended.append((track, out))
+        if len(self.ended) == len(self.tracks):
+            outs = [o for _, o in sorted(self.ended, key=lambda x: self.tracks.index(x[0]))]
+            self.ended = []
+            self._append_steps(block, outs)
 
     def _add(self, name: str, x: np.ndarray) -> np.ndarray:
         """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
@@ -238,39 +279,11 @@ class PhysicsStage:
             sunlit[:, g.cols] = il
         return gen, env, sunlit
 
-    def _integrate(self, gen, env, sunlit, dt, pieces):
-        """The coupled battery / thermal march over the block's steps (policy: module docstring).
-
-        Returns per-step outputs {name: (T, S)} (physics/march.py; with per-orbit rows only those
-        they need) and, with pieces, the running totals at each piece's end {name: (pieces,)}.
-        """
-        p = self.p
-        if self.temperature_k is None:
-            self.temperature_k = np.array(equilibrium_temperature_k(
-                p["housekeeping_w"] + env[0], p["rad_area_m2"], p["sides"], p["emissivity"]))
-        if pieces is None:
-            out, _ = march(p, gen, env, sunlit, dt, self.energy_j, self.temperature_k,
-                           self.totals)
-            ends = None
-        else:
-            # totals at the ends of pieces that end inside the block; the others end with it
-            inner = np.flatnonzero(~pieces["last"])
-            order = inner[np.argsort(pieces["end_t"][inner], kind="stable")]
-            out, snaps = march(p, gen, env, sunlit, dt, self.energy_j, self.temperature_k,
-                               self.totals, pieces["end_t"][order], pieces["sat"][order],
-                               all_fields=False)
-            ends = {}
-            for k in _SUMS:
-                ends[k] = self.totals[k][pieces["sat"]]
-                ends[k][order] = snaps[k]
-        out["gen"], out["sunlit"] = gen, sunlit
-        out["dt"] = np.broadcast_to(dt[:, None], gen.shape)
-        return out, ends
-
-    def _radiation(self, samples: Samples, dt, out) -> None:
-        """Environment, rates, dose and the seeded event stream for the block. Without per-step
-        rows or event rates, only the summary's means need the environment: then it is sampled
-        every SUMMARY_SAMPLE_S (by step index, so blocks do not matter)."""
+    def _radiation(self, samples: Samples, dt) -> np.ndarray:
+        """Environment, rates, dose and the seeded event stream for the block; returns the
+        proton flux (rows as sampled). Without per-step rows or event rates, only the summary's
+        means need the environment: then it is sampled every SUMMARY_SAMPLE_S (by step index,
+        so blocks do not matter)."""
         p = self.p
         r_ecef = samples.r_ecef
         if self.per_step or self.rates_any:
@@ -289,23 +302,23 @@ class PhysicsStage:
             fields["gcr"][:, g.cols] = env.gcr_flux_cm2_s
             fields["upset"][:, g.cols] = env.upset_flux_cm2_s
             fields["dose"][:, g.cols] = env.dose_rate_gy_s
-        out["proton"] = fields["proton"]
         self._add("radiation_s", w)
         for f in ("proton", "electron", "gcr", "dose"):
             self._add(f, fields[f] * w)
         if not self.rates_any:
-            return
+            return fields["proton"]
         flux = fields["upset"]
         rates = {kind: flux * p[kind + "_cm2"] for kind in EVENT_KINDS if p[kind + "_cm2"].any()}
         for kind, r in rates.items():
             self._add(kind + "_rate", r * w)
         drawn = {kind: r for kind, r in rates.items() if kind in DRAWN_KINDS}
         if not drawn:
-            return
+            return fields["proton"]
         steps = np.rint(samples.t_s / self.step).astype(np.int64)
         found = draw_events(samples.t_s, dt, drawn, self.seed, steps, self.draw_ids)
         if found.size:
             self.events.append(self._record(found, samples.t_s, r_ecef))
+        return fields["proton"]
 
     def _record(self, found, t_s, r_ecef) -> np.ndarray:
         """Drawn events (active-satellite indices) with where their satellite was at the step
@@ -321,13 +334,31 @@ class PhysicsStage:
 
     # --- per-step rows ------------------------------------------------------------------------
 
-    def _append_steps(self, samples: Samples, out) -> None:
-        n_t = len(samples.t_s)
-        sat = np.tile(np.arange(self.n, dtype=np.int32), n_t)
+    def _append_steps(self, block: PhysicsBlock, outs: list[dict]) -> None:
+        """The block's per-step rows: step after step, each track (policy) in turn, the
+        satellites in order within each (so rows do not depend on blocks)."""
+        n_t, n, k = block.steps, self.n, len(outs)
+        shape = (n_t, k, n)
+        sat = np.tile(np.arange(n, dtype=np.int32), n_t * k)
+        shared = {"gen": block.generated_w, "sunlit": block.illumination,
+                  "proton": block.proton_flux_cm2_s,
+                  "dt": np.broadcast_to(block.dt_s[:, None], (n_t, n))}
+        c_max = self.p["compute_max_w"]
+
+        def column(key):
+            if key in shared:
+                return np.broadcast_to(shared[key][:, None, :], shape).ravel()
+            if key == "allowed_capped":
+                return np.stack([np.minimum(o["allowed"], c_max) for o in outs], axis=1).ravel()
+            return np.stack([o[key] for o in outs], axis=1).ravel()
+
+        policy = {} if k == 1 else {"policy": pa.array(np.tile(np.repeat(np.array(
+            [t.policy for t in self.tracks], dtype=object), n), n_t), type=pa.string())}
         table = pa.table({
-            "time": utc_timestamps(samples.epoch, np.repeat(samples.t_s, self.n)),
+            **policy,
+            "time": utc_timestamps(self.context.scenario.epoch64, np.repeat(block.t_s, k * n)),
             "satellite": pa.DictionaryArray.from_arrays(sat, self.names),
-            **{name: (out[k] / scale).ravel() for name, k, scale in _STEP_COLUMNS},
+            **{name: column(key) / scale for name, key, scale in _STEP_COLUMNS},
         })
         self.pending.append(table)
         self.pending_rows += table.num_rows
@@ -370,8 +401,180 @@ class PhysicsStage:
             "orbit": np.floor(t[starts % n_t] / self.period_s[sat]).astype(np.int64),
         }
 
-    def _accumulate_orbits(self, pieces, out, ends) -> None:
-        n = self.n
+    # --- end of run ---------------------------------------------------------------------------
+
+    def finish(self) -> dict:
+        writer = self.writer
+        if self.per_step:
+            self._flush(final=True)
+        else:
+            several = len(self.tracks) > 1
+            writer.write_table("power", pa.concat_tables([
+                t.orbit_table(several) for t in self.tracks]))
+        writer.write_table("radiation", self._event_table())
+        out = {"power_rows": "per step" if self.per_step else "per orbit",
+               "constellations": self._summary(self.tracks[0])}
+        if len(self.tracks) > 1:
+            out["policies"] = [{"policy": t.policy, "constellations": self._summary(t)}
+                               for t in self.tracks]
+        return {"physics": out}
+
+    def _event_table(self) -> pa.Table:
+        records = np.concatenate(self.events) if self.events else np.empty(0, RECORD_DTYPE)
+        records = records[np.lexsort((records["kind"], records["satellite"], records["time_s"]))]
+        engine = to_engine_events(records)
+        return pa.table({
+            "time": utc_timestamps(self.context.scenario.epoch64, records["time_s"]),
+            "satellite": self.names.take(pa.array(records["satellite"].astype(np.int64))),
+            "kind": pa.array(engine["kind"].astype(str), type=pa.string()),
+            "error": pa.array(records["kind"].astype(str), type=pa.string()),
+            "lat_deg": records["lat_deg"],
+            "lon_deg": records["lon_deg"],
+            "alt_km": records["alt_km"],
+        })
+
+    def _summary(self, track: PowerTrack) -> list[dict]:
+        """Per-constellation figures of one track (radiation: the same for every track)."""
+        tot, p = {**self.totals, **track.totals}, self.p
+        kinds = (to_engine_events(np.concatenate(self.events))["kind"] if self.events
+                 else np.empty(0, "U8"))
+        sats = (np.concatenate([e["satellite"] for e in self.events]) if self.events
+                else np.empty(0, np.int64))
+        stored = track.energy_j - p["capacity_j"]
+        consumed = tot["load"] - tot["unmet"] + tot["loss"]
+        balance = tot["gen"] - consumed - stored - tot["curtailed"]
+        rad_days = np.maximum(tot["radiation_s"], 1e-300) / SECONDS_PER_DAY
+        out = []
+        for g in self.groups:
+            c = g.cols
+            span = max(float(tot["dt"][c].mean()), 1e-300)
+            out.append({
+                "name": g.name,
+                "satellites": c.stop - c.start,
+                "energy_harvested_kwh": _r(tot["gen"][c].sum() / 3.6e6),
+                "energy_consumed_kwh": _r(consumed[c].sum() / 3.6e6),
+                "energy_curtailed_kwh": _r(tot["curtailed"][c].sum() / 3.6e6),
+                "energy_stored_kwh": _r(stored[c].sum() / 3.6e6),
+                "energy_unmet_kwh": _r(tot["unmet"][c].sum() / 3.6e6),
+                "energy_balance_error": _r(float(np.max(np.abs(balance[c]) / np.maximum(
+                    tot["gen"][c], 1.0)))),
+                "sunlit_fraction": _r(tot["sunlit"][c].mean() / span),
+                "mean_compute_w": _r(tot["compute"][c].mean() / span),
+                # capped step by step at the installed compute power
+                "mean_compute_w_allowed": _r(tot["allowed_capped"][c].mean() / span),
+                "throttled_hours": _r(tot["throttled"][c].sum() / 3600),
+                **_radiation_summary(tot, c, rad_days[c].mean()),
+                "radiation_events": {k: int(np.count_nonzero(
+                    (kinds == k) & (sats >= c.start) & (sats < c.stop))) for k in ("seu", "sefi")},
+            })
+        return out
+
+
+class PowerTrack:
+    """One state of the satellites' batteries and radiators, carried from block to block, and
+    its power rows: the open loop's (march: accelerators at what power and heat allow, a run
+    without an operating system) or one policy's closed loop, stepped by its OS: begin(block),
+    then per step limits() and step(compute_w), then end()."""
+
+    def __init__(self, stage: PhysicsStage, policy: str | None):
+        self.stage, self.policy = stage, policy
+        p = stage.p
+        # state (S,): stored energy J, radiator temperature K (set at the first step)
+        self.energy_j = p["capacity_j"].copy()
+        self.temperature_k: np.ndarray | None = None
+        self.totals = {k: np.zeros(stage.n) for k in (*_SUMS, *TOTAL_FIELDS)}
+        self.open: dict[str, np.ndarray] | None = None
+        self.orbit_rows: list[dict[str, np.ndarray]] = []
+        # a block being stepped: the block, the next step, the state so far, the loads so far
+        self.block: PhysicsBlock | None = None
+        self.i = 0
+        self.state: tuple[np.ndarray, np.ndarray] | None = None
+        self.load: np.ndarray | None = None
+        self.stepper = Stepper(stage.params)
+
+    def _start(self, block: PhysicsBlock) -> None:
+        if self.temperature_k is None:
+            p = self.stage.p
+            self.temperature_k = np.array(equilibrium_temperature_k(
+                p["housekeeping_w"] + block.environment_w[0], p["rad_area_m2"], p["sides"],
+                p["emissivity"]))
+
+    def march(self, block: PhysicsBlock, load: np.ndarray | None = None) -> None:
+        """March through block at the compute load (T, S) W (None: all that is allowed)."""
+        self._start(block)
+        out, ends = self._integrate(block, load)
+        self.stage._ended(self, block, out, ends)
+
+    def begin(self, block: PhysicsBlock) -> None:
+        """Start stepping through block."""
+        if self.block is not None:
+            raise RuntimeError("begin: the previous block has not ended")
+        self._start(block)
+        self.block, self.i = block, 0
+        self.state = (self.energy_j.copy(), self.temperature_k.copy())
+        self.load = np.zeros(block.generated_w.shape)
+
+    def limits(self) -> StepLimits:
+        """What power and heat allow over the next step (StepLimits, fleet-wide)."""
+        b, i, stage = self.block, self.i, self.stage
+        energy, temp = self.state
+        allowed, energy_cap = limits(stage.params, b.generated_w[i], b.environment_w[i],
+                                     float(b.dt_s[i]), energy, temp)
+        p = stage.p
+        soc = (energy - p["floor_j"]) / np.maximum(p["capacity_j"] - p["floor_j"], 1e-300)
+        return StepLimits(stage.fleet_wide(allowed), stage.fleet_wide(energy_cap),
+                          stage.fleet_wide(soc))
+
+    def step(self, compute_w: np.ndarray) -> None:
+        """March the next step at compute_w, the compute power the OS drew, fleet-wide (N,) W
+        (never more than limits() allowed; what is above it is not run)."""
+        b, i, stage = self.block, self.i, self.stage
+        self.load[i] = compute_w if stage.whole_fleet else compute_w[stage.to_fleet]
+        energy, temp = self.state
+        s = slice(i, i + 1)
+        self.stepper.step(b.generated_w[s], b.environment_w[s], b.illumination[s], b.dt_s[s],
+                          energy, temp, self.load[s])
+        self.i += 1
+
+    def end(self) -> None:
+        """The block is stepped through: march it at the loads taken (the same numbers step
+        by step gave) with the running totals and rows."""
+        b = self.block
+        if self.i != b.steps:
+            raise RuntimeError(f"end: {self.i} of the block's {b.steps} steps taken")
+        self.block, self.state = None, None
+        out, ends = self._integrate(b, self.load)
+        self.load = None
+        self.stage._ended(self, b, out, ends)
+
+    def _integrate(self, block: PhysicsBlock, load):
+        """The coupled battery / thermal march over the block's steps (policy: module docstring).
+
+        Returns per-step outputs {name: (T, S)} (physics/march.py; with per-orbit rows only those
+        they need) and, with pieces, the running totals at each piece's end {name: (pieces,)}.
+        """
+        params = self.stage.params
+        gen, env, sunlit, dt = (block.generated_w, block.environment_w, block.illumination,
+                                block.dt_s)
+        pieces = block.orbit_pieces
+        if pieces is None:
+            out, _ = march(params, gen, env, sunlit, dt, self.energy_j, self.temperature_k,
+                           self.totals, load=load)
+            return out, None
+        # totals at the ends of pieces that end inside the block; the others end with it
+        inner = np.flatnonzero(~pieces["last"])
+        order = inner[np.argsort(pieces["end_t"][inner], kind="stable")]
+        out, snaps = march(params, gen, env, sunlit, dt, self.energy_j, self.temperature_k,
+                           self.totals, pieces["end_t"][order], pieces["sat"][order],
+                           all_fields=False, load=load)
+        ends = {}
+        for k in _SUMS:
+            ends[k] = self.totals[k][pieces["sat"]]
+            ends[k][order] = snaps[k]
+        return out, ends
+
+    def accumulate_orbits(self, pieces, out, ends) -> None:
+        n = self.stage.n
         n_t, moving, starts, sat = (pieces[k] for k in ("n_t", "moving", "starts", "sat"))
         first, last, end_t = pieces["first"], pieces["last"], pieces["end_t"]
         in_moving = np.zeros(n, dtype=bool)
@@ -421,7 +624,9 @@ class PhysicsStage:
         if rows["sat"].size:
             self.orbit_rows.append(rows)
 
-    def _orbit_table(self) -> pa.Table:
+    def orbit_table(self, with_policy: bool) -> pa.Table:
+        """The per-orbit rows (a leading policy column with_policy)."""
+        stage = self.stage
         if self.open is not None:
             self._emit(self.open)
             self.open = None
@@ -431,11 +636,13 @@ class PhysicsStage:
         for k in _SUMS:
             rows[k] = rows[k + "_c1"] - rows[k + "_c0"]
         dt = np.where(rows["dt"] > 0, rows["dt"], 1.0)
-        start = rows["orbit"] * self.period_s[rows["sat"]]
-        end = np.minimum(start + self.period_s[rows["sat"]], self.duration)
-        epoch = self.context.scenario.epoch64
+        start = rows["orbit"] * stage.period_s[rows["sat"]]
+        end = np.minimum(start + stage.period_s[rows["sat"]], stage.duration)
+        epoch = stage.context.scenario.epoch64
+        policy = {"policy": pa.array([self.policy] * len(rows["sat"]), type=pa.string())}
         return pa.table({
-            "satellite": self.names.take(pa.array(rows["sat"])),
+            **(policy if with_policy else {}),
+            "satellite": stage.names.take(pa.array(rows["sat"])),
             "orbit": rows["orbit"],
             "start_time": utc_timestamps(epoch, start),
             "end_time": utc_timestamps(epoch, end),
@@ -443,7 +650,8 @@ class PhysicsStage:
             "generated_w": rows["gen"] / dt,
             "load_w": rows["load"] / dt,
             "compute_w": rows["compute"] / dt,
-            "compute_w_allowed": rows["allowed"] / dt,
+            "compute_w_allowed": rows["allowed_capped"] / dt,
+            "compute_w_headroom": rows["allowed"] / dt,
             "battery_wh": rows["battery_end"] / J_PER_WH,
             "battery_min_wh": rows["battery_min"] / J_PER_WH,
             "radiator_temp_k": rows["temp_max"],
@@ -454,72 +662,13 @@ class PhysicsStage:
             "loss_wh": rows["loss"] / J_PER_WH,
         })
 
-    # --- end of run ---------------------------------------------------------------------------
-
-    def finish(self) -> dict:
-        writer = self.writer
-        if self.per_step:
-            self._flush(final=True)
-        else:
-            writer.write_table("power", self._orbit_table())
-        writer.write_table("radiation", self._event_table())
-        return {"physics": self._summary()}
-
-    def _event_table(self) -> pa.Table:
-        records = np.concatenate(self.events) if self.events else np.empty(0, RECORD_DTYPE)
-        records = records[np.lexsort((records["kind"], records["satellite"], records["time_s"]))]
-        engine = to_engine_events(records)
-        return pa.table({
-            "time": utc_timestamps(self.context.scenario.epoch64, records["time_s"]),
-            "satellite": self.names.take(pa.array(records["satellite"].astype(np.int64))),
-            "kind": pa.array(engine["kind"].astype(str), type=pa.string()),
-            "error": pa.array(records["kind"].astype(str), type=pa.string()),
-            "lat_deg": records["lat_deg"],
-            "lon_deg": records["lon_deg"],
-            "alt_km": records["alt_km"],
-        })
-
-    def _summary(self) -> dict:
-        tot, p = self.totals, self.p
-        kinds = (to_engine_events(np.concatenate(self.events))["kind"] if self.events
-                 else np.empty(0, "U8"))
-        sats = (np.concatenate([e["satellite"] for e in self.events]) if self.events
-                else np.empty(0, np.int64))
-        stored = self.energy_j - p["capacity_j"]
-        consumed = tot["load"] - tot["unmet"] + tot["loss"]
-        balance = tot["gen"] - consumed - stored - tot["curtailed"]
-        rad_days = np.maximum(tot["radiation_s"], 1e-300) / SECONDS_PER_DAY
-        out = []
-        for g in self.groups:
-            c = g.cols
-            span = max(float(tot["dt"][c].mean()), 1e-300)
-            out.append({
-                "name": g.name,
-                "satellites": c.stop - c.start,
-                "energy_harvested_kwh": _r(tot["gen"][c].sum() / 3.6e6),
-                "energy_consumed_kwh": _r(consumed[c].sum() / 3.6e6),
-                "energy_curtailed_kwh": _r(tot["curtailed"][c].sum() / 3.6e6),
-                "energy_stored_kwh": _r(stored[c].sum() / 3.6e6),
-                "energy_unmet_kwh": _r(tot["unmet"][c].sum() / 3.6e6),
-                "energy_balance_error": _r(float(np.max(np.abs(balance[c]) / np.maximum(
-                    tot["gen"][c], 1.0)))),
-                "sunlit_fraction": _r(tot["sunlit"][c].mean() / span),
-                "mean_compute_w": _r(tot["compute"][c].mean() / span),
-                # capped step by step at the installed compute power
-                "mean_compute_w_allowed": _r(tot["allowed_capped"][c].mean() / span),
-                "throttled_hours": _r(tot["throttled"][c].sum() / 3600),
-                **_radiation_summary(tot, c, rad_days[c].mean()),
-                "radiation_events": {k: int(np.count_nonzero(
-                    (kinds == k) & (sats >= c.start) & (sats < c.stop))) for k in ("seu", "sefi")},
-            })
-        return {"power_rows": "per step" if self.per_step else "per orbit", "constellations": out}
-
 
 _STEP_COLUMNS = (  # (column, source, divisor)
     ("generated_w", "gen", 1.0),
     ("load_w", "load", 1.0),
     ("compute_w", "compute", 1.0),
-    ("compute_w_allowed", "allowed", 1.0),
+    ("compute_w_allowed", "allowed_capped", 1.0),
+    ("compute_w_headroom", "allowed", 1.0),
     ("battery_wh", "battery", J_PER_WH),
     ("radiator_temp_k", "temp", 1.0),
     ("illumination", "sunlit", 1.0),
