@@ -4,7 +4,8 @@ A key is the figure's dotted path, `[]` standing for every item of a list (const
 routes, policies). Scope says what the figure covers: the run, a sum over satellites, a mean per
 satellite, a percentile over jobs... `cost.*` is not in summary.json: `run` and `compare` add it
 from the scenario's `economics:` block. With several policies, `ops.policies[]` holds each
-policy's figures under the same names as `ops` (which holds the first policy's).
+policy's figures under the same names as `ops` (which holds the first policy's), and
+`physics.policies[]` each policy's closed loop under the names of `physics`.
 
 docs/figures.md is this table, written by `python -m orbitgrid.figures docs/figures.md`; the
 tests check that it is current and that a showcase run's summary has exactly these keys.
@@ -194,10 +195,18 @@ def _parse(text: str) -> dict[str, Figure]:
 FIGURES: dict[str, Figure] = _parse(_TABLE)
 
 
+def plain_key(key: str) -> str:
+    """The table's key for a policy's own figure: ops.policies[].X is ops.X, physics.policies[].X
+    is physics.X (each policy's closed loop), and their `policy` names are ops.policy."""
+    if key == "physics.policies[].policy":
+        return "ops.policy"
+    return key.replace("ops.policies[].", "ops.").replace("physics.policies[].", "physics.")
+
+
 def figure(key: str) -> Figure:
-    """The figure at key (dotted, [] for list items; ops.policies[].X is ops.X); a key not in
-    the table (a figure added without its row, which the tests catch) gets its own name."""
-    key = key.replace("ops.policies[].", "ops.")
+    """The figure at key (dotted, [] for list items, see plain_key); a key not in the table (a
+    figure added without its row, which the tests catch) gets its own name."""
+    key = plain_key(key)
     return FIGURES.get(key) or Figure(key, key.rsplit(".", 1)[-1], "", "")
 
 
@@ -262,7 +271,8 @@ def markdown() -> str:
         "of a list (constellations, routes, waterfall steps). Fractions are 0 to 1 in",
         "`summary.json` and printed in %. With several policies (`--policy a,b`),",
         "`ops.policies[]` holds each policy's figures under the names of `ops`, which holds the",
-        "first policy's. The `cost.*` figures are not in `summary.json`: `run` and `compare` add",
+        "first policy's; `physics.policies[]` likewise holds each policy's closed loop (its",
+        "batteries and radiators) under the names of `physics`. The `cost.*` figures are not in `summary.json`: `run` and `compare` add",
         "them from the scenario's `economics:` block (`orbitgrid cost` prints the whole model).",
         "Written by `python -m orbitgrid.figures docs/figures.md` from `orbitgrid/figures.py`.",
         "",

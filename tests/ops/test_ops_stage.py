@@ -328,3 +328,16 @@ def test_isl_rate_follows_the_geometry_step_by_step():
                                   scenario.constellations[0].isl.terminal)
     assert isl[clear, 0] == pytest.approx(budget[clear], rel=1e-6)
     assert isl[clear, 0].max() > 2 * isl[clear, 0].min()  # it varies: no single figure
+
+
+def test_report_plots_one_policy_closed_loop(run):
+    # power.parquet holds one closed loop per policy; the report's power plots show the first
+    # policy's, each satellite's line with one point per step, and say which policy
+    from orbitgrid.report.plots import power_plots
+
+    chosen = sorted(set(run.table("power").column("satellite").to_pylist()))[:2]
+    steps = 4 * 60  # 4 h at 60 s
+    for plot in power_plots(run, chosen):
+        assert plot.title.endswith("(first-fit)"), plot.title
+        for trace in plot.figure.data:
+            assert len(trace.x) in (steps, steps + 1), (plot.title, trace.name)

@@ -197,11 +197,17 @@ def power_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
     time = _time_column(table) if table is not None else None
     if table is None or time is None:
         return []
-    rows = table.filter(pc.is_in(table.column("satellite"), pa.array(chosen))).sort_by(time)
+    rows = table.filter(pc.is_in(table.column("satellite"), pa.array(chosen)))
+    policy = ""
+    if "policy" in rows.column_names and rows.num_rows:  # one closed loop per policy: the first's
+        policy = rows.column("policy")[0].as_py()
+        rows = rows.filter(pc.equal(rows.column("policy"), policy))
+        policy = f" ({policy})"
+    rows = rows.sort_by(time)
     spec = [
         (
             "power",
-            "Power generated and used by chosen satellites",
+            f"Power generated and used by chosen satellites{policy}",
             (
                 "power (W)",
                 [
@@ -213,12 +219,12 @@ def power_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
         ),
         (
             "battery",
-            "Battery energy of chosen satellites",
+            f"Battery energy of chosen satellites{policy}",
             ("battery energy (Wh)", [("battery_wh", "")]),
         ),
         (
             "radiator",
-            "Radiator temperature of chosen satellites",
+            f"Radiator temperature of chosen satellites{policy}",
             ("radiator temperature (K)", [("radiator_temp_k", "")]),
         ),
     ]
