@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
-from orbitgrid.orbits.events import RATE_SAFETY, Intervals, find_intervals, stitch
+from orbitgrid.orbits.event_kernels import SHADOW, search_context, shadow_edges
+from orbitgrid.orbits.event_kernels import UMBRA as UMBRA_KIND
+from orbitgrid.orbits.events import RATE_SAFETY, Intervals, stitch
 from orbitgrid.orbits.sun import shadow_geometry, sun_position_m
 from orbitgrid.orbits.timescale import days_since_j2000
 from orbitgrid.orbits.trajectory import Trajectory
@@ -36,11 +38,11 @@ def shadow_intervals(traj: Trajectory, resolution_s: float = 2.0) -> tuple[Inter
     shadow_k, umbra_k, rate_k = _shadow_functions(
         traj.r, traj.v, sun_knots[:, None, :], h.max() / 2
     )
-    window = (traj.t_s[0], traj.t_s[-1])
     edge = np.zeros((len(h), 1), bool)
     edge[[0, -1]] = True
+    ctx = search_context(traj)
     results = []
-    for which, f in ((0, shadow_k), (1, umbra_k)):
+    for kind, f in ((SHADOW, shadow_k), (UMBRA_KIND, umbra_k)):
         rate = np.maximum(rate_k[:-1], rate_k[1:])
         bound = (f[:-1] + f[1:] - RATE_SAFETY * rate * h) / 2
         # intervals inside the shadow at both ends need no search, but at the window's edges
@@ -48,17 +50,9 @@ def shadow_intervals(traj: Trajectory, resolution_s: float = 2.0) -> tuple[Inter
         # a satellite lost while in shadow (NaN after) leaves it there
         lost = (f[:-1] < 0) & np.isnan(f[1:])
         j, sat = np.nonzero(((bound < 0) & ~inside) | lost)
-        known = (f[j, sat], f[j + 1, sat], rate_k[j, sat], rate_k[j + 1, sat])
-
-        def evaluate(pair, t, which=which):
-            r, v = traj.at(pair, t)
-            sun = sun_position_m(days_since_j2000(traj.epoch, t))
-            values = _shadow_functions(r, v, sun)
-            return values[which], values[2]
-
-        results.append(
-            find_intervals(sat, traj.t_s[j], traj.t_s[j + 1], evaluate, window, resolution_s, known)
-        )
+        edges = shadow_edges(kind, ctx, sat.astype(np.int64), j, f[j, sat], f[j + 1, sat],
+                             rate_k[j, sat], rate_k[j + 1, sat], float(resolution_s))
+        results.append(Intervals.from_edges(edges))
     return results[0], results[1]
 
 
