@@ -8,12 +8,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from orbitgrid.constants import EARTH_ROTATION_RAD_S, MU_EARTH_M3_S2
+from orbitgrid.constants import EARTH_RADIUS_M, EARTH_ROTATION_RAD_S, MU_EARTH_M3_S2
 from orbitgrid.orbits.contacts import Stations
-from orbitgrid.orbits.eclipses import _shadow_functions
 from orbitgrid.orbits.events import EDGE_TOLERANCE_S, RATE_SAFETY, Intervals
 from orbitgrid.orbits.frames import teme_to_ecef
-from orbitgrid.orbits.sun import sun_position_m
+from orbitgrid.orbits.sun import shadow_geometry, sun_position_m
 from orbitgrid.orbits.timescale import days_since_j2000
 from orbitgrid.orbits.trajectory import Trajectory
 
@@ -21,6 +20,22 @@ _MASK_MARGIN_RAD = np.deg2rad(0.5)
 _KNOT_BLOCK = 16
 
 Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _shadow_functions(r, v, sun, half_step_s: float = 30.0):
+    """(shadow, umbra) functions, negative inside, and a bound on their rate (rad/s).
+
+    The separation turns at most at |v|/r; the Earth's apparent radius changes at
+    tan(radius) * |dr/dt| / r, where |dr/dt| can grow by gravity's pull within half a step.
+    """
+    separation, earth, sun_radius = shadow_geometry(r, sun, EARTH_RADIUS_M)
+    r_norm = np.linalg.norm(r, axis=-1)
+    radial_speed = (
+        np.abs(np.einsum("...k,...k->...", r, v)) / r_norm
+        + MU_EARTH_M3_S2 / r_norm**2 * half_step_s
+    )
+    rate = (np.linalg.norm(v, axis=-1) + np.tan(earth) * radial_speed) / r_norm + 1e-6
+    return separation - (earth + sun_radius), separation - (earth - sun_radius), rate
 
 
 def _evaluate(evaluate: Evaluate, pair, t):

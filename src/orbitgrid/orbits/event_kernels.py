@@ -111,8 +111,11 @@ def _value(kind, ctx, j, n, station, ranged, t, rv):  # pragma: no cover - compi
 
 @njit(cache=True)
 def _shadow(rv, sx, sy, sz, umbra, half_step_s):  # pragma: no cover - compiled
-    """eclipses._shadow_functions for one state and Sun: the shadow or umbra function and its
-    rate."""
+    """The shadow (or umbra) function for one state and Sun, and a bound on its rate (rad/s).
+
+    Negative inside. The separation of the Earth's and the Sun's centres turns at most at
+    |v|/r; the Earth's apparent radius changes at tan(radius) |dr/dt| / r, where |dr/dt| can
+    grow by gravity's pull within half_step_s."""
     x, y, z = rv[0], rv[1], rv[2]
     dx, dy, dz = sx - x, sy - y, sz - z
     r_norm = math.sqrt(x * x + y * y + z * z)
@@ -343,19 +346,41 @@ def contact_peaks(ctx, stations, pair, start_s, end_s):  # pragma: no cover - co
 
 
 @njit(cache=True)
-def shadow_edges(kind, ctx, sat, j, fa, fb, ra, rb, resolution_s):  # pragma: no cover
-    """Edges of the shadow (kind SHADOW) or umbra (UMBRA) in candidate knot intervals j of
-    satellites sat, with the function and its rate bound known at both ends (NaN: gone)."""
+def shadow_edges(kind, ctx, resolution_s):  # pragma: no cover - compiled
+    """Edges of the shadow (kind SHADOW) or umbra (UMBRA) of every satellite.
+
+    The function and its rate bound at every knot (the radial speed's allowance for gravity
+    over half the longest knot interval); a knot interval is searched where they leave room
+    for a crossing, unless it lies inside the shadow at both ends (and not at the window's
+    edges), or where the satellite is lost (NaN) after a knot in shadow: it leaves it there.
+    """
+    state, t_knots, sun = ctx[0], ctx[1], ctx[3]
+    n_k, n_sat = state.shape[0], state.shape[1]
+    half_step = 0.0
+    for k in range(n_k - 1):
+        half_step = max(half_step, (t_knots[k + 1] - t_knots[k]) / 2)
+    f = np.empty(n_k)
+    rate = np.empty(n_k)
     rv = np.empty(6)
     none = np.zeros(8)
     edges = np.empty((1024, 4))
     count = 0
-    for i in range(len(sat)):
-        f_a, f_b = fa[i], fb[i]
-        r_a, r_b = ra[i], rb[i]
-        edges, count = _search(
-            kind, ctx, j[i], sat[i], none, False, sat[i],
-            math.inf if math.isnan(f_a) else f_a, math.inf if math.isnan(f_b) else f_b,
-            0.0 if math.isnan(r_a) else r_a, 0.0 if math.isnan(r_b) else r_b,
-            resolution_s, edges, count, rv)
+    for n in range(n_sat):
+        for k in range(n_k):
+            f[k], rate[k] = _shadow(state[k, n], sun[k, 0], sun[k, 1], sun[k, 2], kind == UMBRA,
+                                    half_step)
+        for j in range(n_k - 1):
+            fa, fb = f[j], f[j + 1]
+            bound = (fa + fb - RATE_SAFETY * max(rate[j], rate[j + 1])
+                     * (t_knots[j + 1] - t_knots[j])) / 2
+            inside = fa < 0 and fb < 0 and 0 < j < n_k - 2
+            lost = fa < 0 and math.isnan(fb)
+            if not ((bound < 0 and not inside) or lost):
+                continue
+            edges, count = _search(
+                kind, ctx, j, n, none, False, n,
+                math.inf if math.isnan(fa) else fa, math.inf if math.isnan(fb) else fb,
+                0.0 if math.isnan(rate[j]) else rate[j],
+                0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
+                resolution_s, edges, count, rv)
     return edges[:count]
