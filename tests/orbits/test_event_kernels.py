@@ -51,7 +51,11 @@ def test_contacts_equal_the_numpy_search(trajectory, cities, resolution_s):
     old, old_peak = slow.contact_intervals(trajectory, stations, resolution_s)
     assert len(new.pair) > 5000  # 50 cities, 1,200 satellites, 3 h: thousands of passes
     _assert_same(new, old)
-    assert np.abs(peak - old_peak).max() < 1e-6  # rad; the peak's time is refined to 0.05 s
+    # the peak's time is refined to 1e-4 s here, 0.05 s there: never lower, and near overhead
+    # passes (sharp peaks) up to ~2e-4 rad higher
+    assert (peak >= old_peak - 1e-9).all()
+    assert np.abs(peak - old_peak).max() < 1e-3
+    assert np.median(np.abs(peak - old_peak)) < 1e-8
     assert not np.isin(new.pair // len(stations), [12]).any()  # the satellite gone throughout
 
 
@@ -68,7 +72,7 @@ def test_contacts_with_mixed_masks_and_maximum_ranges(trajectory):
     assert len(new.pair) > 100
     assert set(np.unique(new.pair % 4)) == {0, 1, 2, 3}
     _assert_same(new, old)
-    assert np.abs(peak - old_peak).max() < 1e-6
+    assert (peak >= old_peak - 1e-9).all() and np.abs(peak - old_peak).max() < 1e-3
 
 
 def test_shadow_and_umbra_equal_the_numpy_search(trajectory):
