@@ -22,7 +22,7 @@ from orbitgrid.network.stage import NetworkStage
 from orbitgrid.ops.stage import OpsStage
 from orbitgrid.orbits.contacts import contact_intervals
 from orbitgrid.orbits.eclipses import eclipse_table, shadow_intervals
-from orbitgrid.orbits.events import stitch
+from orbitgrid.orbits.events import Intervals, stitch
 from orbitgrid.orbits.propagators import ERROR_MESSAGES
 from orbitgrid.physics.stage import PhysicsStage
 from orbitgrid.pipeline import Chunk, Gone, RunContext, TimeBlock, World, build_world, stream
@@ -32,6 +32,8 @@ from orbitgrid.sensing.stage import SensingStage
 
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
+# Satellites per block of the eclipse and contact tables turned into columns at once.
+EVENT_BATCH_SATELLITES = 4096
 
 Progress = Callable[[int, int], None]
 
@@ -130,15 +132,58 @@ class EventSearch:
         self.peaks.append(peak)
 
     def write(self, writer: RunWriter, gone: Gone) -> dict:
+        """Write the tables in blocks of EVENT_BATCH_SATELLITES satellites (the same rows, in
+        the same order, as one table: satellite, then start), so that only one block's rows
+        are ever turned into columns at once; return the run's figures."""
         w = self.world
         fleet, stations, epoch = w.fleet, list(w.stations), w.epoch
-        eclipses = eclipse_table(self.shadows, self.umbras)
-        contact_rows = _contact_table(self.contacts, self.peaks, len(stations))
-        writer.write_table("eclipses", _eclipse_arrow(eclipses, fleet, epoch))
-        writer.write_table("contacts", _contact_arrow(contact_rows, fleet, stations, epoch))
+        n_st = max(len(stations), 1)
+        figures = _EventFigures(len(fleet), len(fleet.constellation_names))
+        for a in range(0, max(len(fleet), 1), EVENT_BATCH_SATELLITES):
+            b = min(a + EVENT_BATCH_SATELLITES, len(fleet))
+            eclipses = eclipse_table(_between(self.shadows, a, b), _between(self.umbras, a, b))
+            contacts, peaks = _between(self.contacts, a * n_st, b * n_st, self.peaks)
+            contact_rows = _contact_table(contacts, peaks, len(stations))
+            writer.append("eclipses", _eclipse_arrow(eclipses, fleet, epoch))
+            writer.append("contacts", _contact_arrow(contact_rows, fleet, stations, epoch))
+            figures.add(eclipses, contact_rows, fleet.constellation)
         writer.write_table("satellites",
                            _satellite_arrow(fleet, gone.first_error_s, gone.code, epoch))
-        return _summary(w.scenario, fleet, stations, eclipses, contact_rows, gone.first_error_s)
+        return _summary(w.scenario, fleet, stations, figures, gone.first_error_s)
+
+
+def _between(parts: list[Intervals], lo: int, hi: int, peaks: list[np.ndarray] | None = None):
+    """The intervals of pairs lo <= pair < hi of each part (parts are sorted by pair), and
+    their peaks when given: (parts, peaks), else parts."""
+    cut = [np.searchsorted(p.pair, [lo, hi]) for p in parts]
+    kept = [Intervals(*(getattr(p, f)[i:j] for f in Intervals.__dataclass_fields__))
+            for p, (i, j) in zip(parts, cut, strict=True)]
+    if peaks is None:
+        return kept
+    return kept, [pk[i:j] for pk, (i, j) in zip(peaks, cut, strict=True)]
+
+
+class _EventFigures:
+    """Running totals of the event tables, block by block, for the summary."""
+
+    def __init__(self, n_satellites: int, n_constellations: int):
+        self.shadow_s = np.zeros(n_satellites)
+        self.eclipses = 0
+        self.umbra_s = self.penumbra_s = 0.0
+        self.contacts = np.zeros(n_constellations, dtype=np.int64)
+        self.contact_s = np.zeros(n_constellations)
+
+    def add(self, eclipses: dict, contacts: dict, constellation: np.ndarray) -> None:
+        sat = eclipses["satellite"].astype(int)
+        length = eclipses["end_s"] - eclipses["start_s"]
+        self.shadow_s += np.bincount(sat, length, minlength=len(self.shadow_s))
+        self.eclipses += len(sat)
+        self.umbra_s += _duration(eclipses, "umbra")
+        self.penumbra_s += _duration(eclipses, "penumbra")
+        group = constellation[contacts["satellite"].astype(int)]
+        k = len(self.contacts)
+        self.contacts += np.bincount(group, minlength=k)
+        self.contact_s += np.bincount(group, contacts["end_s"] - contacts["start_s"], minlength=k)
 
 
 class EphemerisTable:
@@ -233,27 +278,20 @@ def _satellite_arrow(fleet: Fleet, first_error, error_code, epoch) -> pa.Table:
     )
 
 
-def _summary(scenario, fleet, stations, eclipses, contacts, first_error) -> dict:
+def _summary(scenario, fleet, stations, figures: _EventFigures, first_error) -> dict:
     duration = scenario.duration
-    shadow_s = np.bincount(
-        eclipses["satellite"].astype(int),
-        eclipses["end_s"] - eclipses["start_s"],
-        minlength=len(fleet),
-    )
-    contact_s = contacts["end_s"] - contacts["start_s"]
     per_constellation = []
     for k, name in enumerate(fleet.constellation_names):
         members = fleet.constellation == k
-        in_group = members[contacts["satellite"].astype(int)]
         per_constellation.append(
             {
                 "name": name,
                 "satellites": int(members.sum()),
-                "shadow_fraction": round(float(shadow_s[members].mean()) / duration, 6)
+                "shadow_fraction": round(float(figures.shadow_s[members].mean()) / duration, 6)
                 if members.any()
                 else 0.0,
-                "contacts": int(in_group.sum()),
-                "contact_hours": round(float(contact_s[in_group].sum()) / 3600, 4),
+                "contacts": int(figures.contacts[k]),
+                "contact_hours": round(float(figures.contact_s[k]) / 3600, 4),
             }
         )
     return {
@@ -265,11 +303,11 @@ def _summary(scenario, fleet, stations, eclipses, contacts, first_error) -> dict
         "satellites": len(fleet),
         "ground_stations": len(stations),
         "propagation_errors": int(np.isfinite(first_error).sum()),
-        "eclipses": int(len(eclipses["kind"])),
-        "umbra_hours": round(float(_duration(eclipses, "umbra")) / 3600, 4),
-        "penumbra_hours": round(float(_duration(eclipses, "penumbra")) / 3600, 4),
-        "contacts": int(len(contact_s)),
-        "contact_hours": round(float(contact_s.sum()) / 3600, 4),
+        "eclipses": int(figures.eclipses),
+        "umbra_hours": round(float(figures.umbra_s) / 3600, 4),
+        "penumbra_hours": round(float(figures.penumbra_s) / 3600, 4),
+        "contacts": int(figures.contacts.sum()),
+        "contact_hours": round(float(figures.contact_s.sum()) / 3600, 4),
         "constellations": per_constellation,
     }
 

@@ -4,62 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
-from orbitgrid.orbits.events import RATE_SAFETY, Intervals, find_intervals, stitch
-from orbitgrid.orbits.sun import shadow_geometry, sun_position_m
-from orbitgrid.orbits.timescale import days_since_j2000
+from orbitgrid.orbits.event_kernels import SHADOW, search_context, shadow_edges
+from orbitgrid.orbits.event_kernels import UMBRA as UMBRA_KIND
+from orbitgrid.orbits.events import Intervals, stitch
 from orbitgrid.orbits.trajectory import Trajectory
 
 UMBRA, PENUMBRA = "umbra", "penumbra"
 
 
-def _shadow_functions(r, v, sun, half_step_s: float = 30.0):
-    """(shadow, umbra) functions, negative inside, and a bound on their rate (rad/s).
-
-    The separation turns at most at |v|/r; the Earth's apparent radius changes at
-    tan(radius) * |dr/dt| / r, where |dr/dt| can grow by gravity's pull within half a step.
-    """
-    separation, earth, sun_radius = shadow_geometry(r, sun, EARTH_RADIUS_M)
-    r_norm = np.linalg.norm(r, axis=-1)
-    radial_speed = (
-        np.abs(np.einsum("...k,...k->...", r, v)) / r_norm
-        + MU_EARTH_M3_S2 / r_norm**2 * half_step_s
-    )
-    rate = (np.linalg.norm(v, axis=-1) + np.tan(earth) * radial_speed) / r_norm + 1e-6
-    return separation - (earth + sun_radius), separation - (earth - sun_radius), rate
-
-
 def shadow_intervals(traj: Trajectory, resolution_s: float = 2.0) -> tuple[Intervals, Intervals]:
-    """Intervals in the shadow (any part of the Sun hidden) and in umbra, per satellite index."""
-    sun_knots = sun_position_m(days_since_j2000(traj.epoch, traj.t_s))
-    h = np.diff(traj.t_s)[:, None]
-    shadow_k, umbra_k, rate_k = _shadow_functions(
-        traj.r, traj.v, sun_knots[:, None, :], h.max() / 2
+    """Intervals in the shadow (any part of the Sun hidden) and in umbra, per satellite index.
+
+    One compiled pass each (event_kernels.shadow_edges): the shadow function and its rate bound
+    at every knot, the knot intervals where they leave room for a crossing, and the search.
+    """
+    ctx = search_context(traj)
+    return tuple(
+        Intervals.from_edges(shadow_edges(kind, ctx, float(resolution_s)))
+        for kind in (SHADOW, UMBRA_KIND)
     )
-    window = (traj.t_s[0], traj.t_s[-1])
-    edge = np.zeros((len(h), 1), bool)
-    edge[[0, -1]] = True
-    results = []
-    for which, f in ((0, shadow_k), (1, umbra_k)):
-        rate = np.maximum(rate_k[:-1], rate_k[1:])
-        bound = (f[:-1] + f[1:] - RATE_SAFETY * rate * h) / 2
-        # intervals inside the shadow at both ends need no search, but at the window's edges
-        inside = (f[:-1] < 0) & (f[1:] < 0) & ~edge
-        # a satellite lost while in shadow (NaN after) leaves it there
-        lost = (f[:-1] < 0) & np.isnan(f[1:])
-        j, sat = np.nonzero(((bound < 0) & ~inside) | lost)
-        known = (f[j, sat], f[j + 1, sat], rate_k[j, sat], rate_k[j + 1, sat])
-
-        def evaluate(pair, t, which=which):
-            r, v = traj.at(pair, t)
-            sun = sun_position_m(days_since_j2000(traj.epoch, t))
-            values = _shadow_functions(r, v, sun)
-            return values[which], values[2]
-
-        results.append(
-            find_intervals(sat, traj.t_s[j], traj.t_s[j + 1], evaluate, window, resolution_s, known)
-        )
-    return results[0], results[1]
 
 
 def eclipse_table(shadow: list[Intervals], umbra: list[Intervals]) -> dict[str, np.ndarray]:

@@ -51,11 +51,15 @@ class _Bad(Exception):
         self.number, self.reason = number, reason
 
 
+# byte -> its worth in a TLE checksum: a digit its value, a minus 1, anything else 0
+_CHECKSUM_WORTH = bytes(
+    (c - ord("0")) if ord("0") <= c <= ord("9") else int(c == ord("-")) for c in range(256)
+)
+
+
 def tle_checksum(line: str) -> int:
     """The TLE checksum of a line's first 68 characters: digits summed, a minus counts 1."""
-    codes = np.frombuffer(line[:68].encode("ascii", "replace"), dtype=np.uint8)
-    digits = codes - ord("0")
-    return int(digits[digits <= 9].sum() + np.count_nonzero(codes == ord("-"))) % 10
+    return sum(line[:68].encode("ascii", "replace").translate(_CHECKSUM_WORTH)) % 10
 
 
 def _element_line(number: int, line: str, which: str) -> str:

@@ -25,25 +25,31 @@ if TYPE_CHECKING:
 class Samples:
     """Inertial r (T, N, 3) m and v (T, N, 3) m/s at times t_s (T,) s after epoch.
 
-    v may be given as a function returning it, called only if a stage asks for velocities.
+    r and v may each be given as a function returning it, called only if a stage asks (a run
+    with no stage reading the steps never interpolates them).
     """
 
     def __init__(
         self,
         epoch: np.datetime64,
         t_s: np.ndarray,
-        r: np.ndarray,
+        r: np.ndarray | Callable[[], np.ndarray],
         v: np.ndarray | Callable[[], np.ndarray],
     ):
         self.epoch = epoch
         self.t_s = t_s
-        self.r_eci = r
+        self._r = r
         self._v = v
 
     @classmethod
     def from_trajectory(cls, traj: Trajectory, t_s: np.ndarray) -> Samples:
-        """States interpolated on traj at times t_s; velocities only when first asked for."""
-        return cls(traj.epoch, t_s, traj.positions(t_s), lambda: traj.velocities(t_s))
+        """States interpolated on traj at times t_s, each when first asked for."""
+        return cls(traj.epoch, t_s, lambda: traj.positions(t_s), lambda: traj.velocities(t_s))
+
+    @cached_property
+    def r_eci(self) -> np.ndarray:
+        """Inertial positions (T, N, 3) m."""
+        return self._r() if callable(self._r) else self._r
 
     @cached_property
     def v_eci(self) -> np.ndarray:

@@ -26,6 +26,11 @@ class Trajectory:
         self._state = np.concatenate([r, v], axis=-1)
 
     @property
+    def state(self) -> np.ndarray:
+        """Knot states (K, N, 6): r then v, contiguous (what the compiled searches read)."""
+        return self._state
+
+    @property
     def r(self) -> np.ndarray:
         return self._state[..., :3]
 
