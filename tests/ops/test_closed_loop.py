@@ -84,7 +84,7 @@ def test_a_light_load_keeps_the_battery_fuller_and_draws_what_the_schedule_ran(l
     # lightly loaded: the mean compute draw is the schedule's, each job's satellite at the
     # installed power for as long as it held it (no data to stage, no throttling)
     schedule = light.table("schedule")
-    held_s = (_seconds(schedule.column("end")) - _seconds(schedule.column("start"))).sum()
+    held_s = (_seconds(schedule.column("end_time")) - _seconds(schedule.column("start_time"))).sum()
     assert held_s == pytest.approx(1.5 * 3600, rel=0.02)  # the jobs' work, at full power
     span_s = HOURS * 3600.0
     schedule_w = held_s * H100.power_w / (span_s * N_SAT)

@@ -133,11 +133,11 @@ def simulate_shown(sc: Scenario, out: Path | None = None, save=()) -> Run:
 
 def kernels_cold() -> bool:
     """Whether numba's on-disk cache lacks the compiled kernel that every run uses (the
-    trajectory's interpolation), as after a fresh install: the first run then compiles the
-    kernels it needs (seconds), later runs load them. Reads one file's existence; False when
-    numba keeps no cache file for it."""
-    from orbitgrid.orbits.trajectory import _hermite_positions
+    eclipse search), as after a fresh install: the first run then compiles the kernels it
+    needs (seconds), later runs load them. Reads one file's existence; False when numba keeps
+    no cache file for it."""
+    from orbitgrid.orbits.event_kernels import shadow_edges
 
-    cache_file = getattr(getattr(_hermite_positions, "_cache", None), "_cache_file", None)
+    cache_file = getattr(getattr(shadow_edges, "_cache", None), "_cache_file", None)
     index = getattr(cache_file, "_index_path", None)
     return index is not None and not Path(index).exists()
