@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 import orbitgrid
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.astar import pair_paths
-from orbitgrid.network.graph import edge_geometry, undirected_csr, visible_pairs
+from orbitgrid.network.graph import _slant_bound, edge_geometry, undirected_csr, visible_pairs
 from orbitgrid.network.routes import route_series
 from orbitgrid.network.topology import line_of_sight, plus_grid
 from orbitgrid.orbits.contacts import Stations
@@ -61,6 +62,74 @@ def test_visible_pairs_match_numpy(seed, n_sat, n_gs):
     assert np.all(np.diff(order) > 0)  # by satellite, then station
     np.testing.assert_allclose(rng_m, dist[si, gi], rtol=1e-12)
     np.testing.assert_allclose(np.sin(el), height[si, gi] / dist[si, gi], atol=1e-12)
+
+
+def _at_elevation(gs, k, elevation_rad, azimuth_rad, radius_m):
+    """Points at radius_m seen from station k at the given elevation (geodetic up) and azimuth."""
+    g, u = gs.ecef[k], gs.up[k]
+    east = np.cross([0.0, 0.0, 1.0], u)
+    east /= np.linalg.norm(east)
+    north = np.cross(u, east)
+    v = (
+        np.cos(elevation_rad)
+        * (np.cos(azimuth_rad)[:, None] * north + np.sin(azimuth_rad)[:, None] * east)
+        + np.sin(elevation_rad) * u
+    )
+    gv = v @ g
+    d = -gv + np.sqrt(gv**2 - g @ g + radius_m**2)
+    return g + d[:, None] * v
+
+
+@pytest.mark.parametrize("mask_deg", [-4.0, 0.0, 25.0, 60.0])
+def test_visible_pairs_finds_the_farthest_satellites(mask_deg):
+    """Each station looks only at the grid cells near it: satellites at the outermost radius
+    just above its mask (the farthest it can see), all round the horizon and at stations from
+    pole to pole, are all found; those just below are not; a dense shell gives numpy's pairs."""
+    rng = np.random.default_rng(11)
+    lat = np.array([-89.0, -60.0, -33.9, 0.0, 1.3, 35.7, 51.5, 71.0, 89.9])
+    lon = rng.uniform(-180, 180, len(lat))
+    gs = Stations.from_geodetic(lat, lon, rng.uniform(0, 4000, len(lat)), np.full(9, mask_deg))
+    outer_m = 6_378_137.0 + 1_200e3
+    shell = _sphere(rng, 20_000, 1.0) * rng.uniform(6_378_137.0 + 340e3, outer_m, (20_000, 1))
+    azimuth = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    mask = np.radians(mask_deg)
+    above = [_at_elevation(gs, k, mask + 1e-7, azimuth, outer_m) for k in range(len(lat))]
+    below = [_at_elevation(gs, k, mask - 1e-7, azimuth, outer_m) for k in range(len(lat))]
+    sat = np.concatenate([shell, *above, *below])
+    si, gi, rng_m, el = visible_pairs(sat, gs.ecef, gs.up, gs.mask, gs.max_range)
+    seen = set(zip(si.tolist(), gi.tolist(), strict=True))
+    for k in range(len(lat)):
+        first = len(shell) + k * len(azimuth)
+        assert {(first + j, k) for j in range(len(azimuth))} <= seen
+        first += len(lat) * len(azimuth)
+        assert not {(first + j, k) for j in range(len(azimuth))} & seen
+
+    d = sat[:, None, :] - gs.ecef[None, :, :]
+    dist = np.linalg.norm(d, axis=-1)
+    height = np.einsum("nsi,si->ns", d, gs.up)
+    ok = height >= np.sin(gs.mask) * dist
+    near = np.abs(height - np.sin(gs.mask) * dist) < EDGE_M
+    got = np.zeros_like(ok)
+    got[si, gi] = True
+    assert np.array_equal(got & ~near, ok & ~near)
+    assert 0 < ok[: len(shell)].sum() < ok[: len(shell)].size / 4  # the shell is pruned
+
+
+@pytest.mark.parametrize("mask_deg", [-4.0, 0.0, 25.0, 60.0])
+def test_the_slant_range_bound_is_the_farthest_point_above_the_mask(mask_deg):
+    """The bound that picks each station's grid cells: the farthest point at the outermost
+    radius at the mask elevation, over 360 azimuths, lies under the bound less its 1 m of
+    spare, by less than a millionth (the azimuths' sampling)."""
+    lat = np.array([-89.0, -60.0, -33.9, 0.0, 1.3, 35.7, 51.5, 71.0, 89.9])
+    gs = Stations.from_geodetic(lat, np.linspace(-170, 170, 9), 1000.0, np.full(9, mask_deg))
+    outer_m = 6_378_137.0 + 1_200e3
+    r_gs = np.linalg.norm(gs.ecef, axis=1)
+    bound = _slant_bound(gs.ecef, r_gs, gs.up, np.sin(gs.mask), outer_m, np.full(9, np.inf))
+    azimuth = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+    mask = np.radians(mask_deg)
+    for k in range(len(lat)):
+        far = np.linalg.norm(_at_elevation(gs, k, mask, azimuth, outer_m) - gs.ecef[k], axis=1)
+        assert (bound[k] - 1.0) * (1 - 1e-6) <= far.max() <= bound[k] - 1.0
 
 
 def test_visible_pairs_with_no_satellite_left():

@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,11 +17,11 @@ from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.astar import pair_paths
 from orbitgrid.network.graph import undirected_csr
 from orbitgrid.network.routing import build_graph, shortest_paths
-from orbitgrid.network.stage import NetworkStage
+from orbitgrid.network.stage import NetworkStage, RouteSeries, _count_changes, _latency_parts
 from orbitgrid.network.topology import edge_lengths, line_of_sight, plus_grid
 from orbitgrid.orbits.contacts import Stations
 from orbitgrid.orbits.samples import Samples
-from orbitgrid.pipeline import RunContext, build_world
+from orbitgrid.pipeline import RunContext, build_world, stream
 from orbitgrid.scenario import validate_scenario
 
 # Geometry is recomputed here with the stage's own formulas; allow for float rounding only.
@@ -249,3 +251,58 @@ def test_route_command_prints_figures_and_plots(tmp_path):
     assert (tmp_path / "rtt.html").stat().st_size > 1000
     bad = _orbitgrid("route", "s.yaml", "--from", "Paris", "--to", "Nowhere", cwd=tmp_path)
     assert bad.returncode == 2 and "--to: unknown endpoint 'Nowhere'" in bad.stderr
+
+
+def test_latency_parts_of_hand_made_paths():
+    """Up, ISL, down and processing of paths on a line, in light-milliseconds from station A."""
+    ms = SPEED_OF_LIGHT_M_S * 1e-3
+    # satellites 0 (1 ms from A) and 1 (3 ms); stations A = 2 (0 ms), B = 3 (6 ms, relays)
+    node_pos = np.array([[1.0, 0, 0], [3.0, 0, 0], [0.0, 0, 0], [6.0, 0, 0]]) * ms
+    hop_delay = np.array([1e-4, 2e-4])
+    paths = [[2, 0, 1, 3], [1, 3], [], [2, 0, 3, 1], [2]]
+    flat = np.array([v for p in paths for v in p], dtype=np.int64)
+    n_nodes = np.array([len(p) for p in paths], dtype=np.int64)
+    up, isl, down, proc = _latency_parts(flat, n_nodes, node_pos, 2, hop_delay)
+    np.testing.assert_allclose(up * 1e3, [1, 0, 0, 1, 0], rtol=1e-12)
+    np.testing.assert_allclose(isl * 1e3, [2, 0, 0, 5 + 3, 0], rtol=1e-12)  # B relays
+    np.testing.assert_allclose(down * 1e3, [3, 3, 0, 0, 0], rtol=1e-12)
+    np.testing.assert_allclose(proc, [1e-4, 0, 0, 0, 0], rtol=1e-12)  # one ISL hop, from 0
+
+
+def test_path_changes_of_hand_made_paths():
+    """A route's path changes when it differs by a node or a length, or comes or goes."""
+    before = [[5, 1, 2, 6], [5, 1, 6], [5, 1, 6], [], [5, 1, 6], []]
+    after = [[5, 1, 2, 6], [5, 3, 6], [5, 1, 2, 6], [], [], [5, 6]]
+    changes = np.zeros(len(before), dtype=np.int64)
+
+    def flat(paths):
+        return (
+            np.array([v for p in paths for v in p], dtype=np.int64),
+            np.array([len(p) for p in paths], dtype=np.int64),
+        )
+
+    _count_changes(*flat(before), *flat(after), changes)
+    assert changes.tolist() == [0, 1, 1, 0, 1, 1]
+    _count_changes(*flat(after), *flat(after), changes)
+    assert changes.tolist() == [0, 1, 1, 0, 1, 1]
+
+
+def test_routes_only_gives_the_runs_series(tmp_path):
+    """The route series' stage (routes_only: no link statistics, rates or capacities) routes
+    as the run's stage does, cloud draws included, and hands on no ISL rates."""
+    sc = validate_scenario(yaml.safe_load(SCENARIO))
+    world = build_world(sc)
+    stages = [NetworkStage(RunContext(world, None), routes_only=only) for only in (False, True)]
+    blocks = [[], []]
+    for block in stream(world, 0.0, world.steps_s[-1]):
+        if block.steps:
+            for stage, out in zip(stages, blocks, strict=True):
+                out.append(stage.block(block.samples))
+    full, only = (stage.route_series() for stage in stages)
+    assert 0 < np.isfinite(full.rtt_s).mean() < 1  # reachable and not, with clouds
+    for name in (*RouteSeries.STEP_FIELDS, "t_s", "path_changes"):
+        assert np.array_equal(getattr(full, name), getattr(only, name), equal_nan=True), name
+    assert all(b.isl_best_bps is not None for b in blocks[0])
+    assert all(b.isl_best_bps is None for b in blocks[1])
+    with pytest.raises(ValueError, match="routes_only"):
+        NetworkStage(RunContext(world, _Tables()), routes_only=True)

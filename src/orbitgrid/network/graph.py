@@ -1,7 +1,8 @@
 """Per-step graph pieces compiled with numba: ground-link visibility and csr assembly.
 
 Both run once per step on the whole fleet, so they are loops without temporaries: the
-(satellite x station) product of the visibility test never exists as an array.
+(satellite x station) product of the visibility test never exists as an array, and each
+station looks only at the satellites of the grid cells near it.
 """
 
 from __future__ import annotations
@@ -10,14 +11,39 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["edge_geometry", "undirected_csr", "visible_pairs"]
+__all__ = ["GRID_CELLS_MAX", "edge_geometry", "undirected_csr", "visible_pairs"]
+
+
+# cells of the satellites' grid per axis at most: ~1,000-km cubes over a LEO shell
+GRID_CELLS_MAX = 64
 
 
 @njit(cache=True)
-def _visible(sat, gs, up, sin_mask, max_range, floor):  # pragma: no cover - compiled
-    n_sat, n_st = sat.shape[1], len(gs)
-    x, y, z = sat[0], sat[1], sat[2]
-    height = np.empty(n_sat)
+def _visible(sat, gs, up, sin_mask, max_range, floor, box, lo, per_m, n_axis):  # pragma: no cover
+    """Visible pairs of satellites sat (N, 3) m and stations, looking at each station only among
+    the satellites of the grid cells (cubes of 1 / per_m m from lo m, n_axis per axis) that
+    meet its box (station +- box[k] m): a visible satellite lies within box[k] of the station
+    along each axis."""
+    n_sat, n_st = len(sat), len(gs)
+    x, y, z = sat[:, 0], sat[:, 1], sat[:, 2]
+    # satellites sorted by cell (counting sort); NaN positions are in no cell
+    cell = np.full(n_sat, -1, np.int64)
+    start = np.zeros(n_axis**3 + 1, np.int64)
+    for i in range(n_sat):
+        if np.isfinite(x[i]) and np.isfinite(y[i]) and np.isfinite(z[i]):
+            cx = min(int((x[i] - lo) * per_m), n_axis - 1)
+            cy = min(int((y[i] - lo) * per_m), n_axis - 1)
+            cz = min(int((z[i] - lo) * per_m), n_axis - 1)
+            cell[i] = (cx * n_axis + cy) * n_axis + cz
+            start[cell[i] + 1] += 1
+    for c in range(n_axis**3):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    order = np.empty(start[-1], np.int64)
+    for i in range(n_sat):
+        if cell[i] >= 0:
+            order[fill[cell[i]]] = i
+            fill[cell[i]] += 1
     m = 0
     st, si = np.empty(n_sat, np.int64), np.empty(n_sat, np.int64)
     rng, hh = np.empty(n_sat), np.empty(n_sat)
@@ -28,19 +54,46 @@ def _visible(sat, gs, up, sin_mask, max_range, floor):  # pragma: no cover - com
         ux, uy, uz = up[k, 0], up[k, 1], up[k, 2]
         gx, gy, gz = gs[k, 0], gs[k, 1], gs[k, 2]
         base = gx * ux + gy * uy + gz * uz
-        for i in range(n_sat):  # a plain loop that LLVM vectorises
-            height[i] = x[i] * ux + y[i] * uy + z[i] * uz - base
-        for i in range(n_sat):
-            h = height[i]
-            if not h >= floor[k]:  # NaN positions fail here too
-                continue
-            dx, dy, dz = x[i] - gx, y[i] - gy, z[i] - gz
-            d = np.sqrt(dx * dx + dy * dy + dz * dz)
-            if h >= sin_mask[k] * d and d <= max_range[k]:
-                st[m], si[m], rng[m], hh[m] = k, i, d, h
-                m += 1
-    order = np.argsort(si[:m] * n_st + st[:m])  # by satellite, then station
-    return si[order], st[order], rng[order], hh[order]
+        b = box[k]
+        x0, x1 = _cell_span(gx, b, lo, per_m, n_axis)
+        y0, y1 = _cell_span(gy, b, lo, per_m, n_axis)
+        z0, z1 = _cell_span(gz, b, lo, per_m, n_axis)
+        for cx in range(x0, x1 + 1):
+            for cy in range(y0, y1 + 1):
+                for cz in range(z0, z1 + 1):
+                    c = (cx * n_axis + cy) * n_axis + cz
+                    for j in range(start[c], start[c + 1]):
+                        i = order[j]
+                        h = x[i] * ux + y[i] * uy + z[i] * uz - base
+                        if not h >= floor[k]:
+                            continue
+                        dx, dy, dz = x[i] - gx, y[i] - gy, z[i] - gz
+                        d = np.sqrt(dx * dx + dy * dy + dz * dz)
+                        if h >= sin_mask[k] * d and d <= max_range[k]:
+                            st[m], si[m], rng[m], hh[m] = k, i, d, h
+                            m += 1
+    # by satellite, then station: a counting sort on satellites keeps each one's stations in
+    # the order they were looked at
+    first = np.zeros(n_sat + 1, np.int64)
+    for j in range(m):
+        first[si[j] + 1] += 1
+    for i in range(n_sat):
+        first[i + 1] += first[i]
+    out = np.empty(m, np.int64)
+    for j in range(m):
+        out[first[si[j]]] = j
+        first[si[j]] += 1
+    return si[out], st[out], rng[out], hh[out]
+
+
+@njit(cache=True)
+def _cell_span(g, half, lo, per_m, n_axis):  # pragma: no cover - compiled
+    """First and last cell along one axis that meet [g - half, g + half] (half may be inf),
+    each clamped into the grid: at worst a cell too many, never one too few."""
+    top = n_axis - 1.0
+    a = min(max(np.floor((g - half - lo) * per_m), 0.0), top)
+    b = min(max(np.floor((g + half - lo) * per_m), 0.0), top)
+    return int(a), int(b)
 
 
 @njit(cache=True)
@@ -58,31 +111,72 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
     satellite index, station index (into the S given), slant range m and elevation rad per
     visible pair, ordered by satellite then station.
     """
-    sat = np.asarray(sat_m, dtype=np.float64)
-    gs = np.asarray(station_m, dtype=np.float64)
+    sat = np.ascontiguousarray(sat_m, dtype=np.float64)
+    gs = np.ascontiguousarray(station_m, dtype=np.float64)
     # scalars broadcast; a length other than the stations' is an error, not a stray read
     sin_mask = np.broadcast_to(np.sin(np.asarray(mask_rad, dtype=np.float64)), (len(gs),))
-    r_sat = np.linalg.norm(sat, axis=1)
-    r_sat = r_sat[np.isfinite(r_sat)]
-    if not len(r_sat):
+    n_finite, r_min, r_max, lo, hi = _extent(sat.reshape(-1, 3))
+    if not n_finite:
         none = np.zeros(0, dtype=np.int64)
         return none, none, np.zeros(0), np.zeros(0)
     r_gs = np.linalg.norm(gs, axis=1)
     max_range = np.broadcast_to(np.asarray(max_range_m, dtype=np.float64), (len(gs),))
     # a visible satellite's height above the station's horizon plane is at least sin(mask) x
     # its slant range, which lies between (lowest satellite radius - |station|) and the reach
-    reach = np.minimum(max_range, r_sat.max() + r_gs)
-    nearest_m = np.maximum(r_sat.min() - r_gs, 0.0)
+    reach = np.minimum(max_range, r_max + r_gs)
+    nearest_m = np.maximum(r_min - r_gs, 0.0)
     floor = np.where(sin_mask >= 0, sin_mask * nearest_m, sin_mask * reach)
+    up = np.ascontiguousarray(up, dtype=np.float64)
+    box = _slant_bound(gs, r_gs, up, sin_mask, r_max, reach)
+    side = max(float(box.max()), (hi - lo) / GRID_CELLS_MAX, 1.0)
+    if not np.isfinite(side):  # no bound on some station's range: one cell
+        side = max(hi - lo, 1.0)
+    n_axis = min(int((hi - lo) / side) + 1, GRID_CELLS_MAX)
     si, gi, rng_m, height = _visible(
-        np.ascontiguousarray(sat.T),
-        np.ascontiguousarray(gs),
-        np.ascontiguousarray(up, dtype=np.float64),
+        sat,
+        gs,
+        up,
         np.ascontiguousarray(sin_mask),
         np.ascontiguousarray(max_range),
         floor,
+        box,
+        lo,
+        1.0 / side,
+        n_axis,
     )
     return si, gi, rng_m, np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
+
+
+@njit(cache=True)
+def _extent(sat):  # pragma: no cover - compiled
+    """Satellites with finite positions (N, 3) m: how many, their smallest and largest radius
+    and their smallest and largest coordinate (m)."""
+    n, r_min, r_max, lo, hi = 0, np.inf, -np.inf, np.inf, -np.inf
+    for i in range(len(sat)):
+        x, y, z = sat[i, 0], sat[i, 1], sat[i, 2]
+        if np.isfinite(x) and np.isfinite(y) and np.isfinite(z):
+            n += 1
+            r = np.sqrt(x * x + y * y + z * z)
+            r_min, r_max = min(r_min, r), max(r_max, r)
+            lo, hi = min(lo, x, y, z), max(hi, x, y, z)
+    return n, r_min, r_max, lo, hi
+
+
+def _slant_bound(gs, r_gs, up, sin_mask, r_max, reach):
+    """Largest slant range m from each station to a point within r_max of the Earth's centre
+    above its mask, with 1 m to spare for rounding: at most reach.
+
+    Seen from the station, the direction u to a visible point is within acos(sin_mask) of up,
+    and up is delta from the station's own direction, so gs . u >= |gs| cos(acos(sin_mask) +
+    delta) = |gs| c; |gs + d u| <= r_max then gives d^2 + 2 d |gs| c + |gs|^2 - r_max^2 <= 0.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        delta = np.arccos(np.clip(np.einsum("si,si->s", gs, up) / r_gs, -1.0, 1.0))
+        c = np.cos(np.minimum(np.arccos(np.clip(sin_mask, -1.0, 1.0)) + delta, np.pi))
+        c = np.where(r_gs > 0, c, -1.0)  # a station at the centre: no help from the direction
+        d = -r_gs * c + np.sqrt((r_gs * c) ** 2 + r_max**2 - r_gs**2)
+    d = np.where(np.isfinite(d), d * (1 + 1e-9) + 1.0, np.inf)
+    return np.minimum(d, reach)
 
 
 @njit(cache=True)

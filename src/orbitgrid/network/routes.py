@@ -50,21 +50,24 @@ def route_series(
     return RouteSeries(
         first.names,
         np.concatenate([p.t_s for p in parts]),
-        *(np.concatenate([getattr(p, name) for p in parts], axis=1)
-          for name in RouteSeries.STEP_FIELDS),
+        *(
+            np.concatenate([getattr(p, name) for p in parts], axis=1)
+            for name in RouteSeries.STEP_FIELDS
+        ),
         np.sum([p.path_changes for p in parts], axis=0),
     )
 
 
-def _route_span(scenario, routes, where: str, exact: bool, start: int,
-                stop: int | None) -> RouteSeries:
+def _route_span(
+    scenario, routes, where: str, exact: bool, start: int, stop: int | None
+) -> RouteSeries:
     """route_series over steps [start, stop) (stop None: to the end), as a whole run gives them.
 
     The step before start is routed too, for the path change at start, then dropped; the
     random draws of the steps before are skipped (NetworkStage.skip).
     """
     world = build_world(scenario)
-    stage = NetworkStage(RunContext(world, None), routes, where)
+    stage = NetworkStage(RunContext(world, None), routes, where, routes_only=True)
     steps = world.steps_s
     first = max(start - 1, 0)
     stage.skip(first)
@@ -75,5 +78,8 @@ def _route_span(scenario, routes, where: str, exact: bool, start: int,
     series = stage.route_series()
     if first == start:
         return series
-    return replace(series, t_s=series.t_s[1:],
-                   **{name: getattr(series, name)[:, 1:] for name in RouteSeries.STEP_FIELDS})
+    return replace(
+        series,
+        t_s=series.t_s[1:],
+        **{name: getattr(series, name)[:, 1:] for name in RouteSeries.STEP_FIELDS},
+    )

@@ -6,7 +6,9 @@ change) are measured and filtered for the whole block in one compiled pass; dyna
 (nearest, in-range) are found per step. Ground links are computed only for the stations the
 routes need (route endpoints and relays, every station when there are no routes), in a compiled
 loop (network/graph.py); A* (network/astar.py) runs only for the routes' pairs. Writes
-routes.parquet, links.parquet and, with save=links, link_steps.parquet.
+routes.parquet, links.parquet and, with save=links, link_steps.parquet. With routes_only (the
+route series, network/routes.py) it works out the routes alone: no link statistics, best ISL
+rates or capacities, which only the run's tables and the ops stage use.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
+from numba import njit
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
@@ -120,11 +123,23 @@ class RouteSeries:
 
 
 class NetworkStage:
-    """ISLs, ground links and shortest-latency routes at every step of a run."""
+    """ISLs, ground links and shortest-latency routes at every step of a run.
+
+    routes_only: the routes' series alone (route_series), with no run folder: no link
+    statistics, no capacities, and blocks hand on no best ISL rates (isl_best_bps None). The
+    routes, their series and the random draws are those of a full run.
+    """
 
     def __init__(
-        self, context: RunContext, routes: list[Route] | None = None, where: str = "routes.{k}."
+        self,
+        context: RunContext,
+        routes: list[Route] | None = None,
+        where: str = "routes.{k}.",
+        routes_only: bool = False,
     ):
+        if routes_only and context.writer is not None:
+            raise ValueError("NetworkStage: routes_only writes no tables; give no writer")
+        self.routes_only = routes_only
         world = context.world
         scenario, fleet = world.scenario, world.fleet
         self.context = context
@@ -165,7 +180,7 @@ class NetworkStage:
         self.ground = _Stats()
         self.t: list[np.ndarray] = []
         self.series: list[dict] = []
-        self.prev_paths: list[tuple | None] = [None] * (len(self.route_nodes) // 2 or 0)
+        self.prev_paths: tuple[np.ndarray, np.ndarray] | None = None  # (flat, nodes per route)
         self.changes = np.zeros(len(self.route_nodes) // 2, dtype=np.int64)
         self.isl_degree_sum = 0.0
         self.isl_degree_max = 0
@@ -205,36 +220,41 @@ class NetworkStage:
     # ------------------------------------------------------------------ per block
 
     def _ground_links(self, sat: np.ndarray):
-        """Visible (station, satellite) pairs for the graph stations at one step."""
+        """Visible (station, satellite) pairs for the graph stations at one step: station,
+        satellite, range m and capacity bit/s (None when routes_only)."""
         st = self.graph_stations
         geo = self.geometry
         si, k, rng_m, el = visible_pairs(
             sat, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
         )
         station = st[k]
+        blocked = self.rng.random(self.n_station) < self.cloud
+        keep = ~blocked[station]
+        if self.routes_only:
+            return station[keep], si[keep], rng_m[keep], None
         cap = np.empty(len(si))
         for link, members in self.link_groups:  # stations sharing one rate model
             on = members[station]
             cap[on] = ground_link_rate_bps(rng_m[on], el[on], link)
-        blocked = self.rng.random(self.n_station) < self.cloud
-        keep = ~blocked[station]
         return station[keep], si[keep], rng_m[keep], cap[keep]
 
     def block(self, samples: Samples) -> NetworkBlock:
         """Links, graph and routes at each step of the block."""
         r = samples.r_ecef
+        full = not self.routes_only  # link statistics and best rates too
         # each satellite's best usable ISL (N, T): np.maximum.at along satellites
-        best = np.zeros((r.shape[1], r.shape[0])) if self.groups else None
+        best = np.zeros((r.shape[1], r.shape[0])) if self.groups and full else None
         fixed = []
         for g, stats in zip(self.groups, self.isl_fixed, strict=True):
             if g.edges is None:
                 fixed.append(None)
                 continue
             up, length, capacity = fixed_isls(g, r)
-            stats.add(up, length, capacity)
-            rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
-            for end in (0, 1):
-                np.maximum.at(best, g.edges[:, end], rate)
+            if full:
+                stats.add(up, length, capacity)
+                rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
+                for end in (0, 1):
+                    np.maximum.at(best, g.edges[:, end], rate)
             latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
             fixed.append((up, length, capacity, latency))
         n_routes = len(self.route_nodes) // 2
@@ -250,30 +270,35 @@ class NetworkStage:
                 if f is not None:
                     up, length, capacity, latency = f
                     on = up[k]
-                    e, ln, cp, lat = g.edges[on], length[k, on], capacity[k, on], latency[k, on]
+                    e, lat = g.edges[on], latency[k, on]
+                    if full:
+                        ln, cp = length[k, on], capacity[k, on]
                 else:
                     e, ln, cp = isl_edges(g, pos)
-                    for end in (0, 1):
-                        np.maximum.at(best[:, k], e[:, end], cp)
                     lat = ln / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
-                    dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
-                    dyn_len.append(ln)
-                    dyn_cap.append(cp)
+                    if full:
+                        for end in (0, 1):
+                            np.maximum.at(best[:, k], e[:, end], cp)
+                        dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
+                        dyn_len.append(ln)
+                        dyn_cap.append(cp)
                 edges.append(e)
-                lengths.append(ln)
-                caps.append(cp)
                 latencies.append(lat)
+                if full:
+                    lengths.append(ln)
+                    caps.append(cp)
             e = np.concatenate(edges) if edges else np.zeros((0, 2), np.int64)
-            ln = np.concatenate(lengths) if lengths else np.zeros(0)
-            cp = np.concatenate(caps) if caps else np.zeros(0)
             gi, si, g_rng, g_cap = self._ground_links(pos)
-            gr_keys.append(gi * self.n_sat + si)
-            gr_len.append(g_rng)
-            gr_cap.append(g_cap)
-            degree = np.bincount(e.ravel(), minlength=self.n_sat)
-            self.isl_degree_sum += degree.mean() if self.n_sat else 0.0
-            self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
             self.steps += 1
+            if full:
+                ln = np.concatenate(lengths) if lengths else np.zeros(0)
+                cp = np.concatenate(caps) if caps else np.zeros(0)
+                gr_keys.append(gi * self.n_sat + si)
+                gr_len.append(g_rng)
+                gr_cap.append(g_cap)
+                degree = np.bincount(e.ravel(), minlength=self.n_sat)
+                self.isl_degree_sum += degree.mean() if self.n_sat else 0.0
+                self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
             if self.per_step_links:
                 self._write_link_step(samples, k, e, ln, cp, gi, si, g_rng, g_cap)
             if not n_routes:
@@ -291,8 +316,9 @@ class NetworkStage:
                 self._route(window, block_rows, flat_paths, path_lengths, step_rows)
         if window:
             self._route(window, block_rows, flat_paths, path_lengths, step_rows)
-        self.isl_dynamic.add(*_cat(dyn_keys, dyn_len, dyn_cap))
-        self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
+        if full:
+            self.isl_dynamic.add(*_cat(dyn_keys, dyn_len, dyn_cap))
+            self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
         if n_routes:
             self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
         return NetworkBlock(None if best is None else best.T.astype(np.float32))
@@ -302,7 +328,7 @@ class NetworkStage:
         src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
         found = window_paths([w[1] for w in window], [w[2] for w in window], self.transit, src, dst)
         for (k, _, node_pos), (one_way, flat, n_nodes) in zip(window, found, strict=True):
-            parts = self._split(flat, n_nodes, node_pos, src, dst)
+            parts = _latency_parts(flat, n_nodes, node_pos, self.n_sat, self.hop_delay)
             block_rows["rtt"].append(2 * one_way)
             block_rows["hops"].append(np.where(n_nodes > 0, n_nodes - 1, -1))
             for name, value in zip(("up", "isl", "down", "proc"), parts, strict=True):
@@ -310,42 +336,10 @@ class NetworkStage:
             flat_paths.append(flat)
             path_lengths.append(n_nodes)
             step_rows.append(k)
-            self._count_changes(flat, n_nodes)
+            if self.prev_paths is not None:
+                _count_changes(*self.prev_paths, flat, n_nodes, self.changes)
+            self.prev_paths = flat, n_nodes
         window.clear()
-
-    def _split(self, flat, n_nodes, node_pos, src, dst):
-        """One-way latency parts (up, ISL, down, processing) per route, seconds."""
-        n_routes = len(n_nodes)
-        route = np.repeat(np.arange(n_routes), n_nodes)
-        a, b = flat[:-1], flat[1:]
-        same = route[:-1] == route[1:]
-        seg = np.linalg.norm(node_pos[b] - node_pos[a], axis=-1) / SPEED_OF_LIGHT_M_S
-        r_seg = route[:-1]
-        isl = same & (a < self.n_sat) & (b < self.n_sat)
-        ground_seg = same & ~isl
-        start = np.r_[0, np.cumsum(n_nodes)[:-1]]
-        first = np.zeros(len(a), dtype=bool)
-        first[start[n_nodes > 1]] = True
-        last = np.zeros(len(a), dtype=bool)
-        last[(start + n_nodes - 2)[n_nodes > 1]] = True
-        up = ground_seg & first & (a >= self.n_sat)
-        down = ground_seg & last & (b >= self.n_sat)
-        middle = same & ~up & ~down  # ISL hops, and hops through relaying stations
-        total = np.zeros((4, n_routes))
-        for j, m in enumerate((up, middle, down)):
-            total[j] = np.bincount(r_seg[m], seg[m], minlength=n_routes)
-        hop = np.where(isl, self.hop_delay[np.minimum(a, self.n_sat - 1)], 0.0)
-        total[3] = np.bincount(r_seg[isl], hop[isl], minlength=n_routes)
-        return total
-
-    def _count_changes(self, flat, n_nodes) -> None:
-        ends = np.cumsum(n_nodes)
-        for j, (s, e) in enumerate(zip(ends - n_nodes, ends, strict=True)):
-            path = tuple(flat[s:e].tolist())
-            prev = self.prev_paths[j]
-            if prev is not None and path != prev:
-                self.changes[j] += 1
-            self.prev_paths[j] = path
 
     # ------------------------------------------------------------------ output
 
@@ -512,3 +506,49 @@ def _cat(keys, lengths, caps):
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     return np.concatenate(keys), np.concatenate(lengths), np.concatenate(caps)
+
+
+@njit(cache=True)
+def _latency_parts(flat, n_nodes, node_pos, n_sat, hop_delay):  # pragma: no cover - compiled
+    """One-way latency parts (4, route) s: up, ISL (and hops through relaying stations), down,
+    processing, of the flat paths (nodes per route n_nodes) at node positions node_pos m."""
+    total = np.zeros((4, len(n_nodes)))
+    start = 0
+    for p in range(len(n_nodes)):
+        m = n_nodes[p]
+        for j in range(m - 1):
+            a, b = flat[start + j], flat[start + j + 1]
+            dx = node_pos[b, 0] - node_pos[a, 0]
+            dy = node_pos[b, 1] - node_pos[a, 1]
+            dz = node_pos[b, 2] - node_pos[a, 2]
+            seg = np.sqrt(dx * dx + dy * dy + dz * dz) / SPEED_OF_LIGHT_M_S
+            isl = a < n_sat and b < n_sat
+            up = not isl and j == 0 and a >= n_sat
+            down = not isl and j == m - 2 and b >= n_sat
+            if up:
+                total[0, p] += seg
+            if down:
+                total[2, p] += seg
+            if not up and not down:
+                total[1, p] += seg
+            if isl:
+                total[3, p] += hop_delay[a]
+        start += m
+    return total
+
+
+@njit(cache=True)
+def _count_changes(prev_flat, prev_n, flat, n_nodes, changes):  # pragma: no cover - compiled
+    """changes[p] += 1 for each route whose path (flat, n_nodes per route) is not its last."""
+    i = j = 0
+    for p in range(len(n_nodes)):
+        m = n_nodes[p]
+        if m != prev_n[p]:
+            changes[p] += 1
+        else:
+            for q in range(m):
+                if flat[i + q] != prev_flat[j + q]:
+                    changes[p] += 1
+                    break
+        i += m
+        j += prev_n[p]
