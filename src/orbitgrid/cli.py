@@ -695,5 +695,9 @@ def _print_cost(r: dict) -> None:
         console.print(f"- {note}", highlight=False)
 
 
+from orbitgrid.live.cli import register as _register_live  # noqa: E402
+
+_register_live(app)  # orbitgrid live, orbitgrid keys add
+
 if __name__ == "__main__":
     app()

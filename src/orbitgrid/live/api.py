@@ -1,0 +1,329 @@
+"""The live service's HTTP API: FastAPI under /v1 (OpenAPI at /v1/openapi.json), the event
+stream at WebSocket /v1/events, Prometheus text at /metrics.
+
+Every answer about a job comes from the store (committed state); a submission is committed
+before its 201. Tenants see only their own jobs (another's id: 404). Bad input: 422 naming the
+field; no key or an unknown one: 401; over quota: 429 with Retry-After.
+"""
+
+import asyncio
+import math
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, WebSocket
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.websockets import WebSocketDisconnect
+
+from orbitgrid.live.store import FINAL, STATES, JobRecord
+from orbitgrid.live.tenants import Tenant, Tenants
+from orbitgrid.live.twin import Twin
+from orbitgrid.ops.jobs import KINDS, PRECISIONS
+
+MAX_FLOP = 1e30  # bounds that keep every figure finite in the engine
+MAX_BYTES = 1e18
+MAX_COUNT = 1_000_000
+
+
+def _seconds(value: Any) -> Any:
+    """A duration as a number of seconds or a string such as 10min."""
+    from orbitgrid.scenario import parse_duration
+
+    return value if value is None or isinstance(value, int | float) else parse_duration(value)
+
+
+class JobIn(BaseModel):
+    """A job: the columns of a jobs_file row; the server gives the id and the arrival."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    work_flop: float = Field(gt=0, le=MAX_FLOP, description="work, FLOP (or int8 ops)")
+    precision: Literal[PRECISIONS] = "bf16"  # type: ignore[valid-type]
+    memory_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
+    input_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
+    output_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
+    deadline: Annotated[float | None, BeforeValidator(_seconds),
+                        Field(ge=0, le=1e12, description="seconds (or e.g. '20min') after "
+                              "submission; null: none")] = None
+    priority: int = Field(0, ge=-MAX_COUNT, le=MAX_COUNT)
+    checkpoint_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
+    min_satellites: int = Field(1, ge=1, le=MAX_COUNT)
+    max_satellites: int = Field(0, ge=0, le=MAX_COUNT, description="0: min_satellites")
+
+
+class HistoryItem(BaseModel):
+    state: str
+    twin_time: str | None
+    wall_time: float
+    satellites: str | None = None
+
+
+class JobOut(BaseModel):
+    id: str
+    state: Literal[STATES]  # type: ignore[valid-type]
+    kind: str
+    spec: dict[str, Any]
+    submitted: str | None
+    start: str | None
+    end: str | None
+    satellites: list[str]
+    result: dict[str, Any] | None
+    history: list[HistoryItem] | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    next: str | None
+
+
+class Health(BaseModel):
+    status: str
+    twin_time: str | None
+    speed: float
+    satellites: int
+    jobs: dict[str, int]
+
+
+class Satellite(BaseModel):
+    name: str
+    constellation: str
+    lat_deg: float | None
+    lon_deg: float | None
+    alt_km: float | None
+    illumination: float | None
+    battery_wh: float | None
+    radiator_temp_k: float | None
+    compute_w_allowed: float | None
+    jobs: list[str]
+
+
+class SatelliteList(BaseModel):
+    satellites: list[Satellite]
+
+
+class Problem(BaseModel):
+    detail: Any
+
+
+ERRORS = {401: {"model": Problem}, 404: {"model": Problem}}
+
+
+def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
+    """The API over a started twin and its tenants."""
+    app = FastAPI(title="orbitgrid live", version="1", openapi_url="/v1/openapi.json",
+                  docs_url="/v1/docs", redoc_url=None)
+    store = twin.store
+    bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer KEY")
+    wake = _Wake()
+    twin.listeners.append(wake.notify)
+
+    def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
+                                   Depends(bearer)]) -> Tenant:
+        tenant = tenants.authenticate(creds.credentials if creds else None)
+        if tenant is None:
+            raise HTTPException(401, "a valid API key is required (Authorization: Bearer KEY)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return tenant
+
+    Caller = Annotated[Tenant, Depends(tenant_of)]
+
+    def show(job: JobRecord, history: bool = False) -> dict:
+        out = {
+            "id": job.id, "state": job.state, "kind": job.spec.get("kind", ""), "spec": job.spec,
+            "submitted": twin.iso(job.submitted_s), "start": twin.iso(job.start_s),
+            "end": twin.iso(job.end_s),
+            "satellites": job.satellites.split(",") if job.satellites else [],
+            "result": job.result,
+        }
+        if history:
+            out["history"] = [{"state": h["state"], "twin_time": twin.iso(h["twin_s"]),
+                               "wall_time": h["wall_time"], "satellites": h.get("satellites")}
+                              for h in store.history(job.id)]
+        return out
+
+    @app.get("/v1/health", response_model=Health)
+    def health() -> dict:
+        return {"status": "ok" if twin.error is None else f"error: {twin.error}",
+                "twin_time": twin.iso(twin.reached_s), "speed": twin.speed,
+                "satellites": twin.n, "jobs": store.state_counts()}
+
+    @app.get("/v1/satellites", response_model=SatelliteList, responses=ERRORS)
+    def satellites(caller: Caller) -> dict:
+        return {"satellites": twin.satellites()}
+
+    @app.get("/v1/satellites/{name}", response_model=Satellite, responses=ERRORS)
+    def satellite(name: str, caller: Caller) -> dict:
+        for s in twin.satellites():
+            if s["name"] == name:
+                return s
+        raise HTTPException(404, f"no satellite {name!r}")
+
+    @app.post("/v1/jobs", response_model=JobOut, status_code=201,
+              responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
+                         429: {"model": Problem}})
+    def submit(job: JobIn, caller: Caller, response: Response,
+               idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
+        spec = job.model_dump()
+        bad = twin.check(spec)
+        if bad is not None:
+            raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
+                                       "type": "value_error"}])
+        over = _over_quota(caller, store.state_counts(caller.name))
+        if over is not None:
+            raise HTTPException(429, over, headers={"Retry-After": "1"})
+        record, created = twin.submit(caller.name, spec, idempotency_key)
+        if not created:
+            response.status_code = 200
+        return show(record)
+
+    @app.get("/v1/jobs", response_model=JobList, responses=ERRORS)
+    def jobs(caller: Caller,
+             state: Annotated[Literal[STATES] | None, Query()] = None,  # type: ignore[valid-type]
+             limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+             after: Annotated[str | None, Query(max_length=64)] = None) -> dict:
+        rows = store.list(caller.name, state, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"jobs": [show(j) for j in rows], "next": rows[-1].id if more else None}
+
+    @app.get("/v1/jobs/{job_id}", response_model=JobOut, responses=ERRORS)
+    def job(job_id: str, caller: Caller) -> dict:
+        found = store.get(job_id, caller.name)
+        if found is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return show(found, history=True)
+
+    @app.delete("/v1/jobs/{job_id}", response_model=JobOut,
+                responses={**ERRORS, 409: {"model": Problem}})
+    def cancel(job_id: str, caller: Caller) -> dict:
+        found = store.get(job_id, caller.name)
+        if found is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        if found.state in FINAL or twin.cancel(found) is None:
+            state = store.get(job_id).state
+            raise HTTPException(409, f"job {job_id} has finished ({state})")
+        return show(store.get(job_id), history=True)
+
+    @app.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
+    def metrics() -> str:
+        return _metrics(twin)
+
+    @app.websocket("/v1/events")
+    async def events(ws: WebSocket) -> None:
+        key = ws.query_params.get("key")
+        auth = ws.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            key = auth[7:].strip()
+        tenant = tenants.authenticate(key)
+        try:
+            after = int(ws.query_params.get("after", "0"))
+            if after < 0:
+                raise ValueError
+        except ValueError:
+            await ws.close(code=1008, reason="after: expected an event id >= 0")
+            return
+        if tenant is None:
+            await ws.close(code=1008, reason="a valid API key is required")
+            return
+        await ws.accept()
+        wake.loop = asyncio.get_running_loop()
+        scope = None if tenants.anonymous else tenant.name
+        try:
+            while True:
+                seen = wake.version
+                rows = await run_in_threadpool(store.events, after, scope, 500)
+                for e in rows:
+                    e["twin_time"] = twin.iso(e.pop("twin_s"))
+                    await ws.send_json(e)
+                    after = e["id"]
+                if len(rows) < 500:
+                    await wake.wait(seen, timeout=1.0)
+        except (WebSocketDisconnect, RuntimeError):
+            return
+
+    @app.exception_handler(ValueError)
+    async def _bad_value(request: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    return app
+
+
+def _over_quota(tenant: Tenant, counts: dict[str, int]) -> str | None:
+    waiting = counts["queued"] + counts["paused"]
+    active = counts["staging"] + counts["running"]
+    if tenant.max_queued is not None and waiting >= tenant.max_queued:
+        return f"quota: {waiting} jobs waiting, max_queued is {tenant.max_queued}"
+    if tenant.max_running is not None and \
+            waiting + active >= (tenant.max_queued or 0) + tenant.max_running:
+        return (f"quota: {waiting + active} jobs unfinished, max_queued + max_running is "
+                f"{(tenant.max_queued or 0) + tenant.max_running}")
+    return None
+
+
+class _Wake:
+    """Wakes the event streams (on the server's loop) when the twin commits events."""
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.version = 0
+        self.cond: asyncio.Condition | None = None
+
+    def notify(self, _last: int) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._bump)
+
+    def _bump(self) -> None:
+        self.version += 1
+        if self.cond is not None:
+            asyncio.ensure_future(self._notify_all())
+
+    async def _notify_all(self) -> None:
+        async with self.cond:
+            self.cond.notify_all()
+
+    async def wait(self, seen: int, timeout: float) -> None:
+        if self.cond is None:
+            self.cond = asyncio.Condition()
+        if self.version != seen:
+            return
+        async with self.cond:
+            try:
+                await asyncio.wait_for(self.cond.wait_for(lambda: self.version != seen), timeout)
+            except TimeoutError:
+                pass
+
+
+def _metrics(twin: Twin) -> str:
+    store = twin.store
+    lines = ["# HELP orbitgrid_jobs Jobs by state.", "# TYPE orbitgrid_jobs gauge"]
+    lines += [f'orbitgrid_jobs{{state="{s}"}} {n}' for s, n in store.state_counts().items()]
+    q_sum, q_n = twin.queue_time_s
+    figures = [
+        ("orbitgrid_submissions_total", "counter", "Jobs accepted since the service started.",
+         store.submissions),
+        ("orbitgrid_twin_time_seconds", "gauge", "Twin time reached, s after the epoch.",
+         twin.reached_s),
+        ("orbitgrid_clock_lag_seconds", "gauge", "Wall seconds the twin trails its clock.",
+         twin.clock.lag_s(twin.reached_s)),
+        ("orbitgrid_clock_lag_worst_seconds", "gauge", "Worst clock lag since the start.",
+         twin.worst_lag_s),
+        ("orbitgrid_engine_replays_total", "counter", "Engine runs over the window.",
+         twin.engine.replays),
+    ]
+    for name, kind, doc, value in figures:
+        lines += [f"# HELP {name} {doc}", f"# TYPE {name} {kind}", f"{name} {_g(value)}"]
+    lines += ["# HELP orbitgrid_queue_time_seconds Twin seconds from submission to start.",
+              "# TYPE orbitgrid_queue_time_seconds summary",
+              f"orbitgrid_queue_time_seconds_sum {_g(q_sum)}",
+              f"orbitgrid_queue_time_seconds_count {q_n}"]
+    return "\n".join(lines) + "\n"
+
+
+def _g(x: float) -> str:
+    if isinstance(x, int):
+        return str(x)
+    x = float(x)
+    return repr(x) if math.isfinite(x) else ("+Inf" if x > 0 else "NaN")

@@ -1,0 +1,67 @@
+"""The live commands: `orbitgrid live SCENARIO --state DIR ...` and `orbitgrid keys add`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def live(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    state: Annotated[Path, typer.Option(help="Folder of the service's database (kept across "
+                                         "restarts).")],
+    speed: Annotated[float, typer.Option(help="Twin seconds per wall second.")] = 1.0,
+    start: Annotated[str | None, typer.Option(help="Twin start time, ISO 8601 UTC or 'now' "
+                                              "(default: resume, or now when new).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (not loopback: needs "
+                                      "--keys).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    keys: Annotated[Path | None, typer.Option(help="Keys file (orbitgrid keys add); without "
+                                              "it requests are anonymous.")] = None,
+) -> None:
+    """Run the space OS as a service: jobs through an API on a twin that runs on a clock."""
+    from orbitgrid.errors import ScenarioError
+    from orbitgrid.live.server import LiveOptions, serve
+
+    try:
+        serve(LiveOptions(scenario, state, speed, start, host, port, keys))
+    except ScenarioError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+
+
+keys_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                       help="API keys of the live service's tenants.")
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="Tenant name.")],
+    keys: Annotated[Path, typer.Option(help="Keys file (created if missing).")],
+    max_queued: Annotated[int | None, typer.Option(min=0, help="Jobs waiting at most.")] = None,
+    max_running: Annotated[int | None, typer.Option(min=0, help="Jobs running at most (with "
+                                                    "max_queued: unfinished at most).")] = None,
+    execute: Annotated[bool, typer.Option("--execute", help="May run programs.")] = False,
+) -> None:
+    """Create a tenant and print its new API key, once (the file keeps only a hash)."""
+    from orbitgrid.live.tenants import KeysFileError, add_tenant
+
+    try:
+        key = add_tenant(keys, name, max_queued, max_running, execute)
+    except KeysFileError as exc:
+        _fail(str(exc))
+    typer.echo(key)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `live` and `keys` to the orbitgrid command."""
+    app.command("live")(live)
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,181 @@
+"""The environment of the live twin, computed in chunks of twin time ahead of the clock.
+
+The same stages as a batch run (orbitgrid.simulation): the fleet is propagated over the chunk's
+knots, sampled at the scenario's steps (t = k x step after the epoch, as in a batch run) and fed
+to the physics stage (battery and radiator carried from chunk to chunk) and to the Operations
+stage's block(), which turns physics' published compute power, the ground rates and the ISL
+rates into the engine's per-step arrays; each chunk is then handed over as a Timelines of its
+own [t0, t1) and forgotten here. Memory: one chunk of states at a time, whatever the run length.
+
+This drives the existing stages directly (the most contained way while orbitgrid.pipeline's
+endless stream() is not merged); it replaces nothing in simulation.py.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from orbitgrid.fleet import build_fleet
+from orbitgrid.ops.jobs import Workload
+from orbitgrid.ops.stage import OpsStage
+from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
+from orbitgrid.orbits.samples import Samples
+from orbitgrid.orbits.trajectory import MAX_KNOT_STEP_S, Trajectory, knot_times
+from orbitgrid.physics.stage import PhysicsStage
+from orbitgrid.results import RunWriter
+from orbitgrid.scenario import Scenario
+from orbitgrid.simulation import RunContext
+
+# duration given to the stages: they see an endless run (the last step never shortens)
+ENDLESS_S = 1e15
+# satellite-steps per chunk (bounds the chunk's memory, ~100 MB of states at most)
+CHUNK_SAT_STEPS = 200_000
+
+
+@dataclass(frozen=True)
+class SatelliteEvent:
+    """An environment event: eclipse_in, eclipse_out, contact_start, contact_end, upset,
+    interrupt, at twin time twin_s (s after the epoch), satellite index."""
+
+    type: str
+    twin_s: float
+    satellite: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of environment: its Timelines over [t0, t1), its satellite events."""
+
+    timelines: Timelines
+    events: list[SatelliteEvent]
+
+    @property
+    def t0(self) -> float:
+        return float(self.timelines.t_s[0])
+
+    @property
+    def t1(self) -> float:
+        return self.timelines.end_s
+
+
+class Environment:
+    """Chunks of the scenario's environment from twin time start_s on (see the module doc).
+
+    next_chunk() computes the chunk after the last one; a chunk is chunk_s of twin time rounded
+    up to whole steps, at most CHUNK_SAT_STEPS satellite-steps (and at least one step).
+    """
+
+    def __init__(self, scenario: Scenario, start_s: float, chunk_s: float = 600.0):
+        sc = scenario.model_copy(update={
+            "duration": ENDLESS_S, "jobs_file": None,
+            "workload": (scenario.workload or Workload()).model_copy(update={"generators": []}),
+        })
+        self.scenario = sc
+        self.fleet = build_fleet(sc)
+        self.names = list(self.fleet.names)
+        self.step = sc.step
+        n = len(self.fleet)
+        steps = max(min(int(np.ceil(chunk_s / sc.step - 1e-9)), CHUNK_SAT_STEPS // max(n, 1)), 1)
+        self.chunk_s = steps * sc.step
+        self.t = np.floor(start_s / sc.step) * sc.step  # on the batch run's step grid
+        self._tmp = tempfile.TemporaryDirectory(prefix="orbitgrid-live-")
+        self.writer = RunWriter(Path(self._tmp.name) / "env")  # the stages write nothing here
+        context = RunContext(sc, self.fleet, sc.stations(), self.writer, frozenset())
+        self.physics = PhysicsStage.create(context)
+        self.ops = OpsStage(context, sc.workload)
+        self.power_w, self.peak = self.ops.power_w, self.ops.peak
+        self.capacity_j, self.floor_j = self._battery_limits()
+        self.last_sunlit: np.ndarray | None = None
+        self.last_contact: np.ndarray | None = None
+
+    def _battery_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N,) battery capacity and floor, J (NaN without a physics model)."""
+        cap, floor = np.full(len(self.fleet), np.nan), np.full(len(self.fleet), np.nan)
+        if self.physics is not None:
+            for g in self.physics.groups:
+                cap[g.fleet] = self.physics.p["capacity_j"][g.cols]
+                floor[g.fleet] = self.physics.p["floor_j"][g.cols]
+        return cap, floor
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def next_chunk(self) -> Chunk:
+        """Compute the chunk [t, t + chunk_s) and move on."""
+        t0, t1 = self.t, self.t + self.chunk_s
+        epoch = self.scenario.epoch64
+        knots = knot_times(t0, t1, MAX_KNOT_STEP_S)
+        states = self.fleet.propagate(epoch, knots)
+        dead = (states.error != 0).cumsum(axis=0)[..., None] > 0  # gone once failed
+        traj = Trajectory(epoch, knots, np.where(dead, np.nan, states.r), states.v)
+        steps = np.arange(t0, t1 - self.step / 2, self.step)
+        samples = Samples.from_trajectory(traj, steps)
+        if self.physics is not None:
+            self.physics.block(samples)
+            self.physics.orbit_rows.clear()  # per-orbit table rows: no run folder to write
+            self.physics.events.clear()
+        ops = self.ops
+        ops.block(samples)
+        arrays = {k: (np.concatenate(v) if v else None) for k, v in ops.parts.items()}
+        for v in ops.parts.values():
+            v.clear()
+        faults = np.concatenate(ops.faults) if ops.faults else np.empty(0, FAULT_DTYPE)
+        ops.faults.clear()
+        faults = faults[np.lexsort((faults["satellite"], faults["time_s"]))]
+        seu = faults[faults["kind"] == "seu"]
+        timelines = Timelines(
+            t_s=np.append(steps, t1),
+            capacity=arrays["capacity"],
+            sunlit=arrays["sunlit"],
+            peak_flops={p: v for p, v in self.peak.items() if v.any()},
+            power_w=self.power_w,
+            battery=arrays["battery"],
+            ground_bps=arrays["ground"],
+            isl_bps=arrays["isl"],
+            group=ops.group,
+            faults=faults,
+            seu_rate_s=np.bincount(seu["satellite"], minlength=len(self.power_w)) / (t1 - t0),
+            names=self.names,
+            power_capacity=arrays["power_capacity"],
+            group_names=ops.group_names,
+        )
+        self.t = t1
+        return Chunk(timelines, self._events(timelines, faults))
+
+    def _events(self, tl: Timelines, faults: np.ndarray) -> list[SatelliteEvent]:
+        """Eclipse and contact edges (against the previous chunk's last step too) and upsets."""
+        out: list[SatelliteEvent] = []
+        lit = tl.sunlit >= 0.5
+        contact = tl.ground_bps > 0 if tl.ground_bps is not None else None
+        for name, now, last, (down, up) in (
+                ("sunlit", lit, self.last_sunlit, ("eclipse_in", "eclipse_out")),
+                ("contact", contact, self.last_contact, ("contact_end", "contact_start"))):
+            if now is None:
+                continue
+            prev = np.vstack([now[:1] if last is None else last[None], now])
+            change = np.diff(prev.astype(np.int8), axis=0)
+            for sign, kind in ((-1, down), (1, up)):
+                k, s = np.nonzero(change == sign)
+                out += [SatelliteEvent(kind, float(tl.t_s[a]), int(b))
+                        for a, b in zip(k.tolist(), s.tolist(), strict=True)]
+            if name == "sunlit":
+                self.last_sunlit = now[-1].copy()
+            else:
+                self.last_contact = now[-1].copy()
+        for f in faults:
+            out.append(SatelliteEvent("upset" if f["kind"] == "seu" else "interrupt",
+                                      float(f["time_s"]), int(f["satellite"])))
+        out.sort(key=lambda e: (e.twin_s, e.satellite, e.type))
+        return out
+
+    def position(self, t_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(N,) latitude deg, longitude deg, altitude km and illumination at twin time t_s."""
+        t = np.array([t_s])
+        states = self.fleet.propagate(self.scenario.epoch64, t)
+        s = Samples(self.scenario.epoch64, t, states.r, states.v)
+        lat, lon, alt = s.geodetic
+        return (np.rad2deg(lat[0]), np.rad2deg(lon[0]), alt[0] / 1e3, s.illumination[0])

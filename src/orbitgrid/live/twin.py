@@ -1,0 +1,241 @@
+"""The live twin: the clock, the environment ahead of it, the engine driven to it, the store.
+
+Two threads. The environment thread keeps the environment computed LOOKAHEAD chunks ahead of
+the clock (Environment.next_chunk) and appends each chunk to the engine. The tick thread, every
+tick_s of wall time, hands the engine the jobs accepted since the last tick, advances it to the
+clock's time (never past the environment computed), and commits the engine's state changes and
+the satellite events the clock has passed in one transaction, then wakes the event streams.
+The API never waits for the engine: a submission is committed, queued for the next tick and
+answered.
+
+Resuming: with the same state folder the clock starts from the twin time reached before (not
+from wall time) unless a start is given; the jobs still unfinished are handed to the engine
+again with their submission times, the environment recomputed from the earliest of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from orbitgrid.live.clock import Clock
+from orbitgrid.live.environment import Environment
+from orbitgrid.live.replay import ReplayEngine
+from orbitgrid.live.store import FINAL, Change, JobRecord, SatelliteEvent, Store
+from orbitgrid.ops.jobs import KINDS, Workload
+from orbitgrid.ops.policies import load_policy
+from orbitgrid.ops.stage import protection_of
+from orbitgrid.scenario import Scenario
+
+LOOKAHEAD = 2  # chunks of environment kept computed ahead of the clock
+CHUNK_WALL_S = 5.0  # wall seconds of clock per chunk of environment
+
+
+class Twin:
+    """The running twin (see the module docstring). start: twin start time (UTC) or None to
+    resume from the store (or start now when the store is new)."""
+
+    def __init__(self, scenario: Scenario, store: Store, speed: float = 1.0,
+                 start: datetime | None = None, tick_s: float = 0.05):
+        self.scenario, self.store, self.speed, self.tick_s = scenario, store, speed, tick_s
+        self.epoch = scenario.epoch
+        reached = store.meta("reached_s")
+        if start is not None:
+            resume_s = (start - self.epoch).total_seconds()
+        elif reached is not None:
+            resume_s = float(reached)
+        else:
+            resume_s = (datetime.now(UTC) - self.epoch).total_seconds()
+        self.resume_s = resume_s
+        self.seen_s = float(reached) if reached is not None else -math.inf
+        unfinished = store.unfinished()
+        window = min([resume_s, *[j.submitted_s for j in unfinished]])
+        self.env = Environment(scenario, window, chunk_s=speed * CHUNK_WALL_S)
+        workload = scenario.workload or Workload()
+        policy = (workload.policy.split(",")[0].strip() or "first-fit")
+        self.engine = ReplayEngine(load_policy(policy), protection_of(workload), scenario.seed)
+        self.tenant_of: dict[str, str] = {}
+        for j in unfinished:
+            self.tenant_of[j.id] = j.tenant
+            self.engine.submit(j.id, j.spec, j.submitted_s, j.state)
+        self.names = self.env.names
+        self.n = len(self.names)
+        self.precisions = {p for p, v in self.env.peak.items() if v.any()}
+        self.lock = threading.Lock()  # the engine and the pending satellite events
+        self.inbox: deque[JobRecord] = deque()
+        self.pending: list[tuple[float, int, str]] = []  # satellite events ahead of the clock
+        self.clock = Clock(resume_s, speed)
+        self.reached_s = window
+        self.worst_lag_s = 0.0
+        self.queue_time_s = [0.0, 0]  # sum of twin seconds from submission to start, count
+        self.listeners: list[Callable[[int], None]] = []
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.error: BaseException | None = None
+
+    # --- life ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Compute the environment up to the resume point (catching the engine up to it), then
+        start the clock and the threads."""
+        while self.env.t <= self.resume_s:
+            self._add_chunk()
+        self._tick(self.resume_s)
+        self.clock = Clock(self.resume_s, self.speed)
+        for target in (self._environment_loop, self._tick_loop):
+            th = threading.Thread(target=self._guard(target), daemon=True,
+                                  name=f"orbitgrid-live-{target.__name__}")
+            th.start()
+            self.threads.append(th)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for th in self.threads:
+            th.join(timeout=10)
+        self.env.close()
+
+    def _guard(self, target):
+        def run():
+            try:
+                target()
+            except BaseException as exc:  # a dead twin must be seen: health reports it
+                self.error = exc
+                raise
+        return run
+
+    def _environment_loop(self) -> None:
+        while not self.stopping.is_set():
+            ahead = self.clock.now_s() + LOOKAHEAD * self.env.chunk_s
+            if self.env.t < ahead:
+                self._add_chunk()
+            else:
+                self.stopping.wait(0.05)
+
+    def _add_chunk(self) -> None:
+        chunk = self.env.next_chunk()
+        with self.lock:
+            self.engine.extend(chunk.timelines)
+            for e in chunk.events:
+                if e.twin_s > self.seen_s:
+                    bisect.insort(self.pending, (e.twin_s, e.satellite, e.type))
+
+    def _tick_loop(self) -> None:
+        while not self.stopping.is_set():
+            self._tick(self.clock.now_s())
+            self.worst_lag_s = max(self.worst_lag_s, self.clock.lag_s(self.reached_s))
+            self.stopping.wait(self.tick_s)
+
+    def _tick(self, target: float) -> None:
+        with self.lock:
+            self._drain()
+            t = min(target, self.engine.horizon_s)
+            if t < self.reached_s:
+                return
+            changes = self.engine.advance_to(t)
+            for c in changes:
+                if c.state in ("staging", "running") and c.start_s == c.twin_s:
+                    self.queue_time_s[0] += c.start_s - self.engine.specs[c.job]["arrival_s"]
+                    self.queue_time_s[1] += 1
+            k = bisect.bisect_right(self.pending, (t, math.inf, ""))
+            events = [SatelliteEvent(kind, s, self.names[i]) for s, i, kind in self.pending[:k]]
+            del self.pending[:k]
+            last = self.store.record(changes, events, t, self.tenant_of)
+            self.reached_s = t
+            for job in (c.job for c in changes if c.state in FINAL):
+                self.tenant_of.pop(job, None)
+            self.engine.forget_before(t)
+        if changes or events:
+            for notify in list(self.listeners):
+                notify(last)
+
+    def _drain(self) -> None:
+        while self.inbox:
+            job = self.inbox.popleft()
+            self.tenant_of[job.id] = job.tenant
+            self.engine.submit(job.id, job.spec, max(job.submitted_s, self.reached_s))
+
+    # --- what the API asks ------------------------------------------------------------------------
+
+    def now_s(self) -> float:
+        return self.clock.now_s()
+
+    def iso(self, twin_s: float | None) -> str | None:
+        if twin_s is None or not math.isfinite(twin_s):
+            return None
+        t = self.epoch + timedelta(seconds=twin_s)
+        return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def check(self, spec: dict) -> tuple[str, str] | None:
+        """(field, reason) when the engine cannot take the job; None when it can."""
+        if spec["kind"] not in KINDS:
+            return "kind", f"unknown kind {spec['kind']!r} (choose from {', '.join(KINDS)})"
+        if spec["precision"] not in self.precisions:
+            return "precision", (f"no accelerator here runs {spec['precision']} "
+                                 f"(have {', '.join(sorted(self.precisions))})")
+        if spec["min_satellites"] > self.n:
+            return "min_satellites", f"the fleet has {self.n} satellites"
+        if spec["max_satellites"] and spec["max_satellites"] < spec["min_satellites"]:
+            return "max_satellites", "less than min_satellites"
+        return None
+
+    def submit(self, tenant: str, spec: dict, idem_key: str | None) -> tuple[JobRecord, bool]:
+        """Commit the job, then queue it for the engine's next tick."""
+        record, created = self.store.submit(tenant, spec, self.now_s(), idem_key)
+        if created:
+            self.inbox.append(record)
+        return record, created
+
+    def cancel(self, job: JobRecord) -> Change | None:
+        """Cancel now; the committed change, None when the job has finished."""
+        with self.lock:
+            self._drain()
+            change = self.engine.cancel(job.id, max(self.now_s(), self.reached_s))
+            if change is None:
+                return None
+            last = self.store.record([change], [], self.reached_s, {job.id: job.tenant})
+            self.tenant_of.pop(job.id, None)
+        for notify in list(self.listeners):
+            notify(last)
+        return change
+
+    def satellites(self) -> list[dict]:
+        """Each satellite's state at the twin time reached."""
+        t = self.reached_s
+        with self.lock:
+            chunk = next((c for c in self.engine.chunks if c.t_s[0] <= t < c.end_s), None)
+            on = self.engine.running_on(t)
+        lat, lon, alt, lit = self.env.position(t)
+        fleet = self.env.fleet
+        if chunk is not None:
+            k = chunk.step_at(t)
+            cap = chunk.capacity[k].astype(float)
+            soc = chunk.battery[k].astype(float) if chunk.battery is not None else None
+        else:
+            cap, soc = np.zeros(self.n), None
+        wh = None if soc is None else (self.env.floor_j + soc * (self.env.capacity_j
+                                                                 - self.env.floor_j)) / 3600.0
+        out = []
+        for i, name in enumerate(self.names):
+            out.append({
+                "name": name,
+                "constellation": fleet.constellation_names[int(fleet.constellation[i])],
+                "lat_deg": _num(lat[i]), "lon_deg": _num(lon[i]), "alt_km": _num(alt[i]),
+                "illumination": _num(lit[i]),
+                "battery_wh": None if wh is None else _num(wh[i]),
+                "radiator_temp_k": None,
+                "compute_w_allowed": _num(cap[i] * self.env.power_w[i]),
+                "jobs": on.get(i, []),
+            })
+        return out
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) else None
