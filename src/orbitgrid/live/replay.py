@@ -116,11 +116,11 @@ class ReplayEngine:
     def _replay(self) -> None:
         env = self._timelines()
         ids = list(self.specs)
+        rows = [self._row(i) for i in ids]  # before the plans go: cancels read them
         self.plans = {}
         self.dirty = False
         if not ids:
             return
-        rows = [self._row(i) for i in ids]
         cols = {k: np.array([r[k] for r in rows]) for k in rows[0]}
         result = run_ops(make_jobs(**cols), env, self.policy, self.protection, self.seed)
         self.replays += 1
@@ -157,13 +157,26 @@ class ReplayEngine:
         row["deadline"] = s["arrival_s"] + s["deadline"] if s.get("deadline") else np.inf
         cut = self.cancel_at.get(job_id)
         plan = self.plans.get(job_id)
-        if cut is not None and plan is not None and plan.segments:
-            # replayed with the work done by the cancel (linear in time over its placements)
-            t0, t1 = plan.segments[0][0], plan.segments[-1][1]
-            done = (cut - t0) / (t1 - t0) if t1 > t0 else 1.0
-            row["work_flop"] = max(s["work_flop"] * min(max(done, 0.0), 1.0), 1.0)
+        if cut is not None and plan is not None:
+            # replayed with the work it had done by the cancel, so its satellites free then
+            row["work_flop"] = max(min(self._work_by(plan, s["precision"], cut),
+                                       s["work_flop"]), 1.0)
             row["output_bytes"] = 0.0
         return row
+
+    def _work_by(self, plan: _Plan, precision: str, t: float) -> float:
+        """FLOP done by t over the job's placements: peak x capacity-seconds of the slowest
+        member (checkpoints, staging and all-reduce not taken off: an upper bound)."""
+        env = self._timelines()
+        done = 0.0
+        for a, b, sats in plan.segments:
+            if a >= t:
+                break
+            first = sats[0]
+            cs = (np.interp(min(b, t), env.t_s, env.work_rows[first])
+                  - np.interp(a, env.t_s, env.work_rows[first]))
+            done += len(sats) * float(env.peak_flops[precision][list(sats)].min()) * cs
+        return done
 
     def state_at(self, job_id: str, t: float) -> str:
         """The job's state at t in the last replay."""
