@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import shutil
 import socket
 import sys
 from dataclasses import dataclass
@@ -98,14 +99,21 @@ def serve(options: LiveOptions, ready=None) -> None:
     sock = bind(options.host, options.port)
     if options.state.exists() and not options.state.is_dir():
         raise LiveError(f"--state: {options.state} is not a folder")
+    new = not options.state.exists()
     store = Store(options.state)
-    known = store.meta("scenario")
-    if known is not None and known != scenario.name:
-        raise LiveError(f"--state: {options.state} holds the twin of scenario {known!r}, "
-                        f"not {scenario.name!r}")
-    store.set_meta(scenario=scenario.name)
-    twin = Twin(scenario, store, options.speed, start)
-    twin.start()
+    try:
+        known = store.meta("scenario")
+        if known is not None and known != scenario.name:
+            raise LiveError(f"--state: {options.state} holds the twin of scenario {known!r}, "
+                            f"not {scenario.name!r}")
+        twin = Twin(scenario, store, options.speed, start)
+        store.set_meta(scenario=scenario.name)
+        twin.start()
+    except BaseException:
+        store.close()
+        if new:  # nothing half-written: a state folder this run made goes with it
+            shutil.rmtree(options.state, ignore_errors=True)
+        raise
     app = create_app(twin, tenants)
     host, port = sock.getsockname()[:2]
     print(f"orbitgrid live: {scenario.name} on http://{_url_host(host)}:{port}/v1 "
