@@ -113,7 +113,16 @@ class Client:
                         event = json.loads(message)
                         after = event["id"]
                         yield event
-            except (ConnectionClosed, OSError, InvalidStatus) as exc:
+            except InvalidStatus as exc:  # refused at the handshake (a bad key or after)
+                status = exc.response.status_code
+                if 400 <= status < 500:
+                    raise LiveError(401 if status == 403 else status,
+                                    "the event stream refused the key or ?after") from None
+                if not reconnect:
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            except (ConnectionClosed, OSError) as exc:
                 closed = getattr(exc, "rcvd", None)
                 if closed is not None and closed.code == 1008:
                     raise LiveError(401, closed.reason) from None

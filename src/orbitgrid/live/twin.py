@@ -159,7 +159,9 @@ class Twin:
         while self.inbox:
             job = self.inbox.popleft()
             self.tenant_of[job.id] = job.tenant
-            self.engine.submit(job.id, job.spec, max(job.submitted_s, self.reached_s))
+            # arrival: the submission's twin time, as a jobs_file row would give it (the
+            # replay is causal, so an arrival a tick behind the engine is placed as in batch)
+            self.engine.submit(job.id, job.spec, job.submitted_s)
 
     # --- what the API asks ------------------------------------------------------------------------
 
