@@ -9,7 +9,7 @@ A policy is a small class with up to four hooks; subclass Policy and override wh
 
     workload: {policy: "mypackage.mymodule:Coolest"}
 
-Hooks (the engine calls them; `env` is the run's Timelines, `job` an engine Job):
+Hooks (the engine calls them; `env` is the run's Timelines, `job` an ops.job_state.Job):
   key(job)                         queue order, smallest first (default: higher priority
                                    first, then arrival: FIFO)
   eligible(free, now, env)         the free satellites where work may start now

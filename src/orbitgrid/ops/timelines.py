@@ -4,11 +4,18 @@ Step k covers [t_s[k], t_s[k + 1]). A quantity that is a rate (compute capacity,
 integrated once into a running total (T + 1, N); the time at which a job's work or a transfer's
 bytes are done is then found by inverting that total (binary search plus linear interpolation),
 so a job costs O(log T) whatever its length, and no per-step event is needed.
+
+A service that runs without an end keeps the timelines a window: `append` adds a block of steps
+after the last one and `forget_before` drops the steps before a time. Running totals continue
+across both (each window carries the totals accrued before its first step), so a time or an
+amount the engine holds from an earlier window stays valid, and a window built block by block
+holds the very numbers of the same steps given at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import bisect
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -34,6 +41,10 @@ class Timelines:
     faults: FAULT_DTYPE events, kind "seu" (upset) or "sefi" (functional interrupt).
     seu_rate_s (N,): mean upset rate, for the Young/Daly interval.
     power_capacity: the fraction power alone allows (>= capacity); None: not split from heat.
+    isl_capable (N,): the satellites with ISL terminals; None: those whose rate is > 0 at some
+    step.
+    work_at_start (N,), ground_at_start (N,), relay_at_start: the running totals (compute in
+    capacity-seconds, ground and relay bits) accrued before t_s[0]; None: 0 (see `append`).
     """
 
     t_s: np.ndarray
@@ -50,6 +61,10 @@ class Timelines:
     names: list[str] | None = None
     power_capacity: np.ndarray | None = None
     group_names: list[str] | None = None
+    isl_capable: np.ndarray | None = None
+    work_at_start: np.ndarray | None = None
+    ground_at_start: np.ndarray | None = None
+    relay_at_start: float = 0.0
 
     @property
     def n(self) -> int:
@@ -57,10 +72,17 @@ class Timelines:
 
     @cached_property
     def has_isl(self) -> np.ndarray:
-        """(N,) bool: the satellite's ISL rate is > 0 at some step."""
+        """(N,) bool: the satellite has ISLs (isl_capable, else its rate is > 0 at some step)."""
+        if self.isl_capable is not None:
+            return np.asarray(self.isl_capable, dtype=bool)
         if self.isl_bps is None:
             return np.zeros(self.n, dtype=bool)
         return self.isl_bps.max(axis=0) > 0
+
+    @property
+    def satellite_names(self) -> list[str]:
+        """names, or sat0, sat1, ... when the timelines carry none."""
+        return list(self.names or default_names(self.n))
 
     @property
     def end_s(self) -> float:
@@ -74,7 +96,7 @@ class Timelines:
     def work_rows(self) -> np.ndarray:
         """Running total (N, T + 1) of capacity x dt: seconds of full-rate compute, one row per
         satellite (the engine's look-ups read rows)."""
-        return running_rows(self.capacity, self.dt)
+        return running_rows(self.capacity, self.dt, self.work_at_start)
 
     @property
     def work_cum(self) -> np.ndarray:
@@ -86,7 +108,7 @@ class Timelines:
         """Running total (N, T + 1) of ground bits per satellite."""
         if self.ground_bps is None:
             return np.zeros((self.n, len(self.t_s)))
-        return running_rows(self.ground_bps, self.dt)
+        return running_rows(self.ground_bps, self.dt, self.ground_at_start)
 
     @cached_property
     def relay_bps(self) -> np.ndarray:
@@ -100,18 +122,49 @@ class Timelines:
     @cached_property
     def relay_cum(self) -> np.ndarray:
         """Running total (T + 1,) of relay_bps: bits through the relay ground segment."""
-        return running_total(self.relay_bps, self.dt)
+        return running_total(self.relay_bps, self.dt, self.relay_at_start)
 
     @cached_property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Sunlight transitions: (time_s, satellite) of eclipse entries and of exits."""
-        lit = self.sunlit >= 0.5
-        change = np.diff(lit.astype(np.int8), axis=0)
-        k_in, s_in = np.nonzero(change < 0)
-        k_out, s_out = np.nonzero(change > 0)
-        entries = np.stack([self.t_s[k_in + 1], s_in], axis=1)
-        exits = np.stack([self.t_s[k_out + 1], s_out], axis=1)
-        return entries, exits
+        return sunlight_edges(self.sunlit, self.t_s)
+
+    def edges_from(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The sunlight transitions at t_s (a step edge) and after: those an appended block
+        brought, the one at its first edge included."""
+        k = max(int(np.searchsorted(self.t_s, t_s)) - 1, 0)
+        return sunlight_edges(self.sunlit[k:], self.t_s[k:])
+
+    def append(self, block: Timelines) -> Timelines:
+        """These timelines followed by block's steps (block.t_s[0] must be this end_s); the
+        per-satellite fields (peaks, power, groups, names, upset rates) stay these. Running
+        totals continue, and a satellite has ISLs if it has them in either."""
+        if block.t_s[0] != self.t_s[-1] or block.n != self.n:
+            raise ValueError(f"append: a block of {block.n} satellites from {block.t_s[0]} s "
+                             f"does not follow {self.n} satellites ending at {self.end_s} s")
+        steps = {}
+        for name in PER_STEP:
+            a, b = getattr(self, name), getattr(block, name)
+            if (a is None) != (b is None):
+                raise ValueError(f"append: {name} is given in one part only")
+            steps[name] = None if a is None else np.concatenate([a, b])
+        faults = np.concatenate([self.faults, block.faults]).astype(FAULT_DTYPE)
+        return replace(self, t_s=np.concatenate([self.t_s, block.t_s[1:]]), faults=faults,
+                       isl_capable=self.has_isl | block.has_isl, **steps)
+
+    def forget_before(self, t_s: float) -> Timelines:
+        """These timelines from the step holding t_s on (the steps before dropped, their
+        running totals carried); the same object when nothing is dropped."""
+        k = self.step_at(t_s)
+        if k == 0:
+            return self
+        steps = {name: None if getattr(self, name) is None else getattr(self, name)[k:]
+                 for name in PER_STEP}
+        keep = self.faults["time_s"] >= self.t_s[k]
+        return replace(self, t_s=self.t_s[k:], faults=self.faults[keep],
+                       isl_capable=self.has_isl, work_at_start=self.work_rows[:, k].copy(),
+                       ground_at_start=self.ground_rows[:, k].copy(),
+                       relay_at_start=float(self.relay_cum[k]), **steps)
 
     def step_at(self, t: float) -> int:
         """Index of the step holding time t (clipped to the run)."""
@@ -126,43 +179,83 @@ class Timelines:
         return arr[self.step_at(t)]
 
 
-def running_total(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
-    """Cumulative integral (T + 1, ...) of a piecewise constant rate (T, ...)."""
+# the fields of Timelines with one row per step
+PER_STEP = ("capacity", "sunlit", "battery", "ground_bps", "isl_bps", "power_capacity")
+
+
+def sunlight_edges(sunlit: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(time_s, satellite) of eclipse entries and of exits between the steps of sunlit (T, N)."""
+    lit = sunlit >= 0.5
+    change = np.diff(lit.astype(np.int8), axis=0)
+    k_in, s_in = np.nonzero(change < 0)
+    k_out, s_out = np.nonzero(change > 0)
+    entries = np.stack([t_s[k_in + 1], s_in], axis=1)
+    exits = np.stack([t_s[k_out + 1], s_out], axis=1)
+    return entries, exits
+
+
+def running_total(rate: np.ndarray, dt: np.ndarray, start=None) -> np.ndarray:
+    """Cumulative integral (T + 1, ...) of a piecewise constant rate (T, ...), from start (the
+    amount before the first step; None: 0). Summed in order, step after step, so a total
+    continued from an earlier one's last value holds the same numbers as one over all steps."""
     out = np.zeros((rate.shape[0] + 1, *rate.shape[1:]))
-    np.cumsum(rate * dt.reshape(-1, *([1] * (rate.ndim - 1))), axis=0, out=out[1:])
+    amount = rate * dt.reshape(-1, *([1] * (rate.ndim - 1)))
+    if start is not None and len(amount):
+        out[0] = start
+        amount[0] += start
+    np.cumsum(amount, axis=0, out=out[1:])
     return out
 
 
-def running_rows(rate: np.ndarray, dt: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """Running totals (N, T + 1) of a piecewise constant rate (T, N), float64, built a chunk of
-    satellites at a time so no (T, N) float64 temporary is needed."""
+def running_rows(rate: np.ndarray, dt: np.ndarray, start: np.ndarray | None = None,
+                 chunk: int = 1024) -> np.ndarray:
+    """Running totals (N, T + 1) of a piecewise constant rate (T, N), float64, from start (N,)
+    (None: 0), built a chunk of satellites at a time so no (T, N) float64 temporary is needed."""
     out = np.zeros((rate.shape[1], rate.shape[0] + 1))
     for k in range(0, rate.shape[1], chunk):
-        np.cumsum(rate[:, k:k + chunk].T * dt, axis=1, out=out[k:k + chunk, 1:])
+        amount = rate[:, k:k + chunk].T * dt
+        if start is not None and amount.shape[1]:
+            out[k:k + chunk, 0] = start[k:k + chunk]
+            amount[:, 0] += start[k:k + chunk]
+        np.cumsum(amount, axis=1, out=out[k:k + chunk, 1:])
     return out
 
 
-def total_at(cum: np.ndarray, t_s: np.ndarray, col: int, t: float) -> float:
-    """Value of running total column col at time t (linear within a step)."""
-    return float(np.interp(t, t_s, cum[:, col]))
+def total_at(cum: np.ndarray, t_s: list, t: float) -> float:
+    """Running total cum (T + 1,) at time t (linear within a step); t_s the step edges as a
+    list (plain floats: the engine's per-event look-ups)."""
+    k = bisect.bisect_right(t_s, t) - 1
+    if k >= len(t_s) - 1:
+        return float(cum[-1])
+    k = max(k, 0)
+    c0, c1 = float(cum[k]), float(cum[k + 1])
+    return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
-def time_to_reach(cum: np.ndarray, t_s: np.ndarray, col: int, target: float) -> float:
-    """Earliest time at which running total column col reaches target; inf if never in the run."""
-    c = cum[:, col]
-    if target <= c[0]:
+def time_to_reach(cum: np.ndarray, t_s: list, target: float) -> float:
+    """Earliest time the running total cum (T + 1,) reaches target; inf: not within t_s."""
+    k = int(np.searchsorted(cum, target, side="left"))
+    if k == 0:
         return float(t_s[0])
-    k = int(np.searchsorted(c, target, side="left"))
-    if k >= len(c):
+    if k >= len(cum):
         return np.inf
-    c0, c1 = c[k - 1], c[k]
-    frac = (target - c0) / (c1 - c0) if c1 > c0 else 1.0
-    return float(t_s[k - 1] + frac * (t_s[k] - t_s[k - 1]))
+    c0, c1 = float(cum[k - 1]), float(cum[k])
+    return t_s[k - 1] + (target - c0) / (c1 - c0) * (t_s[k] - t_s[k - 1])
 
 
-def advance(cum: np.ndarray, t_s: np.ndarray, col: int, start: float, amount: float) -> float:
-    """Time at which amount more of the running total column col has accrued after start."""
-    return time_to_reach(cum, t_s, col, total_at(cum, t_s, col, start) + amount)
+def advance(cum: np.ndarray, t_s: list, t: float, amount: float) -> float:
+    """Time at which amount more of the running total cum has accrued after t (inf: never)."""
+    return time_to_reach(cum, t_s, total_at(cum, t_s, t) + amount)
+
+
+def accrued(cum: np.ndarray, t_s: list, t0: float, t1: float) -> float:
+    """Amount of the running total cum accrued between t0 and t1 (>= 0)."""
+    return max(total_at(cum, t_s, t1) - total_at(cum, t_s, t0), 0.0)
+
+
+def default_names(n: int) -> list[str]:
+    """Satellite names when the timelines carry none: sat0, sat1, ..."""
+    return [f"sat{k}" for k in range(n)]
 
 
 def ring_allreduce_s(bytes_: float, n: int, link_bps: float, hop_latency_s: float = 0.0) -> float:
