@@ -310,8 +310,8 @@ def _metrics(twin: Twin) -> str:
          twin.clock.lag_s(twin.reached_s)),
         ("orbitgrid_clock_lag_worst_seconds", "gauge", "Worst clock lag since the start.",
          twin.worst_lag_s),
-        ("orbitgrid_engine_replays_total", "counter", "Engine runs over the window.",
-         twin.engine.replays),
+        ("orbitgrid_engine_events_total", "counter", "Events the engine has processed.",
+         twin.engine.events),
     ]
     for name, kind, doc, value in figures:
         lines += [f"# HELP {name} {doc}", f"# TYPE {name} {kind}", f"{name} {_g(value)}"]

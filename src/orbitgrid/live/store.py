@@ -213,10 +213,10 @@ class Store:
             "SELECT id, twin_s, wall, data FROM events WHERE job = ? ORDER BY id", (job_id,))
         return [{"event": i, "twin_s": t, "wall_time": w, **json.loads(d)} for i, t, w, d in rows]
 
-    def record(self, changes: list[Change], events: list[SatelliteEvent], reached_s: float,
-               tenants: dict[str, str]) -> int:
+    def record(self, changes: list[Change], events: list[SatelliteEvent],
+               reached_s: float) -> int:
         """Commit state changes and satellite events in one transaction (with the twin time
-        reached); tenants maps job id -> tenant. Returns the last event id."""
+        reached); a change to a finished job is ignored. Returns the last event id."""
         if not changes and not events:
             self.set_meta(reached_s=repr(reached_s))
             return self.last_event
@@ -225,10 +225,11 @@ class Store:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 for c in changes:
-                    old = self.db.execute("SELECT state FROM jobs WHERE id = ?",
+                    old = self.db.execute("SELECT state, tenant FROM jobs WHERE id = ?",
                                           (c.job,)).fetchone()
-                    if old is None:
+                    if old is None or old[0] in FINAL:
                         continue
+                    tenant = old[1]
                     self.db.execute(
                         "UPDATE jobs SET state = ?, start_s = COALESCE(?, start_s), "
                         "end_s = COALESCE(?, end_s), satellites = COALESCE(?, satellites), "
@@ -241,9 +242,9 @@ class Store:
                     self.db.execute(
                         "INSERT INTO events (twin_s, wall, type, tenant, job, data) "
                         "VALUES (?, ?, 'job', ?, ?, ?)",
-                        (c.twin_s, wall, tenants[c.job], c.job, json.dumps(data)))
-                    self.counts[tenants[c.job], old[0]] -= 1
-                    self.counts[tenants[c.job], c.state] += 1
+                        (c.twin_s, wall, tenant, c.job, json.dumps(data)))
+                    self.counts[tenant, old[0]] -= 1
+                    self.counts[tenant, c.state] += 1
                 self.db.executemany(
                     "INSERT INTO events (twin_s, wall, type, satellite) VALUES (?, ?, ?, ?)",
                     [(e.twin_s, wall, e.type, e.satellite) for e in events])

@@ -27,8 +27,8 @@ import numpy as np
 
 from orbitgrid.live.clock import Clock
 from orbitgrid.live.environment import Environment
-from orbitgrid.live.replay import ReplayEngine
-from orbitgrid.live.store import FINAL, Change, JobRecord, SatelliteEvent, Store
+from orbitgrid.live.engine import LiveEngine
+from orbitgrid.live.store import Change, JobRecord, SatelliteEvent, Store
 from orbitgrid.ops.jobs import KINDS, Workload
 from orbitgrid.ops.policies import load_policy
 from orbitgrid.ops.stage import protection_of
@@ -60,11 +60,9 @@ class Twin:
         self.env = Environment(scenario, window, chunk_s=speed * CHUNK_WALL_S)
         workload = scenario.workload or Workload()
         policy = (workload.policy.split(",")[0].strip() or "first-fit")
-        self.engine = ReplayEngine(load_policy(policy), protection_of(workload), scenario.seed)
-        self.tenant_of: dict[str, str] = {}
+        self.engine = LiveEngine(load_policy(policy), protection_of(workload), scenario.seed)
         for j in unfinished:
-            self.tenant_of[j.id] = j.tenant
-            self.engine.submit(j.id, j.spec, j.submitted_s, j.state)
+            self.engine.submit(j.id, j.spec, j.submitted_s)
         self.names = self.env.names
         self.n = len(self.names)
         self.precisions = {p for p, v in self.env.peak.items() if v.any()}
@@ -141,15 +139,13 @@ class Twin:
             changes = self.engine.advance_to(t)
             for c in changes:
                 if c.state in ("staging", "running") and c.start_s == c.twin_s:
-                    self.queue_time_s[0] += c.start_s - self.engine.specs[c.job]["arrival_s"]
+                    self.queue_time_s[0] += c.start_s - self.engine.arrival.get(c.job, c.start_s)
                     self.queue_time_s[1] += 1
             k = bisect.bisect_right(self.pending, (t, math.inf, ""))
             events = [SatelliteEvent(kind, s, self.names[i]) for s, i, kind in self.pending[:k]]
             del self.pending[:k]
-            last = self.store.record(changes, events, t, self.tenant_of)
+            last = self.store.record(changes, events, t)
             self.reached_s = t
-            for job in (c.job for c in changes if c.state in FINAL):
-                self.tenant_of.pop(job, None)
             self.engine.forget_before(t)
         if changes or events:
             for notify in list(self.listeners):
@@ -158,7 +154,6 @@ class Twin:
     def _drain(self) -> None:
         while self.inbox:
             job = self.inbox.popleft()
-            self.tenant_of[job.id] = job.tenant
             # arrival: the submission's twin time, as a jobs_file row would give it (the
             # replay is causal, so an arrival a tick behind the engine is placed as in batch)
             self.engine.submit(job.id, job.spec, job.submitted_s)
@@ -198,11 +193,10 @@ class Twin:
         """Cancel now; the committed change, None when the job has finished."""
         with self.lock:
             self._drain()
-            change = self.engine.cancel(job.id, max(self.now_s(), self.reached_s))
+            change = self.engine.cancel(job.id)
             if change is None:
                 return None
-            last = self.store.record([change], [], self.reached_s, {job.id: job.tenant})
-            self.tenant_of.pop(job.id, None)
+            last = self.store.record([change], [], self.reached_s)
         for notify in list(self.listeners):
             notify(last)
         return change
@@ -211,8 +205,9 @@ class Twin:
         """Each satellite's state at the twin time reached."""
         t = self.reached_s
         with self.lock:
-            chunk = next((c for c in self.engine.chunks if c.t_s[0] <= t < c.end_s), None)
-            on = self.engine.running_on(t)
+            env = self.engine.timelines
+            chunk = env if env is not None and env.t_s[0] <= t < env.end_s else None
+            on = self.engine.running_on()
         lat, lon, alt, lit = self.env.position(t)
         fleet = self.env.fleet
         if chunk is not None:
@@ -233,7 +228,7 @@ class Twin:
                 "battery_wh": None if wh is None else _num(wh[i]),
                 "radiator_temp_k": None,
                 "compute_w_allowed": _num(cap[i] * self.env.power_w[i]),
-                "jobs": on.get(i, []),
+                "jobs": on.get(name, []),
             })
         return out
 

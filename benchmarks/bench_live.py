@@ -1,0 +1,128 @@
+"""Live service under load: concurrent clients submit jobs on loopback while the twin runs.
+
+    python benchmarks/bench_live.py [--scenario starlink] [--speed 60] [--clients 50]
+                                    [--jobs 10000] [--timeout-s 600]
+
+Starts `orbitgrid live` on a free 127.0.0.1 port with a fresh state folder under /tmp, waits
+for it, then CLIENTS threads (one HTTP connection each) submit JOBS jobs in all. Prints the
+accepted jobs per second, p50/p99 submission latency (wall, per request), and the clock's worst
+lag behind wall time (the service's orbitgrid_clock_lag_worst_seconds); goals: >= 500 jobs/s,
+p99 < 100 ms, lag < 1 s. Same-run baseline: the latency of GET /v1/health (no store write, no
+key) measured on the same connections before the load, printed as a ratio. Bounded: stops after
+JOBS jobs or TIMEOUT_S, and stops the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenario", default="starlink")
+    ap.add_argument("--speed", type=float, default=60.0)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--jobs", type=int, default=10_000)
+    ap.add_argument("--timeout-s", type=float, default=600.0)
+    args = ap.parse_args()
+    state = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orbitgrid.cli", "live", args.scenario, "--state",
+         str(state / "state"), "--speed", str(args.speed), "--port", str(port), "--start",
+         "now"], stdout=subprocess.DEVNULL, stderr=open(state / "server.log", "w"))
+    started = time.time()
+    try:
+        while True:
+            if server.poll() is not None or time.time() - started > args.timeout_s:
+                sys.exit(f"server did not start: {(state / 'server.log').read_text()[-500:]}")
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        print(f"server up in {time.time() - started:.1f} s ({args.scenario}, speed "
+              f"{args.speed:g})")
+        per = [args.jobs // args.clients + (k < args.jobs % args.clients)
+               for k in range(args.clients)]
+        lat: list[list[float]] = [[] for _ in per]
+        base: list[list[float]] = [[] for _ in per]
+        errors = [0]
+        deadline = time.time() + args.timeout_s
+        barrier = threading.Barrier(len(per) + 1)
+
+        def client(k: int) -> None:
+            with httpx.Client(base_url=url, timeout=30) as http:
+                for _ in range(20):
+                    t0 = time.perf_counter()
+                    http.get("/v1/health")
+                    base[k].append(time.perf_counter() - t0)
+                barrier.wait()
+                for i in range(per[k]):
+                    if time.time() > deadline:
+                        return
+                    t0 = time.perf_counter()
+                    r = http.post("/v1/jobs", json={"kind": "inference", "work_flop": 1e12,
+                                                    "priority": i % 3})
+                    lat[k].append(time.perf_counter() - t0)
+                    if r.status_code != 201:
+                        errors[0] += 1
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(len(per))]
+        for th in threads:
+            th.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t0
+        all_lat = np.concatenate([np.asarray(x) for x in lat]) * 1e3
+        all_base = np.concatenate([np.asarray(x) for x in base]) * 1e3
+        time.sleep(2.0)
+        text = httpx.get(f"{url}/metrics").text
+        ok = len(all_lat) - errors[0]
+        p50, p99 = np.percentile(all_lat, [50, 99])
+        lag = metric(text, "orbitgrid_clock_lag_worst_seconds")
+        print(f"accepted {ok} of {len(all_lat)} jobs in {wall:.2f} s: {ok / wall:.0f} jobs/s "
+              f"(goal >= 500)")
+        print(f"submission latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (goal p99 < 100 ms); "
+              f"baseline GET /v1/health p50 {np.median(all_base):.1f} ms: ratio "
+              f"{p50 / np.median(all_base):.1f}")
+        print(f"clock worst lag {lag:.3f} s (goal < 1 s); twin events "
+              f"{metric(text, 'orbitgrid_engine_events_total'):.0f}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
