@@ -45,9 +45,10 @@ class JobIn(BaseModel):
     memory_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
     input_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
     output_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
-    deadline: Annotated[float | None, BeforeValidator(_seconds),
-                        Field(ge=0, le=1e12, description="seconds (or e.g. '20min') after "
-                              "submission; null: none")] = None
+    deadline: Annotated[Annotated[float, Field(ge=0, le=1e12)] | None,
+                        BeforeValidator(_seconds),
+                        Field(description="seconds (or e.g. '20min') after submission; "
+                              "null: none")] = None
     priority: int = Field(0, ge=-MAX_COUNT, le=MAX_COUNT)
     checkpoint_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
     min_satellites: int = Field(1, ge=1, le=MAX_COUNT)
@@ -163,6 +164,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
 
     @app.post("/v1/jobs", response_model=JobOut, status_code=201,
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
+                         400: {"model": Problem, "description": "a body that is not text"},
                          429: {"model": Problem}})
     def submit(job: JobIn, caller: Caller, response: Response,
                idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:

@@ -154,8 +154,8 @@ class Twin:
     def _drain(self) -> None:
         while self.inbox:
             job = self.inbox.popleft()
-            # arrival: the submission's twin time, as a jobs_file row would give it (the
-            # replay is causal, so an arrival a tick behind the engine is placed as in batch)
+            # arrival: the submission's twin time, as a jobs_file row would give it (or the
+            # engine's now when a tick has passed it since)
             self.engine.submit(job.id, job.spec, job.submitted_s)
 
     # --- what the API asks ------------------------------------------------------------------------
