@@ -130,3 +130,25 @@ def test_openapi_document(http):
     doc = http.get("/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/health", "/v1/satellites"} <= set(doc["paths"])
+
+
+def test_the_scenarios_generators_keep_generating_jobs(scenario_file, tmp_path):
+    import httpx
+
+    from conftest import EPOCH, LiveServer
+
+    path = tmp_path / "gen.yaml"
+    path.write_text(scenario_file.read_text().replace(
+        "workload: {policy: first-fit}",
+        "workload: {policy: first-fit, generators: [{kind: batch, work_flop: 1e16, "
+        "rate_per_h: 60}]}"))
+    s = LiveServer(path, tmp_path / "state").start(EPOCH)  # no keys: anonymous
+    try:
+        # 60 an hour at speed 600: about 10 a wall second; wait for a few dozen, done
+        jobs = wait_for(lambda: (j := httpx.get(f"{s.url}/v1/jobs", params={
+            "state": "done"}).json()["jobs"]) and len(j) >= 20 and j)
+        arrivals = sorted(j["submitted"] for j in jobs)
+        assert len(set(arrivals)) == len(arrivals)
+        assert all(j["spec"]["work_flop"] == 1e16 for j in jobs)
+    finally:
+        s.stop()

@@ -61,6 +61,7 @@ class LiveEngine:
         if self.engine is not None:
             arrival_s = max(arrival_s, self.engine.now_s)
         row["id"], row["arrival"] = job_id, arrival_s
+        row["input_at"] = spec.get("input_at", "")  # generated sensing jobs: the imager
         row["deadline"] = arrival_s + spec["deadline"] if spec.get("deadline") else math.inf
         self.arrival[job_id] = arrival_s
         if self.engine is None:

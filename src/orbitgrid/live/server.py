@@ -106,7 +106,8 @@ def serve(options: LiveOptions, ready=None) -> None:
         if known is not None and known != scenario.name:
             raise LiveError(f"--state: {options.state} holds the twin of scenario {known!r}, "
                             f"not {scenario.name!r}")
-        twin = Twin(scenario, store, options.speed, start)
+        twin = Twin(scenario, store, options.speed, start,
+                    generated_tenant="anonymous" if tenants.anonymous else "scenario")
         store.set_meta(scenario=scenario.name)
         twin.start()
     except BaseException:

@@ -27,9 +27,9 @@ import numpy as np
 
 from orbitgrid.live.clock import Clock
 from orbitgrid.live.environment import Environment
-from orbitgrid.live.engine import LiveEngine
+from orbitgrid.live.engine import SPEC_COLUMNS, LiveEngine
 from orbitgrid.live.store import Change, JobRecord, SatelliteEvent, Store
-from orbitgrid.ops.jobs import KINDS, Workload
+from orbitgrid.ops.jobs import KINDS, Workload, generate
 from orbitgrid.ops.policies import load_policy
 from orbitgrid.ops.stage import protection_of
 from orbitgrid.scenario import Scenario
@@ -43,7 +43,8 @@ class Twin:
     resume from the store (or start now when the store is new)."""
 
     def __init__(self, scenario: Scenario, store: Store, speed: float = 1.0,
-                 start: datetime | None = None, tick_s: float = 0.05):
+                 start: datetime | None = None, tick_s: float = 0.05,
+                 generated_tenant: str = "scenario"):
         self.scenario, self.store, self.speed, self.tick_s = scenario, store, speed, tick_s
         self.epoch = scenario.epoch
         reached = store.meta("reached_s")
@@ -70,6 +71,10 @@ class Twin:
         self.inbox: deque[JobRecord] = deque()
         self.pending: list[tuple[float, int, str]] = []  # satellite events ahead of the clock
         self.clock = Clock(resume_s, speed)
+        self.generators = [(k, g) for k, g in enumerate(workload.generators)
+                           if g.arrivals != "imaging"]
+        self.generated_tenant = generated_tenant
+        self.generated: list[tuple[float, str, dict]] = []  # (arrival, key, spec) ahead
         self.reached_s = window
         self.worst_lag_s = 0.0
         self.queue_time_s = [0.0, 0]  # sum of twin seconds from submission to start, count
@@ -118,7 +123,9 @@ class Twin:
 
     def _add_chunk(self) -> None:
         chunk = self.env.next_chunk()
+        rows = self._generate(chunk.t0, chunk.t1)
         with self.lock:
+            self.generated = sorted(self.generated + rows, key=lambda r: (r[0], r[1]))
             self.engine.extend(chunk.timelines)
             for e in chunk.events:
                 if e.twin_s > self.seen_s:
@@ -132,10 +139,11 @@ class Twin:
 
     def _tick(self, target: float) -> None:
         with self.lock:
-            self._drain()
             t = min(target, self.engine.horizon_s)
             if t < self.reached_s:
                 return
+            self._submit_generated(t)
+            self._drain()
             changes = self.engine.advance_to(t)
             for c in changes:
                 if c.state in ("staging", "running") and c.start_s == c.twin_s:
@@ -150,6 +158,40 @@ class Twin:
         if changes or events:
             for notify in list(self.listeners):
                 notify(last)
+
+    def _generate(self, t0: float, t1: float) -> list[tuple[float, str, dict]]:
+        """The workload generators' jobs arriving in [t0, t1): (arrival, idempotency key,
+        spec). Poisson and diurnal streams are drawn per chunk, seeded by (seed, step index
+        of t0); a `once` generator fires in the chunk that holds its start."""
+        out = []
+        sc, k = self.scenario, int(round(t0 / self.scenario.step))
+        for index, gen in self.generators:
+            if gen.arrivals == "once":
+                if not t0 <= gen.start < t1:
+                    continue
+                jobs = generate(gen, index, t1, sc.epoch, sc.seed, self.names)
+            else:
+                jobs = generate(gen.model_copy(update={"start": max(gen.start, t0)}), index,
+                                t1, sc.epoch, sc.seed * 1_000_003 + k, self.names)
+            for i in range(len(jobs["id"])):
+                arrival = float(jobs["arrival"][i])
+                spec = {c: _plain(jobs[c][i]) for c in SPEC_COLUMNS}
+                deadline = float(jobs["deadline"][i]) - arrival
+                spec["deadline"] = deadline if math.isfinite(deadline) else None
+                if jobs["input_at"][i]:
+                    spec["input_at"] = str(jobs["input_at"][i])
+                out.append((arrival, f"generated:g{index}@{k}-{i}", spec))
+        return out
+
+    def _submit_generated(self, t: float) -> None:
+        """Accept the generated jobs whose arrival the clock has passed (idempotent: a restart
+        that draws them again finds them)."""
+        k = bisect.bisect_right([r[0] for r in self.generated], t)
+        for arrival, key, spec in self.generated[:k]:
+            record, created = self.store.submit(self.generated_tenant, spec, arrival, key)
+            if created:
+                self.inbox.append(record)
+        del self.generated[:k]
 
     def _drain(self) -> None:
         while self.inbox:
@@ -231,6 +273,10 @@ class Twin:
                 "jobs": on.get(name, []),
             })
         return out
+
+
+def _plain(x):
+    return x.item() if hasattr(x, "item") else x
 
 
 def _num(x) -> float | None:
