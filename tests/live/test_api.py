@@ -152,3 +152,16 @@ def test_the_scenarios_generators_keep_generating_jobs(scenario_file, tmp_path):
         assert all(j["spec"]["work_flop"] == 1e16 for j in jobs)
     finally:
         s.stop()
+
+
+def test_the_dashboard_page_is_served_and_asks_no_other_host(server):
+    import re
+
+    import httpx
+
+    r = httpx.get(f"{server.url}/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "/v1/events" in page and "/v1/satellites" in page
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)
+    assert "http://" not in page and "https://" not in page.replace('"https:"', "")

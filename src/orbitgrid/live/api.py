@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.websockets import WebSocketDisconnect
 
+from orbitgrid.live.page import PAGE
 from orbitgrid.live.store import FINAL, STATES, JobRecord
 from orbitgrid.live.tenants import Tenant, Tenants
 from orbitgrid.live.twin import Twin
@@ -208,6 +209,10 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             state = store.get(job_id).state
             raise HTTPException(409, f"job {job_id} has finished ({state})")
         return show(store.get(job_id), history=True)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard() -> str:
+        return PAGE
 
     @app.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
     def metrics() -> str:
