@@ -68,3 +68,42 @@ def test_no_key_is_refused(server):
             assert "401" in str(exc)
         else:
             raise AssertionError("events without a valid key")
+
+
+def test_client_events_reconnect_after_a_crash_and_miss_none(scenario_file, tmp_path):
+    import threading
+
+    from conftest import EPOCH, LiveServer
+
+    s = LiveServer(scenario_file, tmp_path / "state").start(EPOCH)  # anonymous
+    got: list[dict] = []
+    stop = threading.Event()
+
+    def watch():
+        with Client(s.url) as c:
+            for e in c.events(after=0):
+                got.append(e)
+                if stop.is_set():
+                    return
+
+    th = threading.Thread(target=watch, daemon=True)
+    th.start()
+    try:
+        wait_for(lambda: len(got) >= 5)
+        s.kill()
+        before = got[-1]["id"]
+        s.start()  # same port and state: the iterator reconnects with after=
+        wait_for(lambda: got[-1]["id"] > before + 5, timeout_s=60)
+        stop.set()
+        ids = [e["id"] for e in got]
+        assert ids == sorted(set(ids))  # in order, none twice
+        again = []
+        with Client(s.url) as c:
+            for e in c.events(after=0, reconnect=False, idle_timeout_s=10.0):
+                again.append(e["id"])
+                if e["id"] >= ids[-1]:
+                    break
+        assert again == ids  # none missed
+    finally:
+        stop.set()
+        s.stop()
