@@ -223,6 +223,9 @@ class Scenario(_Model):
     economics: Economics | None = None  # orbit cost figures (orbitgrid.economics)
     ground: GroundDataCentre | None = None  # a terrestrial data centre to compare with
     sensing: SensingSpec | None = None  # remote-sensing events and pipelines (orbitgrid.sensing)
+    # real programs the live service may run: name -> {command, checkpoint, grace, limits},
+    # validated by orbitgrid.live.programs (a front end; the core only carries them)
+    programs: dict[str, dict[str, Any]] | None = None
 
     @field_validator("epoch")
     @classmethod

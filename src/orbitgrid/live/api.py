@@ -7,18 +7,34 @@ field; no key or an unknown one: 401; over quota: 429 with Retry-After.
 """
 
 import asyncio
+import json
 import math
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, WebSocket
+from fastapi import (
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    WebSocket,
+)
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
+from orbitgrid.live.info import add_info_routes
 from orbitgrid.live.page import PAGE
 from orbitgrid.live.store import FINAL, STATES, JobRecord
+from orbitgrid.live.supervisor import PROGRAM_WORK_FLOP
 from orbitgrid.live.tenants import Tenant, Tenants
 from orbitgrid.live.twin import Twin
 from orbitgrid.ops.jobs import KINDS, PRECISIONS
@@ -26,6 +42,7 @@ from orbitgrid.ops.jobs import KINDS, PRECISIONS
 MAX_FLOP = 1e30  # bounds that keep every figure finite in the engine
 MAX_BYTES = 1e18
 MAX_COUNT = 1_000_000
+MAX_ARGS_BYTES = 65536  # a program's args, as JSON
 
 
 def _seconds(value: Any) -> Any:
@@ -40,8 +57,14 @@ class JobIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    kind: Literal[KINDS]  # type: ignore[valid-type]
-    work_flop: float = Field(gt=0, le=MAX_FLOP, description="work, FLOP (or int8 ops)")
+    kind: Literal[KINDS] | None = Field(  # type: ignore[valid-type]
+        None, description="required without a program (a program's job: batch)")
+    work_flop: float | None = Field(None, gt=0, le=MAX_FLOP,
+                                    description="work, FLOP (or int8 ops); required without "
+                                    "a program")
+    program: str | None = Field(None, max_length=64,
+                                description="a program of the scenario's `programs:` to run")
+    args: dict[str, Any] | None = Field(None, description="the program's arguments (JSON)")
     precision: Literal[PRECISIONS] = "bf16"  # type: ignore[valid-type]
     memory_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
     input_bytes: float = Field(0.0, ge=0, le=MAX_BYTES)
@@ -61,6 +84,9 @@ class HistoryItem(BaseModel):
     twin_time: str | None
     wall_time: float
     satellites: str | None = None
+    action: str | None = Field(None, description="a program's start, pause, resume, migrate, "
+                               "upset, interrupt, restart or exited")
+    detail: dict[str, Any] | None = None
 
 
 class JobOut(BaseModel):
@@ -74,6 +100,18 @@ class JobOut(BaseModel):
     satellites: list[str]
     result: dict[str, Any] | None
     history: list[HistoryItem] | None = None
+    execution: dict[str, Any] | None = Field(
+        None, description="a program's wall and twin seconds running, paused, moving data and "
+        "restarting, and the work lost to upsets")
+
+
+class OutputFile(BaseModel):
+    name: str
+    bytes: int
+
+
+class OutputList(BaseModel):
+    files: list[OutputFile]
 
 
 class JobList(BaseModel):
@@ -141,9 +179,10 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             "result": job.result,
         }
         if history:
-            out["history"] = [{"state": h["state"], "twin_time": twin.iso(h["twin_s"]),
-                               "wall_time": h["wall_time"], "satellites": h.get("satellites")}
-                              for h in store.history(job.id)]
+            out["history"] = [_history_item(h, twin) for h in store.history(job.id)]
+        if job.spec.get("program"):
+            live = twin.supervisor.stats(job.id) if twin.supervisor is not None else None
+            out["execution"] = live or (job.result or {}).get("execution")
         return out
 
     @app.get("/v1/health", response_model=Health)
@@ -169,7 +208,61 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
                          429: {"model": Problem}})
     def submit(job: JobIn, caller: Caller, response: Response,
                idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
-        spec = job.model_dump()
+        return accept(job, caller, response, idempotency_key, None)
+
+    @app.post("/v1/jobs/with-inputs", response_model=JobOut, status_code=201,
+              responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
+                         403: {"model": Problem}, 429: {"model": Problem}})
+    async def submit_with_inputs(
+            caller: Caller, response: Response,
+            job: Annotated[str, Form(description="the job, JSON (as POST /v1/jobs)")],
+            files: Annotated[list[UploadFile], File(description="its input files")] = [],  # noqa: B006
+            idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
+        """A job with its input files (multipart/form-data): they are its input bytes, in its
+        input directory, uplinked through contacts before it runs."""
+        try:
+            body = JobIn.model_validate_json(job)
+        except ValidationError as exc:
+            raise HTTPException(422, [{"loc": ["body", "job", *e["loc"]], "msg": e["msg"],
+                                       "type": e["type"]} for e in exc.errors()]) from None
+        inputs = []
+        for f in files:
+            name = f.filename or ""
+            if not _plain_name(name):
+                raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
+                                           "msg": f"{name!r}: a file name without '/' or '..'"}])
+            inputs.append((name, await f.read()))
+        return await run_in_threadpool(accept, body, caller, response, idempotency_key, inputs)
+
+    def accept(job: JobIn, caller: Tenant, response: Response, idempotency_key: str | None,
+               inputs: list[tuple[str, bytes]] | None) -> dict:
+        spec = job.model_dump(exclude_none=True)
+        spec.setdefault("deadline", None)
+        if job.program is not None:
+            if not caller.execute:
+                raise HTTPException(403, f"tenant {caller.name!r} may not run programs "
+                                    "(orbitgrid keys add NAME --execute)")
+            known = twin.supervisor.programs if twin.supervisor is not None else {}
+            if job.program not in known:
+                raise HTTPException(422, [{"loc": ["body", "program"], "type": "value_error",
+                                           "msg": f"unknown program {job.program!r} (the "
+                                           f"scenario has: {', '.join(sorted(known)) or 'none'})"}])
+            if len(json.dumps(job.args or {})) > MAX_ARGS_BYTES:
+                raise HTTPException(422, [{"loc": ["body", "args"], "type": "value_error",
+                                           "msg": f"more than {MAX_ARGS_BYTES} bytes of JSON"}])
+            spec.setdefault("kind", "batch")
+            spec.setdefault("work_flop", PROGRAM_WORK_FLOP)
+            spec["args"] = job.args or {}
+            spec["max_satellites"] = spec["min_satellites"] = 1  # one process, one satellite
+            if inputs:
+                spec["input_bytes"] = float(sum(len(b) for _, b in inputs))
+        elif inputs:
+            raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
+                                       "msg": "input files go with a program's job"}])
+        for name in ("kind", "work_flop"):
+            if name not in spec:
+                raise HTTPException(422, [{"loc": ["body", name], "type": "missing",
+                                           "msg": "Field required (without a program)"}])
         bad = twin.check(spec)
         if bad is not None:
             raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
@@ -177,7 +270,10 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         over = _over_quota(caller, store.state_counts(caller.name))
         if over is not None:
             raise HTTPException(429, over, headers={"Retry-After": "1"})
-        record, created = twin.submit(caller.name, spec, idempotency_key)
+        if job.program is not None:
+            record, created = twin.submit_program(caller.name, spec, idempotency_key, inputs)
+        else:
+            record, created = twin.submit(caller.name, spec, idempotency_key)
         if not created:
             response.status_code = 200
         return show(record)
@@ -209,6 +305,47 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             state = store.get(job_id).state
             raise HTTPException(409, f"job {job_id} has finished ({state})")
         return show(store.get(job_id), history=True)
+
+    @app.get("/v1/jobs/{job_id}/output", response_model=OutputList,
+             responses={**ERRORS, 409: {"model": Problem}})
+    def outputs(job_id: str, caller: Caller) -> dict:
+        """A program job's output files, once downlinked (the job is done)."""
+        folder = output_dir(job_id, caller)
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        return {"files": [{"name": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size}
+                          for p in files]}
+
+    @app.get("/v1/jobs/{job_id}/output/{name:path}", response_class=FileResponse,
+             responses={**ERRORS, 409: {"model": Problem}, 422: {"model": Problem}})
+    def output(job_id: str, name: str, caller: Caller) -> FileResponse:
+        """One output file (its name as listed; nothing outside the job's output)."""
+        parts = name.split("/")
+        if not name or "\0" in name or name.startswith("/") or any(p in ("", ".", "..")
+                                                                   for p in parts):
+            raise HTTPException(422, [{"loc": ["path", "name"], "type": "value_error",
+                                       "msg": f"{name!r}: a name inside the job's output "
+                                       "(no '..', no absolute path)"}])
+        folder = output_dir(job_id, caller).resolve()
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder):
+            raise HTTPException(422, [{"loc": ["path", "name"], "type": "value_error",
+                                       "msg": f"{name!r}: outside the job's output"}])
+        if not path.is_file():
+            raise HTTPException(404, f"no output file {name!r}")
+        return FileResponse(path, media_type="application/octet-stream")
+
+    def output_dir(job_id: str, caller: Tenant) -> Path:
+        found = store.get(job_id, caller.name)
+        if found is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        if not found.spec.get("program"):
+            raise HTTPException(409, f"job {job_id} runs no program: it has no output files")
+        if found.state != "done":
+            raise HTTPException(409, f"job {job_id} is {found.state}: its outputs are listed "
+                                "once downlinked (done)")
+        return twin.job_dir(job_id) / "output"
+
+    add_info_routes(app, twin)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def dashboard() -> str:
@@ -256,6 +393,19 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     return app
+
+
+def _history_item(h: dict, twin: Twin) -> dict:
+    data = {k: v for k, v in h.items()
+            if k not in ("event", "twin_s", "wall_time", "state", "satellites", "action")}
+    return {"state": h["state"], "twin_time": twin.iso(h["twin_s"]), "wall_time": h["wall_time"],
+            "satellites": h.get("satellites"), "action": h.get("action"),
+            "detail": data or None}
+
+
+def _plain_name(name: str) -> bool:
+    """A file name alone: not empty, no '/', '\\', NUL, and not '.' or '..'."""
+    return bool(name) and not any(c in name for c in "/\\\0") and name not in (".", "..")
 
 
 def _over_quota(tenant: Tenant, counts: dict[str, int]) -> str | None:

@@ -25,13 +25,19 @@ def live(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
     keys: Annotated[Path | None, typer.Option(help="Keys file (orbitgrid keys add); without "
                                               "it requests are anonymous.")] = None,
+    executor: Annotated[str, typer.Option(help="Where program jobs run: local (processes on "
+                                          "this machine) or ray.")] = "local",
+    workers: Annotated[int, typer.Option(help="Program processes at once (local).")] = 4,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (ray; default: "
+                                                "a local one).")] = None,
 ) -> None:
     """Run the space OS as a service: jobs through an API on a twin that runs on a clock."""
     from orbitgrid.errors import ScenarioError
     from orbitgrid.live.server import LiveOptions, serve
 
     try:
-        serve(LiveOptions(scenario, state, speed, start, host, port, keys))
+        serve(LiveOptions(scenario, state, speed, start, host, port, keys, executor, workers,
+                          address))
     except ScenarioError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

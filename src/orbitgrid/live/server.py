@@ -32,6 +32,9 @@ class LiveOptions:
     host: str = "127.0.0.1"
     port: int = 8100
     keys: Path | None = None
+    executor: str = "local"  # where program jobs run: local (processes here) or ray
+    workers: int = 4  # program processes at once (local executor)
+    address: str | None = None  # the Ray cluster (ray executor; None: a local one)
 
 
 def is_loopback(host: str) -> bool:
@@ -81,6 +84,8 @@ def serve(options: LiveOptions, ready=None) -> None:
     import uvicorn
 
     from orbitgrid.live.api import create_app
+    from orbitgrid.live.programs import load_programs
+    from orbitgrid.live.supervisor import Supervisor
     from orbitgrid.live.store import Store
     from orbitgrid.live.tenants import Tenants
     from orbitgrid.live.twin import Twin
@@ -96,6 +101,11 @@ def serve(options: LiveOptions, ready=None) -> None:
     start = parse_start(options.start)
     tenants = Tenants.load(options.keys)
     scenario = load_scenario(options.scenario)
+    programs = load_programs(scenario, options.scenario)
+    if options.executor not in ("local", "ray"):
+        raise LiveError(f"--executor: {options.executor!r}: choose local or ray")
+    if not 1 <= options.workers <= 10_000:
+        raise LiveError(f"--workers: expected 1 to 10000, got {options.workers}")
     sock = bind(options.host, options.port)
     if options.state.exists() and not options.state.is_dir():
         raise LiveError(f"--state: {options.state} is not a folder")
@@ -109,6 +119,9 @@ def serve(options: LiveOptions, ready=None) -> None:
         twin = Twin(scenario, store, options.speed, start,
                     generated_tenant="anonymous" if tenants.anonymous else "scenario")
         store.set_meta(scenario=scenario.name)
+        if programs:
+            twin.supervisor = Supervisor(twin, programs, make_executor(options), options.state,
+                                         info_url=f"{_loopback_url(sock)}/v1/info")
         twin.start()
     except BaseException:
         store.close()
@@ -132,3 +145,20 @@ def serve(options: LiveOptions, ready=None) -> None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _loopback_url(sock: socket.socket) -> str:
+    """The service's URL on this machine (what its program jobs call)."""
+    port = sock.getsockname()[1]
+    return f"http://[::1]:{port}" if sock.family == socket.AF_INET6 else f"http://127.0.0.1:{port}"
+
+
+def make_executor(options: LiveOptions):
+    """The executor that runs program jobs (--executor, --workers, --address)."""
+    if options.executor == "ray":
+        from orbitgrid.live.ray_executor import RayExecutor
+
+        return RayExecutor(options.address, options.workers)
+    from orbitgrid.live.executor import LocalExecutor
+
+    return LocalExecutor(options.workers)

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -82,6 +83,7 @@ class Twin:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.error: BaseException | None = None
+        self.supervisor = None  # set by the server when the scenario has programs
 
     # --- life ---------------------------------------------------------------------------------
 
@@ -102,6 +104,8 @@ class Twin:
         self.stopping.set()
         for th in self.threads:
             th.join(timeout=10)
+        if self.supervisor is not None:
+            self.supervisor.close()
         self.env.close()
 
     def _guard(self, target):
@@ -144,7 +148,11 @@ class Twin:
                 return
             self._submit_generated(t)
             self._drain()
+            if self.supervisor is not None:  # real programs (orbitgrid.live.supervisor)
+                self.supervisor.before(t)
             changes = self.engine.advance_to(t)
+            if self.supervisor is not None:
+                changes = self.supervisor.after(t, changes)
             for c in changes:
                 if c.state in ("staging", "running") and c.start_s == c.twin_s:
                     self.queue_time_s[0] += c.start_s - self.engine.arrival.get(c.job, c.start_s)
@@ -230,6 +238,24 @@ class Twin:
         if created:
             self.inbox.append(record)
         return record, created
+
+    def submit_program(self, tenant: str, spec: dict, idem_key: str | None,
+                       inputs: list[tuple[str, bytes]] | None) -> tuple[JobRecord, bool]:
+        """submit for a job that runs a program: its working directory and input files are
+        written before the supervisor follows it and the engine gets it."""
+        record, created = self.store.submit(tenant, spec, self.now_s(), idem_key)
+        if created:
+            folder = self.supervisor.prepare(record.id, spec.get("args") or {})
+            for name, data in inputs or []:
+                (folder / "input" / name).write_bytes(data)
+            with self.lock:
+                self.supervisor.adopt(record)
+            self.inbox.append(record)
+        return record, created
+
+    def job_dir(self, job_id: str) -> Path:
+        """A program job's working directory (input/, checkpoint/, output/)."""
+        return self.store.path.parent / "jobs" / job_id
 
     def cancel(self, job: JobRecord) -> Change | None:
         """Cancel now; the committed change, None when the job has finished."""
