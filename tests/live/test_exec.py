@@ -159,3 +159,107 @@ def test_info_api_answers_about_the_programs_own_satellite(service):
     assert info["/info"]["shells"] == [{"shell": 0, "name": "gpus", "sats": 4}]
     assert info["/info"]["groundstations"] == [{"name": "Svalbard"}]
     assert info["/shell"]["name"] == me["name"]
+
+
+def pauses_of(history: list[dict]) -> list[tuple[dict, dict | None]]:
+    """(pause entry, the entry that let it run again or None), in order."""
+    out, open_pause = [], None
+    for h in history:
+        if h["action"] == "pause" and open_pause is None:
+            open_pause = h
+        elif h["action"] in ("resume", "restart", "start") and open_pause is not None:
+            out.append((open_pause, h))
+            open_pause = None
+    return out + ([(open_pause, None)] if open_pause else [])
+
+
+def eclipses(server: LiveServer, key: str, satellite: str,
+             until: str) -> list[tuple[str, str]]:
+    """(in, out) twin times of the satellite's eclipses up to twin time until, from the event
+    stream."""
+    from orbitgrid.live import Client
+
+    spans, start = [], None
+    with Client(server.url, key) as c:
+        for e in c.events(after=0, idle_timeout_s=10):
+            if e["twin_time"] > until:
+                break
+            if e.get("satellite") != satellite:
+                continue
+            if e["type"] == "eclipse_in":
+                start = e["twin_time"]
+            elif e["type"] == "eclipse_out" and start is not None:
+                spans.append((start, e["twin_time"]))
+                start = None
+    return spans + ([(start, "9999")] if start else [])
+
+
+def assert_no_step_while_held(steps, history, slack_s: float = 0.05) -> int:
+    """No step logged between a pause (plus slack) and what let the program run again."""
+    held = pauses_of(history)
+    for pause, go in held:
+        t0, t1 = pause["wall_time"] + slack_s, go["wall_time"] if go else float("inf")
+        inside = [s for s in steps if t0 < s[1] < t1]
+        assert not inside, (pause, go, inside[:3])
+    return len(held)
+
+
+@pytest.mark.parametrize("program", ["count", "freeze"])
+def test_no_step_runs_while_its_satellite_may_not_compute(service, program):
+    """count (checkpoint: true) is stopped with SIGTERM and restarted from its checkpoint;
+    freeze (checkpoint: false) is frozen with SIGSTOP and thawed: both where the battery is
+    flat in eclipse (the starcloud-1 bus: 1 kWh at 50 % depth of discharge against a 700 W
+    H100), both finish with every step counted once."""
+    server, runner, _ = service
+    with client(server, runner) as http:
+        job = http.post("/v1/jobs", json={"program": program,
+                                          "args": {"steps": 600, "step_s": 0.02}}).json()
+        done = finished(http, job["id"], timeout_s=240)
+        assert done["state"] == "done", done
+        result = http.get(f"/v1/jobs/{job['id']}/output/result.json").json()
+    assert result == {"n": 600, "total": 180300}  # 600 x 601 / 2
+    steps = steps_of(server, job["id"])
+    held = assert_no_step_while_held(steps, done["history"])
+    assert held >= 1, done["history"]  # 12 s of steps at speed 600: two hours, an eclipse
+    pauses = [p for p, _ in pauses_of(done["history"])]
+    sat = pauses[0]["detail"]["satellite"] if pauses[0]["detail"] else done["satellites"][0]
+    spans = eclipses(server, runner, sat, done["end"])
+    for p in pauses:
+        if p["detail"]["reason"].startswith("eclipse"):
+            assert any(a <= p["twin_time"] <= b for a, b in spans), (p, spans)
+    resumed = [h["action"] for h in done["history"] if h["action"] in ("resume", "restart")]
+    assert resumed, done["history"]
+    if program == "freeze":
+        assert "resume" in resumed  # thawed where it was
+        assert sorted({s[0] for s in steps}) == list(range(1, 601))
+        if not any(h["action"] in ("upset", "interrupt") for h in done["history"]):
+            assert len(steps) == 600  # frozen and thawed: no step done twice
+    ex = done["execution"]
+    assert ex["paused_wall_s"] > 0 and ex["running_wall_s"] >= 600 * 0.02
+    assert ex["paused_twin_s"] == pytest.approx(ex["paused_wall_s"] * 600, rel=0.2)
+
+
+def test_a_program_that_ignores_sigterm_is_killed_after_grace(service):
+    server, runner, _ = service
+    with client(server, runner) as http:
+        job = http.post("/v1/jobs", json={"program": "stubborn", "args": {
+            "steps": 600, "step_s": 0.02, "every": 5, "ignore_term": True}}).json()
+        done = finished(http, job["id"], timeout_s=240)
+        assert done["state"] == "done", done
+        result = http.get(f"/v1/jobs/{job['id']}/output/result.json").json()
+    assert result == {"n": 600, "total": 180300}
+    steps = steps_of(server, job["id"])
+    held = pauses_of(done["history"])
+    assert held
+    for pause, go in held:
+        if go is None:
+            continue
+        # it went on stepping through its grace (0.3 s), never past it (plus a tick, 50 ms)
+        after = [s for s in steps if pause["wall_time"] < s[1] < go["wall_time"]]
+        assert after, (pause, go)
+        assert max(s[1] for s in after) < pause["wall_time"] + 0.3 + 0.15
+        # and started again from its previous checkpoint: the next step is one past a
+        # multiple of 5 (every), at or before the last step it logged
+        last = max(s[0] for s in after)
+        nxt = next(s for s in steps if s[1] >= go["wall_time"])
+        assert (nxt[0] - 1) % 5 == 0 and nxt[0] - 1 <= last, (last, nxt)

@@ -99,6 +99,7 @@ class Supervisor:
         self.by_token: dict[str, Run] = {}
         self.last_wall: float | None = None
         self.last_twin: float | None = None
+        self.notes: list[tuple[Run, str, dict, float, float]] = []  # history ahead of commit
         for record in self.store.unfinished():
             if record.spec.get("program"):
                 self.adopt(record)
@@ -185,7 +186,7 @@ class Supervisor:
             if state.finished or state is JobState.DOWNLINK:
                 if run.process != "none":
                     self.executor.kill(run.job_id)
-                    run.process = "none"
+                    run.process = "stopping"
                 if state.finished:
                     gone.append(run.job_id)
                 run.phase = "moving" if state is JobState.DOWNLINK else "paused"
@@ -201,7 +202,7 @@ class Supervisor:
                     lost = wall - max(run.started_wall, newest_mtime(run.workdir / "checkpoint"))
                     run.lost_wall_s += max(lost, 0.0)
                     info["lost_wall_s"] = round(max(lost, 0.0), 6)
-                    run.process = "none"
+                    run.process = "stopping"
                 notes.append((run, "interrupt" if interrupt else "upset", info))
                 run.phase = "restarting"
             sat = None
@@ -225,7 +226,7 @@ class Supervisor:
                 self._run_on(run, sat, t, notes)
             else:
                 self._hold(run, j, state, k, t, notes)
-        self._note(notes, t, wall)
+        self.notes += [(run, action, info, t, wall) for run, action, info in notes]
         out = []
         for c in changes:
             run = self.runs.get(c.job)
@@ -245,7 +246,7 @@ class Supervisor:
         elif run.process in ("running", "frozen") and run.satellite != sat:
             # placed elsewhere while its process lives: a frozen program cannot migrate
             self.executor.kill(run.job_id)
-            run.process = "none"
+            run.process = "stopping"
         elif run.process == "none":
             if run.satellite is not None and sat != run.satellite and run.starts:
                 run.migrations += 1
@@ -325,15 +326,17 @@ class Supervisor:
         d = float(np.linalg.norm(pos[ia] - pos[ib]))
         return d if math.isfinite(d) else 0.0
 
-    def _note(self, notes: list[tuple[Run, str, dict]], t: float, wall: float) -> None:
-        """Commit the history entries (one transaction)."""
+    def commit(self) -> None:
+        """Commit the history entries of the last tick, after its state changes (one
+        transaction)."""
+        notes, self.notes = self.notes, []
         if not notes:
             return
         store = self.store
         with store.lock:
             store.db.execute("BEGIN IMMEDIATE")
             try:
-                for run, action, info in notes:
+                for run, action, info, t, wall in notes:
                     row = store.db.execute("SELECT state FROM jobs WHERE id = ?",
                                            (run.job_id,)).fetchone()
                     data = {"state": row[0] if row else "running", "action": action, **info}

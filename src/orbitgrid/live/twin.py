@@ -161,6 +161,8 @@ class Twin:
             events = [SatelliteEvent(kind, s, self.names[i]) for s, i, kind in self.pending[:k]]
             del self.pending[:k]
             last = self.store.record(changes, events, t)
+            if self.supervisor is not None:
+                self.supervisor.commit()
             self.reached_s = t
             self.engine.forget_before(t)
         if changes or events:

@@ -36,12 +36,13 @@ def save() -> None:
 with open(output / "steps.log", "a") as log:
     while state["n"] < args["steps"]:
         time.sleep(args.get("step_s", 0.02))
+        if asked:  # no step once asked to stop: checkpoint what is done and go
+            save()
+            sys.exit(0)
         state["n"] += 1
         state["total"] += state["n"]
         log.write(f"{state['n']} {time.time():.6f} {os.environ['ORBITGRID_SATELLITE']}\n")
         log.flush()
-        if state["n"] % args.get("every", 5) == 0 or asked:
+        if state["n"] % args.get("every", 5) == 0:
             save()
-        if asked:
-            sys.exit(0)
 (output / "result.json").write_text(json.dumps(state))
