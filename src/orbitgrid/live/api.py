@@ -61,6 +61,7 @@ class HistoryItem(BaseModel):
     twin_time: str | None
     wall_time: float
     satellites: str | None = None
+    resumed_flop: float | None = None  # work kept by the last checkpoint (a restart resumed)
 
 
 class JobOut(BaseModel):
@@ -73,6 +74,7 @@ class JobOut(BaseModel):
     end: str | None
     satellites: list[str]
     result: dict[str, Any] | None
+    checkpoint_flop: float  # work kept by its last checkpoint (what a restart resumes from)
     history: list[HistoryItem] | None = None
 
 
@@ -138,11 +140,12 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             "submitted": twin.iso(job.submitted_s), "start": twin.iso(job.start_s),
             "end": twin.iso(job.end_s),
             "satellites": job.satellites.split(",") if job.satellites else [],
-            "result": job.result,
+            "result": job.result, "checkpoint_flop": job.checkpoint_flop,
         }
         if history:
             out["history"] = [{"state": h["state"], "twin_time": twin.iso(h["twin_s"]),
-                               "wall_time": h["wall_time"], "satellites": h.get("satellites")}
+                               "wall_time": h["wall_time"], "satellites": h.get("satellites"),
+                               "resumed_flop": h.get("resumed_flop")}
                               for h in store.history(job.id)]
         return out
 

@@ -46,10 +46,14 @@ class SatelliteEvent:
 
 @dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class Chunk:
-    """One chunk of environment: its Timelines over [t0, t1), its satellite events."""
+    """One chunk of environment: its Timelines over [t0, t1), its satellite events, and
+    physics' battery_j (J) and radiator_temp_k (K) at each step's end, (T, N) float32 (None
+    without physics)."""
 
     timelines: Timelines
     events: list[SatelliteEvent]
+    battery_j: np.ndarray | None = None
+    radiator_temp_k: np.ndarray | None = None
 
     @property
     def t0(self) -> float:
@@ -91,18 +95,8 @@ class Environment:
         self.network = NetworkStage(context, routes=[]) if has_isl else None
         self.ops = OpsStage(context, sc.workload)
         self.power_w, self.peak = self.ops.power_w, self.ops.peak
-        self.capacity_j, self.floor_j = self._battery_limits()
         self.last_sunlit: np.ndarray | None = None
         self.last_contact: np.ndarray | None = None
-
-    def _battery_limits(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N,) battery capacity and floor, J (NaN without a physics model)."""
-        cap, floor = np.full(len(self.fleet), np.nan), np.full(len(self.fleet), np.nan)
-        if self.physics is not None:
-            for g in self.physics.groups:
-                cap[g.fleet] = self.physics.p["capacity_j"][g.cols]
-                floor[g.fleet] = self.physics.p["floor_j"][g.cols]
-        return cap, floor
 
     def close(self) -> None:
         self._blocks.close()
@@ -158,7 +152,9 @@ class Environment:
             group_names=ops.group_names,
         )
         self.t = t1
-        return Chunk(timelines, self._events(timelines, faults))
+        state = ((None, None) if power is None else
+                 (power.battery_j.astype(np.float32), power.radiator_temp_k.astype(np.float32)))
+        return Chunk(timelines, self._events(timelines, faults), *state)
 
     def _events(self, tl: Timelines, faults: np.ndarray) -> list[SatelliteEvent]:
         """Eclipse and contact edges (against the previous chunk's last step too) and upsets."""

@@ -94,13 +94,16 @@ class PhysicsBlock:
 
     compute_w_allowed: min(energy, heat) limit on compute, W; compute_w_energy: the energy limit
     alone, W; battery_soc: 0 at the depth-of-discharge floor, 1 full; radiation_events: the
-    block's events (EVENT_DTYPE), satellite as fleet indices.
+    block's events (EVENT_DTYPE), satellite as fleet indices; battery_j: stored energy, J, and
+    radiator_temp_k: radiator temperature, K, at each step's end.
     """
 
     compute_w_allowed: np.ndarray
     compute_w_energy: np.ndarray
     battery_soc: np.ndarray
     radiation_events: np.ndarray
+    battery_j: np.ndarray
+    radiator_temp_k: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ class PhysicsStage:
         found = found.copy()
         found["satellite"] = to_fleet[found["satellite"].astype(np.int64)]
         return PhysicsBlock(fleet_wide(out["allowed"]), fleet_wide(out["energy"]),
-                            fleet_wide(soc), found)
+                            fleet_wide(soc), found, fleet_wide(out["battery"]),
+                            fleet_wide(out["temp"]))
 
     def _add(self, name: str, x: np.ndarray) -> np.ndarray:
         """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
