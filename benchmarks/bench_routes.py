@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-import orbitgrid.network.stage as stage
+import orbitgrid.network.routes as stage
 from orbitgrid.scenario import validate_scenario
 
 DATA = Path(stage.__file__).resolve().parents[1] / "data"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,80 @@ def test_query_counts_contacts(demo_runs):
     rows = list(csv.reader(proc.stdout.splitlines()))
     assert rows[0] == ["n"]
     assert int(rows[1][0]) == pq.read_metadata(folder / "contacts.parquet").num_rows
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY contacts TO 'copied.csv'",
+        "COPY (SELECT 1 AS a) TO '{run}/contacts.parquet' (USE_TMP_FILE false)",
+        "EXPORT DATABASE 'exported'",
+        "ATTACH 'other.duckdb' AS other",
+        "SELECT * FROM read_csv('{run}/../outside.csv')",
+    ],
+)
+def test_query_is_read_only(demo_runs, tmp_path, sql):
+    """SQL that would write a file (or read one beside the run's tables) is refused with one
+    line and exit 2; the run's own tables are untouched and nothing new appears anywhere."""
+    folder = demo_runs[0]
+    (folder.parent / "outside.csv").write_text("a\n1\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "orbitgrid.cli", "query", str(folder), sql.format(run=folder)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: query: the run is opened read-only")
+    assert list(tmp_path.iterdir()) == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def one_error_line(*args: str, cwd: Path) -> str:
+    """The real command's only stderr line, after checking it failed with exit status 2."""
+    proc = subprocess.run([sys.executable, "-m", "orbitgrid.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("command", "content", "where"),
+    [
+        ("run", b"\xff", "bad.yaml:1: not UTF-8 text (byte 0xff at column 1)"),  # one byte
+        ("run", b"name: demo\nepoch: \x89PNG\r\n\x1a\n\x00",  # binary garbage
+         "bad.yaml:2: not UTF-8 text (byte 0x89 at column 8)"),
+        ("validate", b"# caf\xe9 (Latin-1)\nname: x\n",
+         "bad.yaml:1: not UTF-8 text (byte 0xe9 at column 6)"),
+        ("sweep", b"base: demo\n\xfe\xff", "bad.yaml: not UTF-8 text (byte 0xfe at offset 11"),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path, command, content, where):
+    (tmp_path / "bad.yaml").write_bytes(content)
+    line = one_error_line(command, "bad.yaml", *(["--out", "out"] if command != "validate"
+                                                 else []), cwd=tmp_path)
+    assert line.startswith(f"error: {where}"), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path, demo_runs):
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    line = one_error_line("run", "demo", "--duration", "1h", "--out", "taken/run", cwd=tmp_path)
+    assert line.startswith("error: taken/run: cannot create the run folder"), line
+    line = one_error_line("report", str(demo_runs[0]), "--out", "taken/report.html",
+                          cwd=tmp_path)
+    assert line == "error: taken/report.html: Not a directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_out_folder_is_one_line(tmp_path):
+    (tmp_path / "locked").mkdir(mode=0o555)
+    line = one_error_line("run", "demo", "--duration", "1h", "--out", "locked/run", cwd=tmp_path)
+    assert "locked/" in line and "Permission denied" in line
+    assert list((tmp_path / "locked").iterdir()) == []
 
 
 def test_same_scenario_gives_identical_tables(demo_runs):
@@ -189,3 +264,23 @@ def test_ground_stations_file_equals_inline_stations(tmp_path):
         results[how] = simulate(sc, out=folder / "run").table("contacts")
     assert results["file"].num_rows > 0
     assert results["file"].equals(results["inline"])
+
+
+def test_orbitgrid_errors_are_caught_in_one_place():
+    """Commands let OrbitgridError (and its kinds) reach cli.base.Commands, the one handler."""
+    import ast
+
+    import orbitgrid.errors
+    from orbitgrid.catalog import CatalogError
+    from orbitgrid.sweep import SweepError
+
+    kinds = {"OrbitgridError", "ScenarioError", CatalogError.__name__, SweepError.__name__}
+    assert all(issubclass(k, orbitgrid.errors.OrbitgridError) for k in (CatalogError, SweepError))
+    handlers = []
+    for file in sorted((ROOT / "src" / "orbitgrid" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)}
+                if names & kinds:
+                    handlers.append(f"{file.name}:{node.lineno}")
+    assert len(handlers) == 1 and handlers[0].startswith("base.py:"), handlers

@@ -62,3 +62,48 @@ def test_preset_runs_on_a_short_horizon(name, tmp_path):
     if name == "starlink":
         assert s["satellites"] == 10_361
         assert s["network"]["routes"][0]["reachable_fraction"] > 0.5
+
+
+# --- the presets against the published figures of the systems they model -----------------------
+# Each figure is copied from its source (../shared/REFERENCES.md), never read from orbitgrid.
+
+MU_EARTH_M3_S2 = 3.986004418e14  # WGS84 / IERS
+R_EARTH_M = 6_378_137.0
+
+
+def _resolved(name):
+    """The preset's scenario and its first constellation's resolved satellite."""
+    from orbitgrid.physics.satellite import resolve_constellations
+
+    sc = load_scenario(name)
+    (sat, *_) = resolve_constellations([c.satellite for c in sc.constellations], sc.catalog)
+    return sc, sat
+
+
+def test_starcloud_1_is_one_60kg_h100_satellite_on_its_published_orbit():
+    # Starcloud-1: 60 kg, one NVIDIA H100 (Starcloud press release; CNBC, 10 Dec 2025); NORAD
+    # 66303 elements: 45.4 deg, 94.63 min period (REFERENCES.md section B)
+    sc, sat = _resolved("starcloud-1")
+    assert sat.mass_kg == 60.0
+    assert sat.payload.count == 1 and sat.accelerator.name.startswith("NVIDIA H100")
+    (el,) = sc.constellations[0].elements
+    assert el.i_deg == pytest.approx(45.4, abs=0.05)
+    period_min = 2 * 3.141592653589793 * (el.a_km * 1e3) ** 1.5 / MU_EARTH_M3_S2**0.5 / 60
+    assert period_min == pytest.approx(94.63, abs=0.3)
+
+
+def test_suncatcher_81_is_the_papers_cluster():
+    # Suncatcher (arXiv 2511.19468): 81 satellites within a 1 km radius, dawn-dusk SSO ~650 km,
+    # Trillium (TPU v6e) chips (REFERENCES.md section A)
+    sc, sat = _resolved("suncatcher-81")
+    f = sc.constellations[0].formation
+    assert f.satellites == 81 and f.radius_m == 1000.0 and f.altitude_km == 650.0
+    assert f.ltan in (18.0, 6.0)  # dawn-dusk: the node at 18:00 or 06:00 local time
+    assert "Trillium" in sat.accelerator.name
+
+
+def test_three_body_12_has_744_tops_per_satellite():
+    # ADA Space / Zhejiang Lab launch reports, 14 May 2025: 12 satellites, 744 TOPS each
+    sc, sat = _resolved("three-body-12")
+    assert sc.constellations[0].sun_synchronous.satellites == 12
+    assert sat.accelerator.peak_tflops["int8"] * sat.payload.count == 744.0

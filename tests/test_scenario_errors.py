@@ -76,7 +76,7 @@ CASES = {
     "negative altitude": (
         GOOD.replace("altitude_km: 550", "altitude_km: -550"),
         None,
-        ["scenario.yaml:7", "constellations.0.walker.altitude_km", "greater than 0"],
+        ["scenario.yaml:7", "constellations.0.walker.altitude_km", "inside the Earth"],
     ),
     "step larger than duration": (
         GOOD.replace("step: 10s", "step: 2h"),

@@ -23,8 +23,9 @@ from orbitgrid.network.links import (
 )
 from orbitgrid.orbits.elements import j2_rates
 from orbitgrid.orbits.samples import Samples
+from orbitgrid.pipeline import build_world
 from orbitgrid.scenario import validate_scenario
-from orbitgrid.sensing import alerts, summarise, swath_mask_rad
+from orbitgrid.sensing.alerts import alerts, summarise, swath_mask_rad
 
 A_M = EARTH_RADIUS_M + 500e3
 MASK_DEG = 10.0
@@ -84,7 +85,6 @@ def test_one_satellite_one_station_closed_form():
     lon0 = _start_lon_deg(probe)
     event_lon, station_lon = lon0 + 20.0, lon0 + 50.0
     sc = _scenario(event_lon, station_lon)
-    fleet = build_fleet(sc)
     raan_rate, argp_rate, n = (float(x) for x in j2_rates(A_M, 0.0, 0.0))
     rate = raan_rate + argp_rate + n - EARTH_ROTATION_RAD_S  # rad/s eastward over the ground
     swath_lam = 50e3 / EARTH_RADIUS_M
@@ -95,7 +95,7 @@ def test_one_satellite_one_station_closed_form():
     spec = sc.sensing
     # starcloud-1: one H100 at 1,979 int8 TOPS (catalogue)
     t_inf = spec.inference_ops / (1979e12 * 1 * spec.utilisation)
-    table = alerts(sc, fleet, sc.stations())
+    table = alerts(build_world(sc))
     assert _seconds(table, "image_time")[0] == pytest.approx(t_image, abs=0.5)
     assert table["inference_s"][0].as_py() == pytest.approx(t_inf, abs=1e-6)
     onboard = t_contact + 10e3 * 8 / 800e6 + 30
@@ -121,7 +121,7 @@ def test_downlink_follows_the_stations_rate_along_the_pass():
     sc = _scenario(lon0 + 20.0, lon0 + 50.0, link=link, image_mb=40_000,
                    downlink_mbps=None)
     assert sc.sensing.downlink_mbps is None
-    table = alerts(sc, build_fleet(sc), sc.stations())
+    table = alerts(build_world(sc))
     rate = _ground_rate_rad_s()
     mask = math.radians(MASK_DEG)
     t_contact = (math.radians(50.0) - (math.acos(EARTH_RADIUS_M * math.cos(mask) / A_M) - mask)
@@ -154,7 +154,7 @@ def test_alert_relayed_over_a_laser_link_pays_the_hop():
     isl = {"topology": "in-range", "max_range_km": 4000, "hop_delay_s": 5.0}
     event = [{"lat_deg": 0.0, "lon_deg": lon0 + 10.0, "at": 0}]
     sc = _scenario(0.0, station_lon, events=event, second_deg=20.0, isl=isl)
-    table = alerts(sc, build_fleet(sc), sc.stations())
+    table = alerts(build_world(sc))
     assert table["satellite"][0].as_py() == "eq-000"
     assert _seconds(table, "image_time")[0] == pytest.approx(t_image, abs=0.5)
     after_image = (table["onboard_latency_s"][0].as_py() - _seconds(table, "image_time")[0])
@@ -167,7 +167,7 @@ def test_alert_relayed_over_a_laser_link_pays_the_hop():
     data = sc.resolved()
     data["sensing"]["isl"] = False
     alone = validate_scenario(data)
-    table = alerts(alone, build_fleet(alone), alone.stations())
+    table = alerts(build_world(alone))
     mask = math.radians(MASK_DEG)
     view_lam = math.acos(EARTH_RADIUS_M * math.cos(mask) / A_M) - mask
     t_contact = (math.radians(station_lon - lon0) - view_lam) / rate
@@ -184,7 +184,7 @@ def test_bent_pipe_images_queue_and_unseen_events_stay_empty():
               {"lat_deg": 0.0, "lon_deg": lon0 + 20.0, "at": 0},
               {"lat_deg": 60.0, "lon_deg": lon0 + 20.0, "at": 0}]
     sc = _scenario(0.0, lon0 + 50.0, events=events)
-    table = alerts(sc, build_fleet(sc), sc.stations())
+    table = alerts(build_world(sc))
     bent = table["bentpipe_latency_s"].to_numpy(zero_copy_only=False)
     transfer = sc.sensing.image_bytes * 8 / 800e6
     assert bent[1] - bent[0] == pytest.approx(transfer, abs=1e-3)
@@ -214,4 +214,4 @@ def test_sensing_errors_are_one_line_exit_2(tmp_path):
     data["sensing"]["isl"] = True
     no_lasers = validate_scenario(data)
     with pytest.raises(ScenarioError, match="sensing.isl: constellation 'eq' has no lasers"):
-        alerts(no_lasers, build_fleet(no_lasers), no_lasers.stations())
+        alerts(build_world(no_lasers))

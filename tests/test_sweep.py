@@ -22,17 +22,21 @@ import yaml
 from typer.testing import CliRunner
 
 from orbitgrid.cli import app
+from orbitgrid.fleet import build_fleet
 from orbitgrid.results import Run
 from orbitgrid.scenario import load_scenario
 from orbitgrid.simulation import simulate
 from orbitgrid.sweep import (
     SweepError,
+    flatten,
     load_sweep,
+    merge_runs,
     merge_summaries,
     pareto_front,
     read_points,
     run_sweep,
     split_run,
+    whole_fleet_keys,
     write_sweep_report,
 )
 
@@ -216,7 +220,7 @@ BAD = [
     ({"constellations.9.walker.altitude_km": [500]}, None, "list of 3"),
     ({"constellations.0.walker.altitude_km": []}, None, "empty list"),
     ({"constellations.0.walker.altitude_km": {"range": [600, 500]}}, None, "empty range"),
-    ({"constellations.0.walker.altitude_km": [500, -1]}, None, "greater than 0"),
+    ({"constellations.0.walker.altitude_km": [500, -1]}, None, "inside the Earth"),
     (None, [{"maximise": "contact_hour"}], "did you mean 'contact_hours'"),
     (None, [{"minimise": "constellations.5.shadow_fraction"}], "not a numeric summary figure"),
     (None, [{"best": "contacts"}], "minimise"),
@@ -303,21 +307,145 @@ def test_split_run_gives_the_tables_of_the_single_process_run(tmp_path, cluster)
 
 
 def test_merge_summaries_rules():
+    """Each figure by its own rule: counts and hours summed, per-satellite means weighted by the
+    group's satellites in each block (a block without the group has no say), the largest
+    balance error; a group may appear in some blocks only."""
+    def physics(name, satellites, compute_w, error):
+        return {"name": name, "satellites": satellites, "mean_compute_w": compute_w,
+                "energy_balance_error": error, "throttled_hours": 0.5}
+
     parts = [
-        {"name": "x", "satellites": 1, "hours": 1.5, "a_fraction": 0.2, "max_t": 3,
-         "constellations": [{"name": "c", "satellites": 1, "shadow_fraction": 0.2}]},
-        {"name": "x", "satellites": 3, "hours": 2.0, "a_fraction": 0.6, "max_t": 5,
-         "constellations": [{"name": "c", "satellites": 3, "shadow_fraction": 0.6}]},
+        {"name": "x", "satellites": 1, "contact_hours": 1.5, "contacts": 2,
+         "constellations": [{"name": "a", "satellites": 1, "shadow_fraction": 0.2},
+                            {"name": "b", "satellites": 0, "shadow_fraction": None}],
+         "physics": {"power_rows": "per orbit", "constellations": [physics("a", 1, 100.0, 0.0)]}},
+        {"name": "x", "satellites": 3, "contact_hours": 2.0, "contacts": 5,
+         "constellations": [{"name": "a", "satellites": 1, "shadow_fraction": 0.6},
+                            {"name": "b", "satellites": 2, "shadow_fraction": 0.3}],
+         "physics": {"power_rows": "per orbit", "constellations": [
+             physics("a", 1, 300.0, 1e-9), physics("b", 2, 50.0, 0.0)]}},
     ]  # fmt: skip
-    merged = merge_summaries(parts)
-    assert merged == {
+    assert merge_summaries(parts) == {
         "name": "x",
         "satellites": 4,
-        "hours": 3.5,
-        "a_fraction": 0.5,
-        "max_t": 5,
-        "constellations": [{"name": "c", "satellites": 4, "shadow_fraction": 0.5}],
-    }
+        "contact_hours": 3.5,
+        "contacts": 7,
+        "constellations": [
+            {"name": "a", "satellites": 2, "shadow_fraction": 0.4},
+            {"name": "b", "satellites": 2, "shadow_fraction": 0.3},
+        ],
+        "physics": {
+            "power_rows": "per orbit",
+            "constellations": [
+                {"name": "a", "satellites": 2, "mean_compute_w": 200.0,
+                 "energy_balance_error": 1e-9, "throttled_hours": 1.0},
+                physics("b", 2, 50.0, 0.0),
+            ],
+        },
+    }  # fmt: skip
+    parts[1]["max_t"] = parts[0]["max_t"] = 3  # a figure no rule names is never guessed
+    with pytest.raises(SweepError, match="'max_t'"):
+        merge_summaries(parts)
+
+
+# A scenario with every per-satellite stage (satellite: gives power, heat and radiation) in two
+# groups of unequal size, split into blocks that cut the first group and hold the second whole.
+PHYSICS = {
+    "name": "split-physics",
+    "epoch": "2026-05-13T00:00:00Z",
+    "duration": "1h",
+    "step": "60s",
+    "constellations": [
+        {"name": "shell", "satellite": {"bus": "three-body"},
+         "walker": {"satellites": 12, "planes": 3, "altitude_km": 550, "inclination_deg": 53}},
+        {"name": "sso", "satellite": {"bus": "three-body"},
+         "sun_synchronous": {"satellites": 4, "planes": 1, "altitude_km": 500, "ltan": "10:30"}},
+    ],
+    "ground_stations": [
+        {"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41, "min_elevation_deg": 5},
+        {"name": "Quito", "lat_deg": -0.18, "lon_deg": -78.47, "min_elevation_deg": 10},
+    ],
+}  # fmt: skip
+# Drawn per step over the satellites of the run (physics/stage.py keys Philox by step only).
+DRAWN = ("radiation_events",)
+
+
+def blocks_merged(scenario, folder: Path, blocks: int) -> Run:
+    """The split run's blocks run here, one after another, and merged as split_run merges them."""
+    edges = np.linspace(0, len(build_fleet(scenario)), blocks + 1).round().astype(int)
+    parts = [
+        simulate(scenario, out=folder / f"b{k}", satellites=slice(int(a), int(b)))
+        for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+    ]
+    return merge_runs(parts, scenario, folder / "merged")
+
+
+def figures(summary: dict) -> dict:
+    return {k: v for k, v in flatten(summary).items() if not any(d in k for d in DRAWN)}
+
+
+def test_split_run_summary_equals_the_single_run_for_every_figure(tmp_path):
+    """The merge by name suffix summed per-satellite means: a run split in three had three
+    times the single run's mean_compute_w, upsets_per_day and dose_rad_per_year. Every figure
+    now equals the single run's to the precision summary.json keeps (each block rounds its
+    figures: a sum or mean of three may differ by three units in the last place)."""
+    file = write(tmp_path / "physics.yaml", PHYSICS)
+    scenario = load_scenario(file)
+    whole = simulate(scenario, out=tmp_path / "whole")
+    merged = blocks_merged(scenario, tmp_path, 3)
+    w, m = figures(whole.summary), figures(merged.summary)
+    assert sorted(m) == sorted(w)
+    for key, value in w.items():
+        if isinstance(value, float):
+            assert m[key] == pytest.approx(value, rel=3e-6, abs=3e-4), key
+        else:
+            assert m[key] == value, key
+    for group in (0, 1):
+        for figure in ("mean_compute_w", "upsets_per_day", "dose_rad_per_year"):
+            key = f"physics.constellations.{group}.{figure}"
+            assert w[key] > 0 and m[key] == pytest.approx(w[key], rel=1e-4), key
+    for name in whole.tables:
+        if name != "radiation":
+            assert merged.table(name).equals(whole.table(name)), name
+
+
+@pytest.mark.skip(
+    reason="known bug, open: physics draws radiation events per step over the run's satellites, "
+    "so a block draws others than the whole fleet (keying the draw by (step, satellite) fixes "
+    "it); with the sourced AP8 cross-sections this scenario draws no event, so it cannot show it",
+)
+def test_split_run_draws_the_single_runs_radiation_events(tmp_path):
+    scenario = load_scenario(write(tmp_path / "physics.yaml", PHYSICS))
+    whole = simulate(scenario, out=tmp_path / "whole")
+    merged = blocks_merged(scenario, tmp_path, 3)
+    assert merged.table("radiation").equals(whole.table("radiation"))
+
+
+def test_split_run_of_links_and_a_workload_equals_the_single_run(tmp_path, cluster):
+    """A scenario with satellite:, isl: and a workload: its links and jobs span the fleet, so
+    split_run runs it as one block, and the merged run is the single run, figure for figure."""
+    data = {
+        **PHYSICS,
+        "constellations": [
+            {"name": "plane", "satellite": {"bus": "three-body"},
+             "sun_synchronous": {"satellites": 6, "planes": 1, "altitude_km": 500,
+                                 "ltan": "10:30"},
+             "isl": {"topology": "nearest", "nearest": 2,
+                     "terminal": {"channels": 1, "channel_rate_bps": 1e11, "tx_power_w": 10}}},
+        ],
+        "workload": {"policy": "first-fit",
+                     "generators": [{"kind": "inference", "rate_per_h": 60, "precision": "int8",
+                                     "parameters": 1.24e8, "tokens": 1e6}]},
+    }  # fmt: skip
+    scenario = load_scenario(write(tmp_path / "links.yaml", data))
+    assert whole_fleet_keys(scenario) == ["constellations.0.isl", "workload"]
+    whole = simulate(scenario, out=tmp_path / "whole")
+    assert whole.summary["ops"]["jobs"] > 0 and whole.summary["network"]
+    split = split_run(scenario, tmp_path / "split", blocks=3)
+    assert split.summary == whole.summary
+    assert split.tables == whole.tables
+    for name in whole.tables:
+        assert split.table(name).equals(whole.table(name)), name
 
 
 def test_cli_sweep_and_report(tmp_path, cluster):

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from orbitgrid.scenario import Scenario
+from orbitgrid.catalog import load_catalog
+from orbitgrid.fleet import build_fleet
+from orbitgrid.physics.satellite import resolve_constellations
+from orbitgrid.scenario import Economics, GroundDataCentre, Scenario  # blocks re-exported
 
 __all__ = [
     "ACCELERATOR_PRICE_USD",
@@ -51,57 +52,6 @@ ACCELERATOR_PRICE_USD: dict[str, float] = {
     "jetson-agx-orin": 1_999.0,  # NVIDIA list price, Jetson AGX Orin 64GB developer kit (2023)
     "three-body-744tops": 100_000.0,  # estimate: a space computer, no public price
 }
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Economics(_Model):
-    """The `economics:` block of an orbit scenario: prices and lifetimes (estimates)."""
-
-    years: float = Field(10.0, gt=0, description="horizon")
-    launcher: str = "starship"
-    launch_usd_per_kg: float | None = Field(None, gt=0, description="flat price, no curve")
-    launches_before: int = Field(0, ge=0, description="position on the learning curve")
-    # estimate: Starlink-class ~$1k/kg, smallsats ~$50k/kg
-    bus_usd_per_kg: float = Field(5_000.0, ge=0)
-    solar_usd_per_w: float = Field(10.0, ge=0)  # estimate: space arrays $5-300/W by class
-    radiator_usd_per_m2: float = Field(5_000.0, ge=0)  # estimate
-    battery_usd_per_kwh: float = Field(1_000.0, ge=0)  # estimate: space-qualified packs
-    shielding_kg_per_kw: float = Field(1.0, ge=0)  # as implied by Starcloud's $1.2M for 40 MW
-    shielding_usd_per_kg: float = Field(100.0, ge=0)  # estimate: material
-    accelerator_usd: float | None = Field(None, ge=0, description="default from the table")
-    server_factor: float = Field(1.5, ge=1)  # estimate: boards, memory, network per accelerator
-    satellite_life_years: float = Field(5.0, gt=0)  # Suncatcher paper's 5-year life
-    annual_failure_rate: float = Field(0.03, ge=0, lt=1)  # estimate
-    replacement_delay_years: float = Field(0.5, ge=0)  # estimate: a failure waits this long
-    ground_stations: int | None = Field(None, ge=0, description="default: the scenario's")
-    ground_station_usd: float = Field(2e6, ge=0)  # estimate: one antenna site
-    operations_usd_per_satellite_year: float = Field(100_000.0, ge=0)  # estimate
-    compute_availability: float = Field(1.0, gt=0, le=1)  # from a run's mean_compute_w
-    published: Literal["starcloud-40mw", "suncatcher"] | None = None
-
-
-class GroundDataCentre(_Model):
-    """The `ground:` block: a terrestrial data centre (estimates unless a preset cites one)."""
-
-    it_power_mw: float = Field(gt=0)
-    accelerator: str = "h100"
-    years: float = Field(10.0, gt=0)
-    pue: float = Field(1.2, ge=1)
-    electricity_usd_per_kwh: float = Field(0.08, ge=0)
-    wue_l_per_kwh: float = Field(1.8, ge=0, description="litres of water per kWh of IT")
-    water_usd_per_m3: float = Field(2.0, ge=0)
-    backup_usd_per_kw: float = Field(500.0, ge=0)
-    grid_connection_usd_per_kw: float = Field(200.0, ge=0)
-    building_usd_per_kw: float = Field(10_000.0, ge=0)
-    land_usd_per_mw: float = Field(250_000.0, ge=0)
-    accelerator_usd: float | None = Field(None, ge=0)
-    server_factor: float = Field(1.5, ge=1)
-    hardware_refresh_years: float = Field(5.0, gt=0)
-    operations_usd_per_mw_year: float = Field(150_000.0, ge=0)
-    utilisation: float = Field(1.0, gt=0, le=1)
 
 
 @dataclass(frozen=True)
@@ -178,10 +128,6 @@ def satellite_mass_kg(sat, catalog) -> dict[str, float]:
 def orbit_cost(scenario: Scenario, years: float | None = None) -> CostResult:
     """Cost of owning the scenario's computing constellations for `years` (default: its
     `economics.years`): only constellations with a `satellite:` block count."""
-    from orbitgrid.catalog import load_catalog
-    from orbitgrid.fleet import build_fleet
-    from orbitgrid.physics.satellite import resolve_constellations
-
     eco = scenario.economics or Economics()
     years = eco.years if years is None else years
     catalog = load_catalog(scenario.catalog)
@@ -258,8 +204,6 @@ def _launch_cost(catalog, eco: Economics, mass_kg: float) -> tuple[float, int, s
 
 def ground_cost(ground: GroundDataCentre, years: float | None = None) -> CostResult:
     """Cost of owning a ground data centre for `years` (default: its own)."""
-    from orbitgrid.catalog import load_catalog
-
     g = ground
     years = g.years if years is None else years
     acc = load_catalog().get("accelerators", g.accelerator, "ground.accelerator")

@@ -18,7 +18,7 @@ from orbitgrid.orbits.elements import (
     sun_synchronous_inclination,
     walker,
 )
-from orbitgrid.orbits.elsets import read_omm, read_tle
+from orbitgrid.orbits.elsets import BadElementSet, read_omm, read_tle
 from orbitgrid.orbits.propagators import J2Propagator, SGP4Propagator, States
 from orbitgrid.orbits.timescale import days_since_j2000
 from orbitgrid.scenario import Constellation, Scenario
@@ -37,6 +37,8 @@ class Fleet:
     e: np.ndarray
     i: np.ndarray
     propagators: list  # SGP4Propagator or J2Propagator, in order
+    # one line each for the user: element sets skipped as bad, element sets far from the epoch
+    warnings: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.names)
@@ -86,6 +88,7 @@ def build_fleet(scenario: Scenario) -> Fleet:
     names, group, source, epochs, a, e, i, props = [], [], [], [], [], [], [], []
     satrecs: list[Satrec] = []
     designed: list[Elements] = []
+    skipped: list[BadElementSet] | None = [] if scenario.on_bad_elements == "skip" else None
 
     def flush():
         # consecutive constellations of one kind share one propagator
@@ -100,7 +103,8 @@ def build_fleet(scenario: Scenario) -> Fleet:
         if c.tle_file or c.omm_file:
             if designed:
                 flush()
-            sets = read_tle(c.tle_file) if c.tle_file else read_omm(c.omm_file)
+            read = read_tle if c.tle_file else read_omm
+            sets = read(c.tle_file or c.omm_file, skipped)
             satrecs.extend(s for _, s in sets)
             names += [n for n, _ in sets]
             for _, s in sets:
@@ -130,6 +134,10 @@ def build_fleet(scenario: Scenario) -> Fleet:
                 f"constellations.{group[k]} ({c.name}): satellite name {name!r} is used twice"
             )
         seen.add(name)
+    warnings = [f"skipped {bad}" for bad in skipped or []]
+    old = _old_element_sets(scenario, np.array(epochs, dtype="datetime64[ns]"), np.array(source))
+    if old:
+        warnings.append(old)
     return Fleet(
         names,
         np.array(group),
@@ -140,6 +148,28 @@ def build_fleet(scenario: Scenario) -> Fleet:
         np.array(e),
         np.array(i),
         props,
+        tuple(warnings),
+    )
+
+
+# Element sets further than this from the scenario epoch are counted in a warning (s).
+MAX_ELEMENT_AGE_S = 30 * 86400.0
+
+
+def _old_element_sets(scenario: Scenario, epochs: np.ndarray, source: np.ndarray) -> str | None:
+    """One line counting element sets far from the scenario epoch, or None."""
+    from_file = np.isin(source, ("tle", "omm"))
+    if not from_file.any():
+        return None
+    age_s = np.abs((epochs[from_file] - scenario.epoch64) / np.timedelta64(1, "s"))
+    limit_s = scenario.max_element_age or MAX_ELEMENT_AGE_S
+    old = age_s > limit_s
+    if not old.any():
+        return None
+    return (
+        f"{int(old.sum())} of {len(age_s)} element sets are more than {limit_s / 86400:g} days "
+        f"from the scenario epoch (up to {age_s.max() / 86400:,.0f} days): SGP4 loses accuracy "
+        "within days to weeks; use element sets near the epoch"
     )
 
 

@@ -1,7 +1,11 @@
 """Run folders: the resolved scenario, summary.json and one Parquet table per kind of record.
 
-A run is written into a hidden sibling folder and renamed into place only when complete, so a
-run that fails leaves nothing behind. DuckDB queries the tables in place, each by its name.
+A run is written into a hidden sibling folder, `.<name>.partial`, and renamed into place only
+when complete, so a run that fails, is interrupted (Ctrl-C, SIGTERM, SIGHUP) or races another
+for the same folder leaves nothing behind. Creating the partial folder reserves the name: a
+second writer of the same run folder is refused at once. A partial folder whose process is gone
+(SIGKILL, power loss) is removed by the next writer in the same parent folder, and is never
+listed or opened as a run. DuckDB queries the tables in place, each by its name.
 """
 
 from __future__ import annotations
@@ -9,6 +13,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import threading
+import time
 from functools import cached_property
 from pathlib import Path
 
@@ -18,6 +26,49 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from orbitgrid.errors import ScenarioError
+
+# Marks the hidden folder a run is written into: `.<run name>.partial` (older versions added
+# `-<pid>`).
+PARTIAL = ".partial"
+# The file in a partial folder naming the process that writes it.
+OWNER_FILE = ".owner"
+# A partial folder without an owner file this old (s) was left by a writer killed at birth.
+ORPHAN_AGE_S = 60.0
+# Signals that, like Ctrl-C, stop a run and remove its partial folder; exit status 128 + number.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class RunFolderError(ScenarioError):
+    """A run folder that is taken, being written by another run, or cannot be created."""
+
+
+class RunInterrupted(SystemExit):
+    """A run stopped by SIGTERM or SIGHUP; its partial folder is removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def is_partial(path: str | Path) -> bool:
+    """Whether path is the hidden folder of a run being written (or of one that was killed)."""
+    name = Path(path).name
+    return name.startswith(".") and PARTIAL in name
+
+
+def run_folders(root: str | Path) -> list[Path]:
+    """Finished run folders directly under root, newest first; partial folders never."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = [
+        p for p in root.iterdir()
+        if not p.name.startswith(".") and (p / "summary.json").is_file()
+    ]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 def utc_timestamps(epoch: np.datetime64, t_s) -> pa.Array:
     """Parquet UTC timestamps (ms) of epoch + t_s seconds; null where t_s is not finite."""
@@ -32,6 +83,10 @@ class Run:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if is_partial(self.path):
+            raise FileNotFoundError(
+                f"{self.path}: the partial folder of an unfinished run, not a run"
+            )
         if not (self.path / "summary.json").is_file():
             raise FileNotFoundError(f"{self.path}: not a run folder (no summary.json)")
 
@@ -76,18 +131,72 @@ class Run:
 
 
 class RunWriter:
-    """Writes a run folder atomically: into a hidden sibling, renamed on success."""
+    """Writes a run folder atomically: into a hidden sibling, renamed on success.
 
-    def __init__(self, path: str | Path):
+    unique=True (default run folders) takes the next free name path-2, path-3, ... when path is
+    taken; otherwise a taken path is a RunFolderError.
+    """
+
+    def __init__(self, path: str | Path, unique: bool = False):
         self.path = Path(path)
-        if self.path.exists():
-            raise FileExistsError(f"{self.path}: already exists")
-        self._tmp = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
+        self.unique = unique
+        if self.path.exists() and not unique:
+            raise RunFolderError(f"{self.path}: already exists; choose another --out")
+        self._tmp = _partial_path(self.path)
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._handlers: dict[int, object] = {}
 
     def __enter__(self) -> RunWriter:
-        self._tmp.mkdir(parents=True)
+        parent = self.path.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_partials(parent)
+            self._reserve()
+        except PermissionError:
+            raise RunFolderError(
+                f"{self.path}: cannot create the run folder: permission denied in "
+                f"{_nearest_existing(parent)}"
+            ) from None
+        except OSError as exc:
+            raise RunFolderError(
+                f"{self.path}: cannot create the run folder: {exc.strerror or exc}"
+            ) from None
+        self._catch_stop_signals()
         return self
+
+    def _reserve(self) -> None:
+        """Create the partial folder, which claims the run folder's name for this process."""
+        base, k = self.path, 1
+        while True:
+            candidate = base if k == 1 else base.with_name(f"{base.name}-{k}")
+            tmp = _partial_path(candidate)
+            if not candidate.exists():
+                try:
+                    tmp.mkdir()
+                except FileExistsError:
+                    if not self.unique:
+                        owner = _owner(tmp) or {}
+                        raise RunFolderError(
+                            f"{candidate}: another run (pid {owner.get('pid', '?')}) is writing "
+                            "it; choose another --out"
+                        ) from None
+                else:
+                    # a writer that held the name may have renamed its run into place just now
+                    if not candidate.exists():
+                        (tmp / OWNER_FILE).write_text(json.dumps(_me()))
+                        self.path, self._tmp = candidate, tmp
+                        return
+                    tmp.rmdir()
+            if not self.unique:
+                raise RunFolderError(f"{candidate}: already exists; choose another --out")
+            k += 1
+
+    def _catch_stop_signals(self) -> None:
+        """Turn SIGTERM and SIGHUP into an exception, as Ctrl-C is, while the run is written."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in STOP_SIGNALS:
+            self._handlers[signum] = signal.signal(signum, _raise_interrupted)
 
     def append(self, name: str, table: pa.Table) -> None:
         """Stream a chunk of rows into table name."""
@@ -114,9 +223,95 @@ class RunWriter:
         (self._tmp / name).write_text(yaml.safe_dump(data, sort_keys=False))
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        for signum in self._handlers:  # a second signal must not cut the clean-up short
+            signal.signal(signum, signal.SIG_IGN)
+        try:
+            for writer in self._writers.values():
+                writer.close()
+            if exc_type is None:
+                (self._tmp / OWNER_FILE).unlink(missing_ok=True)
+                try:
+                    os.rename(self._tmp, self.path)
+                except OSError:  # made by something other than a RunWriter meanwhile
+                    raise RunFolderError(
+                        f"{self.path}: already exists; choose another --out"
+                    ) from None
+        finally:
+            if self._tmp.exists():
+                shutil.rmtree(self._tmp, ignore_errors=True)
+            for signum, handler in self._handlers.items():
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+            self._handlers.clear()
+
+
+def remove_stale_partials(parent: str | Path) -> list[Path]:
+    """Remove the partial folders in parent whose writing process is gone; return them."""
+    removed = []
+    try:
+        entries = [p for p in Path(parent).iterdir() if is_partial(p) and p.is_dir()]
+    except OSError:
+        return removed
+    for path in entries:
+        if not _writer_alive(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _partial_path(path: Path) -> Path:
+    return path.parent / f".{path.name}{PARTIAL}"
+
+
+def _raise_interrupted(signum, frame):
+    raise RunInterrupted(signum)
+
+
+def _me() -> dict:
+    return {"pid": os.getpid(), "host": socket.gethostname(), "start": _start_ticks(os.getpid())}
+
+
+def _owner(path: Path) -> dict | None:
+    try:
+        return json.loads((path / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _writer_alive(path: Path) -> bool:
+    """Whether the process writing partial folder path may still be running."""
+    owner = _owner(path)
+    if owner is None:
+        legacy = path.name.rpartition(f"{PARTIAL}-")[2]  # `.<name>.partial-<pid>`
+        if legacy.isdigit():
+            owner = {"pid": int(legacy), "host": socket.gethostname(), "start": None}
+        else:  # no owner yet: being created now, or its writer died at birth
+            try:
+                return time.time() - path.stat().st_mtime < ORPHAN_AGE_S
+            except OSError:
+                return False
+    if owner.get("host") != socket.gethostname():
+        return True  # another machine's process: cannot tell, leave it
+    pid = int(owner["pid"])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    start = _start_ticks(pid)
+    return owner.get("start") is None or start is None or start == owner["start"]
+
+
+def _start_ticks(pid: int) -> int | None:
+    """A process's start time in clock ticks after boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[19])
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

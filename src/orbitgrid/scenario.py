@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import re
 from datetime import UTC, datetime
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,37 +29,31 @@ from pydantic import (
     model_validator,
 )
 
-from orbitgrid.economics import Economics, GroundDataCentre
+from orbitgrid.constants import EARTH_RADIUS_M
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.links import GroundLink, IslConfig
 from orbitgrid.ops.jobs import Workload
+from orbitgrid.orbits.elements import orbit_range_error
 from orbitgrid.physics.satellite import SatelliteError, SatelliteSpec, resolve_constellations
-from orbitgrid.sensing import SensingSpec
-
-_UNITS_S = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a number of seconds or a string with ms, s, min, h or d: '90 min', '1d'."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 10s, 5min, 1h or 1d")
-    if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"cannot read {value!r} as a duration such as 10s, 5min, 1h or 1d")
-    number, unit = match.groups()
-    if unit not in _UNITS_S and unit != "":
-        raise ValueError(f"unknown unit {unit!r} in {value!r}; use ms, s, min, h or d")
-    return float(number) * _UNITS_S.get(unit, 1.0)
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+from orbitgrid.sensing.schema import SensingSpec
+from orbitgrid.units import Duration, epoch64
+from orbitgrid.units import parse_duration as parse_duration  # re-exported: orbitgrid.cli
+from orbitgrid.userfiles import read_user_text
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _orbit_altitude(altitude_km: float) -> float:
+    problem = orbit_range_error(altitude_km * 1e3, altitude_km * 1e3)
+    if problem:
+        raise ValueError(problem)
+    return altitude_km
+
+
+# A circular orbit's altitude (km): 100-100,000 km (orbitgrid.orbits.elements)
+OrbitAltitude = Annotated[float, AfterValidator(_orbit_altitude)]
 
 
 def _resolve_file(value: Any, info: ValidationInfo) -> Path:
@@ -77,7 +73,7 @@ class Walker(_Model):
     satellites: int = Field(gt=0)
     planes: int = Field(gt=0)
     phasing: int = Field(0, ge=0)
-    altitude_km: float = Field(gt=0)
+    altitude_km: OrbitAltitude
     inclination_deg: float = Field(ge=0, le=180)
     kind: Literal["delta", "star"] = "delta"
     raan0_deg: float = 0.0
@@ -116,7 +112,7 @@ class SunSynchronous(_Model):
     satellites: int = Field(gt=0)
     planes: int = Field(1, gt=0)
     phasing: int = Field(0, ge=0)
-    altitude_km: float = Field(gt=0, le=5900)
+    altitude_km: OrbitAltitude = Field(le=5900)
     ltan: Ltan
 
     @model_validator(mode="after")
@@ -133,7 +129,7 @@ class Formation(_Model):
 
     satellites: int = Field(gt=0)
     radius_m: float = Field(gt=0)
-    altitude_km: float = Field(gt=0, le=5900)
+    altitude_km: OrbitAltitude = Field(le=5900)
     ltan: Ltan
 
 
@@ -150,10 +146,12 @@ class OrbitElements(_Model):
 
     @model_validator(mode="after")
     def _above_ground(self):
-        if self.a_km * (1 - self.e) <= 6378.137:
-            raise ValueError(
-                f"perigee {self.a_km * (1 - self.e):.1f} km is below the Earth's surface"
-            )
+        r_km = EARTH_RADIUS_M / 1e3
+        problem = orbit_range_error(
+            (self.a_km * (1 - self.e) - r_km) * 1e3, (self.a_km * (1 + self.e) - r_km) * 1e3
+        )
+        if problem:
+            raise ValueError(f"a_km, e: {problem}")
         return self
 
 
@@ -196,6 +194,53 @@ class GroundStation(_Model):
     link: GroundLink | None = None
 
 
+class Economics(_Model):
+    """The `economics:` block of an orbit scenario: prices and lifetimes (estimates)."""
+
+    years: float = Field(10.0, gt=0, description="horizon")
+    launcher: str = "starship"
+    launch_usd_per_kg: float | None = Field(None, gt=0, description="flat price, no curve")
+    launches_before: int = Field(0, ge=0, description="position on the learning curve")
+    # estimate: Starlink-class ~$1k/kg, smallsats ~$50k/kg
+    bus_usd_per_kg: float = Field(5_000.0, ge=0)
+    solar_usd_per_w: float = Field(10.0, ge=0)  # estimate: space arrays $5-300/W by class
+    radiator_usd_per_m2: float = Field(5_000.0, ge=0)  # estimate
+    battery_usd_per_kwh: float = Field(1_000.0, ge=0)  # estimate: space-qualified packs
+    shielding_kg_per_kw: float = Field(1.0, ge=0)  # as implied by Starcloud's $1.2M for 40 MW
+    shielding_usd_per_kg: float = Field(100.0, ge=0)  # estimate: material
+    accelerator_usd: float | None = Field(None, ge=0, description="default from the table")
+    server_factor: float = Field(1.5, ge=1)  # estimate: boards, memory, network per accelerator
+    satellite_life_years: float = Field(5.0, gt=0)  # Suncatcher paper's 5-year life
+    annual_failure_rate: float = Field(0.03, ge=0, lt=1)  # estimate
+    replacement_delay_years: float = Field(0.5, ge=0)  # estimate: a failure waits this long
+    ground_stations: int | None = Field(None, ge=0, description="default: the scenario's")
+    ground_station_usd: float = Field(2e6, ge=0)  # estimate: one antenna site
+    operations_usd_per_satellite_year: float = Field(100_000.0, ge=0)  # estimate
+    compute_availability: float = Field(1.0, gt=0, le=1)  # from a run's mean_compute_w
+    published: Literal["starcloud-40mw", "suncatcher"] | None = None
+
+
+class GroundDataCentre(_Model):
+    """The `ground:` block: a terrestrial data centre (estimates unless a preset cites one)."""
+
+    it_power_mw: float = Field(gt=0)
+    accelerator: str = "h100"
+    years: float = Field(10.0, gt=0)
+    pue: float = Field(1.2, ge=1)
+    electricity_usd_per_kwh: float = Field(0.08, ge=0)
+    wue_l_per_kwh: float = Field(1.8, ge=0, description="litres of water per kWh of IT")
+    water_usd_per_m3: float = Field(2.0, ge=0)
+    backup_usd_per_kw: float = Field(500.0, ge=0)
+    grid_connection_usd_per_kw: float = Field(200.0, ge=0)
+    building_usd_per_kw: float = Field(10_000.0, ge=0)
+    land_usd_per_mw: float = Field(250_000.0, ge=0)
+    accelerator_usd: float | None = Field(None, ge=0)
+    server_factor: float = Field(1.5, ge=1)
+    hardware_refresh_years: float = Field(5.0, gt=0)
+    operations_usd_per_mw_year: float = Field(150_000.0, ge=0)
+    utilisation: float = Field(1.0, gt=0, le=1)
+
+
 class Route(_Model):
     """A pair of endpoints (station or satellite names) whose path is followed over time."""
 
@@ -203,6 +248,13 @@ class Route(_Model):
 
     source: str = Field(alias="from", min_length=1)
     target: str = Field(alias="to", min_length=1)
+
+
+class RadiationSettings(_Model):
+    """The radiation environment: AP8/AE8 at solar minimum (the default, the higher LEO proton
+    fluxes) or maximum (orbitgrid.physics.radiation)."""
+
+    solar: Literal["min", "max"] = "min"
 
 
 class Scenario(_Model):
@@ -223,6 +275,11 @@ class Scenario(_Model):
     economics: Economics | None = None  # orbit cost figures (orbitgrid.economics)
     ground: GroundDataCentre | None = None  # a terrestrial data centre to compare with
     sensing: SensingSpec | None = None  # remote-sensing events and pipelines (orbitgrid.sensing)
+    radiation: RadiationSettings | None = None  # None: solar minimum (RadiationSettings)
+    # a bad element set in a tle_file/omm_file: stop the run (fail, the default) or skip it
+    on_bad_elements: Literal["fail", "skip"] | None = None
+    # element sets further than this from the epoch are counted in one warning (default 30 d)
+    max_element_age: Duration | None = None
     # real programs the live service may run: name -> {command, checkpoint, grace, limits},
     # validated by orbitgrid.live.programs (a front end; the core only carries them)
     programs: dict[str, dict[str, Any]] | None = None
@@ -251,7 +308,7 @@ class Scenario(_Model):
 
     @property
     def epoch64(self) -> np.datetime64:
-        return np.datetime64(self.epoch.replace(tzinfo=None), "ns")
+        return epoch64(self.epoch)
 
     def stations(self) -> list[GroundStation]:
         """The stations listed inline and those read from ground_stations_file, in that order."""
@@ -276,8 +333,7 @@ def _duplicates(names):
 
 def read_ground_stations(path: Path) -> list[GroundStation]:
     """Stations from a CSV file: name, lat_deg, lon_deg, alt_m, min_elevation_deg."""
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = list(csv.DictReader(io.StringIO(read_user_text(path), newline="")))
     out = []
     for line, row in enumerate(rows, start=2):
         fields = {k.strip(): v.strip() for k, v in row.items() if k and v not in (None, "")}
@@ -315,7 +371,7 @@ def load_scenario(source: str | Path, overrides: dict | None = None) -> Scenario
             raise ScenarioError(
                 f"{source}: no such file or preset (presets: {', '.join(preset_names())})"
             )
-    text = path.read_text(encoding="utf-8")
+    text = read_user_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

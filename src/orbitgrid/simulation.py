@@ -1,39 +1,35 @@
-"""The pipeline: scenario -> fleet -> trajectory chunks -> events -> run folder.
+"""A run: the world (orbitgrid.pipeline), its stream of time blocks through the stages, and the
+run folder.
 
-Time is streamed in chunks of knots so memory stays bounded however long the run: each chunk
-is propagated, searched for eclipses and contacts, and (if asked) sampled into the ephemeris
-table; intervals cut by a chunk edge are joined at the end.
+Each chunk of the stream is searched for eclipses and contacts (intervals cut by a chunk edge
+are joined at the end); each block of steps goes through the stages in order, each handing its
+typed result to the ones after it (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from orbitgrid.fleet import Fleet, build_fleet
+from orbitgrid.budget import check_fits, estimate_run
+from orbitgrid.economics import ground_summary
+from orbitgrid.fleet import Fleet
 from orbitgrid.network.stage import NetworkStage
 from orbitgrid.ops.stage import OpsStage
-from orbitgrid.orbits.contacts import Stations, contact_intervals
+from orbitgrid.orbits.contacts import contact_intervals
 from orbitgrid.orbits.eclipses import eclipse_table, shadow_intervals
 from orbitgrid.orbits.events import stitch
 from orbitgrid.orbits.propagators import ERROR_MESSAGES
-from orbitgrid.orbits.samples import Samples
-from orbitgrid.orbits.trajectory import Trajectory, knot_times
 from orbitgrid.physics.stage import PhysicsStage
+from orbitgrid.pipeline import Chunk, Gone, RunContext, TimeBlock, World, build_world, stream
 from orbitgrid.results import Run, RunWriter, utc_timestamps
-from orbitgrid.scenario import GroundStation, Scenario
-from orbitgrid.sensing import SensingStage
+from orbitgrid.scenario import Scenario
+from orbitgrid.sensing.stage import SensingStage
 
-# Satellite-knots per time chunk: about 100 MB of states.
-CHUNK_SAT_KNOTS = 2_000_000
-# Satellite-steps per block of sampled states handed to the stages.
-SAMPLE_BLOCK = 1_000_000
 # Tables written only when asked for with save=.
 OPTIONAL_TABLES = ("ephemeris", "power", "links")
 # Events shorter than min(step, this) may be missed; longer ones never are.
@@ -43,34 +39,9 @@ Progress = Callable[[int, int], None]
 
 
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{scenario.name}-{stamp}"
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What every stage of a run may read, and the writer for its tables."""
-
-    scenario: Scenario
-    fleet: Fleet
-    stations: list[GroundStation]
-    writer: RunWriter
-    save: frozenset[str]
-    # results one stage computes for the run and another reuses (e.g. sensing's alerts)
-    shared: dict = field(default_factory=dict, compare=False)
-
-
-class Stage(Protocol):
-    """A consumer of sampled states: physics, network, tables. Fed block by block, in order."""
-
-    def block(self, samples: Samples) -> None:
-        """Take the states of every satellite at the next block of steps."""
-
-    def finish(self) -> dict:
-        """Write the stage's tables; return its figures for summary.json."""
-
-
-StageFactory = Callable[[RunContext], "Stage | None"]
+    """runs/<name>-<UTC time to the millisecond>; RunWriter(unique=True) adds -2, -3 if taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3]
+    return root / f"{scenario.name}-{stamp}Z"
 
 
 def simulate(
@@ -83,8 +54,9 @@ def simulate(
     """Run a scenario and write its run folder (default runs/<name>-<UTC time>).
 
     save names optional tables to write too (see OPTIONAL_TABLES). progress(done, total) is
-    called as time chunks finish. satellites= runs one contiguous block of the fleet (a slice of
-    its indices), as the blocks of a split run do (orbitgrid.sweep.split_run).
+    called after every block of steps, in satellite-steps. satellites= runs one contiguous block
+    of the fleet (a slice of its indices), as the blocks of a split run do
+    (orbitgrid.sweep.split_run).
     """
     save = frozenset(save)
     unknown = save - set(OPTIONAL_TABLES)
@@ -93,98 +65,102 @@ def simulate(
             f"unknown table to save: {', '.join(sorted(unknown))} (choose from {OPTIONAL_TABLES})"
         )
     if not scenario.constellations:  # a ground data centre alone: its figures, no orbits
-        from orbitgrid.economics import ground_summary
-
-        with RunWriter(out or default_run_dir(scenario)) as writer:
+        with RunWriter(out or default_run_dir(scenario), unique=out is None) as writer:
             writer.write_yaml("scenario.yaml", scenario.resolved())
             writer.write_json("summary.json", ground_summary(scenario))
         return Run(writer.path)
-    fleet = build_fleet(scenario)
-    if satellites is not None:
-        fleet = fleet.subset(satellites)
-    station_list = scenario.stations()
-    stations = Stations.from_scenario(station_list)
-    epoch = scenario.epoch64
-    knots = knot_times(0.0, scenario.duration)
-    steps = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
-    per_chunk = max(2, CHUNK_SAT_KNOTS // max(len(fleet), 1))
-    per_block = max(1, SAMPLE_BLOCK // max(len(fleet), 1))
-    resolution = min(scenario.step, MAX_EVENT_RESOLUTION_S)
-    bounds = list(range(0, len(knots) - 1, per_chunk)) + [len(knots) - 1]
-    first_error = np.full(len(fleet), np.inf)
-    error_code = np.zeros(len(fleet), dtype=int)
-    shadows, umbras, contacts, peaks = [], [], [], []
-
-    with RunWriter(out or default_run_dir(scenario)) as writer:
-        context = RunContext(scenario, fleet, station_list, writer, save)
-        stages = [s for s in (factory(context) for factory in STAGES) if s is not None]
-        for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
-            t = knots[k0 : k1 + 1]
-            states = fleet.propagate(epoch, t)
-            _note_errors(states.error, t, first_error, error_code)
-            # a satellite that failed once is gone: SGP4 may return numbers again later
-            dead = (t[:, None] >= first_error[None, :])[..., None]
-            traj = Trajectory(epoch, t, np.where(dead, np.nan, states.r), states.v)
-            shadow, umbra = shadow_intervals(traj, resolution)
-            shadows.append(shadow)
-            umbras.append(umbra)
-            found, peak = contact_intervals(traj, stations, resolution)
-            contacts.append(found)
-            peaks.append(peak)
-            if stages:
-                last = k1 == len(knots) - 1
-                in_chunk = steps[(steps >= t[0]) & ((steps <= t[-1]) if last else (steps < t[-1]))]
-                for b in range(0, len(in_chunk), per_block):
-                    t_block = in_chunk[b : b + per_block]
-                    samples = Samples.from_trajectory(traj, t_block)
-                    for stage in stages:
-                        stage.block(samples)
+    check_fits(estimate_run(scenario, save, satellites))  # refuse what memory cannot hold
+    world = build_world(scenario, satellites)
+    with RunWriter(out or default_run_dir(scenario), unique=out is None) as writer:
+        run = RunContext(world, writer, save)
+        # the stages, in the order they see each block (docs/architecture.md: their contract)
+        ephemeris = EphemerisTable.create(run)
+        physics = PhysicsStage.create(run)
+        network = NetworkStage.create(run)
+        sensing = SensingStage.create(run)
+        ops = OpsStage.create(run)
+        events = EventSearch(world)
+        gone = Gone.none(len(world.fleet))
+        for block in stream(world, 0.0, scenario.duration):
+            if block.opens_chunk:
+                events.add(block.chunk)
+                if sensing:
+                    sensing.chunk(block.chunk)
+            if block.steps:
+                if ephemeris:
+                    ephemeris.block(block)
+                power = physics.block(block.samples) if physics else None
+                links = network.block(block.samples) if network else None
+                if ops:
+                    ops.block(block.samples, power, links)
+            gone = block.gone
             if progress:
-                progress(k1, len(knots) - 1)
+                progress(block.done, block.total)
 
-        eclipses = eclipse_table(shadows, umbras)
-        contact_rows = _contact_table(contacts, peaks, len(stations))
-        writer.write_table("eclipses", _eclipse_arrow(eclipses, fleet, epoch))
-        writer.write_table("contacts", _contact_arrow(contact_rows, fleet, station_list, epoch))
-        writer.write_table("satellites", _satellite_arrow(fleet, first_error, error_code, epoch))
+        summary = events.write(writer, gone)
         writer.write_yaml("scenario.yaml", scenario.resolved())
-        summary = _summary(scenario, fleet, station_list, eclipses, contact_rows, first_error)
-        for stage in stages:
-            summary.update(stage.finish())
+        if world.fleet.warnings:  # element sets skipped or far from the epoch (orbitgrid.fleet)
+            summary["warnings"] = list(world.fleet.warnings)
+        for stage in (physics, network):
+            if stage:
+                summary.update(stage.finish())
+        alerts = sensing.finish(gone) if sensing else None
+        if alerts:
+            summary["sensing"] = alerts.figures
+        if ops:
+            summary.update(ops.finish(alerts))
         summary["tables"] = writer.tables
         writer.write_json("summary.json", summary)
     return Run(writer.path)
 
 
-def _note_errors(error, t, first_error, error_code):
-    bad = error != 0
-    if not bad.any():
-        return
-    k = np.argmax(bad, axis=0)
-    hit = bad.any(axis=0) & (t[k] < first_error)
-    first_error[hit] = t[k[hit]]
-    error_code[hit] = error[k[hit], np.flatnonzero(hit)]
+class EventSearch:
+    """Eclipses and ground contacts, searched chunk by chunk on the stream's trajectory and
+    joined at the end; writes eclipses, contacts and satellites, returns the run's figures."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.resolution_s = min(world.scenario.step, MAX_EVENT_RESOLUTION_S)
+        self.shadows, self.umbras, self.contacts, self.peaks = [], [], [], []
+
+    def add(self, chunk: Chunk) -> None:
+        shadow, umbra = shadow_intervals(chunk.trajectory, self.resolution_s)
+        self.shadows.append(shadow)
+        self.umbras.append(umbra)
+        found, peak = contact_intervals(chunk.trajectory, self.world.ground, self.resolution_s)
+        self.contacts.append(found)
+        self.peaks.append(peak)
+
+    def write(self, writer: RunWriter, gone: Gone) -> dict:
+        w = self.world
+        fleet, stations, epoch = w.fleet, list(w.stations), w.epoch
+        eclipses = eclipse_table(self.shadows, self.umbras)
+        contact_rows = _contact_table(self.contacts, self.peaks, len(stations))
+        writer.write_table("eclipses", _eclipse_arrow(eclipses, fleet, epoch))
+        writer.write_table("contacts", _contact_arrow(contact_rows, fleet, stations, epoch))
+        writer.write_table("satellites",
+                           _satellite_arrow(fleet, gone.first_error_s, gone.code, epoch))
+        return _summary(w.scenario, fleet, stations, eclipses, contact_rows, gone.first_error_s)
 
 
 class EphemerisTable:
     """The ephemeris table: states propagated exactly (not interpolated) at every step."""
 
-    def __init__(self, context: RunContext):
-        self.context = context
-        self.names = pa.array(context.fleet.names)
+    def __init__(self, run: RunContext):
+        self.writer = run.writer
+        self.names = pa.array(run.fleet.names)
 
     @classmethod
-    def create(cls, context: RunContext) -> EphemerisTable | None:
-        return cls(context) if "ephemeris" in context.save else None
+    def create(cls, run: RunContext) -> EphemerisTable | None:
+        return cls(run) if "ephemeris" in run.save else None
 
-    def block(self, samples: Samples) -> None:
-        epoch, t = samples.epoch, samples.t_s
-        exact = self.context.fleet.propagate(epoch, t)
-        s = Samples(epoch, t, exact.r, exact.v)
+    def block(self, block: TimeBlock) -> None:
+        s = block.exact_samples()
+        epoch, t = s.epoch, s.t_s
         lat, lon, alt = s.geodetic
         n_t, n_s = lat.shape
         satellite = np.tile(np.arange(n_s, dtype=np.int32), n_t)
-        self.context.writer.append(
+        self.writer.append(
             "ephemeris",
             pa.table(
                 {
@@ -201,9 +177,6 @@ class EphemerisTable:
                 }
             ),
         )
-
-    def finish(self) -> dict:
-        return {}
 
 
 def _contact_table(parts, peaks, n_stations):
@@ -306,14 +279,3 @@ def _summary(scenario, fleet, stations, eclipses, contacts, first_error) -> dict
 def _duration(rows, kind):
     m = rows["kind"] == kind
     return (rows["end_s"][m] - rows["start_s"][m]).sum()
-
-
-# Stages in the order they see each block. Physics and network register here.
-STAGES: list[StageFactory] = [
-    EphemerisTable.create,
-    PhysicsStage.create,
-    NetworkStage.create,
-    SensingStage.create,
-]
-# Operations (the space OS) reads what the stages before it published: always last.
-STAGES.append(OpsStage.create)

@@ -88,6 +88,14 @@ def test_bad_input_is_one_line_and_exit_2(scenario_file, tmp_path):
                                               "--keys", str(bad_keys)))
     assert "not found" in one_line(orbitgrid("live", str(scenario_file), "--state", state,
                                              "--keys", str(tmp_path / "none.json")))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("tenants: [alice\n")
+    for args in (("live", str(scenario_file), "--state", state), ("keys", "add", "bob")):
+        line = one_line(orbitgrid(*args, "--keys", str(garbage)))
+        assert str(garbage) in line and "not a JSON keys file" in line
+    assert garbage.read_text() == "tenants: [alice\n"  # keys add left it as it was
+    line = one_line(orbitgrid("keys", "add", "bob", "--keys", str(tmp_path / "no" / "k.json")))
+    assert "no such folder" in line and not (tmp_path / "no").exists()
     assert "--host" in one_line(orbitgrid("live", str(scenario_file), "--state", state,
                                           "--host", "0.0.0.0"))
     assert "--start" in one_line(orbitgrid("live", str(scenario_file), "--state", state,

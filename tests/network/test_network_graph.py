@@ -15,7 +15,7 @@ import orbitgrid
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.astar import pair_paths
 from orbitgrid.network.graph import edge_geometry, undirected_csr, visible_pairs
-from orbitgrid.network.stage import route_series
+from orbitgrid.network.routes import route_series
 from orbitgrid.network.topology import line_of_sight, plus_grid
 from orbitgrid.orbits.contacts import Stations
 from orbitgrid.scenario import validate_scenario

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
-from orbitgrid.fleet import build_fleet
 from orbitgrid.network.astar import pair_paths
 from orbitgrid.network.graph import undirected_csr
 from orbitgrid.network.routing import build_graph, shortest_paths
@@ -20,8 +19,8 @@ from orbitgrid.network.stage import NetworkStage
 from orbitgrid.network.topology import edge_lengths, line_of_sight, plus_grid
 from orbitgrid.orbits.contacts import Stations
 from orbitgrid.orbits.samples import Samples
+from orbitgrid.pipeline import RunContext, build_world
 from orbitgrid.scenario import validate_scenario
-from orbitgrid.simulation import RunContext
 
 # Geometry is recomputed here with the stage's own formulas; allow for float rounding only.
 LENGTH_TOLERANCE_M = 1e-3
@@ -42,9 +41,10 @@ class _Tables:
 
 
 def _run_stage(scenario):
-    fleet = build_fleet(scenario)
+    world = build_world(scenario)
+    fleet = world.fleet
     writer = _Tables()
-    context = RunContext(scenario, fleet, scenario.stations(), writer, frozenset(["links"]))
+    context = RunContext(world, writer, frozenset(["links"]))
     stage = NetworkStage.create(context)
     t = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
     states = fleet.propagate(scenario.epoch64, t)

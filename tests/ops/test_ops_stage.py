@@ -304,11 +304,11 @@ def test_isl_rate_follows_the_geometry_step_by_step():
     # two polar satellites at 500 km in planes 90 deg apart meet over the poles: their link
     # shortens and lengthens every half orbit, and the Earth blocks it near the equator; a weak
     # laser (20 mW) keeps the rate below the terminal's ceiling, falling with distance
-    from orbitgrid.fleet import build_fleet
     from orbitgrid.network.links import optical_isl_rate_bps
+    from orbitgrid.network.stage import NetworkStage
     from orbitgrid.ops.stage import OpsStage
     from orbitgrid.orbits.samples import Samples
-    from orbitgrid.simulation import RunContext
+    from orbitgrid.pipeline import RunContext, build_world
 
     a_km = 6378.137 + 500
     scenario = validate_scenario({**SCENARIO, "duration": "3h", "constellations": [{
@@ -316,12 +316,12 @@ def test_isl_rate_follows_the_geometry_step_by_step():
         "isl": {"topology": "nearest", "nearest": 1, "terminal": {"tx_power_w": 0.02}},
         "elements": [{"a_km": a_km, "i_deg": 90, "raan_deg": raan, "name": f"p{raan}"}
                      for raan in (0, 90)]}]})
-    fleet = build_fleet(scenario)
-    stage = OpsStage.create(RunContext(scenario, fleet, scenario.stations(), None, frozenset()))
-    t = np.arange(0.0, scenario.duration + 1e-6, scenario.step)
-    states = fleet.propagate(scenario.epoch64, t)
-    samples = Samples(scenario.epoch64, t, states.r, states.v)
-    stage.block(samples)
+    world = build_world(scenario)
+    stage = OpsStage.create(RunContext(world, None))
+    network = NetworkStage.create(RunContext(world, None))
+    t = world.steps_s
+    samples = Samples(scenario.epoch64, t, *world.exact_states(t))
+    stage.block(samples, None, network.block(samples))
     env = stage.timelines()
     isl = env.isl_bps
     assert isl.shape == (len(t) - 1, 2) and isl.dtype == np.float32

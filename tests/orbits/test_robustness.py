@@ -91,22 +91,20 @@ def test_max_range_cuts_contacts_at_that_slant_range(tmp_path, max_range_km):
 
 def test_a_run_that_fails_half_way_leaves_no_folder(tmp_path, monkeypatch):
     """A stage that raises in the middle of the run: the exception surfaces, nothing is left."""
+    import orbitgrid.pipeline as pipeline
     import orbitgrid.simulation as simulation
 
-    class Failing:
-        def __init__(self):
-            self.blocks = 0
+    blocks = []
+    write = simulation.EphemerisTable.block
 
-        def block(self, samples):
-            self.blocks += 1
-            if self.blocks == 3:
-                raise RuntimeError("disk full")
+    def failing(self, block):
+        write(self, block)
+        blocks.append(block)
+        if len(blocks) == 3:
+            raise RuntimeError("disk full")
 
-        def finish(self):
-            return {}
-
-    monkeypatch.setattr(simulation, "SAMPLE_BLOCK", 100)  # many blocks for a small fleet
-    monkeypatch.setattr(simulation, "STAGES", [*simulation.STAGES, lambda context: Failing()])
+    monkeypatch.setattr(pipeline, "SAMPLE_BLOCK", 100)  # many blocks for a small fleet
+    monkeypatch.setattr(simulation.EphemerisTable, "block", failing)
     scenario = _scenario(tmp_path / "in")
     with pytest.raises(RuntimeError, match="disk full"):
         simulate(scenario, out=tmp_path / "out" / "run", save=["ephemeris"])

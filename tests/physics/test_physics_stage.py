@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
+import orbitgrid.pipeline as pipeline
 import orbitgrid.simulation as simulation
 from orbitgrid.catalog import load_catalog
 from orbitgrid.scenario import validate_scenario
@@ -29,6 +30,11 @@ SCENARIO = {
          "satellite": {"bus": "starcloud-1", "payload": {"count": 2},
                        "radiator": {"area_m2": 2.5}}},
     ],
+    # H100 events raised ~1e5-fold over the catalogue's (a few a day across the fleet) so that
+    # 4 hours draw enough of each kind to test counts and determinism
+    "catalog": {"accelerators": {"h100": {"sdc_cross_section_cm2": 5.0e-4,
+                                          "uecc_cross_section_cm2": 2.0e-4,
+                                          "sefi_cross_section_cm2": 5.0e-5}}},
 }
 ENERGY_RTOL = 1e-6  # the bound on harvested = consumed + stored + curtailed
 
@@ -114,14 +120,25 @@ def test_orbit_rows_tile_the_run(per_orbit):
 
 
 def test_radiation_events_match_the_expected_rate(per_orbit):
-    # event count against the summary's expected rate; Poisson, 5 sigma
+    # event counts against the summary's expected rates; Poisson, 5 sigma. "seu" (reaches a job)
+    # is sdc + uecc; every event says which, and where the satellite was
     events = per_orbit.table("radiation")
     gpus = next(c for c in per_orbit.summary["physics"]["constellations"] if c["name"] == "gpus")
-    expected = gpus["upsets_per_day"] * 3 * 4 / 24
-    n_seu = pc.sum(pc.equal(events.column("kind"), "seu")).as_py()
-    assert expected > 5
-    assert abs(n_seu - expected) < 5 * np.sqrt(expected)
+    kinds = events.column("kind").to_pylist()
+    errors = events.column("error").to_pylist()
+    for kind, per_day in (("seu", gpus["upsets_per_day"]), ("sefi", gpus["sefi_per_day"])):
+        expected = per_day * 3 * 4 / 24
+        n = kinds.count(kind)
+        assert expected > 5
+        assert abs(n - expected) < 5 * np.sqrt(expected), kind
+    assert gpus["upsets_per_day"] == pytest.approx(gpus["sdc_per_day"] + gpus["uecc_per_day"],
+                                                   abs=2e-6)
+    assert {(k, e) for k, e in zip(kinds, errors, strict=True)} == {
+        ("seu", "sdc"), ("seu", "uecc"), ("sefi", "sefi")}
     assert set(events.column("satellite").to_pylist()) <= {f"gpus-p00-s{k:02d}" for k in range(3)}
+    alt = events.column("alt_km").to_numpy()
+    assert np.all((alt > 480) & (alt < 530))  # the 500 km sun-synchronous orbit
+    assert gpus["proton_flux_cm2_s"] > 0 and gpus["gcr_flux_cm2_s"] > 0
 
 
 def _digest(run, name):
@@ -132,7 +149,7 @@ def _digest(run, name):
 def test_tables_are_identical_whatever_the_block_size(save, tmp_path, monkeypatch):
     digests = []
     for block in (1_000_000, 130, 13):  # one block, ~10 steps a block, one step a block
-        monkeypatch.setattr(simulation, "SAMPLE_BLOCK", block)
+        monkeypatch.setattr(pipeline, "SAMPLE_BLOCK", block)
         run = _run(tmp_path, f"b{block}", save=save, duration="2h")
         digests.append((_digest(run, "power"), _digest(run, "radiation"),
                         run.summary["physics"]))
@@ -172,3 +189,30 @@ def test_mean_compute_allowed_never_exceeds_installed_power(per_orbit):
                if n.startswith("gpus")) > 2 * h100_w
     shell = [r for n, r in rows.items() if n.startswith("shell")]
     assert min(r["compute_w_allowed"].max() for r in shell) > 0
+
+
+def test_per_step_rows_carry_the_ap8_proton_flux(per_step):
+    # protons >10 MeV at the satellite (AP8-MIN): none at most steps of a 550 km, 53 deg orbit,
+    # hundreds per cm2 per s in the South Atlantic Anomaly (the box lat -50..0, lon -90..40)
+    table = per_step.table("power")
+    flux = table.column("proton_flux_cm2_s").to_numpy()
+    assert np.all(flux >= 0)
+    assert np.mean(flux == 0) > 0.5 and flux.max() > 100
+    c = next(c for c in per_step.summary["physics"]["constellations"] if c["name"] == "shell")
+    assert c["proton_flux_cm2_s"] == pytest.approx(
+        flux[np.char.startswith(np.array(table.column("satellite").to_pylist(), dtype=str),
+                                "shell")].mean(), rel=0.05)
+
+
+def test_solar_phase_of_the_radiation_model(per_orbit, tmp_path):
+    # AP8-MAX has fewer LEO protons than AP8-MIN (the denser atmosphere at solar maximum), and
+    # GCR is lower at solar maximum; min is the default
+    from orbitgrid.errors import ScenarioError
+
+    at_max = _run(tmp_path, "max", radiation={"solar": "max"})
+    for c_min, c_max in zip(per_orbit.summary["physics"]["constellations"],
+                            at_max.summary["physics"]["constellations"], strict=True):
+        assert c_max["proton_flux_cm2_s"] < c_min["proton_flux_cm2_s"]
+        assert c_max["gcr_flux_cm2_s"] < c_min["gcr_flux_cm2_s"]
+    with pytest.raises(ScenarioError, match="radiation.solar"):
+        validate_scenario({**SCENARIO, "radiation": {"solar": "medium"}})

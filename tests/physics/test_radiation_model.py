@@ -1,76 +1,203 @@
-"""The radiation model: SAA box, flux trends, dose conversion, a published dose, seeded events."""
+"""The radiation model against its authorities: NASA AP8 (evaluated directly with the aep8
+package) for the trapped protons and where they are, NIST PSTAR for ranges and stopping powers,
+Suncatcher's beam test for the Trillium rates; and the seeded event stream."""
+
+import warnings
 
 import numpy as np
 import pytest
 
+from orbitgrid.catalog import load_catalog
 from orbitgrid.physics.radiation import (
+    ENGINE_KIND,
     EVENT_DTYPE,
-    annual_dose_rad,
-    dose_rate_gy_s,
+    RECORD_DTYPE,
+    SECONDS_PER_YEAR,
+    cross_section_from_dose_cm2,
     draw_events,
+    environment,
+    environment_grid,
     event_rate_per_s,
-    in_saa,
-    particle_flux_cm2_s,
+    fluence_per_rad_cm2,
+    gcr_flux_cm2_s,
+    proton_energy_outside_mev,
+    to_engine_events,
 )
 
 deg = np.radians
 
 
-def _ground_track(inclination_deg, n=1000):
-    """Latitude and longitude sampled evenly over a long time: argument of latitude u and
-    longitude independent and uniform (a non-repeating circular orbit); lat = asin(sin i sin u)."""
-    u = (np.arange(n) + 0.5) / n * 2 * np.pi
-    lon = (np.arange(n) + 0.5) / n * 2 * np.pi - np.pi
-    u, lon = np.meshgrid(u, lon, indexing="ij")
-    return np.arcsin(np.sin(deg(inclination_deg)) * np.sin(u)), lon
+def ap8(lat_deg, lon_deg, alt_km, energy_mev, solar="min", particle="p"):
+    """AP8/AE8 integral flux /(cm2 s), evaluated directly (IRBEM through aep8): the oracle."""
+    import aep8
+    from astropy import units as u
+    from astropy.coordinates import EarthLocation
+    from astropy.time import Time
+
+    loc = EarthLocation.from_geodetic(np.asarray(lon_deg) * u.deg, np.asarray(lat_deg) * u.deg,
+                                      np.asarray(alt_km) * u.km)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore")
+        f = aep8.model(particle, solar).integral_flux(loc, Time("2000-01-01T00:00:00"),
+                                                      energy_mev * u.MeV).value
+    return np.nan_to_num(f, nan=0.0)
 
 
-def test_saa_box():
-    lat = deg(np.array([-30.0, 30.0, -30.0, -30.0, -60.0]))
-    lon = deg(np.array([-45.0, -45.0, 100.0, 315.0, -45.0]))  # 315 deg east = 45 deg west
-    np.testing.assert_array_equal(in_saa(lat, lon), [True, False, False, True, False])
+def track(alt_km, inc_deg, days=1.0, step_s=60.0):
+    """WGS84 lat, lon (rad), height (m) of a circular orbit propagated by orbitgrid."""
+    from orbitgrid.fleet import build_fleet
+    from orbitgrid.orbits.samples import Samples
+    from orbitgrid.scenario import validate_scenario
+
+    sc = validate_scenario({
+        "name": "t", "epoch": "2026-01-01T00:00:00Z", "duration": f"{days}d", "step": "60s",
+        "constellations": [{"name": "o", "walker": {"satellites": 1, "planes": 1,
+                                                    "altitude_km": alt_km,
+                                                    "inclination_deg": inc_deg}}]})
+    t = np.arange(0.0, days * 86400.0, step_s)
+    lat, lon, h = Samples(sc.epoch64, t, build_fleet(sc).propagate(sc.epoch64, t).r, None).geodetic
+    return lat[:, 0], lon[:, 0], h[:, 0]
 
 
-def test_flux_rises_with_altitude_and_in_the_saa():
-    alt = np.array([400e3, 550e3, 650e3, 800e3, 1200e3])
-    inside = particle_flux_cm2_s(np.full(5, deg(-30)), np.full(5, deg(-45)), alt)
-    outside = particle_flux_cm2_s(np.full(5, deg(30)), np.full(5, deg(-45)), alt)
-    assert np.all(np.diff(inside) > 0)
-    assert np.all(inside[1:] > 10 * outside[1:])
+# --- AP8 as the oracle ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("solar", ["min", "max"])
+def test_table_reproduces_ap8_across_the_saa(solar):
+    # a 5 x 7 patch over the SAA at 600 km (off the table's nodes): interpolated >10 MeV flux
+    # within 25 % of AP8 where AP8 gives more than 30 /(cm2 s); on the steep edges (under 1 % of
+    # the peak) within 10 /(cm2 s); nothing where AP8 has nothing; the maximum within 15 %
+    lat, lon = np.meshgrid(np.arange(-44.0, -5.0, 8.0), np.arange(-79.0, 20.0, 14.0))
+    want = ap8(lat, lon, 600.0, 10.0, solar)
+    got = environment(deg(lat), deg(lon), 600e3, environment_grid(solar)).proton_flux_cm2_s
+    body = want > 30.0
+    assert body.sum() >= 10
+    np.testing.assert_allclose(got[body], want[body], rtol=0.25)
+    assert np.all(np.abs(got[~body] - want[~body]) < 10.0)
+    assert np.all(got[want == 0] < 1.0)
+    assert got.max() == pytest.approx(want.max(), rel=0.15)
 
 
-def test_flux_outside_the_saa_rises_with_latitude_and_so_with_inclination():
-    lat = deg(np.array([0.0, 20.0, 40.0, 60.0, 80.0]))
-    flux = particle_flux_cm2_s(lat, np.full(5, deg(120)), np.full(5, 550e3))
-    assert np.all(np.diff(flux) > 0)
-    means = []
-    for inc in (30.0, 53.0, 97.6):
-        lat, lon = _ground_track(inc, 400)
-        gcr = np.where(in_saa(lat, lon), np.nan, particle_flux_cm2_s(lat, lon, 550e3))
-        means.append(np.nanmean(gcr))
-    assert means[0] < means[1] < means[2]
+# (500 km at 0 deg stays under the SAA's protons above ~53 MeV: AP8 gives none there)
+ORBITS = [(800.0, 0.0), (500.0, 53.0), (550.0, 97.6), (800.0, 30.0), (1000.0, 70.0),
+          (1200.0, 87.9), (1400.0, 53.0)]
 
 
-def test_shielding_lowers_the_saa_flux():
-    lat, lon = np.array([deg(-30)]), np.array([deg(-45)])
-    thin, thick = (particle_flux_cm2_s(lat, lon, 650e3, shielding_mm_al=t) for t in (2.0, 20.0))
-    assert thin[0] > 5 * thick[0]
+def test_upset_rates_scale_with_the_orbit_averaged_ap8_flux():
+    """One device (sigma 1e-8 cm2, 20 MeV threshold behind 10 mm Al) on orbits from 500 to
+    1,400 km and 0 to 98 deg: its trapped-proton upset rate over the orbit-averaged AP8 flux
+    above the energy that gets through (AP8 at the same positions) is the same within 20 %."""
+    grid = environment_grid("min", 10.0, 20.0)
+    e_out = proton_energy_outside_mev(20.0, 10.0)
+    sigma = 1e-8
+    ratios = {}
+    for alt, inc in ORBITS:
+        lat, lon, h = track(alt, inc)
+        rate = event_rate_per_s(environment(lat, lon, h, grid).device_proton_flux_cm2_s,
+                                sigma).mean()
+        oracle = ap8(np.degrees(lat), np.degrees(lon), h / 1e3, e_out).mean()
+        assert oracle > 0.01, (alt, inc)
+        ratios[(alt, inc)] = rate / (sigma * oracle)
+    assert all(0.8 < r < 1.2 for r in ratios.values()), ratios
+    # and the range the issue's old model got wrong: 1,200 km over 550 km
+    lo, hi = ratios[(550.0, 97.6)], ratios[(1200.0, 87.9)]
+    assert hi / lo == pytest.approx(1.0, abs=0.2)
 
 
-def test_dose_conversion():
-    # D[rad] = 1.602e-8 * S[MeV cm2/g] * fluence[cm^-2]: 1e9 protons/cm2 at 8 MeV cm2/g = 128.2 rad
-    one_year_s = 365.25 * 86_400
-    rate = dose_rate_gy_s(np.full((1, 1), 1e9 / one_year_s))
-    assert annual_dose_rad(rate)[0] == pytest.approx(128.2, abs=0.1)
+def test_saa_is_where_ap8_puts_it():
+    """Where the model's trapped flux is, AP8's is: the 5 % of a day's 500 km, 50 deg positions
+    with the most model flux carry >= 80 % of AP8's own fluence there, and lie in the South
+    Atlantic (lat -50..0, lon -90..+40)."""
+    lat, lon, h = track(500.0, 50.0, days=1.0, step_s=30.0)
+    model = environment(lat, lon, h, environment_grid("min")).proton_flux_cm2_s
+    oracle = ap8(np.degrees(lat), np.degrees(lon), h / 1e3, 10.0)
+    top = model >= np.quantile(model, 0.95)
+    assert oracle[top].sum() >= 0.8 * oracle.sum()
+    la, lo = np.degrees(lat[top]), (np.degrees(lon[top]) + 180) % 360 - 180
+    assert np.all((la > -55) & (la < 5) & (lo > -95) & (lo < 45))
 
 
-def test_suncatcher_shielded_dose_reproduced():
-    # Google, "Towards a future space-based, highly scalable AI infrastructure system design"
-    # (2025): 750 rad(Si) over a five-year mission at ~650 km dawn-dusk SSO behind 10 mm Al,
-    # i.e. 150 rad(Si)/year. The model is calibrated to this; hold it within 30%.
-    lat, lon = _ground_track(97.9)
-    flux = particle_flux_cm2_s(lat, lon, 650e3, shielding_mm_al=10.0).reshape(-1, 1)
-    assert annual_dose_rad(dose_rate_gy_s(flux))[0] == pytest.approx(150.0, rel=0.3)
+# --- shielding, silicon, the beam tests ----------------------------------------------------------
+
+def test_shielding_cutoff_against_pstar():
+    # NIST PSTAR, aluminium: CSDA range 2.70 g/cm2 (10 mm) is reached at ~47.5 MeV; a proton
+    # needs more than that outside to get through; 20 MeV behind 10 mm needs ~53 MeV outside
+    assert proton_energy_outside_mev(0.0, 10.0) == pytest.approx(47.5, rel=0.05)
+    assert proton_energy_outside_mev(20.0, 10.0) == pytest.approx(53.0, rel=0.05)
+
+
+def test_trillium_cross_sections_from_the_beam_test():
+    # Suncatcher (arXiv 2511.19468 s4.3): 67 MeV protons, SDC at 14.4-20 rad(Si) per event,
+    # sigma ~6-9e-9 cm2 per chip: the dose-to-fluence conversion reproduces that range
+    assert 6e-9 <= cross_section_from_dose_cm2(20.0, 67.0) <= 6.6e-9
+    assert 8.4e-9 <= cross_section_from_dose_cm2(14.4, 67.0) <= 9e-9
+
+
+def test_suncatcher_per_chip_year_rates():
+    # Suncatcher (arXiv 2511.19468 s2.3/4.3): at ~150 rad(Si)/yr, per chip-year 8.8 SDC,
+    # 3.4 HBM UECC, 0.03 chip SEFI; the catalogue's tpu-v6e cross-sections at a 67 MeV flux
+    # giving 150 rad(Si)/yr, within 3 %
+    tpu = load_catalog().accelerators["tpu-v6e"]
+    flux = 150.0 * fluence_per_rad_cm2(67.0) / SECONDS_PER_YEAR
+    year = SECONDS_PER_YEAR
+    assert event_rate_per_s(flux, tpu.sdc_cross_section_cm2) * year == pytest.approx(8.8, rel=0.03)
+    assert event_rate_per_s(flux, tpu.uecc_cross_section_cm2) * year == pytest.approx(3.4,
+                                                                                     rel=0.03)
+    assert event_rate_per_s(flux, tpu.sefi_cross_section_cm2) * year == pytest.approx(0.03,
+                                                                                     rel=0.03)
+
+
+def test_catalogue_radiation_figures_cite_sources():
+    cat = load_catalog()
+    kinds = ("bit_flip", "sdc", "uecc", "sefi")
+    for name, acc in cat.accelerators.items():
+        for k in kinds:
+            if getattr(acc, f"{k}_cross_section_cm2") is not None:
+                prov = acc.provenance[f"{k}_cross_section_cm2"]
+                assert prov.source, (name, k)
+                if prov.confidence == "measured":
+                    assert any(w in prov.source for w in ("Suncatcher", "Wyrwas", "GSFC")), name
+    # the published ones are marked measured, the rest estimates (REFERENCES.md A and E)
+    assert cat.accelerators["tpu-v6e"].provenance["sdc_cross_section_cm2"].confidence == "measured"
+    assert cat.accelerators["jetson-tx2"].sdc_cross_section_cm2 == 1e-9  # Wyrwas 2019
+    assert cat.accelerators["h100"].provenance["sdc_cross_section_cm2"].confidence == "estimate"
+
+
+# --- galactic cosmic rays ------------------------------------------------------------------------
+
+def test_gcr_rises_towards_the_geomagnetic_poles():
+    # Stormer cutoff 14.9 GV at the geomagnetic equator (Smart & Shea): PDG's integral spectrum
+    # above it, 4 pi x 1.8e4/1.7 x 14.9^-1.7 /(m2 s), is ~0.13 /(cm2 s) before the Earth's shadow
+    lat = deg(np.array([0.0, 30.0, 50.0, 70.0, 85.0]))
+    lon = deg(np.full(5, -72.7))  # the dipole meridian: geomagnetic = geographic + 9.3 deg
+    f = gcr_flux_cm2_s(lat - deg(9.3), lon, 550e3)
+    assert np.all(np.diff(f) >= 0)
+    r = (6371.2 + 550) / 6371.2
+    unshadowed = 4 * np.pi * 1.8e4 / 1.7 * 1e-4 * (14.9 / r**2) ** -1.7
+    shadow = 0.5 * (1 + np.sqrt(1 - 1 / r**2))
+    assert f[0] == pytest.approx(unshadowed * shadow, rel=0.01)
+    assert f[-1] == pytest.approx(4.0 * shadow, rel=0.01)  # capped at the free-space flux
+
+
+def test_kernel_gcr_matches_the_closed_form():
+    # the per-step kernel works from Earth-fixed xyz (geocentric radius and dipole latitude),
+    # the closed form from geodetic latitude and R_E + h: within 3 %
+    lat = deg(np.linspace(-80, 80, 17))
+    lon = deg(np.linspace(-180, 160, 17))
+    env = environment(lat, lon, 700e3, environment_grid("max"))
+    np.testing.assert_allclose(env.gcr_flux_cm2_s, gcr_flux_cm2_s(lat, lon, 700e3, "max"),
+                               rtol=0.03)
+
+
+# --- kinds for the engine --------------------------------------------------------------------
+
+def test_only_events_that_reach_a_job_go_to_the_engine():
+    rec = np.zeros(4, RECORD_DTYPE)
+    rec["kind"] = ["sdc", "uecc", "sefi", "bit_flip"]
+    rec["time_s"] = [1.0, 2.0, 3.0, 4.0]
+    out = to_engine_events(rec)
+    assert out.dtype == EVENT_DTYPE
+    assert out["kind"].tolist() == ["seu", "seu", "sefi"]
+    assert set(ENGINE_KIND.values()) == {"seu", "sefi"}
 
 
 def test_event_rate_is_cross_section_times_flux_times_count():

@@ -1,68 +1,60 @@
-"""Suncatcher's published radiation figures against the physics stage at the Suncatcher orbit.
+"""Suncatcher's published radiation figures against the whole pipeline at the Suncatcher orbit.
 
-Google, "Towards a future space-based, highly scalable AI infrastructure system design" (Nov
-2025), and Google's Project Suncatcher blog post: a Trillium TPU v6e in a 67 MeV proton beam;
-its HBM began to show irregularities only after a cumulative 2 krad(Si), nearly three times the
-expected (shielded) five-year mission dose of 750 rad(Si), i.e. 150 rad(Si) per year; no hard
-failures from total ionising dose up to 15 krad(Si) on a single chip.
+Google, "Towards a future space-based, highly scalable AI infrastructure system design"
+(Aguera y Arcas et al., arXiv 2511.19468, s2.3 and s4.3; v2 2026) and the Project Suncatcher
+blog post: ~150 rad(Si) per year behind ~10 mm Al at ~650 km dawn-dusk (750 rad(Si) over five
+years); Trillium (TPU v6e) in a 67 MeV proton beam: HBM irregularities from 2 krad(Si), no hard
+failure up to 15 krad(Si); per chip-year at 150 rad/yr 8.8 silent data corruptions, 3.4 HBM
+uncorrectable errors, 0.03 chip SEFIs.
 
-The issue also asks for event rates per chip-year from the paper's dose rate and rad-per-event
-figures; we could not find a published rad-per-event (or cross-section) figure, so these checks
-stop at the doses and margins that are published, and the catalogue's TPU cross-sections stay
-marked as estimates. Note that radiation.py calibrates its SAA flux on this very figure (150
-rad(Si)/year at 650 km dawn-dusk behind 10 mm Al): the dose check is that the whole pipeline
-(propagated orbit, time in the SAA box, shielding, stopping power) reproduces the calibration,
-not an independent prediction of the dose.
+Nothing in orbitgrid is calibrated on these: the dose and the rates come from AP8-MIN (the stored
+IRBEM table), the GCR background, the slab dose-depth relation and the catalogue's cross-sections
+(converted from the beam test's dose per event). Measured: 142 rad(Si)/yr, 9.5 SDC and 3.7 UECC
+per chip-year; held within 30 % and 25 %.
 """
 
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from orbitgrid import simulate
-from orbitgrid.physics.stage import SHIELDING_MM_AL
-from orbitgrid.scenario import preset_path, validate_scenario
+from orbitgrid.scenario import load_scenario
 
-MISSION_DOSE_RAD = 750.0  # shielded, five years (the paper)
+ANNUAL_DOSE_RAD = 150.0  # shielded (the paper)
 MISSION_YEARS = 5.0
 HBM_IRREGULAR_RAD = 2000.0  # first HBM irregularities in the beam (the paper)
 NO_HARD_FAILURE_RAD = 15000.0  # no hard TID failure up to here, one chip (the paper)
-# The model is one SAA box and a GCR term calibrated on this orbit (radiation.py); three days of
-# a propagated orbit sample the SAA passes with some noise: hold the dose within 1.5x.
-FACTOR = 1.5
+SDC_PER_CHIP_YEAR, UECC_PER_CHIP_YEAR, SEFI_PER_CHIP_YEAR = 8.8, 3.4, 0.03  # the paper
+CHIPS_PER_SATELLITE = 16  # the preset's bus (catalog/buses.yaml suncatcher; an estimate)
 
 
 @pytest.fixture(scope="module")
-def suncatcher_dose_rad_per_year(tmp_path_factory) -> float:
-    """The physics stage's dose per year on the suncatcher-81 preset: the 81-satellite formation
-    at 650 km in a dawn-dusk sun-synchronous orbit, 3 days at 60 s, physics only."""
-    source = preset_path("suncatcher-81")
-    data = yaml.safe_load(source.read_text())
-    data.update(duration="3d", step="60s")
-    data.pop("workload", None)
-    for c in data["constellations"]:
-        c.pop("isl", None)
-    scenario = validate_scenario(data, base_dir=source.parent)
+def cluster(tmp_path_factory) -> dict:
+    """The suncatcher-81 preset's physics summary: 81 satellites at 650 km dawn-dusk, 2 days at
+    60 s, no workload."""
+    scenario = load_scenario("suncatcher-81", {"duration": "2d", "step": "60s", "workload": None})
     run = simulate(scenario, out=tmp_path_factory.mktemp("suncatcher") / "run")
-    (cluster,) = run.summary["physics"]["constellations"]
-    assert cluster["satellites"] == 81
-    return cluster["dose_rad_per_year"]
+    (c,) = run.summary["physics"]["constellations"]
+    assert c["satellites"] == 81
+    return c
 
 
-def test_dose_rate_at_the_suncatcher_orbit(suncatcher_dose_rad_per_year):
-    # behind the stage's device shielding (10 mm Al), the one the model's calibration assumes;
-    # the preset states no other. Measured here: 161 rad(Si) per year.
-    assert SHIELDING_MM_AL == 10.0
-    published = MISSION_DOSE_RAD / MISSION_YEARS  # 150 rad(Si) per year
-    assert published / FACTOR < suncatcher_dose_rad_per_year < published * FACTOR
+def test_dose_rate_at_the_suncatcher_orbit(cluster):
+    assert cluster["dose_rad_per_year"] == pytest.approx(ANNUAL_DOSE_RAD, rel=0.3)
 
 
-def test_hbm_margin_over_the_mission(suncatcher_dose_rad_per_year):
-    # published: 2 krad / 750 rad = 2.67, "nearly three times" the mission dose
-    assert HBM_IRREGULAR_RAD / MISSION_DOSE_RAD == pytest.approx(2.67, abs=0.01)
-    mission_rad = suncatcher_dose_rad_per_year * MISSION_YEARS
-    margin = HBM_IRREGULAR_RAD / mission_rad  # measured here: 2.48
-    assert 2.67 / FACTOR < margin < 2.67 * FACTOR
-    # and the chip's hard-failure floor stays an order of magnitude above the mission dose
-    assert NO_HARD_FAILURE_RAD / mission_rad > 10.0
+def test_hbm_margin_over_the_mission(cluster):
+    # the paper: the HBM's first irregularities come at ~3x the five-year dose
+    mission_rad = cluster["dose_rad_per_year"] * MISSION_YEARS
+    assert 2.0 < HBM_IRREGULAR_RAD / mission_rad < 4.0
+    assert mission_rad < NO_HARD_FAILURE_RAD
+
+
+def test_per_chip_year_events(cluster):
+    per_chip_year = 365.25 / CHIPS_PER_SATELLITE
+    assert cluster["sdc_per_day"] * per_chip_year == pytest.approx(SDC_PER_CHIP_YEAR, rel=0.25)
+    assert cluster["uecc_per_day"] * per_chip_year == pytest.approx(UECC_PER_CHIP_YEAR, rel=0.25)
+    assert cluster["sefi_per_day"] * per_chip_year == pytest.approx(SEFI_PER_CHIP_YEAR, rel=0.25)
+    # "upsets" (what rolls a job back) are the SDCs and UECCs; bit flips ECC corrects are apart
+    assert cluster["upsets_per_day"] == pytest.approx(  # summary figures rounded to 1e-6
+        cluster["sdc_per_day"] + cluster["uecc_per_day"], abs=2e-6)

@@ -24,6 +24,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
+from orbitgrid.errors import OrbitgridError
+
 __all__ = [
     "Accelerator",
     "BatteryPack",
@@ -46,7 +48,7 @@ _PROVENANCE_KEYS = ("source", "date", "confidence")
 _SCENARIO_PROVENANCE = {"source": "scenario", "date": None, "confidence": "estimate"}
 
 
-class CatalogError(ValueError):
+class CatalogError(OrbitgridError, ValueError):
     """A catalogue file or a scenario's catalogue extension is wrong; the message names where."""
 
 
@@ -75,8 +77,14 @@ class Accelerator(_Entry):
     memory_gb: PositiveFloat | None = None
     memory_bandwidth_tb_s: PositiveFloat | None = None
     mass_kg: PositiveFloat | None = None
-    seu_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    # per device, protons above proton_threshold_mev at the device (physics/radiation.py):
+    # raw bit flips (corrected by ECC), silent data corruption, detected uncorrectable errors,
+    # functional interrupts
+    bit_flip_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    sdc_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    uecc_cross_section_cm2: float | None = Field(default=None, ge=0.0)
     sefi_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    proton_threshold_mev: PositiveFloat | None = None
 
     def peak_ops_per_s(self, precision: str) -> float:
         """Dense peak in operations per second at `precision`; KeyError names what exists."""
@@ -113,7 +121,8 @@ class BatteryPack(_Entry):
 
 
 class Bus(_Entry):
-    """A satellite bus: dry mass and a `satellite:` block (validated by physics.satellite)."""
+    """A satellite bus: dry mass and a `satellite:` block (its names checked here, the block
+    validated by physics.satellite when resolved)."""
 
     mass_kg: PositiveFloat
     satellite: dict[str, Any]
@@ -290,14 +299,27 @@ def _validate(values: dict[str, dict[str, Any]]) -> Catalog:
     return catalog
 
 
-def _check_buses(catalog: Catalog) -> None:
-    from orbitgrid.physics.satellite import SatelliteError, resolve_satellite
+# The entries a bus's `satellite:` block may name: (block, key, catalogue kind).
+_BUS_REFERENCES = (
+    ("payload", "accelerator", "accelerators"),
+    ("solar", "cell", "solar_cells"),
+    ("radiator", "coating", "radiator_coatings"),
+)
 
-    for name in catalog.buses:
-        try:
-            resolve_satellite({"bus": name}, catalog)
-        except SatelliteError as exc:
-            raise CatalogError(f"catalog.buses.{name}: {exc}") from None
+
+def _check_buses(catalog: Catalog) -> None:
+    """Every entry a bus names is in the catalogue. Whether a bus makes a complete satellite is
+    checked where satellites are resolved (physics.satellite), which sits above the catalogue."""
+    for name, bus in catalog.buses.items():
+        for block, key, kind in _BUS_REFERENCES:
+            part = bus.satellite.get(block)
+            value = part.get(key) if isinstance(part, dict) else None
+            if value is None:
+                continue
+            try:
+                catalog.get(kind, value, f"satellite.{block}.{key}")
+            except CatalogError as exc:
+                raise CatalogError(f"catalog.buses.{name}: {exc}") from None
 
 
 def _one_line(exc: ValidationError, root: str) -> str:

@@ -84,6 +84,7 @@ class HistoryItem(BaseModel):
     twin_time: str | None
     wall_time: float
     satellites: str | None = None
+    resumed_flop: float | None = None  # work kept by the last checkpoint (a restart resumed)
     action: str | None = Field(None, description="a program's start, pause, resume, migrate, "
                                "upset, interrupt, restart or exited")
     detail: dict[str, Any] | None = None
@@ -99,6 +100,7 @@ class JobOut(BaseModel):
     end: str | None
     satellites: list[str]
     result: dict[str, Any] | None
+    checkpoint_flop: float  # work kept by its last checkpoint (what a restart resumes from)
     history: list[HistoryItem] | None = None
     execution: dict[str, Any] | None = Field(
         None, description="a program's wall and twin seconds running, paused, moving data and "
@@ -176,7 +178,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             "submitted": twin.iso(job.submitted_s), "start": twin.iso(job.start_s),
             "end": twin.iso(job.end_s),
             "satellites": job.satellites.split(",") if job.satellites else [],
-            "result": job.result,
+            "result": job.result, "checkpoint_flop": job.checkpoint_flop,
         }
         if history:
             out["history"] = [_history_item(h, twin) for h in store.history(job.id)]
@@ -397,10 +399,11 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
 
 def _history_item(h: dict, twin: Twin) -> dict:
     data = {k: v for k, v in h.items()
-            if k not in ("event", "twin_s", "wall_time", "state", "satellites", "action")}
+            if k not in ("event", "twin_s", "wall_time", "state", "satellites", "action",
+                         "resumed_flop")}
     return {"state": h["state"], "twin_time": twin.iso(h["twin_s"]), "wall_time": h["wall_time"],
-            "satellites": h.get("satellites"), "action": h.get("action"),
-            "detail": data or None}
+            "satellites": h.get("satellites"), "resumed_flop": h.get("resumed_flop"),
+            "action": h.get("action"), "detail": data or None}
 
 
 def _plain_name(name: str) -> bool:

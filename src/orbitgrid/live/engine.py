@@ -31,8 +31,10 @@ class LiveEngine:
     def __init__(self, policy: Policy, protection: Protection, seed: int):
         self.policy, self.protection, self.seed = policy, protection, seed
         self.engine: Engine | None = None
-        self.waiting: list[dict] = []
+        self.waiting: list[tuple[dict, float]] = []  # (row, resumed_flop)
         self.arrival: dict[str, float] = {}
+        self.resumed: dict[str, float] = {}  # job -> work resumed from, told with its next change
+        self.checkpointed: dict[str, float] = {}  # job -> checkpointed work last reported
 
     @property
     def timelines(self) -> Timelines | None:
@@ -50,24 +52,42 @@ class LiveEngine:
         if self.engine is None:
             self.engine = Engine(block, self.policy, self.protection, self.seed,
                                  open_ended=True)
-            for row in self.waiting:
-                self.engine.submit(row)
+            for row, resumed_flop in self.waiting:
+                self.engine.submit(row, resumed_flop)
             self.waiting = []
         else:
             self.engine.extend(block)
 
-    def submit(self, job_id: str, spec: dict, arrival_s: float) -> None:
+    def submit(self, job_id: str, spec: dict, arrival_s: float, submitted_s: float | None = None,
+               resumed_flop: float = 0.0) -> None:
+        """Hand the engine a job arriving at arrival_s (not before its now); its deadline runs
+        from submitted_s (default: the arrival); resumed_flop: work it keeps from a checkpoint
+        (a job resumed after a restart)."""
         row = {k: spec[k] for k in SPEC_COLUMNS}
         if self.engine is not None:
             arrival_s = max(arrival_s, self.engine.now_s)
+        since = arrival_s if submitted_s is None else submitted_s
         row["id"], row["arrival"] = job_id, arrival_s
         row["input_at"] = spec.get("input_at", "")  # generated sensing jobs: the imager
-        row["deadline"] = arrival_s + spec["deadline"] if spec.get("deadline") else math.inf
+        row["deadline"] = since + spec["deadline"] if spec.get("deadline") else math.inf
         self.arrival[job_id] = arrival_s
+        if resumed_flop > 0:
+            self.resumed[job_id] = self.checkpointed[job_id] = resumed_flop
         if self.engine is None:
-            self.waiting.append(row)
+            self.waiting.append((row, resumed_flop))
         else:
-            self.engine.submit(row)
+            self.engine.submit(row, resumed_flop)
+
+    def checkpoints(self) -> dict[str, float]:
+        """The unfinished jobs whose checkpointed work (FLOP) grew since last asked."""
+        if self.engine is None:
+            return {}
+        out = {}
+        for job in list(self.arrival):  # the jobs not yet finished
+            flop = self.engine.checkpointed_flop(job)
+            if flop > self.checkpointed.get(job, 0.0):
+                out[job] = self.checkpointed[job] = flop
+        return out
 
     def cancel(self, job_id: str) -> Change | None:
         """Cancel now; the change to record, None when unknown or finished."""
@@ -94,14 +114,17 @@ class LiveEngine:
         result = None
         if c.state.finished:
             self.arrival.pop(c.job, None)
+            self.checkpointed.pop(c.job, None)
             result = {"energy_j": j.energy, "bytes_moved": j.bytes_moved,
                       "rollbacks": j.rollbacks, "migrations": j.migrations,
                       "lost_flop": j.lost_flop, "done_flop": j.done_flop,
                       "deadline_met": c.state is JobState.DONE and j.end <= j.deadline,
                       "start_s": _finite(j.start), "end_s": _finite(j.end)}
+        resumed = self.resumed.pop(c.job, None)
         return Change(c.job, state, c.time_s, start_s=_finite(j.start),
                       end_s=_finite(j.end) if c.state.finished else None,
-                      satellites=",".join(c.satellites) or None, result=result)
+                      satellites=",".join(c.satellites) or None, result=result,
+                      data=None if resumed is None else {"resumed_flop": resumed})
 
     def running_on(self) -> dict[str, list[str]]:
         """Satellite name -> the jobs it holds now."""

@@ -1,34 +1,32 @@
-"""The environment of the live twin, computed in chunks of twin time ahead of the clock.
+"""The environment of the live twin, in chunks of twin time ahead of the clock.
 
-The same stages as a batch run (orbitgrid.simulation): the fleet is propagated over the chunk's
-knots, sampled at the scenario's steps (t = k x step after the epoch, as in a batch run) and fed
-to the physics stage (battery and radiator carried from chunk to chunk) and to the Operations
-stage's block(), which turns physics' published compute power, the ground rates and the ISL
-rates into the engine's per-step arrays; each chunk is then handed over as a Timelines of its
-own [t0, t1) and forgotten here. Memory: one chunk of states at a time, whatever the run length.
-
-This drives the existing stages directly (the most contained way while orbitgrid.pipeline's
-endless stream() is not merged); it replaces nothing in simulation.py.
+The pipeline propagates: the twin's World (orbitgrid.pipeline.build_world) and its endless
+stream of TimeBlocks from the start time on (pipeline.stream(world, start_s, None)). Each block
+is cut into chunks of at most chunk_s of twin time (sampled on the block's own trajectory, so
+the states are the stream's) and fed to the same stages as a batch run: physics (battery and
+radiator carried from chunk to chunk; its typed PhysicsBlock), network (its NetworkBlock: each
+satellite's best ISL rate) and the Operations stage's block(), which turns them and the ground
+rates into the engine's per-step arrays. Each chunk is then handed over as a Timelines of its
+own [t0, t1) and forgotten here. Memory: one stream chunk of trajectory and one environment
+chunk of arrays at a time, whatever the run length.
 """
 
 from __future__ import annotations
 
-import tempfile
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from orbitgrid.fleet import build_fleet
+from orbitgrid.network.stage import NetworkStage
 from orbitgrid.ops.jobs import Workload
 from orbitgrid.ops.stage import OpsStage
 from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
 from orbitgrid.orbits.samples import Samples
-from orbitgrid.orbits.trajectory import MAX_KNOT_STEP_S, Trajectory, knot_times
 from orbitgrid.physics.stage import PhysicsStage
-from orbitgrid.results import RunWriter
+from orbitgrid.pipeline import RunContext, TimeBlock, build_world, stream
 from orbitgrid.scenario import Scenario
-from orbitgrid.simulation import RunContext
 
 # duration given to the stages: they see an endless run (the last step never shortens)
 ENDLESS_S = 1e15
@@ -46,12 +44,16 @@ class SatelliteEvent:
     satellite: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class Chunk:
-    """One chunk of environment: its Timelines over [t0, t1), its satellite events."""
+    """One chunk of environment: its Timelines over [t0, t1), its satellite events, and
+    physics' battery_j (J) and radiator_temp_k (K) at each step's end, (T, N) float32 (None
+    without physics)."""
 
     timelines: Timelines
     events: list[SatelliteEvent]
+    battery_j: np.ndarray | None = None
+    radiator_temp_k: np.ndarray | None = None
 
     @property
     def t0(self) -> float:
@@ -75,51 +77,57 @@ class Environment:
             "workload": (scenario.workload or Workload()).model_copy(update={"generators": []}),
         })
         self.scenario = sc
-        self.fleet = build_fleet(sc)
+        self.world = build_world(sc)
+        self.fleet = self.world.fleet
         self.names = list(self.fleet.names)
         self.step = sc.step
         n = len(self.fleet)
-        steps = max(min(int(np.ceil(chunk_s / sc.step - 1e-9)), CHUNK_SAT_STEPS // max(n, 1)), 1)
-        self.chunk_s = steps * sc.step
-        self.t = np.floor(start_s / sc.step) * sc.step  # on the batch run's step grid
-        self._tmp = tempfile.TemporaryDirectory(prefix="orbitgrid-live-")
-        self.writer = RunWriter(Path(self._tmp.name) / "env")  # the stages write nothing here
-        context = RunContext(sc, self.fleet, sc.stations(), self.writer, frozenset())
+        self.steps_per_chunk = max(min(math.ceil(chunk_s / sc.step - 1e-9),
+                                       CHUNK_SAT_STEPS // max(n, 1)), 1)
+        self.chunk_s = self.steps_per_chunk * sc.step
+        self.t = math.floor(start_s / sc.step) * sc.step  # on the batch run's step grid
+        self._blocks: Iterator[TimeBlock] = stream(self.world, self.t, None)
+        self._block: TimeBlock | None = None
+        self._next = 0  # index of the next step of self._block to hand on
+        context = RunContext(self.world, None)  # no run folder: the stages write nothing
         self.physics = PhysicsStage.create(context)
+        has_isl = any(g is not None for g in self.world.isl)
+        self.network = NetworkStage(context, routes=[]) if has_isl else None
         self.ops = OpsStage(context, sc.workload)
         self.power_w, self.peak = self.ops.power_w, self.ops.peak
-        self.capacity_j, self.floor_j = self._battery_limits()
         self.last_sunlit: np.ndarray | None = None
         self.last_contact: np.ndarray | None = None
 
-    def _battery_limits(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N,) battery capacity and floor, J (NaN without a physics model)."""
-        cap, floor = np.full(len(self.fleet), np.nan), np.full(len(self.fleet), np.nan)
-        if self.physics is not None:
-            for g in self.physics.groups:
-                cap[g.fleet] = self.physics.p["capacity_j"][g.cols]
-                floor[g.fleet] = self.physics.p["floor_j"][g.cols]
-        return cap, floor
-
     def close(self) -> None:
-        self._tmp.cleanup()
+        self._blocks.close()
+
+    def _samples(self) -> Samples:
+        """The next chunk's states: up to steps_per_chunk steps of the stream's blocks."""
+        while self._block is None or self._next >= self._block.steps:
+            self._block, self._next = next(self._blocks), 0
+        block, k = self._block, self._next
+        self._next = min(k + self.steps_per_chunk, block.steps)
+        if k == 0 and self._next == block.steps:
+            return block.samples
+        return Samples.from_trajectory(block.chunk.trajectory, block.samples.t_s[k:self._next])
+
+    def gone_from_s(self) -> np.ndarray:
+        """(N,) twin time of each satellite's first SGP4 error seen so far (inf: none)."""
+        n = len(self.fleet)
+        return np.full(n, np.inf) if self._block is None else self._block.gone.first_error_s
 
     def next_chunk(self) -> Chunk:
-        """Compute the chunk [t, t + chunk_s) and move on."""
-        t0, t1 = self.t, self.t + self.chunk_s
-        epoch = self.scenario.epoch64
-        knots = knot_times(t0, t1, MAX_KNOT_STEP_S)
-        states = self.fleet.propagate(epoch, knots)
-        dead = (states.error != 0).cumsum(axis=0)[..., None] > 0  # gone once failed
-        traj = Trajectory(epoch, knots, np.where(dead, np.nan, states.r), states.v)
-        steps = np.arange(t0, t1 - self.step / 2, self.step)
-        samples = Samples.from_trajectory(traj, steps)
+        """Compute the next chunk [t, t + about chunk_s) and move on."""
+        samples = self._samples()
+        steps = samples.t_s
+        t0, t1 = float(steps[0]), float(steps[-1]) + self.step
+        power = self.physics.block(samples) if self.physics is not None else None
         if self.physics is not None:
-            self.physics.block(samples)
             self.physics.orbit_rows.clear()  # per-orbit table rows: no run folder to write
             self.physics.events.clear()
+        links = self.network.block(samples) if self.network is not None else None
         ops = self.ops
-        ops.block(samples)
+        ops.block(samples, power, links)
         arrays = {k: (np.concatenate(v) if v else None) for k, v in ops.parts.items()}
         for v in ops.parts.values():
             v.clear()
@@ -144,7 +152,9 @@ class Environment:
             group_names=ops.group_names,
         )
         self.t = t1
-        return Chunk(timelines, self._events(timelines, faults))
+        state = ((None, None) if power is None else
+                 (power.battery_j.astype(np.float32), power.radiator_temp_k.astype(np.float32)))
+        return Chunk(timelines, self._events(timelines, faults), *state)
 
     def _events(self, tl: Timelines, faults: np.ndarray) -> list[SatelliteEvent]:
         """Eclipse and contact edges (against the previous chunk's last step too) and upsets."""
@@ -173,9 +183,10 @@ class Environment:
         return out
 
     def position(self, t_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(N,) latitude deg, longitude deg, altitude km and illumination at twin time t_s."""
+        """(N,) latitude deg, longitude deg, altitude km and illumination at twin time t_s
+        (the world's SGP4 states at t_s, gone satellites NaN)."""
         t = np.array([t_s])
-        states = self.fleet.propagate(self.scenario.epoch64, t)
-        s = Samples(self.scenario.epoch64, t, states.r, states.v)
+        r, v = self.world.exact_states(t, gone_from_s=self.gone_from_s())
+        s = Samples(self.world.epoch, t, r, v)
         lat, lon, alt = s.geodetic
         return (np.rad2deg(lat[0]), np.rad2deg(lon[0]), alt[0] / 1e3, s.illumination[0])

@@ -23,6 +23,7 @@ import numpy as np
 from fastapi import FastAPI, HTTPException
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
+from orbitgrid.live.supervisor import positions_m
 
 EARTH_BLOCK_M = 6_378_137.0 + 80e3  # a line of sight below 80 km altitude is blocked
 
@@ -124,8 +125,7 @@ def add_info_routes(app: FastAPI, twin) -> None:
             return {"from": a, "to": b, "blocked": blocked, "hops": None if blocked else 1,
                     "bandwidth_bps": rate or 0.0, "delay_s": None}
         ia, ib = index_of(a), index_of(b)
-        env = twin.env
-        r = env.fleet.propagate(env.scenario.epoch64, np.array([twin.reached_s])).r[0]
+        r = positions_m(twin.env, twin.reached_s)
         d = float(np.linalg.norm(r[ia] - r[ib]))
         rate = current(lambda tl, k: None if tl.isl_bps is None
                        else float(min(tl.isl_bps[k, ia], tl.isl_bps[k, ib])))

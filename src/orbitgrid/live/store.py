@@ -7,7 +7,9 @@ process being killed (the WAL is in the OS cache); FULL would also survive power
 
 Tables:
   jobs(seq, id, tenant, idem_key, spec JSON, state, submitted_s, submitted_wall, start_s, end_s,
-       satellites, result JSON): one row per accepted job; (tenant, idem_key) is unique.
+       satellites, result JSON, checkpoint_flop): one row per accepted job; (tenant, idem_key)
+       is unique; checkpoint_flop: its work kept by its last checkpoint (what a restart resumes
+       it from).
   events(id, twin_s, wall, type, tenant, job, satellite, data JSON): the log the WebSocket
        replays from (ids increase); job events carry their tenant, satellite events none.
   meta(key, value): the twin time the service had reached (resume point), the scenario name.
@@ -39,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     start_s REAL,
     end_s REAL,
     satellites TEXT NOT NULL DEFAULT '',
-    result TEXT
+    result TEXT,
+    checkpoint_flop REAL NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idem ON jobs(tenant, idem_key) WHERE idem_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs(tenant, seq);
@@ -75,6 +78,7 @@ class JobRecord:
     end_s: float | None
     satellites: str
     result: dict | None
+    checkpoint_flop: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Change:
     end_s: float | None = None
     satellites: str | None = None
     result: dict | None = None
+    data: dict | None = None  # more for the event (a resumed job: resumed_flop)
 
 
 @dataclass(frozen=True)
@@ -213,30 +218,33 @@ class Store:
             "SELECT id, twin_s, wall, data FROM events WHERE job = ? ORDER BY id", (job_id,))
         return [{"event": i, "twin_s": t, "wall_time": w, **json.loads(d)} for i, t, w, d in rows]
 
-    def record(self, changes: list[Change], events: list[SatelliteEvent],
-               reached_s: float) -> int:
-        """Commit state changes and satellite events in one transaction (with the twin time
-        reached); a change to a finished job is ignored. Returns the last event id."""
-        if not changes and not events:
+    def record(self, changes: list[Change], events: list[SatelliteEvent], reached_s: float,
+               checkpoints: dict[str, float] | None = None) -> int:
+        """Commit state changes, satellite events and jobs' checkpointed work (FLOP) in one
+        transaction (with the twin time reached); a change to a finished job is ignored.
+        Returns the last event id."""
+        if not changes and not events and not checkpoints:
             self.set_meta(reached_s=repr(reached_s))
             return self.last_event
         wall = time.time()
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                self.db.executemany("UPDATE jobs SET checkpoint_flop = ? WHERE id = ?",
+                                    [(f, job) for job, f in (checkpoints or {}).items()])
                 for c in changes:
                     old = self.db.execute("SELECT state, tenant FROM jobs WHERE id = ?",
                                           (c.job,)).fetchone()
-                    if old is None or old[0] in FINAL:
-                        continue
+                    if old is None or old[0] in FINAL or (old[0] == c.state and not c.data):
+                        continue  # unknown, finished, or no change (queued, then arrived)
                     tenant = old[1]
                     self.db.execute(
-                        "UPDATE jobs SET state = ?, start_s = COALESCE(?, start_s), "
+                        "UPDATE jobs SET state = ?, start_s = COALESCE(start_s, ?), "
                         "end_s = COALESCE(?, end_s), satellites = COALESCE(?, satellites), "
                         "result = COALESCE(?, result) WHERE id = ?",
                         (c.state, c.start_s, c.end_s, c.satellites,
                          None if c.result is None else json.dumps(c.result), c.job))
-                    data = {"state": c.state}
+                    data = {"state": c.state, **(c.data or {})}
                     if c.satellites:
                         data["satellites"] = c.satellites
                     self.db.execute(
@@ -250,7 +258,8 @@ class Store:
                     [(e.twin_s, wall, e.type, e.satellite) for e in events])
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('reached_s', ?)",
                                 (repr(reached_s),))
-                self.last_event = self.db.execute("SELECT MAX(id) FROM events").fetchone()[0]
+                self.last_event = self.db.execute(
+                    "SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -289,4 +298,5 @@ class Store:
 
 def _job(row) -> JobRecord:
     return JobRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7],
-                     row[8], row[9], row[10], None if row[11] is None else json.loads(row[11]))
+                     row[8], row[9], row[10], None if row[11] is None else json.loads(row[11]),
+                     row[12])

@@ -320,8 +320,7 @@ class Supervisor:
                 self.executor.kill(job_id)
 
     def _distance_m(self, a: str, b: str, t: float) -> float:
-        env = self.twin.env
-        pos = env.fleet.propagate(env.scenario.epoch64, np.array([t])).r[0]
+        pos = positions_m(self.twin.env, t)
         ia, ib = self.twin.names.index(a), self.twin.names.index(b)
         d = float(np.linalg.norm(pos[ia] - pos[ib]))
         return d if math.isfinite(d) else 0.0
@@ -351,6 +350,12 @@ class Supervisor:
 
     def close(self) -> None:
         self.executor.close()
+
+
+def positions_m(env, t: float) -> np.ndarray:
+    """(N, 3) inertial positions of the satellites at twin time t, m (gone ones NaN)."""
+    r, _ = env.world.exact_states(np.array([t]), gone_from_s=env.gone_from_s())
+    return r[0]
 
 
 def dir_bytes(folder: Path) -> int:

@@ -108,6 +108,8 @@ def add_tenant(path: str | Path, name: str, max_queued: int | None = None,
     path = Path(path)
     if not NAME.match(name):
         raise KeysFileError(f"NAME: {name!r}: use 1-64 letters, digits, '_', '.' or '-'")
+    if not path.parent.is_dir():
+        raise KeysFileError(f"--keys: {path.parent}: no such folder")
     tenants = read_keys(path) if path.exists() else []
     if any(t.name == name for t in tenants):
         raise KeysFileError(f"{path}: tenant {name!r} already exists")

@@ -9,8 +9,11 @@ The API never waits for the engine: a submission is committed, queued for the ne
 answered.
 
 Resuming: with the same state folder the clock starts from the twin time reached before (not
-from wall time) unless a start is given; the jobs still unfinished are handed to the engine
-again with their submission times, the environment recomputed from the earliest of them.
+from wall time) unless a start is given, and the environment is computed from there. The jobs
+still unfinished are handed to the engine again, arriving then, with the work their last
+checkpoint kept (the tick records each job's checkpointed work every CHECKPOINT_POLL_S of wall
+time): a running job continues from its last checkpoint, as after an interrupt, not from zero;
+its deadline still runs from its submission.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from orbitgrid.scenario import Scenario
 
 LOOKAHEAD = 2  # chunks of environment kept computed ahead of the clock
 CHUNK_WALL_S = 5.0  # wall seconds of clock per chunk of environment
+CHECKPOINT_POLL_S = 0.5  # wall seconds between records of the jobs' checkpointed work
 
 
 class Twin:
@@ -57,14 +61,17 @@ class Twin:
             resume_s = (datetime.now(UTC) - self.epoch).total_seconds()
         self.resume_s = resume_s
         self.seen_s = float(reached) if reached is not None else -math.inf
-        unfinished = store.unfinished()
-        window = min([resume_s, *[j.submitted_s for j in unfinished]])
+        window = resume_s
         self.env = Environment(scenario, window, chunk_s=speed * CHUNK_WALL_S)
         workload = scenario.workload or Workload()
         policy = (workload.policy.split(",")[0].strip() or "first-fit")
         self.engine = LiveEngine(load_policy(policy), protection_of(workload), scenario.seed)
-        for j in unfinished:
-            self.engine.submit(j.id, j.spec, j.submitted_s)
+        for j in store.unfinished():
+            self.engine.submit(j.id, j.spec, max(j.submitted_s, resume_s), j.submitted_s,
+                               j.checkpoint_flop)
+        self.checkpoint_wall = time.monotonic()
+        # physics' state per chunk ahead of the clock: (t_s edges, battery_j, radiator_temp_k)
+        self.states: deque[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]] = deque()
         self.names = self.env.names
         self.n = len(self.names)
         self.precisions = {p for p, v in self.env.peak.items() if v.any()}
@@ -131,6 +138,7 @@ class Twin:
         with self.lock:
             self.generated = sorted(self.generated + rows, key=lambda r: (r[0], r[1]))
             self.engine.extend(chunk.timelines)
+            self.states.append((chunk.timelines.t_s, chunk.battery_j, chunk.radiator_temp_k))
             for e in chunk.events:
                 if e.twin_s > self.seen_s:
                     bisect.insort(self.pending, (e.twin_s, e.satellite, e.type))
@@ -160,11 +168,17 @@ class Twin:
             k = bisect.bisect_right(self.pending, (t, math.inf, ""))
             events = [SatelliteEvent(kind, s, self.names[i]) for s, i, kind in self.pending[:k]]
             del self.pending[:k]
-            last = self.store.record(changes, events, t)
+            checkpoints = {}
+            if time.monotonic() - self.checkpoint_wall >= CHECKPOINT_POLL_S:
+                checkpoints = self.engine.checkpoints()
+                self.checkpoint_wall = time.monotonic()
+            last = self.store.record(changes, events, t, checkpoints)
             if self.supervisor is not None:
                 self.supervisor.commit()
             self.reached_s = t
             self.engine.forget_before(t)
+            while len(self.states) > 1 and self.states[0][0][-1] <= t:
+                self.states.popleft()
         if changes or events:
             for notify in list(self.listeners):
                 notify(last)
@@ -278,16 +292,14 @@ class Twin:
             env = self.engine.timelines
             chunk = env if env is not None and env.t_s[0] <= t < env.end_s else None
             on = self.engine.running_on()
+            state = next((s for s in self.states if s[0][0] <= t < s[0][-1]), None)
         lat, lon, alt, lit = self.env.position(t)
         fleet = self.env.fleet
-        if chunk is not None:
-            k = chunk.step_at(t)
-            cap = chunk.capacity[k].astype(float)
-            soc = chunk.battery[k].astype(float) if chunk.battery is not None else None
-        else:
-            cap, soc = np.zeros(self.n), None
-        wh = None if soc is None else (self.env.floor_j + soc * (self.env.capacity_j
-                                                                 - self.env.floor_j)) / 3600.0
+        cap = chunk.capacity[chunk.step_at(t)].astype(float) if chunk else np.zeros(self.n)
+        wh = temp = np.full(self.n, np.nan)
+        if state is not None and state[1] is not None:  # at the end of the step t is in
+            k = int(np.searchsorted(state[0], t, side="right")) - 1
+            wh, temp = state[1][k].astype(float) / 3600.0, state[2][k].astype(float)
         out = []
         for i, name in enumerate(self.names):
             out.append({
@@ -295,8 +307,8 @@ class Twin:
                 "constellation": fleet.constellation_names[int(fleet.constellation[i])],
                 "lat_deg": _num(lat[i]), "lon_deg": _num(lon[i]), "alt_km": _num(alt[i]),
                 "illumination": _num(lit[i]),
-                "battery_wh": None if wh is None else _num(wh[i]),
-                "radiator_temp_k": None,
+                "battery_wh": _num(wh[i]),
+                "radiator_temp_k": _num(temp[i]),
                 "compute_w_allowed": _num(cap[i] * self.env.power_w[i]),
                 "jobs": on.get(name, []),
             })

@@ -11,7 +11,7 @@ routes.parquet, links.parquet and, with save=links, link_steps.parquet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -21,24 +21,17 @@ from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.astar import pair_paths
 from orbitgrid.network.graph import undirected_csr, visible_pairs
-from orbitgrid.network.isl import (
-    IslLayout,
-    design_grid,
-    elements_from_state,
-    fixed_isls,
-    isl_edges,
-    isl_layout,
-)
+from orbitgrid.network.isl import elements_from_state, fixed_isls, isl_edges
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
-from orbitgrid.orbits.contacts import Stations
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
+    from orbitgrid.pipeline import RunContext
     from orbitgrid.scenario import Route
-    from orbitgrid.simulation import RunContext
 
-__all__ = ["NetworkStage", "elements_from_state"]  # elements_from_state: from network.isl
+# elements_from_state: network.isl's, kept here for old imports
+__all__ = ["NetworkBlock", "NetworkStage", "RouteSeries", "elements_from_state"]
 
 
 @dataclass
@@ -100,6 +93,15 @@ class _DenseStats:
         self.c_max = np.maximum(self.c_max, np.where(up, capacity, -np.inf).max(axis=0))
 
 
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class NetworkBlock:
+    """What the network stage hands on for one block: each satellite's best usable ISL rate at
+    each step, (T, N) float32 bit/s (0: no link at that step; a transfer uses one link at a
+    time), under the optical link budget at the links' lengths; None without ISLs."""
+
+    isl_best_bps: np.ndarray | None
+
+
 @dataclass
 class RouteSeries:
     """Per route and step (route, T): one-way latency parts in seconds, hops, path changes."""
@@ -123,19 +125,20 @@ class NetworkStage:
     def __init__(
         self, context: RunContext, routes: list[Route] | None = None, where: str = "routes.{k}."
     ):
-        scenario, fleet = context.scenario, context.fleet
+        world = context.world
+        scenario, fleet = world.scenario, world.fleet
         self.context = context
         self.writer = context.writer
         self.step_s = scenario.step
         self.n_sat = n_sat = len(fleet)
-        stations = context.stations
+        stations = world.stations
         self.n_station = len(stations)
         self.node_names = list(fleet.names) + [s.name for s in stations]
         self.names_arrow = pa.array(self.node_names, type=pa.string())
         routes = scenario.routes if routes is None else routes
         station_index = {s.name: k for k, s in enumerate(stations)}
         self.route_nodes = self._resolve(routes, fleet.index, station_index, where)
-        self.geometry = Stations.from_scenario(stations)
+        self.geometry = world.ground
         relay = np.array([s.relay for s in stations], dtype=bool)
         self.relay = relay
         self.transit = np.r_[np.ones(n_sat, dtype=bool), relay]
@@ -154,23 +157,12 @@ class NetworkStage:
         self.cloud = np.array([lk.cloud_probability for lk in self.links])
         self.rng = np.random.default_rng([scenario.seed, 4])
         self.hop_delay = np.zeros(n_sat)
-        self.groups: list[IslLayout] = []
-        for k, c in enumerate(scenario.constellations):
-            members = np.flatnonzero(fleet.constellation == k)
-            if c.isl is None or c.isl.topology == "none" or not len(members):
-                continue
-            self.hop_delay[members] = c.isl.hop_delay_s
-            grid = design_grid(c.isl, c.walker or c.sun_synchronous)
-            if grid is not None and grid[0] * grid[1] != len(members):
-                raise ScenarioError(
-                    f"constellations.{k}.isl: planes x per_plane = {grid[0] * grid[1]}"
-                    f" but {c.name} has {len(members)} satellites"
-                )
-            self.groups.append(isl_layout(c.isl, members, n_sat, grid))
-        self.isl_fixed = [_DenseStats(0) for _ in self.groups]
+        self.groups = [g for g in world.isl if g is not None]
+        for g in self.groups:
+            self.hop_delay[g.members] = g.config.hop_delay_s
+        self.isl_fixed = [_DenseStats(0 if g.edges is None else len(g.edges)) for g in self.groups]
         self.isl_dynamic = _Stats()
         self.ground = _Stats()
-        self.ready = False
         self.t: list[np.ndarray] = []
         self.series: list[dict] = []
         self.prev_paths: list[tuple | None] = [None] * (len(self.route_nodes) // 2 or 0)
@@ -205,17 +197,10 @@ class NetworkStage:
                     )
         return np.array(nodes, dtype=np.int64)
 
-    def _first_block(self, samples: Samples) -> None:
-        """Plane labels and plus-grid edges from the elements at the first step."""
-        fleet = self.context.fleet
-        for j, g in enumerate(self.groups):
-            if g.needs_elements:
-                m = g.members
-                self.groups[j] = g.from_elements(
-                    samples.r_eci[0, m], samples.v_eci[0, m], fleet.a_m[m]
-                )
-        self.isl_fixed = [_DenseStats(0 if g.edges is None else len(g.edges)) for g in self.groups]
-        self.ready = True
+    def skip(self, steps: int) -> None:
+        """Pass over the first `steps` steps of a run without routing them: their random draws
+        (cloud cover) are drawn, so the steps after get what a whole run gives them."""
+        self.rng.random(steps * self.n_station)
 
     # ------------------------------------------------------------------ per block
 
@@ -235,11 +220,11 @@ class NetworkStage:
         keep = ~blocked[station]
         return station[keep], si[keep], rng_m[keep], cap[keep]
 
-    def block(self, samples: Samples) -> None:
+    def block(self, samples: Samples) -> NetworkBlock:
         """Links, graph and routes at each step of the block."""
-        if not self.ready:
-            self._first_block(samples)
         r = samples.r_ecef
+        # each satellite's best usable ISL (N, T): np.maximum.at along satellites
+        best = np.zeros((r.shape[1], r.shape[0])) if self.groups else None
         fixed = []
         for g, stats in zip(self.groups, self.isl_fixed, strict=True):
             if g.edges is None:
@@ -247,6 +232,9 @@ class NetworkStage:
                 continue
             up, length, capacity = fixed_isls(g, r)
             stats.add(up, length, capacity)
+            rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
+            for end in (0, 1):
+                np.maximum.at(best, g.edges[:, end], rate)
             latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
             fixed.append((up, length, capacity, latency))
         n_routes = len(self.route_nodes) // 2
@@ -265,6 +253,8 @@ class NetworkStage:
                     e, ln, cp, lat = g.edges[on], length[k, on], capacity[k, on], latency[k, on]
                 else:
                     e, ln, cp = isl_edges(g, pos)
+                    for end in (0, 1):
+                        np.maximum.at(best[:, k], e[:, end], cp)
                     lat = ln / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
                     dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
                     dyn_len.append(ln)
@@ -310,6 +300,7 @@ class NetworkStage:
         self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
         if n_routes:
             self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
+        return NetworkBlock(None if best is None else best.T.astype(np.float32))
 
     def _split(self, flat, n_nodes, node_pos, src, dst):
         """One-way latency parts (up, ISL, down, processing) per route, seconds."""
@@ -510,160 +501,3 @@ def _cat(keys, lengths, caps):
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     return np.concatenate(keys), np.concatenate(lengths), np.concatenate(caps)
-
-
-def route_series(
-    scenario,
-    routes: list[Route] | None = None,
-    where: str = "routes.{k}.",
-    exact: bool = False,
-    workers: int = 1,
-) -> RouteSeries:
-    """Routes' RTT series over the scenario's span, in memory, without a run folder.
-
-    Positions come from SGP4 knots every 120 s with cubic Hermite interpolation between them, as
-    in `orbitgrid run` (exact=True: SGP4 at every step instead). Interpolation errs by at most
-    ~8 m on the Starlink catalogue (orbits/trajectory.py): 27 ns of light time per link end,
-    far below what separates competing paths. Routes default to the scenario's. Steps are
-    independent, so workers > 1 splits the span over that many processes: same series.
-    """
-    n_steps = len(_steps(scenario))
-    if workers <= 1 or n_steps < 2 * workers:
-        return _route_span(scenario, routes, where, exact, 0, n_steps)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    bounds = np.linspace(0, n_steps, workers + 1).astype(int).tolist()
-    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
-    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
-        futures = [
-            pool.submit(_route_span, scenario, routes, where, exact, a, b)
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
-        parts = [f.result() for f in futures]
-    first = parts[0]
-    return RouteSeries(
-        first.names,
-        np.concatenate([p.t_s for p in parts]),
-        *(np.concatenate([getattr(p, name) for p in parts], axis=1)
-          for name in RouteSeries.STEP_FIELDS),
-        np.sum([p.path_changes for p in parts], axis=0),
-    )
-
-
-def _steps(scenario) -> np.ndarray:
-    return np.arange(0.0, scenario.duration + 1e-6, scenario.step)
-
-
-def _route_span(scenario, routes, where: str, exact: bool, start: int, stop: int) -> RouteSeries:
-    """route_series over steps [start, stop): as a whole run would give them there.
-
-    Planes are inferred at step 0; the step before start is routed too, for the path change
-    at start, then dropped; the cloud draws of the steps before are skipped, and SGP4 errors
-    before are looked for.
-    """
-    from orbitgrid.fleet import build_fleet
-    from orbitgrid.simulation import SAMPLE_BLOCK, RunContext
-
-    fleet = build_fleet(scenario)
-    context = RunContext(scenario, fleet, scenario.stations(), None, frozenset())
-    stage = NetworkStage(context, routes, where)
-    steps = _steps(scenario)
-    per_block = max(1, SAMPLE_BLOCK // max(len(fleet), 1))
-    first = max(start - 1, 0)
-    stage.rng.random(first * stage.n_station)  # the cloud draws of steps 0..first-1
-    gone = np.zeros(len(fleet), dtype=bool)
-    if first > 0:  # planes are inferred at the run's first step
-        stage._first_block(_samples(fleet, scenario, steps[:1], gone.copy(), exact))
-    for b in range(0, first, per_block):  # errors before first, at the times a run would see
-        _states(fleet, scenario, steps[b : min(b + per_block, first)], gone, exact)
-    for b in range(first, stop, per_block):
-        t = steps[b : min(b + per_block, stop)]
-        stage.block(_samples(fleet, scenario, t, gone, exact))
-    series = stage.route_series()
-    if first == start:
-        return series
-    return replace(series, t_s=series.t_s[1:],
-                   **{name: getattr(series, name)[:, 1:] for name in RouteSeries.STEP_FIELDS})
-
-
-def _samples(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool) -> Samples:
-    """States at times t, from SGP4 knots and Hermite or SGP4 at each step."""
-    from orbitgrid.orbits.samples import Samples
-    from orbitgrid.orbits.trajectory import Trajectory
-
-    at, r, v = _states(fleet, scenario, t, gone, exact)
-    if at is t:
-        return Samples(scenario.epoch64, t, r, v)
-    return Samples.from_trajectory(Trajectory(scenario.epoch64, at, r, v), t)
-
-
-def _states(fleet, scenario, t: np.ndarray, gone: np.ndarray, exact: bool):
-    """Times propagated (the knots around t, or t itself) and inertial r, v there.
-
-    As in the run pipeline, a satellite is gone (NaN) from its first SGP4 error on; gone (N,)
-    carries that from block to block and is updated here.
-    """
-    from orbitgrid.orbits.trajectory import knot_times
-
-    at = t
-    if not exact and scenario.duration > 0:
-        knots = knot_times(0.0, scenario.duration)
-        lo = min(np.searchsorted(knots, t[0], side="right") - 1, len(knots) - 2)
-        hi = max(np.searchsorted(knots, t[-1], side="left"), lo + 1)
-        at = knots[lo : hi + 1]
-    states = fleet.propagate(scenario.epoch64, at)
-    dead = gone | (np.cumsum(states.error != 0, axis=0) > 0)
-    gone |= dead[-1]
-    return at, np.where(dead[..., None], np.nan, states.r), states.v
-
-
-FIBRE_SPEED_M_S = 2.0 / 3.0 * SPEED_OF_LIGHT_M_S
-MEAN_EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
-
-
-def great_circle_m(lat1_deg, lon1_deg, lat2_deg, lon2_deg) -> float:
-    """Great-circle distance on the mean sphere (haversine), metres."""
-    p1, p2 = np.radians(lat1_deg), np.radians(lat2_deg)
-    dl = np.radians(lon2_deg - lon1_deg)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return float(2 * MEAN_EARTH_RADIUS_M * np.arcsin(np.sqrt(a)))
-
-
-def route_report(scenario, source: str, target: str, route_factor: float = 1.5) -> dict:
-    """RTT figures of one route over the scenario's span, its latency split and fibre.
-
-    Fibre: great-circle distance x route_factor at 2/3 c, both ways (None when an end is a
-    satellite). Latency parts are one-way means over the reachable steps, in ms.
-    """
-    from orbitgrid.scenario import Route
-
-    series = route_series(scenario, [Route(source=source, target=target)], where="--")
-    rtt = series.rtt_s[0] * 1e3
-    ok = np.isfinite(rtt)
-    stations = {s.name: s for s in scenario.stations()}
-    report = {
-        "from": source,
-        "to": target,
-        "steps": len(rtt),
-        "reachable_fraction": float(ok.mean()) if len(rtt) else 0.0,
-        "path_changes": int(series.path_changes[0]),
-        "t_s": series.t_s,
-        "rtt_ms": rtt,
-    }
-    if ok.any():
-        hops = series.hops[0][ok]
-        report["rtt_ms_min"], report["rtt_ms_median"], report["rtt_ms_max"] = (
-            float(x) for x in np.percentile(rtt[ok], [0, 50, 100])
-        )
-        report["hops_min"], report["hops_max"] = int(hops.min()), int(hops.max())
-        report["hops_median"] = float(np.median(hops))
-        for name in ("up", "isl", "down", "processing"):
-            report[f"{name}_ms"] = float(np.mean(getattr(series, f"{name}_s")[0][ok]) * 1e3)
-    if source in stations and target in stations:
-        a, b = stations[source], stations[target]
-        gc = great_circle_m(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg)
-        report["great_circle_km"] = gc / 1e3
-        report["route_factor"] = route_factor
-        report["fibre_rtt_ms"] = 2 * gc * route_factor / FIBRE_SPEED_M_S * 1e3
-    return report

@@ -14,12 +14,13 @@ import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orbitgrid.errors import ScenarioError
+from orbitgrid.units import Seconds
 
 KINDS = ("training", "inference", "batch", "sensing")
 PRECISIONS = ("fp8", "bf16", "fp16", "fp32", "int8")
@@ -46,14 +47,6 @@ GRADIENT_BYTES_PER_PARAM = 2.0
 
 Jobs = dict[str, np.ndarray]
 
-
-def _duration(value: Any) -> float:
-    from orbitgrid.scenario import parse_duration
-
-    return parse_duration(value)
-
-
-Seconds = Annotated[float, BeforeValidator(_duration), Field(ge=0)]
 
 
 class _Model(BaseModel):

@@ -1,7 +1,7 @@
 """The Operations stage of the pipeline: collects the environment's timelines, runs the engine.
 
 Active when the scenario has `workload:` or `jobs_file:`. Per block it keeps, for every
-satellite and step: the compute power that physics allows (published by the physics stage as
+satellite and step: the compute power that physics allows (the physics stage's PhysicsBlock:
 compute_w_allowed, compute_w_energy and battery_soc; radiation_events), the illumination and the
 best ground-link rate to any station in view (clear sky, the station's link model). At the end
 it runs the engine once per policy in `workload.policy` (comma-separated: the same jobs over the
@@ -14,11 +14,11 @@ fabric).
 
 ISL rate per satellite and step: the optical link budget (network.links.optical_isl_rate_bps,
 falling with distance, capped at the terminal ceiling) over the satellite's ISLs at their lengths
-at that step: its best link (a transfer uses one link at a time). The links are the network
-layer's (network.isl, as the network stage and sensing use them): topology, range, Earth line of
-sight with the margin, the cross-plane latitude cut and the terminals per satellite, at every
-step; a satellite whose links are all down has 0 at that step. No ISL timeline at all (None)
-when no constellation has ISLs.
+at that step: its best link (a transfer uses one link at a time), as the network stage hands it
+on (NetworkBlock, from the world's layouts, network.isl, as sensing uses them): topology, range,
+Earth line of sight with the margin, the cross-plane latitude cut and the terminals per
+satellite, at every step; a satellite whose links are all down has 0 at that step. No ISL
+timeline at all (None) when no constellation has ISLs.
 
 Memory: what is kept per satellite and step for the whole run is 17 bytes: capacity, the power
 fraction and the ground rate as float32 (4 each; capacity rounded down so it never exceeds what
@@ -36,7 +36,7 @@ capacity = min(compute_w_allowed / installed, 1) of installed power, and not at 
 staging, so its load is at most physics' at every step. One battery step, E' = min(E + eta x
 surplus, full) or max(E - deficit / eta, floor), falls with the load and rises with E, so by
 induction over the steps the battery under the real schedule is never below physics' published
-trajectory, which never goes below the floor: the published compute_w_energy bounds the load
+trajectory, which never goes below the floor: the handed-on compute_w_energy bounds the load
 and the schedule cannot drain the battery below its limit. tests/ops/test_ops_stage.py checks
 this on a produced schedule by integrating the battery again with the schedule's load.
 """
@@ -50,19 +50,19 @@ import pyarrow as pa
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.graph import visible_pairs
-from orbitgrid.network.isl import IslLayout, design_grid, fixed_isls, isl_edges, isl_layout
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.ops.engine import Protection, run_ops
 from orbitgrid.ops.jobs import ImagePasses, Workload, workload_jobs
 from orbitgrid.ops.policies import load_policy
 from orbitgrid.ops.timelines import FAULT_DTYPE, Timelines
-from orbitgrid.orbits.contacts import Stations
-from orbitgrid.physics.satellite import SatelliteError, resolve_constellations
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
+    from orbitgrid.network.stage import NetworkBlock
     from orbitgrid.orbits.samples import Samples
-    from orbitgrid.simulation import RunContext
+    from orbitgrid.physics.stage import PhysicsBlock
+    from orbitgrid.pipeline import RunContext
+    from orbitgrid.sensing.stage import Alerts
 
 PRECISIONS = ("fp8", "bf16", "fp16", "fp32", "int8")
 # Ground baseline interconnect per accelerator: one 400 Gbit/s InfiniBand NDR port.
@@ -83,23 +83,20 @@ class OpsStage:
     """Timelines per block, then the scheduler over them (see the module docstring)."""
 
     def __init__(self, context: RunContext, workload: Workload):
-        sc, fleet = context.scenario, context.fleet
+        world = context.world
+        sc, fleet = world.scenario, world.fleet
         self.context, self.workload = context, workload
         names = [p.strip() for p in workload.policy.split(",") if p.strip()]
         self.policies = [load_policy(p) for p in names or ["first-fit"]]
         n = len(fleet)
-        try:
-            sats = resolve_constellations([c.satellite for c in sc.constellations], sc.catalog)
-        except SatelliteError as exc:
-            raise ScenarioError(str(exc)) from None
         self.power_w = np.zeros(n)
         self.peak = {p: np.zeros(n) for p in PRECISIONS}
-        self.isl_groups: list[IslLayout] = []
+        self.has_isl = any(g is not None for g in world.isl)
         self.group = np.zeros(n, dtype=np.int64)
         self.group_names: list[str] = []
         for k, c in enumerate(sc.constellations):
-            members = np.flatnonzero(fleet.constellation == k)
-            sat = sats[k]
+            members = world.members(k)
+            sat = world.satellites[k]
             if sat is not None and sat.accelerator is not None:
                 self.power_w[members] = sat.compute_power_w
                 for p in PRECISIONS:
@@ -107,9 +104,6 @@ class OpsStage:
                         self.peak[p][members] = (sat.accelerator.peak_ops_per_s(p)
                                                  * sat.payload.count)
             design = c.walker or c.sun_synchronous
-            if c.isl is not None and c.isl.topology != "none" and len(members):
-                grid = design_grid(c.isl, design, len(members))
-                self.isl_groups.append(isl_layout(c.isl, members, n, grid))
             whole = design is not None and len(members) == design.satellites
             per_plane = design.satellites // design.planes if whole else 0
             planes = design.planes if whole else 1
@@ -123,71 +117,52 @@ class OpsStage:
                 "workload: no satellite has an accelerator "
                 "(give constellations.N.satellite.payload.accelerator)"
             )
-        stations = context.stations
-        imaging = any(g.arrivals == "imaging" for g in workload.generators)
-        self.jobs = workload_jobs(workload, sc.jobs_file, sc.duration, sc.epoch, sc.seed,
-                                  list(fleet.names), image_passes(context) if imaging else None)
-        self.stations = Stations.from_scenario(stations) if stations else None
+        stations = world.stations
+        # imaging arrivals wait for the sensing stage's images (finish); checked now without
+        self.imaging = any(g.arrivals == "imaging" for g in workload.generators)
+        self.jobs = self._jobs(image_passes(sc.sensing, None) if self.imaging else None)
+        self.stations = world.ground if stations else None
         self.links = [s.link or GroundLink() for s in stations]
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
             "t", "capacity", "power_capacity", "sunlit", "battery", "ground", "isl")}
         self.faults: list[np.ndarray] = []
 
+    def _jobs(self, images: ImagePasses | None):
+        sc = self.context.scenario
+        return workload_jobs(self.workload, sc.jobs_file, sc.duration, sc.epoch, sc.seed,
+                             list(self.context.fleet.names), images)
+
     @classmethod
     def create(cls, context: RunContext) -> OpsStage | None:
         sc = context.scenario
-        workload = getattr(sc, "workload", None)
-        if workload is None and getattr(sc, "jobs_file", None) is None:
+        if sc.workload is None and sc.jobs_file is None:
             return None
-        return cls(context, workload or Workload())
+        return cls(context, sc.workload or Workload())
 
-    def block(self, samples: Samples) -> None:
-        pub, n_t = samples.published, len(samples.t_s)
+    def block(self, samples: Samples, power: PhysicsBlock | None,
+              links: NetworkBlock | None) -> None:
+        """Keep the block's timelines; power: the physics stage's block (None: no physics);
+        links: the network stage's (there whenever the world has ISLs)."""
+        n_t = len(samples.t_s)
         top = np.where(self.power_w > 0, self.power_w, np.inf)
         shape = (n_t, len(self.power_w))
 
-        def fraction(name):
-            w = pub.get(name)
-            if w is None:
-                return np.zeros(shape) if name != "compute_w_energy" else np.ones(shape)
+        def fraction(w):
             return np.clip(np.nan_to_num(w, nan=0.0) / top, 0.0, 1.0)
 
-        capacity = fraction("compute_w_allowed")
+        capacity = np.zeros(shape) if power is None else fraction(power.compute_w_allowed)
+        energy = np.ones(shape) if power is None else fraction(power.compute_w_energy)
         self.parts["t"].append(samples.t_s)
         self.parts["capacity"].append(_down32(capacity))
-        self.parts["power_capacity"].append(
-            np.maximum(fraction("compute_w_energy"), capacity).astype(np.float32))
+        self.parts["power_capacity"].append(np.maximum(energy, capacity).astype(np.float32))
         self.parts["sunlit"].append((samples.illumination >= 0.5).astype(np.uint8))
-        soc = pub.get("battery_soc")
-        self.parts["battery"].append(np.ones(shape, np.float32) if soc is None else
-                                     np.nan_to_num(soc, nan=0.0).astype(np.float32))
+        self.parts["battery"].append(np.ones(shape, np.float32) if power is None else
+                                     np.nan_to_num(power.battery_soc, nan=0.0).astype(np.float32))
         self.parts["ground"].append(self._ground(samples.r_ecef).astype(np.float32))
-        if self.isl_groups:
-            self.parts["isl"].append(self._isl_rates(samples))
-        events = pub.get("radiation_events")
-        if events is not None and len(events):
-            self.faults.append(events.astype(FAULT_DTYPE))
-
-    def _isl_rates(self, samples: Samples) -> np.ndarray:
-        """(T, N) float32 bit/s: each satellite's best usable ISL at each step (0: none)."""
-        r = samples.r_ecef
-        best = np.zeros((r.shape[1], r.shape[0]))  # (N, T): np.maximum.at along satellites
-        for j, g in enumerate(self.isl_groups):
-            if g.needs_elements:  # planes from the elements at the run's first step
-                m = g.members
-                g = self.isl_groups[j] = g.from_elements(
-                    samples.r_eci[0, m], samples.v_eci[0, m], self.context.fleet.a_m[m])
-            if g.edges is not None:
-                up, _, capacity = fixed_isls(g, r)
-                rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
-                for end in (0, 1):
-                    np.maximum.at(best, g.edges[:, end], rate)
-                continue
-            for k in range(r.shape[0]):
-                edges, _, capacity = isl_edges(g, r[k])
-                for end in (0, 1):
-                    np.maximum.at(best[:, k], edges[:, end], capacity)
-        return best.T.astype(np.float32)
+        if self.has_isl:
+            self.parts["isl"].append(links.isl_best_bps)
+        if power is not None and len(power.radiation_events):
+            self.faults.append(power.radiation_events.astype(FAULT_DTYPE))
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
@@ -237,7 +212,10 @@ class OpsStage:
             group_names=self.group_names,
         )
 
-    def finish(self) -> dict:
+    def finish(self, alerts: Alerts | None) -> dict:
+        """Run the engine over the timelines; alerts: the sensing stage's (imaging arrivals)."""
+        if self.imaging:
+            self.jobs = self._jobs(image_passes(self.context.scenario.sensing, alerts))
         env = self.timelines()
         prot = protection_of(self.workload)
         results = [run_ops(self.jobs, env, p, prot, self.context.scenario.seed)
@@ -270,22 +248,19 @@ class OpsStage:
 
 
 
-def image_passes(context: RunContext) -> ImagePasses | None:
-    """The images of the scenario's sensing: block (orbitgrid.sensing.alerts), None without
-    one: each event's first image, its time and satellite, sizes from the sensing model."""
-    from orbitgrid.sensing import run_alerts
-
-    sc = context.scenario
-    spec = getattr(sc, "sensing", None)
+def image_passes(spec, alerts: Alerts | None) -> ImagePasses | None:
+    """The images of the scenario's `sensing:` block spec (None without one): each event's first
+    image, its time and satellite (from the sensing stage's alerts; none yet when alerts is
+    None), sizes from the sensing model."""
     if spec is None:
         return None
-    table = run_alerts(context)
-    imaged = np.asarray(table.column("satellite").is_valid())
-    ms = table.column("image_time").cast(pa.int64()).to_numpy(zero_copy_only=False)
-    epoch_ms = sc.epoch64.astype("datetime64[ms]").astype(np.int64)
+    if alerts is None:
+        time_s, satellite = np.zeros(0), np.zeros(0, dtype=object)
+    else:
+        time_s, satellite = alerts.image_time_s, alerts.image_satellite
     return ImagePasses(
-        time_s=(ms[imaged] - epoch_ms) / 1e3,
-        satellite=np.asarray(table.column("satellite").to_pylist(), dtype=object)[imaged],
+        time_s=time_s,
+        satellite=satellite,
         input_bytes=spec.image_bytes,
         work_flop=spec.inference_ops,
         precision=spec.precision,

@@ -12,6 +12,33 @@ import numpy as np
 
 from orbitgrid.constants import EARTH_RADIUS_M, J2, MEAN_SUN_RATE_RAD_S, MU_EARTH_M3_S2
 
+# The orbits simulated: below 100 km (the Karman line) an orbit re-enters within hours; beyond
+# 100,000 km the Moon and the Sun, not the Earth's oblateness, shape it.
+MIN_PERIGEE_ALTITUDE_M = 100e3
+MAX_APOGEE_ALTITUDE_M = 100_000e3
+
+
+def orbit_range_error(perigee_altitude_m: float, apogee_altitude_m: float) -> str | None:
+    """Why an orbit with these altitudes above the equatorial radius (m) is not simulated, or
+    None. Altitudes must be finite, perigee at least 100 km, apogee at most 100,000 km."""
+    if not (np.isfinite(perigee_altitude_m) and np.isfinite(apogee_altitude_m)):
+        return "must be a finite number"
+    circular = perigee_altitude_m == apogee_altitude_m
+    low, high = ("altitude", "altitude") if circular else ("perigee", "apogee")
+    if perigee_altitude_m < 0:
+        return f"{low} {perigee_altitude_m / 1e3:,.1f} km is inside the Earth"
+    if perigee_altitude_m < MIN_PERIGEE_ALTITUDE_M:
+        return (
+            f"{low} {perigee_altitude_m / 1e3:,.1f} km is below "
+            f"{MIN_PERIGEE_ALTITUDE_M / 1e3:g} km, where an orbit re-enters within hours"
+        )
+    if apogee_altitude_m > MAX_APOGEE_ALTITUDE_M:
+        return (
+            f"{high} {apogee_altitude_m / 1e3:,.6g} km is beyond "
+            f"{MAX_APOGEE_ALTITUDE_M / 1e3:,.0f} km, outside the Earth orbits simulated"
+        )
+    return None
+
 
 @dataclass(frozen=True)
 class Elements:

@@ -14,9 +14,10 @@ from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from orbitgrid.constants import MU_EARTH_M3_S2
 from orbitgrid.orbits.elements import Elements, j2_rates
+from orbitgrid.orbits.elsets import REFUSAL_MESSAGES, refusal_codes
 from orbitgrid.orbits.timescale import julian_date
 
-ERROR_MESSAGES = {0: "", **SGP4_ERRORS}
+ERROR_MESSAGES = {0: "", **SGP4_ERRORS, **REFUSAL_MESSAGES}
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class SGP4Propagator:
         self.satrecs = list(satrecs)
         self._array = SatrecArray(satrecs)
         self._count = len(satrecs)
+        # element sets that are no Earth orbit fail from the start (orbitgrid.orbits.elsets)
+        self._refused = refusal_codes(self.satrecs)
 
     def subset(self, start: int, stop: int) -> SGP4Propagator:
         """The propagator of satellites start:stop."""
@@ -46,6 +49,11 @@ class SGP4Propagator:
     def propagate(self, epoch: np.datetime64, t_s: np.ndarray) -> States:
         jd, fr = julian_date(epoch, t_s)
         error, r_km, v_km_s = self._array.sgp4(jd, fr)
+        refused = self._refused != 0
+        if refused.any():
+            error = np.where(refused[:, None], self._refused[:, None], error)
+            r_km[refused] = np.nan
+            v_km_s[refused] = np.nan
         # sgp4 returns (satellite, time, 3); keep a transposed view, no copy
         return States(r_km.transpose(1, 0, 2) * 1e3, v_km_s.transpose(1, 0, 2) * 1e3, error.T)
 

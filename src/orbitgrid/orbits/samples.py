@@ -1,7 +1,8 @@
 """States of every satellite at a block of sample times, and what follows from them.
 
-One Samples object is handed to every stage of the pipeline (ephemeris, physics, network) for
-each block of steps; each derived quantity is computed once, when first asked for.
+One Samples object is handed to every stage of the pipeline (physics, network, ops) for each block
+of steps; each derived quantity is computed once, when first asked for. Samples carries states
+only: what a stage hands to the next is its own typed result (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ class Samples:
         self.t_s = t_s
         self.r_eci = r
         self._v = v
-        # arrays a stage publishes for the stages after it, e.g. "compute_w_allowed": (T, N)
-        self.published: dict[str, np.ndarray] = {}
 
     @classmethod
     def from_trajectory(cls, traj: Trajectory, t_s: np.ndarray) -> Samples:

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from orbitgrid.catalog import Catalog, CatalogError, load_catalog
+
 if TYPE_CHECKING:
-    from orbitgrid.catalog import Accelerator, Catalog
+    from orbitgrid.catalog import Accelerator
 
 __all__ = [
     "Battery",
@@ -214,15 +216,18 @@ def resolve_constellations(
 ) -> list[Satellite | None]:
     """Resolve each constellation's `satellite:` (None stays None) against the catalogue with a
     scenario's `catalog:` extension; SatelliteError naming `constellations.K.satellite...` or
-    `catalog...`."""
+    `catalog...` (a bus the extension adds or changes must make a complete satellite)."""
     if all(s is None for s in specs) and not catalog_extra:
         return [None] * len(specs)
-    from orbitgrid.catalog import CatalogError, load_catalog
-
     try:
         catalog = load_catalog(catalog_extra)
     except CatalogError as exc:
         raise SatelliteError(str(exc)) from None
+    for name in (catalog_extra or {}).get("buses") or {}:
+        try:
+            resolve_satellite({"bus": name}, catalog)
+        except SatelliteError as exc:
+            raise SatelliteError(f"catalog.buses.{name}: {exc}") from None
     out: list[Satellite | None] = []
     for k, spec in enumerate(specs):
         try:
@@ -254,8 +259,6 @@ def _fill_from_catalog(merged: dict[str, Any], catalog: Catalog, mass_kg: float 
 
 
 def _lookup(catalog: Catalog, kind: str, name: str, where: str) -> Any:
-    from orbitgrid.catalog import CatalogError
-
     try:
         return catalog.get(kind, name, where)
     except CatalogError as exc:

@@ -26,19 +26,23 @@ Compute load policy (each step, each satellite):
 Initial state: battery full; temperature at equilibrium with housekeeping and the environment at
 the first step.
 
-Tables (through context.writer):
+Tables (through the run's writer):
   power.parquet: by default one row per satellite per orbit, orbit n of a satellite covering
     [n P, (n + 1) P) from the epoch, P = 2 pi sqrt(a^3 / mu) its Keplerian period from the mean
     semi-major axis (a fixed period, so rows do not depend on how time is cut into blocks);
     means are time-weighted, battery_wh is at the orbit's end, radiator_temp_k its maximum.
     With save "power", one row per satellite per step instead.
-  radiation.parquet: events (time, satellite, kind), kind "seu" or "sefi".
-Published for later stages (samples.published, fleet-wide (T, N), NaN without a satellite):
-compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the floor, 1
-full) and radiation_events (EVENT_DTYPE, fleet indices).
+    Per step it adds proton_flux_cm2_s (AP8 trapped protons >10 MeV at the satellite).
+  radiation.parquet: events (time, satellite, kind, error, lat_deg, lon_deg, alt_km): kind "seu"
+    (reaches a job and rolls it back) or "sefi"; error the kind the sources separate ("sdc",
+    "uecc", "sefi"; radiation.py), at the satellite's position at the step.
+Handed to later stages: block() returns a PhysicsBlock, fleet-wide (T, N) arrays, NaN without a
+satellite: compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the
+floor, 1 full), and the block's radiation_events (EVENT_DTYPE, fleet indices).
 Radiation events: step k draws Poisson counts for every satellite from a numpy Generator on a
 Philox counter keyed by the scenario seed, counter k (the step index): the same scenario gives the
-same events whatever the block size. Device shielding: 10 mm Al (radiation.py's reference).
+same events whatever the block size. Device shielding: 10 mm Al; the environment is AP8/AE8 at the
+scenario's solar phase (`radiation: {solar: min | max}`, default min) plus GCR (radiation.py).
 """
 
 from __future__ import annotations
@@ -51,30 +55,55 @@ import pyarrow as pa
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
+from orbitgrid.orbits.frames import ecef_to_geodetic
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
 from orbitgrid.physics.march import TOTAL_FIELDS, march
 from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
+    DEFAULT_SOLAR,
+    DEFAULT_THRESHOLD_MEV,
+    DRAWN_KINDS,
     EVENT_DTYPE,
-    dose_rate_gy_s,
+    RECORD_DTYPE,
     draw_events,
-    particle_flux_cm2_s,
+    environment_ecef,
+    environment_grid,
+    to_engine_events,
 )
-from orbitgrid.physics.satellite import Satellite, SatelliteError, resolve_constellations
+from orbitgrid.physics.satellite import Satellite
 from orbitgrid.physics.thermal import environment_w, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
-    from orbitgrid.simulation import RunContext
+    from orbitgrid.pipeline import RunContext
 
-__all__ = ["PhysicsStage", "SHIELDING_MM_AL", "ROWS_PER_GROUP"]
+__all__ = ["PhysicsBlock", "PhysicsStage", "SHIELDING_MM_AL", "ROWS_PER_GROUP"]
 
 SHIELDING_MM_AL = 10.0
+SUMMARY_SAMPLE_S = 60.0  # environment sampling when only the summary's means need it
 # Per-step rows are written in row groups of exactly this size, so files do not depend on blocks.
 ROWS_PER_GROUP = 1 << 20
 J_PER_WH = 3600.0
 SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class PhysicsBlock:
+    """What physics hands on for one block: fleet-wide (T, N), NaN where there is no satellite.
+
+    compute_w_allowed: min(energy, heat) limit on compute, W; compute_w_energy: the energy limit
+    alone, W; battery_soc: 0 at the depth-of-discharge floor, 1 full; radiation_events: the
+    block's events (EVENT_DTYPE), satellite as fleet indices; battery_j: stored energy, J, and
+    radiator_temp_k: radiator temperature, K, at each step's end.
+    """
+
+    compute_w_allowed: np.ndarray
+    compute_w_energy: np.ndarray
+    battery_soc: np.ndarray
+    radiation_events: np.ndarray
+    battery_j: np.ndarray
+    radiator_temp_k: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,7 @@ class PhysicsStage:
 
     def __init__(self, context: RunContext, groups: list[_Group]):
         self.context = context
+        self.writer = context.writer
         self.groups = groups
         sc = context.scenario
         self.step, self.duration = sc.step, sc.duration
@@ -108,14 +138,18 @@ class PhysicsStage:
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
         self.per_step = "power" in context.save
-        # one group that is the whole fleet: published arrays need no NaN canvas
+        # one group that is the whole fleet: the handed-on arrays need no NaN canvas
         self.whole_fleet = (len(groups) == 1 and groups[0].fleet.start == 0
                             and groups[0].fleet.stop == len(context.fleet))
         # state carried from block to block (S,): stored energy J, radiator temperature K
         self.energy_j = per["capacity_j"].copy()
         self.temperature_k: np.ndarray | None = None
-        self.totals = {k: np.zeros(n) for k in (*_SUMS, *TOTAL_FIELDS, "radiation_s", "seu_rate",
-                                                  "sefi_rate", "dose")}
+        self.totals = {k: np.zeros(n) for k in (*_SUMS, *TOTAL_FIELDS, *_RADIATION_SUMS)}
+        solar = sc.radiation.solar if sc.radiation is not None else DEFAULT_SOLAR
+        self.env_grids = [environment_grid(solar, SHIELDING_MM_AL, _threshold_mev(g.satellite))
+                          for g in groups]
+        self.rates_any = any(per[k + "_cm2"].any() for k in (*DRAWN_KINDS, "bit_flip"))
+        self.to_fleet = np.concatenate([np.arange(g.fleet.start, g.fleet.stop) for g in groups])
         self.open: dict[str, np.ndarray] | None = None
         self.orbit_rows: list[dict[str, np.ndarray]] = []
         self.events: list[np.ndarray] = []
@@ -125,40 +159,37 @@ class PhysicsStage:
     @classmethod
     def create(cls, context: RunContext) -> PhysicsStage | None:
         """The stage if any constellation has a `satellite:` block, else None."""
-        sc = context.scenario
-        try:
-            sats = resolve_constellations([c.satellite for c in sc.constellations], sc.catalog)
-        except SatelliteError as exc:
-            raise ScenarioError(str(exc)) from None
-        members = context.fleet.constellation
+        world = context.world
         groups, col = [], 0
-        for k, sat in enumerate(sats):
-            idx = np.flatnonzero(members == k)
+        for k, sat in enumerate(world.satellites):
+            idx = world.members(k)
             if sat is None or idx.size == 0:
                 continue
             fleet = slice(int(idx[0]), int(idx[-1]) + 1)
-            groups.append(_Group(sc.constellations[k].name, fleet, slice(col, col + idx.size), sat))
+            name = world.scenario.constellations[k].name
+            groups.append(_Group(name, fleet, slice(col, col + idx.size), sat))
             col += idx.size
         return cls(context, groups) if groups else None
 
     # --- per block ---------------------------------------------------------------------------
 
-    def block(self, samples: Samples) -> None:
+    def block(self, samples: Samples) -> PhysicsBlock:
         t = samples.t_s
         dt = np.clip(np.minimum(self.step, self.duration - t), 0.0, None)
         gen, env, sunlit = self._environment(samples)
         pieces = None if self.per_step else self._orbit_pieces(t)
         out, ends = self._integrate(gen, env, sunlit, dt, pieces)
         n_events = len(self.events)
-        self._radiation(samples, dt)
-        self._publish(samples, out, self.events[n_events:])
+        self._radiation(samples, dt, out)
+        handed = self._hand_on(samples, out, self.events[n_events:])
         if self.per_step:
             self._append_steps(samples, out)
         else:
             self._accumulate_orbits(pieces, out, ends)
+        return handed
 
-    def _publish(self, samples: Samples, out, events: list[np.ndarray]) -> None:
-        """Fleet-wide (T, N) arrays for later stages (ops); NaN where there is no satellite."""
+    def _hand_on(self, samples: Samples, out, events: list[np.ndarray]) -> PhysicsBlock:
+        """The block's fleet-wide arrays for later stages (ops)."""
         shape = (len(samples.t_s), len(self.context.fleet))
 
         def fleet_wide(x):
@@ -171,15 +202,13 @@ class PhysicsStage:
 
         p = self.p
         soc = (out["battery"] - p["floor_j"]) / np.maximum(p["capacity_j"] - p["floor_j"], 1e-300)
-        pub = samples.published
-        pub["compute_w_allowed"] = fleet_wide(out["allowed"])
-        pub["compute_w_energy"] = fleet_wide(out["energy"])
-        pub["battery_soc"] = fleet_wide(soc)
-        found = np.concatenate(events) if events else np.empty(0, EVENT_DTYPE)
-        to_fleet = np.concatenate([np.arange(g.fleet.start, g.fleet.stop) for g in self.groups])
+        found = to_engine_events(np.concatenate(events)) if events else np.empty(0, EVENT_DTYPE)
+        to_fleet = self.to_fleet
         found = found.copy()
         found["satellite"] = to_fleet[found["satellite"].astype(np.int64)]
-        pub["radiation_events"] = found
+        return PhysicsBlock(fleet_wide(out["allowed"]), fleet_wide(out["energy"]),
+                            fleet_wide(soc), found, fleet_wide(out["battery"]),
+                            fleet_wide(out["temp"]))
 
     def _add(self, name: str, x: np.ndarray) -> np.ndarray:
         """Running totals (T, S) of x, added step after step: the same sums for any blocks."""
@@ -236,29 +265,58 @@ class PhysicsStage:
         out["dt"] = np.broadcast_to(dt[:, None], gen.shape)
         return out, ends
 
-    def _radiation(self, samples: Samples, dt) -> None:
-        """Rates, dose and the seeded event stream for the block."""
+    def _radiation(self, samples: Samples, dt, out) -> None:
+        """Environment, rates, dose and the seeded event stream for the block. Without per-step
+        rows or event rates, only the summary's means need the environment: then it is sampled
+        every SUMMARY_SAMPLE_S (by step index, so blocks do not matter)."""
         p = self.p
-        if not (p["seu_cm2"].any() or p["sefi_cm2"].any()):
-            return
-        lat, lon, alt = samples.geodetic
-        flux = np.empty((len(dt), self.n))
-        for g in self.groups:
-            flux[:, g.cols] = particle_flux_cm2_s(
-                lat[:, g.fleet], lon[:, g.fleet], alt[:, g.fleet], SHIELDING_MM_AL)
-        rates = {"seu": flux * p["seu_cm2"], "sefi": flux * p["sefi_cm2"]}
-        w = dt[:, None]
+        r_ecef = samples.r_ecef
+        if self.per_step or self.rates_any:
+            rows = slice(None)
+        else:
+            k = np.rint(samples.t_s / self.step).astype(np.int64)
+            rows = np.flatnonzero(k % max(1, int(SUMMARY_SAMPLE_S // self.step)) == 0)
+        w = dt[rows][:, None]
+        n_t = w.shape[0]
+        fields = {f: np.empty((n_t, self.n)) for f in ("proton", "electron", "gcr", "upset",
+                                                         "dose")}
+        for g, grid in zip(self.groups, self.env_grids, strict=True):
+            env = environment_ecef(r_ecef[rows, g.fleet], grid)
+            fields["proton"][:, g.cols] = env.proton_flux_cm2_s
+            fields["electron"][:, g.cols] = env.electron_flux_cm2_s
+            fields["gcr"][:, g.cols] = env.gcr_flux_cm2_s
+            fields["upset"][:, g.cols] = env.upset_flux_cm2_s
+            fields["dose"][:, g.cols] = env.dose_rate_gy_s
+        out["proton"] = fields["proton"]
         self._add("radiation_s", w)
-        self._add("seu_rate", rates["seu"] * w)
-        self._add("sefi_rate", rates["sefi"] * w)
-        self._add("dose", dose_rate_gy_s(flux) * w)
-        for i in np.flatnonzero(dt > 0):
+        for f in ("proton", "electron", "gcr", "dose"):
+            self._add(f, fields[f] * w)
+        if not self.rates_any:
+            return
+        flux = fields["upset"]
+        rates = {kind: flux * p[kind + "_cm2"] for kind in (*DRAWN_KINDS, "bit_flip")
+                 if p[kind + "_cm2"].any()}
+        for kind, r in rates.items():
+            self._add(kind + "_rate", r * w)
+        drawn = {kind: r for kind, r in rates.items() if kind in DRAWN_KINDS}
+        for i in np.flatnonzero(dt > 0) if drawn else ():
             k = int(round(samples.t_s[i] / self.step))
             rng = np.random.Generator(np.random.Philox(counter=k, key=self.key))
             found = draw_events(samples.t_s[i : i + 1], float(dt[i]),
-                                {kind: r[i : i + 1] for kind, r in rates.items()}, rng)
+                                {kind: r[i : i + 1] for kind, r in drawn.items()}, rng)
             if found.size:
-                self.events.append(found)
+                self.events.append(self._record(found, r_ecef[i]))
+
+    def _record(self, found, r_ecef) -> np.ndarray:
+        """Drawn events (active-satellite indices) with where their satellite was (r_ecef (N, 3)
+        of the step)."""
+        fleet = self.to_fleet[found["satellite"]]
+        rec = np.empty(found.size, RECORD_DTYPE)
+        for name in ("time_s", "satellite", "kind"):
+            rec[name] = found[name]
+        lat, lon, alt = ecef_to_geodetic(r_ecef[fleet])
+        rec["lat_deg"], rec["lon_deg"], rec["alt_km"] = np.degrees(lat), np.degrees(lon), alt / 1e3
+        return rec
 
     # --- per-step rows ------------------------------------------------------------------------
 
@@ -280,7 +338,7 @@ class PhysicsStage:
         table = pa.concat_tables(self.pending)
         start = 0
         while table.num_rows - start >= ROWS_PER_GROUP or (final and start < table.num_rows):
-            self.context.writer.append("power", table.slice(start, ROWS_PER_GROUP))
+            self.writer.append("power", table.slice(start, ROWS_PER_GROUP))
             start += ROWS_PER_GROUP
         rest = table.slice(start) if start < table.num_rows else None
         self.pending = [rest] if rest is not None else []
@@ -398,7 +456,7 @@ class PhysicsStage:
     # --- end of run ---------------------------------------------------------------------------
 
     def finish(self) -> dict:
-        writer = self.context.writer
+        writer = self.writer
         if self.per_step:
             self._flush(final=True)
         else:
@@ -407,17 +465,22 @@ class PhysicsStage:
         return {"physics": self._summary()}
 
     def _event_table(self) -> pa.Table:
-        events = np.concatenate(self.events) if self.events else np.empty(0, EVENT_DTYPE)
-        events = events[np.lexsort((events["kind"], events["satellite"], events["time_s"]))]
+        records = np.concatenate(self.events) if self.events else np.empty(0, RECORD_DTYPE)
+        records = records[np.lexsort((records["kind"], records["satellite"], records["time_s"]))]
+        engine = to_engine_events(records)
         return pa.table({
-            "time": utc_timestamps(self.context.scenario.epoch64, events["time_s"]),
-            "satellite": self.names.take(pa.array(events["satellite"].astype(np.int64))),
-            "kind": pa.array(events["kind"].astype(str), type=pa.string()),
+            "time": utc_timestamps(self.context.scenario.epoch64, records["time_s"]),
+            "satellite": self.names.take(pa.array(records["satellite"].astype(np.int64))),
+            "kind": pa.array(engine["kind"].astype(str), type=pa.string()),
+            "error": pa.array(records["kind"].astype(str), type=pa.string()),
+            "lat_deg": records["lat_deg"],
+            "lon_deg": records["lon_deg"],
+            "alt_km": records["alt_km"],
         })
 
     def _summary(self) -> dict:
         tot, p = self.totals, self.p
-        kinds = (np.concatenate([e["kind"] for e in self.events]) if self.events
+        kinds = (to_engine_events(np.concatenate(self.events))["kind"] if self.events
                  else np.empty(0, "U8"))
         sats = (np.concatenate([e["satellite"] for e in self.events]) if self.events
                 else np.empty(0, np.int64))
@@ -429,7 +492,6 @@ class PhysicsStage:
         for g in self.groups:
             c = g.cols
             span = max(float(tot["dt"][c].mean()), 1e-300)
-            has_rad = bool(tot["radiation_s"][c].any())
             out.append({
                 "name": g.name,
                 "satellites": c.stop - c.start,
@@ -445,12 +507,7 @@ class PhysicsStage:
                 # capped step by step at the installed compute power
                 "mean_compute_w_allowed": _r(tot["allowed_capped"][c].mean() / span),
                 "throttled_hours": _r(tot["throttled"][c].sum() / 3600),
-                "upsets_per_day": _r(tot["seu_rate"][c].mean() / rad_days[c].mean())
-                if has_rad else 0.0,
-                "sefi_per_day": _r(tot["sefi_rate"][c].mean() / rad_days[c].mean())
-                if has_rad else 0.0,
-                "dose_rad_per_year": _r(tot["dose"][c].mean() / rad_days[c].mean() * 365.25
-                                        * 100.0) if has_rad else 0.0,
+                **_radiation_summary(tot, c, rad_days[c].mean()),
                 "radiation_events": {k: int(np.count_nonzero(
                     (kinds == k) & (sats >= c.start) & (sats < c.stop))) for k in ("seu", "sefi")},
             })
@@ -465,6 +522,7 @@ _STEP_COLUMNS = (  # (column, source, divisor)
     ("battery_wh", "battery", J_PER_WH),
     ("radiator_temp_k", "temp", 1.0),
     ("illumination", "sunlit", 1.0),
+    ("proton_flux_cm2_s", "proton", 1.0),
     ("duration_s", "dt", 1.0),
     ("throttled_s", "throttled", 1.0),
     ("curtailed_wh", "curtailed", J_PER_WH),
@@ -482,7 +540,7 @@ def _per_satellite(groups: list[_Group]) -> dict[str, np.ndarray]:
 
     def cross_section(sat: Satellite, name: str) -> float:
         acc = sat.accelerator
-        value = getattr(acc, name, None) if acc is not None else None
+        value = getattr(acc, name + "_cross_section_cm2", None) if acc is not None else None
         return (value or 0.0) * sat.payload.count
 
     return {
@@ -496,8 +554,36 @@ def _per_satellite(groups: list[_Group]) -> dict[str, np.ndarray]:
         "max_temp_k": each(lambda s: s.radiator.max_temp_k),
         "housekeeping_w": each(lambda s: s.payload.housekeeping_w),
         "compute_max_w": each(lambda s: s.compute_power_w),
-        "seu_cm2": each(lambda s: cross_section(s, "seu_cross_section_cm2")),
-        "sefi_cm2": each(lambda s: cross_section(s, "sefi_cross_section_cm2")),
+        **{kind + "_cm2": each(lambda s, kind=kind: cross_section(s, kind))
+           for kind in (*DRAWN_KINDS, "bit_flip")},
+    }
+
+
+_RADIATION_SUMS = ("radiation_s", "proton", "electron", "gcr", "dose", "bit_flip_rate",
+                   "sdc_rate", "uecc_rate", "sefi_rate")
+
+
+def _threshold_mev(sat: Satellite) -> float:
+    acc = sat.accelerator
+    value = acc.proton_threshold_mev if acc is not None else None
+    return float(value or DEFAULT_THRESHOLD_MEV)
+
+
+def _radiation_summary(tot: dict[str, np.ndarray], c: slice, days: float) -> dict:
+    """Per-constellation radiation figures: events per satellite-day by kind ("upsets" are those
+    that reach a job: sdc + uecc), dose per year, and time-averaged fluxes /(cm2 s)."""
+    per_day = {k: tot[k + "_rate"][c].mean() / days for k in ("bit_flip", "sdc", "uecc", "sefi")}
+    seconds = days * SECONDS_PER_DAY
+    return {
+        "upsets_per_day": _r(per_day["sdc"] + per_day["uecc"]),
+        "sefi_per_day": _r(per_day["sefi"]),
+        "sdc_per_day": _r(per_day["sdc"]),
+        "uecc_per_day": _r(per_day["uecc"]),
+        "bit_flips_per_day": _r(per_day["bit_flip"]),
+        "dose_rad_per_year": _r(tot["dose"][c].mean() / days * 365.25 * 100.0),
+        "proton_flux_cm2_s": _r(tot["proton"][c].mean() / seconds),
+        "electron_flux_cm2_s": _r(tot["electron"][c].mean() / seconds),
+        "gcr_flux_cm2_s": _r(tot["gcr"][c].mean() / seconds),
     }
 
 

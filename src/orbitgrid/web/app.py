@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from orbitgrid.report import globe_czml, report_body
 from orbitgrid.report.html import STYLE
-from orbitgrid.results import Run
+from orbitgrid.results import Run, run_folders
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -29,10 +29,7 @@ def _template(name: str) -> Template:
 
 def list_runs(runs_dir: Path) -> list[Run]:
     """Run folders directly under runs_dir, newest first."""
-    if not runs_dir.is_dir():
-        return []
-    found = [p for p in runs_dir.iterdir() if (p / "summary.json").is_file()]
-    return [Run(p) for p in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)]
+    return [Run(p) for p in run_folders(runs_dir)]
 
 
 @lru_cache(maxsize=8)

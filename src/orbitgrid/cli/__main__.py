@@ -1,0 +1,5 @@
+"""`python -m orbitgrid.cli`: the same command as `orbitgrid`."""
+
+from orbitgrid.cli import app
+
+app()

@@ -1,0 +1,90 @@
+"""What every command shares: the two consoles, the one-line failure and the one error handler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from orbitgrid.errors import OrbitgridError
+from orbitgrid.scenario import Scenario, load_scenario
+
+DEFAULT_SCENARIO = "showcase"
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with status 2."""
+    # no emoji (file:100: is not an emoji) and no markup from the message itself
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, emoji=False
+    )
+    raise typer.Exit(2)
+
+
+def one_line(exc: BaseException, argv: list[str] = ()) -> str:
+    """What the user is told of an error that reaches a command: one line, no traceback.
+
+    argv, the command's arguments, names the file that is not UTF-8 text when it is one of them.
+    """
+    if isinstance(exc, UnicodeDecodeError):
+        where = next((a for a in argv if _not_utf8(a)), "input")
+        return (f"{where}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                f"{exc.start}: {exc.reason})")
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) if lines else type(exc).__name__
+
+
+def _not_utf8(arg: str) -> bool:
+    try:
+        Path(arg).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+class Commands(TyperGroup):
+    """The command group, and the one place where errors become a line on stderr and exit 2:
+    an OrbitgridError (bad input, said by the library), a file that cannot be decoded, read or
+    written. Anything else is a bug and keeps its traceback."""
+
+    def parse_args(self, ctx, args):
+        ctx.meta["argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): click exits quietly
+        except (OrbitgridError, UnicodeDecodeError, OSError) as exc:
+            fail(one_line(exc, ctx.meta.get("argv", [])))
+
+
+def load(scenario: str, duration: str | None = None, step: str | None = None,
+         on_bad_elements: str | None = None) -> Scenario:
+    """A scenario file or preset, with --duration, --step and --on-bad-elements applied."""
+    given = (("duration", duration), ("step", step), ("on_bad_elements", on_bad_elements))
+    return load_scenario(scenario, {k: v for k, v in given if v is not None})
+
+
+ON_BAD_ELEMENTS = typer.Option(
+    help="A bad element set in a TLE/OMM file: fail (stop) or skip (one line each, run the rest); "
+    "overrides the scenario's on_bad_elements."
+)
+
+
+def print_warnings(warnings) -> None:
+    """One yellow line per warning on stderr."""
+    for line in warnings:
+        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True,
+                  emoji=False)

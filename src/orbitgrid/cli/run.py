@@ -1,0 +1,184 @@
+"""`run`, `validate` and `scenarios`: simulate a scenario and present its figures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orbitgrid.budget import check_fits, estimate_run
+from orbitgrid.cli.base import (
+    DEFAULT_SCENARIO,
+    ON_BAD_ELEMENTS,
+    console,
+    fail,
+    load,
+    print_warnings,
+)
+from orbitgrid.cli.compare import with_cost
+from orbitgrid.cli.progress import simulate_shown
+from orbitgrid.fleet import build_fleet
+from orbitgrid.results import Run
+from orbitgrid.scenario import preset_names, preset_path
+from orbitgrid.simulation import OPTIONAL_TABLES
+
+
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file or preset name.")
+    ] = DEFAULT_SCENARIO,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default runs/<name>-<UTC time>).")
+    ] = None,
+    duration: Annotated[str | None, typer.Option(help="Override the duration, e.g. 2h.")] = None,
+    step: Annotated[str | None, typer.Option(help="Override the step, e.g. 30s.")] = None,
+    save: Annotated[
+        list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")
+    ] = [],  # noqa: B006
+    report: Annotated[
+        bool, typer.Option("--report", help="Write RUN/report.html at the end.")
+    ] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option(help="Placement policies to compare, comma-separated: built-in names or "
+                     "module:Class (overrides workload.policy)."),
+    ] = None,
+    on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
+) -> None:
+    """Simulate a scenario and write its run folder."""
+    sc = load(scenario, duration, step, on_bad_elements)
+    if policy is not None:
+        sc = _with_policy(sc, policy)
+    for name in save:
+        if name not in OPTIONAL_TABLES:
+            fail(f"--save: unknown table {name!r} (choose from {', '.join(OPTIONAL_TABLES)})")
+    if out is not None and out.exists():
+        fail(f"--out: {out} already exists")
+    started = time.perf_counter()
+    result = simulate_shown(sc, out, save)
+    print_warnings(result.summary.get("warnings", []))
+    _print_summary(result, time.perf_counter() - started)
+    _print_highlights(result, sc)
+    _print_next(result, scenario, sc.step, duration)
+    if report:
+        from orbitgrid.report import write_report
+
+        console.print(f"wrote {write_report(result)}")
+
+
+def _with_policy(sc, policy: str):
+    """The scenario with workload.policy replaced; every policy checked before the run."""
+    from orbitgrid.ops import Workload, load_policy
+
+    if sc.workload is None and sc.jobs_file is None:
+        fail("--policy: the scenario has no workload: or jobs_file:")
+    for name in policy.split(","):
+        load_policy(name.strip(), where="--policy")
+    workload = (sc.workload or Workload()).model_copy(update={"policy": policy})
+    return sc.model_copy(update={"workload": workload})
+
+
+def _print_ops(ops: dict) -> None:
+    from orbitgrid.ops.report import side_by_side
+
+    console.print(side_by_side(ops.get("policies", [ops])), highlight=False)
+    for b in ops["binding_constraints"]:
+        if b["binding"] is None:
+            console.print(f"{b['group']}: {b['note']}, not in the waterfall", highlight=False)
+        else:
+            console.print(f"{b['group']}: binding constraint {b['binding']} "
+                          f"({100 * b['lost_fraction']:.0f}% of peak)", highlight=False)
+
+
+def _print_summary(result: Run, seconds: float) -> None:
+    s = result.summary
+    table = Table(
+        title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s"
+    )
+    for column in ("constellation", "satellites", "in shadow", "contacts", "contact hours"):
+        table.add_column(column, justify="left" if column == "constellation" else "right")
+    for c in s["constellations"]:
+        table.add_row(
+            c["name"],
+            str(c["satellites"]),
+            f"{100 * c['shadow_fraction']:.1f}%",
+            str(c["contacts"]),
+            f"{c['contact_hours']:.1f}",
+        )
+    console.print(table)
+    if "ops" in s:
+        _print_ops(s["ops"])
+    if s["propagation_errors"]:
+        console.print(
+            f"[yellow]{s['propagation_errors']} satellites failed to propagate; "
+            "see the satellites table[/]"
+        )
+    console.print(f"wrote {result.path} ({', '.join(result.tables)}) in {seconds:.1f} s")
+
+
+def _print_highlights(result: Run, sc) -> None:
+    """The run's main figures by section: power, network, sensing and cost."""
+    from orbitgrid.compare import format_value, highlights
+
+    rows = highlights(with_cost(result.summary, sc))
+    if not rows:
+        return
+    table = Table("section", "figure", "value", title=f"{result.summary['name']}: figures")
+    section = None
+    for r in rows:
+        table.add_row(r.section if r.section != section else "", r.metric,
+                      format_value(r.a, r.kind))
+        section = r.section
+    console.print(table)
+
+
+def _print_next(result: Run, scenario: str, step_s: float, duration: str | None) -> None:
+    """The commands that open the run next, with its own path."""
+    import shlex
+
+    run = shlex.quote(str(result.path))
+    runs = shlex.quote(str(result.path.parent))
+    lines = [f"orbitgrid report {run}", f"orbitgrid serve --runs {runs}"]
+    if "contacts" in result.tables:
+        lines.append(f"orbitgrid query {run} \"select station, count(*) as passes, "
+                     "round(sum(duration_s) / 60) as minutes from contacts group by station\"")
+    again = f" --duration {shlex.quote(duration)}" if duration is not None else ""
+    lines.append(f"orbitgrid compare {run} {shlex.quote(scenario)}{again} --step {2 * step_s:g}s")
+    console.print("next: an HTML report, the dashboard and 3D globe, SQL over the tables, and "
+                  "this run against the same scenario at twice the step:", highlight=False)
+    for line in lines:
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
+) -> None:
+    """Check a scenario without running it."""
+    sc = load(scenario, on_bad_elements=on_bad_elements)
+    estimate = estimate_run(sc) if sc.constellations else None
+    if estimate is not None:
+        check_fits(estimate)  # before the fleet is built: that alone may not fit
+    fleet = build_fleet(sc)
+    stations = len(sc.stations())
+    print_warnings(fleet.warnings)
+    console.print(
+        f"{scenario}: ok ({len(fleet)} satellites, {stations} ground stations, "
+        f"{sc.duration / 3600:g} h at {sc.step:g} s)"
+    )
+    if estimate is not None:
+        console.print(f"estimate: {estimate.describe()}", highlight=False)
+
+
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    table = Table("preset", "description")
+    for name in preset_names():
+        first = preset_path(name).read_text().splitlines()[0].lstrip("# ").strip()
+        table.add_row(name, first)
+    console.print(table)
+
+
