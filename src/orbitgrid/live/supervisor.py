@@ -244,8 +244,16 @@ class Supervisor:
             run.process = "running"
             notes.append((run, "resume", {"satellite": sat}))
         elif run.process in ("running", "frozen") and run.satellite != sat:
-            # placed elsewhere while its process lives: a frozen program cannot migrate
-            self.executor.kill(run.job_id)
+            # placed elsewhere while its process lives: a checkpoint program checkpoints and
+            # moves; a frozen one cannot migrate: it starts over there
+            if run.program.checkpoint:
+                self.executor.stop(run.job_id, run.program.grace_s)
+                notes.append((run, "pause", {"satellite": run.satellite, "reason": "migration"}))
+            else:
+                self.executor.kill(run.job_id)
+                notes.append((run, "pause", {"satellite": run.satellite,
+                                             "reason": "placed elsewhere: starts over"}))
+                run.phase = "restarting"
             run.process = "stopping"
         elif run.process == "none":
             if run.satellite is not None and sat != run.satellite and run.starts:
