@@ -174,7 +174,8 @@ class Supervisor:
             if ended is not None:
                 if not ended.asked and ended.returncode == 0:
                     run.exited_ok, run.exit_code = True, 0
-                    notes.append((run, "exited", {"exit_code": 0, "satellite": run.satellite}))
+                    notes.append((run, "exited", {"exit_code": 0, "satellite": run.satellite,
+                                                  "ran_wall_s": round(ended.wall_s, 6)}))
                 elif not ended.asked:
                     run.exit_code = ended.returncode
                     notes.append((run, "exited", {"exit_code": ended.returncode}))
