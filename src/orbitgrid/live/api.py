@@ -10,7 +10,7 @@ import asyncio
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, WebSocket
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -124,8 +124,8 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
     wake = _Wake()
     twin.listeners.append(wake.notify)
 
-    def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
-                                   Depends(bearer)]) -> Tenant:
+    async def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(bearer)]) -> Tenant:  # no thread: quick
         tenant = tenants.authenticate(creds.credentials if creds else None)
         if tenant is None:
             raise HTTPException(401, "a valid API key is required (Authorization: Bearer KEY)",
@@ -150,7 +150,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         return out
 
     @app.get("/v1/health", response_model=Health)
-    def health() -> dict:
+    async def health() -> dict:  # in-memory figures: no thread needed
         return {"status": "ok" if twin.error is None else f"error: {twin.error}",
                 "twin_time": twin.iso(twin.reached_s), "speed": twin.speed,
                 "satellites": twin.n, "jobs": store.state_counts()}
@@ -170,8 +170,10 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
                          400: {"model": Problem, "description": "a body that is not text"},
                          429: {"model": Problem}})
-    def submit(job: JobIn, caller: Caller, response: Response,
-               idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
+    async def submit(job: JobIn, caller: Caller,
+                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+                     ) -> JSONResponse:
+        # on the event loop: no thread per request; awaits the store's group commit
         spec = job.model_dump()
         bad = twin.check(spec)
         if bad is not None:
@@ -180,10 +182,9 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         over = _over_quota(caller, store.state_counts(caller.name))
         if over is not None:
             raise HTTPException(429, over, headers={"Retry-After": "1"})
-        record, created = twin.submit(caller.name, spec, idempotency_key)
-        if not created:
-            response.status_code = 200
-        return show(record)
+        record, created = await asyncio.wrap_future(
+            twin.submit_later(caller.name, spec, idempotency_key))
+        return JSONResponse(show(record), status_code=201 if created else 200)
 
     @app.get("/v1/jobs", response_model=JobList, responses=ERRORS)
     def jobs(caller: Caller,
