@@ -9,13 +9,16 @@ for it, then CLIENTS threads (one HTTP connection each) submit JOBS jobs in all.
 accepted jobs per second, p50/p99 submission latency (wall, per request), and the clock's worst
 lag behind wall time (the service's orbitgrid_clock_lag_worst_seconds); goals: >= 500 jobs/s,
 p99 < 100 ms, lag < 1 s. Same-run baseline: the latency of GET /v1/health (no store write, no
-key) measured on the same connections before the load, printed as a ratio. Bounded: stops after
-JOBS jobs or TIMEOUT_S, and stops the server.
+key) measured on the same connections before the load, printed as a ratio. On a shared machine
+the wall figures follow the load; the CPU seconds the server and the clients spent per job
+(Linux /proc) do not, and say what one free core would sustain. Bounded: stops after JOBS jobs
+or TIMEOUT_S, and stops the server.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import socket
 import subprocess
@@ -49,6 +52,15 @@ def starlink_with_h100(folder: Path) -> Path:
     out = folder / "starlink-h100.yaml"
     out.write_text(text)
     return out
+
+
+IDLE_S = 10.0  # wall seconds the server's CPU is measured before the load
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process pid (Linux /proc), its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def metric(text: str, name: str) -> float:
@@ -114,14 +126,18 @@ def main() -> None:
                     if r.status_code != 201:
                         errors[0] += 1
 
+        idle0 = cpu_s(server.pid)
+        time.sleep(IDLE_S)  # the twin alone (clock, environment, engine): its CPU rate
+        idle_rate = (cpu_s(server.pid) - idle0) / IDLE_S
         threads = [threading.Thread(target=client, args=(k,)) for k in range(len(per))]
         for th in threads:
             th.start()
         barrier.wait()
-        t0 = time.perf_counter()
+        t0, server0, client0 = time.perf_counter(), cpu_s(server.pid), time.process_time()
         for th in threads:
             th.join()
         wall = time.perf_counter() - t0
+        server_cpu, client_cpu = cpu_s(server.pid) - server0, time.process_time() - client0
         all_lat = np.concatenate([np.asarray(x) for x in lat]) * 1e3
         all_base = np.concatenate([np.asarray(x) for x in base]) * 1e3
         time.sleep(2.0)
@@ -136,6 +152,11 @@ def main() -> None:
               f"{p50 / np.median(all_base):.1f}")
         print(f"clock worst lag {lag:.3f} s (goal < 1 s); twin events "
               f"{metric(text, 'orbitgrid_engine_events_total'):.0f}")
+        api_cpu = server_cpu - idle_rate * wall
+        print(f"CPU per job: server {server_cpu / ok * 1e3:.2f} ms, of which the API "
+              f"{api_cpu / ok * 1e3:.2f} ms (less the twin's own {idle_rate:.2f} CPU s/s; one "
+              f"free core for the API: {ok / api_cpu:.0f} jobs/s); clients "
+              f"{client_cpu / len(all_lat) * 1e3:.2f} ms")
     finally:
         server.terminate()
         try:

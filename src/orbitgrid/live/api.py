@@ -21,7 +21,6 @@ from fastapi import (
     HTTPException,
     Query,
     Request,
-    Response,
     UploadFile,
     WebSocket,
 )
@@ -162,8 +161,8 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
     wake = _Wake()
     twin.listeners.append(wake.notify)
 
-    def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
-                                   Depends(bearer)]) -> Tenant:
+    async def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(bearer)]) -> Tenant:  # no thread: quick
         tenant = tenants.authenticate(creds.credentials if creds else None)
         if tenant is None:
             raise HTTPException(401, "a valid API key is required (Authorization: Bearer KEY)",
@@ -188,7 +187,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         return out
 
     @app.get("/v1/health", response_model=Health)
-    def health() -> dict:
+    async def health() -> dict:  # in-memory figures: no thread needed
         return {"status": "ok" if twin.error is None else f"error: {twin.error}",
                 "twin_time": twin.iso(twin.reached_s), "speed": twin.speed,
                 "satellites": twin.n, "jobs": store.state_counts()}
@@ -208,15 +207,29 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
                          400: {"model": Problem, "description": "a body that is not text"},
                          429: {"model": Problem}})
-    def submit(job: JobIn, caller: Caller, response: Response,
-               idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
-        return accept(job, caller, response, idempotency_key, None)
+    async def submit(job: JobIn, caller: Caller,
+                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+                     ) -> JSONResponse:
+        if job.program is not None:  # its working directory is written: in a thread
+            return await run_in_threadpool(accept, job, caller, idempotency_key, None)
+        # on the event loop: no thread per request; awaits the store's group commit
+        spec = model_spec(job)
+        bad = twin.check(spec)
+        if bad is not None:
+            raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
+                                       "type": "value_error"}])
+        over = _over_quota(caller, store.state_counts(caller.name))
+        if over is not None:
+            raise HTTPException(429, over, headers={"Retry-After": "1"})
+        record, created = await asyncio.wrap_future(
+            twin.submit_later(caller.name, spec, idempotency_key))
+        return JSONResponse(show(record), status_code=201 if created else 200)
 
     @app.post("/v1/jobs/with-inputs", response_model=JobOut, status_code=201,
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
                          403: {"model": Problem}, 429: {"model": Problem}})
     async def submit_with_inputs(
-            caller: Caller, response: Response,
+            caller: Caller,
             job: Annotated[str, Form(description="the job, JSON (as POST /v1/jobs)")],
             files: Annotated[list[UploadFile], File(description="its input files")] = [],  # noqa: B006
             idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
@@ -234,12 +247,23 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
                 raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
                                            "msg": f"{name!r}: a file name without '/' or '..'"}])
             inputs.append((name, await f.read()))
-        return await run_in_threadpool(accept, body, caller, response, idempotency_key, inputs)
+        return await run_in_threadpool(accept, body, caller, idempotency_key, inputs)
 
-    def accept(job: JobIn, caller: Tenant, response: Response, idempotency_key: str | None,
-               inputs: list[tuple[str, bytes]] | None) -> dict:
+    def model_spec(job: JobIn) -> dict:
+        """The engine's columns of a job without a program (kind and work_flop required)."""
         spec = job.model_dump(exclude_none=True)
         spec.setdefault("deadline", None)
+        if job.program is None:
+            for name in ("kind", "work_flop"):
+                if name not in spec:
+                    raise HTTPException(422, [{"loc": ["body", name], "type": "missing",
+                                               "msg": "Field required (without a program)"}])
+        return spec
+
+    def accept(job: JobIn, caller: Tenant, idempotency_key: str | None,
+               inputs: list[tuple[str, bytes]] | None) -> JSONResponse:
+        """Accept a job that runs a program (with its input files)."""
+        spec = model_spec(job)
         if job.program is not None:
             if not caller.execute:
                 raise HTTPException(403, f"tenant {caller.name!r} may not run programs "
@@ -261,10 +285,6 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         elif inputs:
             raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
                                        "msg": "input files go with a program's job"}])
-        for name in ("kind", "work_flop"):
-            if name not in spec:
-                raise HTTPException(422, [{"loc": ["body", name], "type": "missing",
-                                           "msg": "Field required (without a program)"}])
         bad = twin.check(spec)
         if bad is not None:
             raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
@@ -272,13 +292,11 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         over = _over_quota(caller, store.state_counts(caller.name))
         if over is not None:
             raise HTTPException(429, over, headers={"Retry-After": "1"})
-        if job.program is not None:
-            record, created = twin.submit_program(caller.name, spec, idempotency_key, inputs)
-        else:
+        if job.program is None:
             record, created = twin.submit(caller.name, spec, idempotency_key)
-        if not created:
-            response.status_code = 200
-        return show(record)
+        else:
+            record, created = twin.submit_program(caller.name, spec, idempotency_key, inputs)
+        return JSONResponse(show(record), status_code=201 if created else 200)
 
     @app.get("/v1/jobs", response_model=JobList, responses=ERRORS)
     def jobs(caller: Caller,

@@ -5,6 +5,10 @@ committed before the API answers or the event is published, so after a crash (ki
 job that got a 201 is in the database exactly once. synchronous=NORMAL: a commit survives the
 process being killed (the WAL is in the OS cache); FULL would also survive power loss.
 
+Group commit: submissions queue for one writer thread, which commits all those waiting in one
+transaction and then answers each (its Future), so each is still committed before its answer
+but a burst of them costs one commit, not one each.
+
 Tables:
   jobs(seq, id, tenant, idem_key, spec JSON, state, submitted_s, submitted_wall, start_s, end_s,
        satellites, result JSON, checkpoint_flop): one row per accepted job; (tenant, idem_key)
@@ -22,7 +26,8 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 
 STATES = ("queued", "staging", "running", "paused", "done", "failed", "cancelled")
@@ -105,6 +110,18 @@ class SatelliteEvent:
     satellite: str
 
 
+@dataclass
+class _Submission:
+    """A job waiting for the group commit; done gets (its record, created)."""
+
+    tenant: str
+    spec: dict
+    twin_s: float
+    idem_key: str | None
+    wall: float
+    done: Future = field(default_factory=Future)
+
+
 class Store:
     """The service's SQLite database in DIR/live.sqlite (see the module docstring)."""
 
@@ -122,6 +139,13 @@ class Store:
             self.counts[tenant, state] = n
         self.submissions = 0
         self.last_event = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        self.next_seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0] + 1
+        self._waiting: list[_Submission] = []
+        self._wake = threading.Condition()
+        self._closing = False
+        self._writer = threading.Thread(target=self._write_loop, daemon=True,
+                                        name="orbitgrid-live-store")
+        self._writer.start()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
@@ -138,6 +162,10 @@ class Store:
         return db
 
     def close(self) -> None:
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._writer.join(timeout=10)
         self.db.close()
 
     # --- meta --------------------------------------------------------------------------------
@@ -157,33 +185,85 @@ class Store:
                idem_key: str | None = None) -> tuple[JobRecord, bool]:
         """Accept a job: (its record, True) once committed with its queued event; a known
         idempotency key gives (the first job, False) and no second job."""
-        wall = time.time()
+        return self.submit_later(tenant, spec, twin_s, idem_key).result()
+
+    def submit_later(self, tenant: str, spec: dict, twin_s: float,
+                     idem_key: str | None = None) -> Future:
+        """submit, answered by a Future that gets (record, created) once committed (or the
+        error that stopped the commit)."""
+        job = _Submission(tenant, spec, twin_s, idem_key, time.time())
+        with self._wake:
+            if self._closing:
+                raise RuntimeError("the store is closed")
+            self._waiting.append(job)
+            self._wake.notify()
+        return job.done
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._waiting and not self._closing:
+                    self._wake.wait()
+                batch, self._waiting = self._waiting, []
+            if not batch:
+                return  # closing, nothing left
+            try:
+                answers = self._commit(batch)
+            except BaseException as exc:  # the whole transaction was rolled back
+                for job in batch:
+                    job.done.set_exception(exc)
+                continue
+            for job, answer in zip(batch, answers, strict=True):
+                job.done.set_result(answer)
+
+    def _commit(self, batch: list[_Submission]) -> list[tuple[JobRecord, bool]]:
+        """Insert the batch's new jobs and their queued events in one transaction."""
+        answers: list[tuple[JobRecord, bool]] = []
         with self.lock:
-            if idem_key is not None:
-                old = self.db.execute("SELECT * FROM jobs WHERE tenant = ? AND idem_key = ?",
-                                      (tenant, idem_key)).fetchone()
-                if old is not None:
-                    return _job(old), False
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                seq = self.db.execute(
-                    "INSERT INTO jobs (id, tenant, idem_key, spec, state, submitted_s, "
-                    "submitted_wall) VALUES ('', ?, ?, ?, 'queued', ?, ?)",
-                    (tenant, idem_key, json.dumps(spec), twin_s, wall)).lastrowid
-                job_id = f"j{seq}"
-                self.db.execute("UPDATE jobs SET id = ? WHERE seq = ?", (job_id, seq))
-                self.last_event = self.db.execute(
+                seq = self.next_seq
+                made: dict[tuple[str, str], JobRecord] = {}  # idempotency keys in this batch
+                jobs, events = [], []
+                for b in batch:
+                    key = (b.tenant, b.idem_key)
+                    if b.idem_key is not None:
+                        old = made.get(key)
+                        if old is None:
+                            row = self.db.execute(
+                                "SELECT * FROM jobs WHERE tenant = ? AND idem_key = ?",
+                                key).fetchone()
+                            old = None if row is None else _job(row)
+                        if old is not None:
+                            answers.append((old, False))
+                            continue
+                    job_id = f"j{seq}"
+                    jobs.append((seq, job_id, b.tenant, b.idem_key, json.dumps(b.spec), b.twin_s,
+                                 b.wall))
+                    events.append((b.twin_s, b.wall, b.tenant, job_id))
+                    record = JobRecord(seq, job_id, b.tenant, b.idem_key, b.spec, "queued",
+                                       b.twin_s, b.wall, None, None, "", None)
+                    if b.idem_key is not None:
+                        made[key] = record
+                    answers.append((record, True))
+                    seq += 1
+                self.db.executemany(
+                    "INSERT INTO jobs (seq, id, tenant, idem_key, spec, state, submitted_s, "
+                    "submitted_wall) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)", jobs)
+                self.db.executemany(
                     "INSERT INTO events (twin_s, wall, type, tenant, job, data) "
-                    "VALUES (?, ?, 'job', ?, ?, ?)",
-                    (twin_s, wall, tenant, job_id, json.dumps({"state": "queued"}))).lastrowid
+                    "VALUES (?, ?, 'job', ?, ?, '{\"state\": \"queued\"}')", events)
+                last = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
-            self.counts[tenant, "queued"] += 1
-            self.submissions += 1
-        return JobRecord(seq, job_id, tenant, idem_key, spec, "queued", twin_s, wall, None, None,
-                         "", None), True
+            self.next_seq, self.last_event = seq, last
+            for record, created in answers:
+                if created:
+                    self.counts[record.tenant, "queued"] += 1
+                    self.submissions += 1
+        return answers
 
     def get(self, job_id: str, tenant: str | None = None,
             db: sqlite3.Connection | None = None) -> JobRecord | None:

@@ -24,6 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -250,10 +251,19 @@ class Twin:
 
     def submit(self, tenant: str, spec: dict, idem_key: str | None) -> tuple[JobRecord, bool]:
         """Commit the job, then queue it for the engine's next tick."""
-        record, created = self.store.submit(tenant, spec, self.now_s(), idem_key)
-        if created:
-            self.inbox.append(record)
-        return record, created
+        return self.submit_later(tenant, spec, idem_key).result()
+
+    def submit_later(self, tenant: str, spec: dict, idem_key: str | None) -> Future:
+        """submit, answered by a Future of (record, created): committed (the store's group
+        commit) and queued for the engine by the time it is done."""
+        done = self.store.submit_later(tenant, spec, self.now_s(), idem_key)
+
+        def queue(f: Future) -> None:  # runs before the Future's other callbacks (the API's)
+            if f.exception() is None and f.result()[1]:
+                self.inbox.append(f.result()[0])
+
+        done.add_done_callback(queue)
+        return done
 
     def submit_program(self, tenant: str, spec: dict, idem_key: str | None,
                        inputs: list[tuple[str, bytes]] | None) -> tuple[JobRecord, bool]:
