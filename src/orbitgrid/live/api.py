@@ -206,6 +206,8 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
     @app.post("/v1/jobs", response_model=JobOut, status_code=201,
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
                          400: {"model": Problem, "description": "a body that is not text"},
+                         403: {"model": Problem, "description": "a program, and the tenant "
+                               "may not run programs"},
                          429: {"model": Problem}})
     async def submit(job: JobIn, caller: Caller,
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None
@@ -227,6 +229,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
 
     @app.post("/v1/jobs/with-inputs", response_model=JobOut, status_code=201,
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
+                         400: {"model": Problem, "description": "not multipart data"},
                          403: {"model": Problem}, 429: {"model": Problem}})
     async def submit_with_inputs(
             caller: Caller,
