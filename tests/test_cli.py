@@ -66,8 +66,8 @@ def test_run_writes_a_complete_run_folder(demo_runs):
     assert sorted(summary["tables"]) == sorted(TABLES)
     run = Run(folder)
     for name, columns in {
-        "eclipses": ("start", "end"),
-        "contacts": ("start", "end"),
+        "eclipses": ("start_time", "end_time"),
+        "contacts": ("start_time", "end_time"),
         "satellites": ("element_epoch",),
     }.items():
         table = run.table(name)
@@ -76,8 +76,8 @@ def test_run_writes_a_complete_run_folder(demo_runs):
     assert run.table("eclipses").num_rows == summary["eclipses"] > 0
     assert run.table("contacts").num_rows == summary["contacts"] > 0
     ecl = run.table("eclipses")
-    start = ecl.column("start").cast(pa.int64()).to_numpy()
-    end = ecl.column("end").cast(pa.int64()).to_numpy()
+    start = ecl.column("start_time").cast(pa.int64()).to_numpy()
+    end = ecl.column("end_time").cast(pa.int64()).to_numpy()
     epoch_ms = 1_778_630_400_000
     assert (
         np.all(start >= epoch_ms) and np.all(end <= epoch_ms + 7_200_000) and np.all(end >= start)

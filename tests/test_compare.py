@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from orbitgrid import simulate
 from orbitgrid.cli import app
-from orbitgrid.compare import compare_summaries, cost_figures, format_change, format_value
+from orbitgrid.compare import compare_summaries, cost_figures, format_change
 from orbitgrid.scenario import load_scenario
 
 SHORT = {"duration": "1h", "step": "60s"}
@@ -89,7 +89,8 @@ def test_metrics_present_on_one_side_only(runs):
 
 
 def test_table_shows_the_rows_figures(runs):
-    """The printed table, parsed back, has each row's A, B and change on the metric's line."""
+    """The printed table, parsed back, has each row's A, B (with their unit) and change on the
+    line of its label (what, and over what)."""
     a, b = runs["a"].path, runs["b"].path
     env = {**os.environ, "COLUMNS": "200"}
     done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", "compare", str(a), str(b)],
@@ -108,8 +109,17 @@ def test_table_shows_the_rows_figures(runs):
     rows = compare_summaries(_with_cost(runs["a"]), _with_cost(runs["b"]))
     assert len(shown) == len(rows)
     for r in rows:
-        assert shown[(r.section, r.metric)] == [format_value(r.a, r.kind),
-                                                format_value(r.b, r.kind), format_change(r)], r
+        assert shown[(r.section, r.label)] == [r.shown(r.a), r.shown(r.b), format_change(r)], r
+    # the labels say what each figure covers, fractions are in % and others carry their unit
+    by = {r.metric: r for r in rows}
+    shadow = by["three-body: shadow_fraction"]
+    assert shadow.label == "three-body: time in shadow, mean per satellite"
+    assert shown[("sunlight", shadow.label)][0] == f"{100 * shadow.a:.3g}%"
+    throttled = by["three-body: throttled_hours"]
+    assert throttled.label.endswith("sum over its satellites") and throttled.unit == "h"
+    assert shown[("power", throttled.label)][0].endswith(" h")
+    goodput = by["goodput_fraction"]
+    assert shown[("space OS", goodput.label)][0] == f"{100 * goodput.a:.3g}%"
 
 
 def test_compare_runs_scenarios_first(tmp_path, monkeypatch):
@@ -169,7 +179,7 @@ def test_default_run_is_the_showcase_and_its_next_commands_work(tmp_path):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["name"] == "showcase" and summary["duration_s"] == 7200.0
     assert {"physics", "network", "sensing", "ops"} <= set(summary)
-    assert "orbit_total_usd" in out and "next:" in out
+    assert "cost of ownership in orbit" in out and "shows: " in out and "next:" in out
     commands = [line.strip() for line in out.split("next:")[1].splitlines()
                 if line.strip().startswith("orbitgrid ")]
     assert [c.split()[1] for c in commands] == ["report", "serve", "query", "compare"]

@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "orbitgrid.sensing.stage", "orbitgrid.ops.stage")),
     ("runs", ("orbitgrid.simulation", "orbitgrid.network.routes", "orbitgrid.network.fibre",
               "orbitgrid.economics", "orbitgrid.sizing", "orbitgrid.compare",
+              "orbitgrid.figures",
               "orbitgrid.live.environment")),  # the live twin's World and stages
     ("front", ("orbitgrid", "orbitgrid.cli", "orbitgrid.cli.*", "orbitgrid.web",
                "orbitgrid.web.*", "orbitgrid.report", "orbitgrid.report.*", "orbitgrid.sweep",

@@ -10,12 +10,15 @@ lines after it, the other lines run in bash, then its Python; `orbitgrid` is thi
 module and port 8100 a free one.
 """
 
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _TEXT = README.read_text()
@@ -49,7 +52,9 @@ def test_readme_commands_and_python_run(tmp_path):
         if lang == "yaml" and body.startswith("# ") and name.endswith((".yaml", ".yml")):
             (tmp_path / name).write_text(body)
     # Ray (orbitgrid sweep) writes a token file into the home folder
-    env = {**os.environ, "HOME": str(tmp_path / "home"), "RAY_AUTH_MODE": "disabled"}
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "RAY_AUTH_MODE": "disabled",
+           "COLUMNS": "200"}
+    printed = {}
     for command in _commands():
         argv = shlex.split(command)
         assert argv[0] == "orbitgrid", command
@@ -61,6 +66,7 @@ def test_readme_commands_and_python_run(tmp_path):
             text=True,
         )
         assert done.returncode == 0, f"{command}\n{done.stderr}"
+        printed[command] = done.stdout
     python_block = next(body for lang, body in BLOCKS if lang == "python")
     done = subprocess.run(
         [sys.executable, "-c", python_block], cwd=tmp_path, capture_output=True, text=True
@@ -72,6 +78,33 @@ def test_readme_commands_and_python_run(tmp_path):
     assert (tmp_path / "runs" / "starlink" / "ephemeris.parquet").is_file()
     assert len(list((tmp_path / "runs").glob("showcase-*"))) == 1
     assert (tmp_path / "sweeps" / "altitude" / "sweep-report.html").is_file()
+    _examples_show_something(tmp_path, printed)
+
+
+def _examples_show_something(tmp_path, printed):
+    """Each example's run holds what its text says it shows."""
+    # the showcase loads its fleet enough that placement matters, and says what it shows
+    showcase = next((tmp_path / "runs").glob("showcase-*"))
+    ops = json.loads((showcase / "summary.json").read_text())["ops"]
+    assert ops["utilisation"] > 0.25 and ops["completion_p99_s"] > 2 * ops["completion_p50_s"]
+    assert "shows: " in printed["orbitgrid run"]
+    # the scenario's route goes over shell1's lasers most of the time (6 h)
+    route = json.loads((tmp_path / "runs/mine/summary.json").read_text())["network"]["routes"][0]
+    assert (route["from"], route["to"]) == ("Svalbard", "Luanda")
+    assert route["reachable_fraction"] > 0.8
+    # ops.yaml: the plus-grid lasers link, the training job runs over them, the policies differ
+    links = pq.read_table(tmp_path / "runs/ops/links.parquet").to_pylist()
+    isl = [x for x in links if x["kind"] == "isl"]
+    assert len(isl) == 12 and all(x["up_s"] >= 7200 for x in isl)  # a ring of 12, always up
+    jobs = pq.read_table(tmp_path / "runs/ops/jobs.parquet").to_pylist()
+    training = [j for j in jobs if j["kind"] == "training"]
+    assert [j["state"] for j in training] == ["done"] * 3
+    assert all(j["bytes_moved"] > 0 for j in training)  # its all-reduce over the lasers
+    policies = json.loads((tmp_path / "runs/ops/summary.json").read_text())["ops"]["policies"]
+    figures = {(p["completion_p50_s"], p["completion_p99_s"]) for p in policies}
+    assert len(policies) == 3 and len(figures) == 3
+    table = printed[next(c for c in printed if c.startswith("orbitgrid query runs/ops"))]
+    assert "training" in table and "inference" in table
 
 
 def test_readme_error_example_is_what_the_tool_says(tmp_path):

@@ -114,17 +114,17 @@ def full_run(run, tmp_path_factory):
             {
                 "job": ["j1", "j2"],
                 "satellite": sats[:2],
-                "start": pa.array(times[:2], ts),
-                "end": pa.array(times[10:12], ts),
+                "start_time": pa.array(times[:2], ts),
+                "end_time": pa.array(times[10:12], ts),
             }
         ),
         "jobs": pa.table(
             {
                 "job": ["j1", "j2"],
                 "kind": ["batch"] * 2,
-                "arrival": pa.array(times[:2], ts),
-                "start": pa.array(times[:2], ts),
-                "end": pa.array(times[10:12], ts),
+                "arrival_time": pa.array(times[:2], ts),
+                "start_time": pa.array(times[:2], ts),
+                "end_time": pa.array(times[10:12], ts),
             }
         ),
         "costs": pa.table({"item": ["launch", "array", "total"], "cost_usd": [5e6, 2e6, 7e6]}),

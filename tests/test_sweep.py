@@ -366,8 +366,6 @@ PHYSICS = {
         {"name": "Quito", "lat_deg": -0.18, "lon_deg": -78.47, "min_elevation_deg": 10},
     ],
 }  # fmt: skip
-# Drawn per step over the satellites of the run (physics/stage.py keys Philox by step only).
-DRAWN = ("radiation_events",)
 
 
 def blocks_merged(scenario, folder: Path, blocks: int) -> Run:
@@ -381,7 +379,7 @@ def blocks_merged(scenario, folder: Path, blocks: int) -> Run:
 
 
 def figures(summary: dict) -> dict:
-    return {k: v for k, v in flatten(summary).items() if not any(d in k for d in DRAWN)}
+    return dict(flatten(summary))
 
 
 def test_split_run_summary_equals_the_single_run_for_every_figure(tmp_path):
@@ -405,20 +403,25 @@ def test_split_run_summary_equals_the_single_run_for_every_figure(tmp_path):
             key = f"physics.constellations.{group}.{figure}"
             assert w[key] > 0 and m[key] == pytest.approx(w[key], rel=1e-4), key
     for name in whole.tables:
-        if name != "radiation":
-            assert merged.table(name).equals(whole.table(name)), name
+        assert merged.table(name).equals(whole.table(name)), name
 
 
-@pytest.mark.skip(
-    reason="known bug, open: physics draws radiation events per step over the run's satellites, "
-    "so a block draws others than the whole fleet (keying the draw by (step, satellite) fixes "
-    "it); with the sourced AP8 cross-sections this scenario draws no event, so it cannot show it",
-)
 def test_split_run_draws_the_single_runs_radiation_events(tmp_path):
-    scenario = load_scenario(write(tmp_path / "physics.yaml", PHYSICS))
+    """The known bug, mended: physics drew radiation events per step over the run's satellites,
+    so a block drew others than the whole fleet. Draws keyed by (step, satellite) give the
+    single run's events. Cross-sections a thousand times the catalogue's, so that there are."""
+    data = {**PHYSICS, "catalog": {"accelerators": {"three-body-744tops": {
+        "sdc_cross_section_cm2": 1e-4, "uecc_cross_section_cm2": 3e-5,
+        "sefi_cross_section_cm2": 1e-5}}}}
+    scenario = load_scenario(write(tmp_path / "physics.yaml", data))
     whole = simulate(scenario, out=tmp_path / "whole")
     merged = blocks_merged(scenario, tmp_path, 3)
-    assert merged.table("radiation").equals(whole.table("radiation"))
+    events = whole.table("radiation")
+    assert events.num_rows >= 20 and set(events["error"].to_pylist()) == {"sdc", "uecc", "sefi"}
+    assert merged.table("radiation").equals(events)
+    counts = [[c["radiation_events"] for c in run.summary["physics"]["constellations"]]
+              for run in (whole, merged)]
+    assert counts[0] == counts[1]
 
 
 def test_split_run_of_links_and_a_workload_equals_the_single_run(tmp_path, cluster):
@@ -460,8 +463,10 @@ def test_cli_sweep_and_report(tmp_path, cluster):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "o" / "sweep-report.html").read_text()
     assert "Pareto front: maximise contact_hours, minimise constellations.1.shadow_fraction" in html
-    assert "contact_hours [h]" in html and "constellations.0.walker.altitude_km [km]" in html
-    assert "constellations.1.shadow_fraction [fraction, 0-1]" in html
+    assert "contact_hours: time in contact, sum over all satellites [h]" in html
+    assert "constellations.0.walker.altitude_km [km]" in html
+    assert "constellations.1.shadow_fraction: time in shadow, mean per satellite [fraction, 0-1]" \
+        in html
     assert "<script src=" not in html and "plotly" in html.lower()  # self-contained
     report = write_sweep_report(tmp_path / "o" / "sweep.duckdb", tmp_path / "r.html")
     assert report.read_text() == html

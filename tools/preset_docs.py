@@ -60,8 +60,9 @@ def physics_lines(s: dict) -> list[str]:
             f" sunlit {100 * c['sunlit_fraction']:.1f}% of the time,"
             f" mean compute {c['mean_compute_w'] / 1e3:,.2f} kW per satellite,"
             f" throttled {c['throttled_hours']:,.1f} satellite-hours,"
-            f" {c['upsets_per_day']:,.1f} upsets and {c['sefi_per_day']:,.2f} SEFIs per"
-            f" satellite-day, dose {c['dose_rad_per_year']:,.0f} rad/year"
+            f" {c['upsets_per_day']:,.1f} upsets, {c['sefi_per_day']:,.2f} device and"
+            f" {c['host_sefi_per_day']:,.2f} host SEFIs per satellite-day,"
+            f" dose {c['dose_rad_per_year']:,.0f} rad/year"
         )
     return out
 

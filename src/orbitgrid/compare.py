@@ -3,20 +3,22 @@
 compare_summaries(a, b) is a pure function of two summary.json dicts (optionally carrying a
 `cost` block from cost_figures): one Row per metric present in either, with B/A where a ratio
 means something (counts, energies, times, money) and B - A where a difference does (fractions,
-which are compared in points). Values are the summaries' own, unconverted; units are in the names.
+which are compared in points). Values are the summaries' own, unconverted; each row carries
+its figure's label, unit and scope from orbitgrid.figures (docs/figures.md).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from orbitgrid.figures import Kind, figure, format_value
 
 __all__ = ["Row", "compare_summaries", "cost_figures", "format_value", "SECTIONS"]
 
 Change = Literal["ratio", "difference"]
-Kind = Literal["count", "number", "fraction", "text", "usd"]
 
 SECTIONS = ("run", "fleet", "sunlight", "power", "network", "sensing", "space OS", "ground",
             "cost")
@@ -24,7 +26,8 @@ SECTIONS = ("run", "fleet", "sunlight", "power", "network", "sensing", "space OS
 
 @dataclass(frozen=True)
 class Row:
-    """One metric of A and B; path locates it in a summary (named list items by their name)."""
+    """One metric of A and B; path locates it in a summary (named list items by their name);
+    metric is its key (with the item's name), label what it is and over what, unit its unit."""
 
     section: str
     metric: str
@@ -34,6 +37,12 @@ class Row:
     b: Any
     change: Change | None = None
     value: float | None = None  # B/A or B - A; None where undefined (a side missing, A = 0)
+    label: str = ""
+    unit: str = ""
+
+    def shown(self, value: Any) -> str:
+        """A or B as printed, with the unit."""
+        return format_value(value, self.kind, self.unit)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -41,71 +50,23 @@ class Row:
         return d
 
 
-# (key, kind, change): one metric of a summary block
-Spec = tuple[str, Kind, "Change | None"]
-
-_CONSTELLATION: list[Spec] = [
-    ("satellites", "count", "ratio"),
-    ("contacts", "count", "ratio"),
-    ("contact_hours", "number", "ratio"),
-]
-_PHYSICS: list[Spec] = [
-    ("sunlit_fraction", "fraction", "difference"),
-    ("energy_harvested_kwh", "number", "ratio"),
-    ("energy_consumed_kwh", "number", "ratio"),
-    ("energy_curtailed_kwh", "number", "ratio"),
-    ("energy_unmet_kwh", "number", "ratio"),
-    ("mean_compute_w", "number", "ratio"),
-    ("mean_compute_w_allowed", "number", "ratio"),
-    ("throttled_hours", "number", "ratio"),
-    ("upsets_per_day", "number", "ratio"),
-    ("sefi_per_day", "number", "ratio"),
-    ("dose_rad_per_year", "number", "ratio"),
-]
-_ROUTE: list[Spec] = [
-    ("reachable_fraction", "fraction", "difference"),
-    ("rtt_ms.median", "number", "ratio"),
-    ("rtt_ms.p95", "number", "ratio"),
-    ("hops.max", "count", "ratio"),
-    ("path_changes_per_hour", "number", "ratio"),
-]
-_PIPELINE: list[Spec] = [
-    ("delivered", "count", "ratio"),
-    ("p50_s", "number", "ratio"),
-    ("p90_s", "number", "ratio"),
-    ("after_image_p50_s", "number", "ratio"),
-    ("after_image_p90_s", "number", "ratio"),
-    ("bytes_downlinked", "number", "ratio"),
-]
-_OPS: list[Spec] = [
-    ("policy", "text", None),
-    ("jobs", "count", "ratio"),
-    ("completed", "count", "ratio"),
-    ("unfinished", "count", "ratio"),
-    ("corrupted", "count", "ratio"),
-    ("deadline_misses", "count", "ratio"),
-    ("useful_flop_per_day", "number", "ratio"),
-    ("goodput_fraction", "fraction", "difference"),
-    ("utilisation", "fraction", "difference"),
-    ("completion_p50_s", "number", "ratio"),
-    ("completion_p99_s", "number", "ratio"),
-    ("energy_per_job_j", "number", "ratio"),
-    ("work_lost_to_faults_flop", "number", "ratio"),
-    ("rollbacks", "count", "ratio"),
-    ("migrations", "count", "ratio"),
-    ("bytes_moved", "number", "ratio"),
-]
-_COST: list[Spec] = [
-    ("years", "number", "ratio"),
-    ("orbit_total_usd", "usd", "ratio"),
-    ("ground_total_usd", "usd", "ratio"),
-    ("orbit_usd_per_accelerator_hour", "usd", "ratio"),
-    ("ground_usd_per_accelerator_hour", "usd", "ratio"),
-    ("orbit_usd_per_mwh", "usd", "ratio"),
-    ("ground_usd_per_mwh", "usd", "ratio"),
-    ("orbit_over_ground", "number", "ratio"),
-    ("break_even_usd_per_kg", "usd", "ratio"),
-]
+# the keys compared in each block (their figures in orbitgrid.figures)
+_CONSTELLATION = ("satellites", "contacts", "contact_hours")
+_PHYSICS = ("sunlit_fraction", "energy_harvested_kwh", "energy_consumed_kwh",
+            "energy_curtailed_kwh", "energy_unmet_kwh", "mean_compute_w",
+            "mean_compute_w_allowed", "throttled_hours", "upsets_per_day", "sefi_per_day",
+            "dose_rad_per_year")
+_ROUTE = ("reachable_fraction", "rtt_ms.median", "rtt_ms.p95", "hops.max",
+          "path_changes_per_hour")
+_PIPELINE = ("delivered", "p50_s", "p90_s", "after_image_p50_s", "after_image_p90_s",
+             "bytes_downlinked")
+_OPS = ("policy", "jobs", "completed", "unfinished", "corrupted", "deadline_misses",
+        "useful_flop_per_day", "goodput_fraction", "utilisation", "completion_p50_s",
+        "completion_p99_s", "energy_per_job_j", "work_lost_to_faults_flop", "rollbacks",
+        "migrations", "bytes_moved")
+_COST = ("years", "orbit_total_usd", "ground_total_usd", "orbit_usd_per_accelerator_hour",
+         "ground_usd_per_accelerator_hour", "orbit_usd_per_mwh", "ground_usd_per_mwh",
+         "orbit_over_ground", "break_even_usd_per_kg")
 
 
 def _get(block: Any, key: str) -> Any:
@@ -137,76 +98,72 @@ def _is_number(x: Any) -> bool:
 
 
 def _rows(section: str, prefix: str, path: tuple[str, ...], a: dict | None, b: dict | None,
-          specs: list[Spec]) -> Iterator[Row]:
-    for key, kind, change in specs:
+          keys: Iterable[str], where: str, label_prefix: str | None = None) -> Iterator[Row]:
+    """Rows of keys in blocks a and b; where is the blocks' key pattern ("ops.", ...); the
+    labels start with label_prefix (default prefix, the item's name)."""
+    for key in keys:
         va, vb = _get(a, key), _get(b, key)
         if va is None and vb is None:
             continue
-        metric = f"{prefix}{key}"
-        yield Row(section, metric, path + tuple(key.split(".")), kind, va, vb, change,
-                  _change(va, vb, change))
+        fig = figure(where + key)
+        change = {"text": None, "fraction": "difference"}.get(fig.kind, "ratio")
+        label = f"{prefix if label_prefix is None else label_prefix}{fig.title}"
+        yield Row(section, f"{prefix}{key}", path + tuple(key.split(".")), fig.kind, va, vb,
+                  change, _change(va, vb, change), label, fig.unit)
 
 
 def _each(section: str, path: tuple[str, ...], a: dict[str, dict], b: dict[str, dict],
-          specs: list[Spec]) -> Iterator[Row]:
+          keys: Iterable[str], where: str) -> Iterator[Row]:
     """Rows for named items (constellations, routes, policies) present in A or B, A's first."""
     for name in list(a) + [n for n in b if n not in a]:
-        yield from _rows(section, f"{name}: ", path + (name,), a.get(name), b.get(name), specs)
+        yield from _rows(section, f"{name}: ", path + (name,), a.get(name), b.get(name), keys,
+                         where)
 
 
 def _flat(section: str, path: tuple[str, ...], a: dict | None, b: dict | None,
-          change: Change = "ratio") -> Iterator[Row]:
+          where: str) -> Iterator[Row]:
     """Every scalar of a flat block (a ground data centre's figures), in A's key order."""
     a, b = a or {}, b or {}
     keys = list(a) + [k for k in b if k not in a]
-    specs: list[Spec] = [(k, "number", change) for k in keys
-                         if _is_number(a.get(k)) or _is_number(b.get(k))]
-    yield from _rows(section, "", path, a, b, specs)
+    yield from _rows(section, "", path, a, b,
+                     [k for k in keys if _is_number(a.get(k)) or _is_number(b.get(k))], where)
 
 
 def compare_summaries(a: dict, b: dict) -> list[Row]:
     """Rows of every metric present in summary a or b, by section (see SECTIONS)."""
     rows: list[Row] = []
-    rows += _rows("run", "", (), a, b, [("name", "text", None), ("epoch", "text", None),
-                                         ("duration_s", "number", "ratio"),
-                                         ("step_s", "number", "ratio"), ("seed", "count", None)])
-    rows += _rows("fleet", "", (), a, b, [("satellites", "count", "ratio"),
-                                           ("ground_stations", "count", "ratio"),
-                                           ("propagation_errors", "count", "ratio"),
-                                           ("contacts", "count", "ratio"),
-                                           ("contact_hours", "number", "ratio")])
+    rows += _rows("run", "", (), a, b, ("name", "epoch", "duration_s", "step_s", "seed"), "")
+    rows += _rows("fleet", "", (), a, b, ("satellites", "ground_stations", "propagation_errors",
+                                           "contacts", "contact_hours"), "")
     ca, cb = _named(a.get("constellations")), _named(b.get("constellations"))
-    rows += _each("fleet", ("constellations",), ca, cb, _CONSTELLATION)
-    rows += _rows("sunlight", "", (), a, b, [("eclipses", "count", "ratio"),
-                                              ("umbra_hours", "number", "ratio"),
-                                              ("penumbra_hours", "number", "ratio")])
-    rows += _each("sunlight", ("constellations",), ca, cb,
-                  [("shadow_fraction", "fraction", "difference")])
+    rows += _each("fleet", ("constellations",), ca, cb, _CONSTELLATION, "constellations[].")
+    rows += _rows("sunlight", "", (), a, b, ("eclipses", "umbra_hours", "penumbra_hours"), "")
+    rows += _each("sunlight", ("constellations",), ca, cb, ("shadow_fraction",),
+                  "constellations[].")
     pa_, pb = _named(_get(a, "physics.constellations")), _named(_get(b, "physics.constellations"))
-    rows += _each("power", ("physics", "constellations"), pa_, pb, _PHYSICS)
+    rows += _each("power", ("physics", "constellations"), pa_, pb, _PHYSICS,
+                  "physics.constellations[].")
     na, nb = a.get("network"), b.get("network")
     rows += _rows("network", "", ("network",), na, nb,
-                  [("isls_per_satellite_mean", "number", "ratio"),
-                   ("isls_per_satellite_max", "count", "ratio")])
+                  ("isls_per_satellite_mean", "isls_per_satellite_max"), "network.")
     rows += _each("network", ("network", "routes"), _named(_get(a, "network.routes"), _route_name),
-                  _named(_get(b, "network.routes"), _route_name), _ROUTE)
+                  _named(_get(b, "network.routes"), _route_name), _ROUTE, "network.routes[].")
     sa, sb = a.get("sensing"), b.get("sensing")
     rows += _rows("sensing", "", ("sensing",), sa, sb,
-                  [("events", "count", "ratio"), ("imaged", "count", "ratio"),
-                   ("revisit_p50_s", "number", "ratio"), ("revisit_p90_s", "number", "ratio")])
+                  ("events", "imaged", "revisit_p50_s", "revisit_p90_s"), "sensing.")
     for pipeline in ("onboard", "bentpipe"):
         rows += _rows("sensing", f"{pipeline}: ", ("sensing", pipeline), _get(sa, pipeline),
-                      _get(sb, pipeline), _PIPELINE)
+                      _get(sb, pipeline), _PIPELINE, f"sensing.{pipeline}.", "")
     oa, ob = a.get("ops"), b.get("ops")
     if (oa and "policies" in oa) or (ob and "policies" in ob):
         rows += _each("space OS", ("ops", "policies"),
                       _named(_get(oa, "policies") or ([oa] if oa else []), lambda x: x["policy"]),
                       _named(_get(ob, "policies") or ([ob] if ob else []), lambda x: x["policy"]),
-                      _OPS)
+                      _OPS, "ops.")
     else:
-        rows += _rows("space OS", "", ("ops",), oa, ob, _OPS)
-    rows += _flat("ground", ("ground",), a.get("ground"), b.get("ground"))
-    rows += _rows("cost", "", ("cost",), a.get("cost"), b.get("cost"), _COST)
+        rows += _rows("space OS", "", ("ops",), oa, ob, _OPS, "ops.")
+    rows += _flat("ground", ("ground",), a.get("ground"), b.get("ground"), "ground.")
+    rows += _rows("cost", "", ("cost",), a.get("cost"), b.get("cost"), _COST, "cost.")
     return rows
 
 
@@ -230,23 +187,6 @@ def cost_figures(scenario) -> dict[str, Any] | None:
     if "launch_sensitivity" in r:
         out["break_even_usd_per_kg"] = r["launch_sensitivity"]["break_even_usd_per_kg"]
     return out
-
-
-def format_value(value: Any, kind: Kind) -> str:
-    """A value as the table shows it: fractions in %, money in $, '-' when absent."""
-    if value is None:
-        return "-"
-    if kind == "text" or not _is_number(value):
-        return str(value)
-    if kind == "fraction":
-        return f"{100 * value:.3g}%"
-    if kind == "usd":
-        if abs(value) >= 1e6:
-            return f"${value / 1e6:,.2f}M"
-        return f"${value / 1e3:,.2f}k" if abs(value) >= 1e3 else f"${value:,.2f}"
-    if kind == "count":
-        return f"{value:,}"
-    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:.4g}"
 
 
 def format_change(row: Row) -> str:

@@ -61,6 +61,9 @@ class World:
     stations: tuple[GroundStation, ...]
     ground: Stations
     isl: tuple[IslLayout | None, ...]
+    # fleet index of fleet[0] in the scenario's whole fleet (a split run's block starts later):
+    # what keys a satellite's random draws, so they do not depend on the split
+    first_satellite: int = 0
 
     @property
     def epoch(self) -> np.datetime64:
@@ -94,7 +97,9 @@ def build_world(scenario: Scenario, satellites: slice | None = None) -> World:
     run's). ScenarioError for a satellite the catalogue cannot resolve or a grid that does not
     fit (module docstring)."""
     fleet = build_fleet(scenario)
+    first = 0
     if satellites is not None:
+        first = satellites.indices(len(fleet))[0]
         fleet = fleet.subset(satellites)
     try:
         sats = resolve_constellations([c.satellite for c in scenario.constellations],
@@ -103,7 +108,7 @@ def build_world(scenario: Scenario, satellites: slice | None = None) -> World:
         raise ScenarioError(str(exc)) from None
     stations = tuple(scenario.stations())
     return World(scenario, fleet, tuple(sats), stations, Stations.from_scenario(stations),
-                 _isl_layouts(scenario, fleet))
+                 _isl_layouts(scenario, fleet), first)
 
 
 def _isl_layouts(scenario: Scenario, fleet: Fleet) -> tuple[IslLayout | None, ...]:

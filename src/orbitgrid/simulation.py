@@ -194,8 +194,8 @@ def _eclipse_arrow(rows, fleet, epoch) -> pa.Table:
         {
             "satellite": _names(fleet.names, rows["satellite"]),
             "kind": pa.array(rows["kind"].astype(str), type=pa.string()),
-            "start": utc_timestamps(epoch, rows["start_s"]),
-            "end": utc_timestamps(epoch, rows["end_s"]),
+            "start_time": utc_timestamps(epoch, rows["start_s"]),
+            "end_time": utc_timestamps(epoch, rows["end_s"]),
             "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
         }
     )
@@ -206,8 +206,8 @@ def _contact_arrow(rows, fleet, stations, epoch) -> pa.Table:
         {
             "satellite": _names(fleet.names, rows["satellite"]),
             "station": _names([s.name for s in stations], rows["station"]),
-            "start": utc_timestamps(epoch, rows["start_s"]),
-            "end": utc_timestamps(epoch, rows["end_s"]),
+            "start_time": utc_timestamps(epoch, rows["start_s"]),
+            "end_time": utc_timestamps(epoch, rows["end_s"]),
             "max_elevation_deg": np.round(np.rad2deg(rows["peak"]), 4),
             "duration_s": np.round(rows["end_s"] - rows["start_s"], 3),
         }

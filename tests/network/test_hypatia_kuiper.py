@@ -19,8 +19,7 @@ WGS72, orbitgrid with the sgp4 package and WGS84).
 import numpy as np
 import pytest
 
-from orbitgrid.scenario import load_scenario
-from orbitgrid.simulation import simulate
+from orbitgrid.verify.cases import hypatia_kuiper_run, hypatia_rtt_series
 
 # time (s), path (satellite numbers between Manila and Dalian), from the test's path trace
 HYPATIA_PATHS = [
@@ -45,58 +44,17 @@ HYPATIA_MIN_RTT_MS, HYPATIA_MAX_RTT_MS = 25.229775250687573, 48.165140010532916
 RTT_TOLERANCE_MS = 2e-3
 
 
-def _checksum(line: str) -> int:
-    return sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10
-
-
-def kuiper_tles(planes: int = 34, per_plane: int = 34) -> str:
-    """Hypatia's generate_tles_from_scratch_manual for Kuiper K1 (phase shift on odd planes)."""
-    lines = []
-    for p in range(planes):
-        shift = 360 / (2 * per_plane) if p % 2 else 0.0
-        for s in range(per_plane):
-            k = p * per_plane + s
-            l1 = f"1 {k + 1:05d}U 00000ABC 00001.00000000  .00000000  00000-0  00000+0 0    0"
-            l2 = (
-                f"2 {k + 1:05d}  51.9000 {p * 360 / planes:8.4f} 0000001   0.0000 "
-                f"{shift + s * 360 / per_plane:8.4f} 14.80000000    0"
-            )
-            lines += [f"Kuiper-630 {k}", l1 + str(_checksum(l1)), l2 + str(_checksum(l2))]
-    return "\n".join(lines) + "\n"
-
-
-SCENARIO = """\
-name: hypatia-kuiper
-epoch: 2000-01-01T00:00:00Z
-duration: 200s
-step: 0.1s
-constellations:
-  - name: kuiper
-    tle_file: kuiper.tle
-    isl: {topology: plus-grid, planes: 34, per_plane: 34, max_range_km: 5442.958}
-ground_stations:
-  - {name: Manila, lat_deg: 14.6042, lon_deg: 120.9822, min_elevation_deg: 0, max_range_km: 1260}
-  - {name: Dalian, lat_deg: 38.913811, lon_deg: 121.602322, min_elevation_deg: 0,
-     max_range_km: 1260}
-routes:
-  - {from: Manila, to: Dalian}
-"""
-
-
 @pytest.fixture(scope="module")
 def hypatia_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hypatia")
-    (folder / "kuiper.tle").write_text(kuiper_tles())
-    (folder / "h.yaml").write_text(SCENARIO)
-    return simulate(load_scenario(folder / "h.yaml"), out=folder / "run")
+    # the set-up above, built once for this test and `orbitgrid verify`
+    return hypatia_kuiper_run(tmp_path_factory.mktemp("hypatia"))
 
 
 def _series(run):
     """Seconds from 2000-01-01T00:00:00Z and RTT (ms) of the one route, in time order."""
-    table = run.table("routes")
-    t_ms = table["time"].cast("int64").to_numpy() - 946_684_800_000
-    assert np.all(np.diff(t_ms) > 0)
-    return t_ms / 1e3, table["rtt_ms"].to_numpy(zero_copy_only=False)
+    t, rtt = hypatia_rtt_series(run)
+    assert np.all(np.diff(t) > 0)
+    return t, rtt
 
 
 def test_paths_and_path_changes_match_hypatia(hypatia_run):

@@ -173,6 +173,9 @@ def test_an_isl_transfer_beside_a_training_ring_gets_what_the_ring_leaves():
     assert t["bytes"][on0].sum() == pytest.approx(1000.0 * 1e9 / 8)
     on1 = ring & (t["link"] == "isl:sat1")
     assert t["bytes"][on1].tolist() == pytest.approx([1000.0 * 1e9 / 8])
+    # every byte a job moved: train its all-reduce (1 Gbit/s on two terminals for 1000 s), x its
+    # 8 Gbit input, once however many links it crossed
+    assert r.jobs["bytes_moved"].tolist() == pytest.approx([2 * 1000.0 * 1e9 / 8, 1e9])
 
 
 def test_a_training_ring_waits_for_a_transfer_queued_on_a_member_terminal():

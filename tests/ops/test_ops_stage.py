@@ -1,5 +1,6 @@
 """The Operations stage in a run: determinism, invariants, and bad input through the CLI."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,7 @@ def test_same_scenario_and_seed_give_identical_tables(run, tmp_path):
 
 def test_tables_and_summary(run):
     jobs = run.table("jobs")
-    assert jobs.column_names == ["policy", "job", "kind", "arrival", "start", "end",
+    assert jobs.column_names == ["policy", "job", "kind", "arrival_time", "start_time", "end_time",
                                  "satellites", "state", "energy_j", "bytes_moved", "rollbacks",
                                  "migrations", "deadline_met"]
     ops = run.summary["ops"]
@@ -82,8 +83,8 @@ def test_tables_and_summary(run):
 
 def _intervals(table, key):
     out = {}
-    for k, s, e in zip(table.column(key).to_pylist(), table.column("start").to_numpy(),
-                       table.column("end").to_numpy(), strict=True):
+    for k, s, e in zip(table.column(key).to_pylist(), table.column("start_time").to_numpy(),
+                       table.column("end_time").to_numpy(), strict=True):
         out.setdefault(k, set()).add((s, e))
     return out
 
@@ -108,11 +109,11 @@ def test_jobs_never_draw_more_than_physics_allows(run):
     allowed = {n: (t[names == n], watts[names == n]) for n in set(names.tolist())}
     budget = {}
     schedule = run.table("schedule")
-    ms = {c: schedule.column(c).cast("int64").to_numpy() / 1e3 for c in ("start", "end")}
+    ms = {c: schedule.column(c).cast("int64").to_numpy() / 1e3 for c in ("start_time", "end_time")}
     for policy, job, sat, s, e in zip(schedule.column("policy").to_pylist(),
                                       schedule.column("job").to_pylist(),
                                       schedule.column("satellite").to_pylist(),
-                                      ms["start"], ms["end"], strict=True):
+                                      ms["start_time"], ms["end_time"], strict=True):
         ts, w = allowed[sat]
         inside = (ts + 60 > s) & (ts < e)  # steps touching the interval
         budget[policy, job] = budget.get((policy, job), 0.0) + float((w[inside] * 60).sum())
@@ -144,7 +145,7 @@ def test_the_schedule_keeps_every_battery_above_its_floor(run):
     house = col["load_w"] - col["compute_w"]
     draw = np.minimum(col["compute_w_allowed"], sat.compute_power_w)
     schedule = run.table("schedule")
-    start, end = _seconds(schedule.column("start")), _seconds(schedule.column("end"))
+    start, end = _seconds(schedule.column("start_time")), _seconds(schedule.column("end_time"))
     sats = schedule.column("satellite").to_pylist()
     for policy in ("first-fit", "follow-the-sun"):
         busy = np.zeros_like(house)
@@ -172,7 +173,7 @@ def test_transfers_share_links_within_their_ceilings(run):
     assert set(kind) <= {"transfer", "allreduce"}
     ring = kind == "allreduce"
     assert (~ring).sum() > 100
-    start, end = _seconds(transfers.column("start")), _seconds(transfers.column("end"))
+    start, end = _seconds(transfers.column("start_time")), _seconds(transfers.column("end_time"))
     nbytes = transfers.column("bytes").to_numpy()
     keys = list(zip(transfers.column("policy").to_pylist(), transfers.column("link").to_pylist(),
                     strict=True))
@@ -214,7 +215,7 @@ def test_isl_rate_is_the_link_budget_at_the_neighbour_distance(tmp_path):
     transfers = run.table("transfers")
     isl = np.array([x.startswith("isl:") for x in transfers.column("link").to_pylist()])
     assert isl.sum() >= 5
-    took = (_seconds(transfers.column("end")) - _seconds(transfers.column("start")))[isl]
+    took = (_seconds(transfers.column("end_time")) - _seconds(transfers.column("start_time")))[isl]
     rate = transfers.column("bytes").to_numpy()[isl] * 8 / took
     # 1 %: the osculating radius moves the chord by a few km (rate ~ 1 / d^2), times in ms
     assert rate == pytest.approx(np.full(isl.sum(), expected), rel=0.01)
@@ -229,16 +230,16 @@ def test_imaging_passes_become_sensing_jobs_on_the_imaging_satellites(tmp_path):
     images = run.table("alerts")
     imaged = np.asarray(images.column("satellite").is_valid())
     assert 2 <= imaged.sum() < len(imaged)  # some events seen in 3 h, not all
-    jobs = run.table("jobs").sort_by("arrival")
+    jobs = run.table("jobs").sort_by("arrival_time")
     image_s = np.sort(_seconds(images.column("image_time"))[imaged])
-    assert _seconds(jobs.column("arrival")) == pytest.approx(image_s, abs=1e-3)
+    assert _seconds(jobs.column("arrival_time")) == pytest.approx(image_s, abs=1e-3)
     assert set(jobs.column("kind").to_pylist()) == {"sensing"}
     by_time = dict(zip(_seconds(images.column("image_time")).tolist(),
                        images.column("satellite").to_pylist(), strict=True))
     ran = jobs.column("satellites").to_pylist()
     done = [s == "done" for s in jobs.column("state").to_pylist()]
     assert any(done)
-    for t, sat, ok in zip(_seconds(jobs.column("arrival")).tolist(), ran, done, strict=True):
+    for t, sat, ok in zip(_seconds(jobs.column("arrival_time")).tolist(), ran, done, strict=True):
         if ok:  # data-local: where the image is
             assert sat == by_time[t]
     # no image crossed an ISL: the bytes moved are the alerts going down
@@ -256,7 +257,8 @@ def test_imaging_without_a_sensing_block_is_a_scenario_error(tmp_path):
 def _cli(*args, cwd):
     return subprocess.run([sys.executable, "-m", "orbitgrid.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(Path(__file__).parent), "PATH": "/usr/bin"})
+                          env={"PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
+                                                              *sys.path]), "PATH": "/usr/bin"})
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -281,7 +283,7 @@ def test_cli_compares_policies_side_by_side(tmp_path):
                 cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     header = next(line for line in proc.stdout.splitlines() if "edf" in line)
-    assert header.split() == ["edf", "last-free"]
+    assert [c.strip() for c in header.split("┃")[1:-1]] == ["figure", "edf", "last-free"]
     assert "binding constraint" in proc.stdout
 
 

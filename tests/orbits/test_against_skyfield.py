@@ -202,7 +202,7 @@ def test_eclipse_edges_bracket_skyfield_is_sunlit(sky, starlink_run, starlink_sa
     ts, eph = sky
     ecl = columns(starlink_run.table("eclipses"))
     assert set(ecl["kind"]) <= {"umbra", "penumbra"}
-    np.testing.assert_allclose(ecl["duration_s"], ecl["end"] - ecl["start"], atol=2e-3)
+    np.testing.assert_allclose(ecl["duration_s"], ecl["end_time"] - ecl["start_time"], atol=2e-3)
     seconds = np.arange(0.0, DURATION_S + 1)
     t = sky_times(ts, seconds)
     switches_seen = 0
@@ -212,7 +212,7 @@ def test_eclipse_edges_bracket_skyfield_is_sunlit(sky, starlink_run, starlink_sa
         a, b = seconds[k], seconds[k + 1]  # the switch lies in [a, b]
         mine = ecl["satellite"] == name
         pen = mine & (ecl["kind"] == "penumbra")
-        ps, pe = ecl["start"][pen], ecl["end"][pen]
+        ps, pe = ecl["start_time"][pen], ecl["end_time"][pen]
         for lo, hi in zip(a, b, strict=True):
             inside = (ps - 1.0 <= lo) & (hi <= pe + 1.0)
             assert inside.any(), (
@@ -230,12 +230,13 @@ def test_eclipse_edges_bracket_skyfield_is_sunlit(sky, starlink_run, starlink_sa
         umb = mine & (ecl["kind"] == "umbra")
         shadow = mine
         in_umbra = np.any(
-            (seconds[:, None] >= ecl["start"][umb] + 1) & (seconds[:, None] <= ecl["end"][umb] - 1),
+            (seconds[:, None] >= ecl["start_time"][umb] + 1)
+            & (seconds[:, None] <= ecl["end_time"][umb] - 1),
             axis=1,
         )
         near_shadow = np.any(
-            (seconds[:, None] >= ecl["start"][shadow] - 1)
-            & (seconds[:, None] <= ecl["end"][shadow] + 1),
+            (seconds[:, None] >= ecl["start_time"][shadow] - 1)
+            & (seconds[:, None] <= ecl["end_time"][shadow] + 1),
             axis=1,
         )
         assert not lit[in_umbra].any(), f"{name}: skyfield says sunlit inside our umbra"
@@ -279,7 +280,7 @@ def test_contacts_match_skyfield_find_events(sky, starlink_run, starlink_sample)
     ts, _ = sky
     con = columns(starlink_run.table("contacts"))
     assert set(con["station"]) <= set(STATIONS)
-    np.testing.assert_allclose(con["duration_s"], con["end"] - con["start"], atol=2e-3)
+    np.testing.assert_allclose(con["duration_s"], con["end_time"] - con["start_time"], atol=2e-3)
     t0, t1 = sky_times(ts, 0.0), sky_times(ts, DURATION_S)
     matched = 0
     for name, sat in satellites(sky, starlink_sample).items():
@@ -289,7 +290,7 @@ def test_contacts_match_skyfield_find_events(sky, starlink_run, starlink_sample)
             at_s = (t.tt - t0.tt) * 86400.0
             rises, peaks, sets = at_s[kind == 0], at_s[kind == 1], at_s[kind == 2]
             m = (con["satellite"] == name) & (con["station"] == station)
-            start, end, top = con["start"][m], con["end"][m], con["max_elevation_deg"][m]
+            start, end, top = con["start_time"][m], con["end_time"][m], con["max_elevation_deg"][m]
             where = f"{name} over {station}"
             # every contact edge inside the window is a skyfield rise or set, and the reverse
             assert len(rises) == np.sum(start > 0.5), f"{where}: rises {rises} vs starts {start}"

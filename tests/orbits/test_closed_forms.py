@@ -129,7 +129,7 @@ def test_eclipse_duration_at_zero_beta_matches_cylindrical_shadow(sky, tmp_path)
             for e in ecl
             if e["kind"] == "penumbra"
             and e["satellite"] == u["satellite"]
-            and (e["end"] == u["start"] or e["start"] == u["end"])
+            and (e["end_time"] == u["start_time"] or e["start_time"] == u["end_time"])
         ]
         if len(beside) != 2:  # cut by the window
             continue

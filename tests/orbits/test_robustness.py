@@ -51,7 +51,7 @@ def test_a_decaying_satellite_is_reported_and_the_run_goes_on(tmp_path):
     good = [e for e in eclipses if e["satellite"] == "GOOD"]
     assert len(good) >= 2 * 7  # ~7.7 orbits in 12 h, an umbra and two penumbrae each
     doomed_end = max(
-        (e["end"].timestamp() for e in eclipses if e["satellite"] == "DOOMED"), default=0
+        (e["end_time"].timestamp() for e in eclipses if e["satellite"] == "DOOMED"), default=0
     )
     assert doomed_end <= sats["DOOMED"]["error_time"].timestamp() + 1
 
@@ -75,7 +75,7 @@ def test_max_range_cuts_contacts_at_that_slant_range(tmp_path, max_range_km):
     edges_at_limit = 0
     epoch = np.datetime64("2026-05-13T00:00:00")
     for r in rows:
-        for edge in (r["start"], r["end"]):
+        for edge in (r["start_time"], r["end_time"]):
             t = np.array([edge.timestamp() - 1778630400.0])
             jd, fr = julian_date(epoch, t)
             _, pos_km, _ = sat.sgp4_array(jd, fr)

@@ -45,7 +45,7 @@ def test_period_of_a_550km_orbit_and_eclipse_spacing(tmp_path):
             "satellites": 1, "planes": 1, "altitude_km": 550, "inclination_deg": 53}}],
     })
     ecl = simulate(sc, out=tmp_path / "run").table("eclipses").to_pylist()
-    starts = np.array([e["start"].timestamp() for e in ecl if e["kind"] == "umbra"])
+    starts = np.array([e["start_time"].timestamp() for e in ecl if e["kind"] == "umbra"])
     assert len(starts) >= 14
     assert np.median(np.diff(starts)) == pytest.approx(kepler_period_s(a), rel=3e-3)
 

@@ -57,7 +57,7 @@ def per_orbit(tmp_path_factory):
 def _by_satellite(table):
     names = table.column("satellite").to_pylist()
     cols = {c: np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=float)
-            for c in table.column_names if c not in ("satellite", "time", "start", "end")}
+            for c in table.column_names if c not in ("satellite", "time", "start_time", "end_time")}
     return {n: {c: v[np.array([m == n for m in names])] for c, v in cols.items()}
             for n in dict.fromkeys(names)}
 

@@ -22,7 +22,14 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    ValidationError,
+    model_validator,
+)
 
 from orbitgrid.errors import OrbitgridError
 
@@ -35,6 +42,7 @@ __all__ = [
     "KINDS",
     "Launcher",
     "Provenance",
+    "ProtonWeibull",
     "RadiatorCoating",
     "SolarCell",
     "load_catalog",
@@ -69,6 +77,16 @@ class _Entry(BaseModel):
     provenance: dict[str, Provenance] = Field(default_factory=dict)
 
 
+class ProtonWeibull(BaseModel):
+    """A proton cross-section curve sigma(E) = sigma_sat (1 - exp(-((E - onset) / width)^shape))
+    for E MeV reaching the device, above the onset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    onset_mev: float = Field(ge=0.0)
+    width_mev: PositiveFloat
+    shape: PositiveFloat
+
+
 class Accelerator(_Entry):
     """A compute device. peak_tflops is dense peak in 1e12 op/s (int8: TOPS)."""
 
@@ -77,14 +95,24 @@ class Accelerator(_Entry):
     memory_gb: PositiveFloat | None = None
     memory_bandwidth_tb_s: PositiveFloat | None = None
     mass_kg: PositiveFloat | None = None
-    # per device, protons above proton_threshold_mev at the device (physics/radiation.py):
-    # raw bit flips (corrected by ECC), silent data corruption, detected uncorrectable errors,
-    # functional interrupts
+    # per device, saturated, for protons reaching it (physics/radiation.py): raw bit flips
+    # (corrected by ECC), silent data corruption, detected uncorrectable errors, functional
+    # interrupts of the device, of its host's CPU and of its host's memory; the curve is a
+    # step at proton_threshold_mev or a Weibull (proton_weibull), one of the two
     bit_flip_cross_section_cm2: float | None = Field(default=None, ge=0.0)
     sdc_cross_section_cm2: float | None = Field(default=None, ge=0.0)
     uecc_cross_section_cm2: float | None = Field(default=None, ge=0.0)
     sefi_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    host_cpu_cross_section_cm2: float | None = Field(default=None, ge=0.0)
+    host_ram_cross_section_cm2: float | None = Field(default=None, ge=0.0)
     proton_threshold_mev: PositiveFloat | None = None
+    proton_weibull: ProtonWeibull | None = None
+
+    @model_validator(mode="after")
+    def _one_curve(self) -> Accelerator:
+        if self.proton_weibull is not None and self.proton_threshold_mev is not None:
+            raise ValueError("give proton_threshold_mev or proton_weibull (its onset), not both")
+        return self
 
     def peak_ops_per_s(self, precision: str) -> float:
         """Dense peak in operations per second at `precision`; KeyError names what exists."""

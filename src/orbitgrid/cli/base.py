@@ -77,6 +77,13 @@ def load(scenario: str, duration: str | None = None, step: str | None = None,
     return load_scenario(scenario, {k: v for k, v in given if v is not None})
 
 
+# the arguments and options several commands take, declared once
+SCENARIO = typer.Argument(help="Scenario file or preset name.")
+DURATION = typer.Option(help="Override the scenario's duration, e.g. 2h.")
+STEP = typer.Option(help="Override the scenario's step, e.g. 30s.")
+AS_JSON = typer.Option("--json", help="Print JSON for programs.")
+RUN_FOLDER = typer.Argument(metavar="RUN", help="Run folder.")
+
 ON_BAD_ELEMENTS = typer.Option(
     help="A bad element set in a TLE/OMM file: fail (stop) or skip (one line each, run the rest); "
     "overrides the scenario's on_bad_elements."

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from orbitgrid.cli.base import console, err, fail, load
+from orbitgrid.cli.base import AS_JSON, DURATION, STEP, console, err, fail, load
 from orbitgrid.cli.progress import simulate_shown
 from orbitgrid.results import Run
 from orbitgrid.scenario import Scenario, preset_names
@@ -47,18 +48,14 @@ def _compared(arg: str, which: str, duration: str | None, step: str | None) -> d
 def compare(
     a: Annotated[str, typer.Argument(metavar="A", help="Run folder, scenario file or preset.")],
     b: Annotated[str, typer.Argument(metavar="B", help="Run folder, scenario file or preset.")],
-    duration: Annotated[
-        str | None, typer.Option(help="Override the scenarios' duration, e.g. 2h.")
-    ] = None,
-    step: Annotated[
-        str | None, typer.Option(help="Override the scenarios' step, e.g. 30s.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows for programs.")] = False,
+    duration: Annotated[str | None, DURATION] = None,
+    step: Annotated[str | None, STEP] = None,
+    as_json: Annotated[bool, AS_JSON] = False,
 ) -> None:
     """Two runs or scenarios side by side: figures by section, with B/A or B - A."""
     import json
 
-    from orbitgrid.compare import compare_summaries, format_change, format_value
+    from orbitgrid.compare import compare_summaries, format_change
 
     if (duration is not None or step is not None) and Path(a).is_dir() and Path(b).is_dir():
         fail(f"--{'duration' if duration is not None else 'step'}: A and B are run folders; "
@@ -68,8 +65,9 @@ def compare(
     if as_json:
         print(json.dumps({"a": a, "b": b, "rows": [r.as_dict() for r in rows]}, indent=2))
         return
-    table = Table(title=f"A = {a}, B = {b}")
-    table.add_column("metric", no_wrap=True)
+    table = Table(title=f"A = {a}, B = {b}", caption="fractions in %; B - A of a % in points; "
+                  "each figure's key, unit and scope: docs/figures.md")
+    table.add_column("figure")
     for name in ("A", "B", "B/A or B-A"):
         table.add_column(name, justify="right", overflow="fold")
     section = None
@@ -77,8 +75,7 @@ def compare(
         if r.section != section:
             table.add_row(f"[bold]{r.section}[/]", end_section=False)
             section = r.section
-        table.add_row(f"  {r.metric}", format_value(r.a, r.kind), format_value(r.b, r.kind),
-                      format_change(r))
+        table.add_row(f"  {escape(r.label)}", r.shown(r.a), r.shown(r.b), format_change(r))
     console.print(table)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orbitgrid.cli.base import console, fail, load
+from orbitgrid.cli.base import AS_JSON, SCENARIO, console, fail, load
 
 
 def size(
@@ -24,7 +24,7 @@ def size(
     launcher: Annotated[
         list[str], typer.Option(help="Catalogue launcher (default: all).")
     ] = [],  # noqa: B006
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
+    as_json: Annotated[bool, AS_JSON] = False,
 ) -> None:
     """Size a constellation for an IT power goal: satellites, areas, masses, launches, cost."""
     import json
@@ -71,14 +71,14 @@ def size(
 
 
 def cost(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    scenario: Annotated[str, SCENARIO],
     years: Annotated[
         float | None, typer.Option(help="Horizon in years (default: the scenario's).")
     ] = None,
     against: Annotated[
         str | None, typer.Option(help="Scenario whose `ground:` block is the ground baseline.")
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
+    as_json: Annotated[bool, AS_JSON] = False,
 ) -> None:
     """Cost of ownership over a horizon: orbit against ground, $/accelerator-hour, $/MWh."""
     import json
@@ -97,7 +97,7 @@ def cost(
         result = compare(sc, years, ground)
     except ValueError as exc:
         fail(str(exc).splitlines()[0])
-    if json_out:
+    if as_json:
         print(json.dumps(result, indent=2))
         return
     _print_cost(result)
@@ -109,7 +109,8 @@ def _money(usd: float | None) -> str:
 
 def _print_cost(r: dict) -> None:
     sides = [s for s in ("orbit", "ground") if s in r]
-    table = Table(title=f"{r['scenario']}: cost of ownership over {r['years']:g} years")
+    table = Table(title=f"{r['scenario']}: cost of ownership over {r['years']:g} years",
+                  caption="USD: totals over the horizon, every satellite or the whole data centre")
     for side in sides:
         table.add_column(f"{side}: line")
         table.add_column("USD", justify="right")
@@ -121,9 +122,9 @@ def _print_cost(r: dict) -> None:
         table.add_row(*row)
     for label, key, fmt in (
         ("total", "total_usd", _money),
-        ("accelerator-hours", "accelerator_hours", lambda v: f"{v:,.0f}"),
-        ("$/accelerator-hour", "usd_per_accelerator_hour", lambda v: f"{v:,.3f}"),
-        ("$/MWh of IT energy", "usd_per_mwh", lambda v: f"{v:,.1f}"),
+        ("accelerator-hours, all accelerators", "accelerator_hours", lambda v: f"{v:,.0f}"),
+        ("cost per accelerator-hour", "usd_per_accelerator_hour", lambda v: f"${v:,.3f}"),
+        ("cost per MWh of IT energy", "usd_per_mwh", lambda v: f"${v:,.1f}"),
     ):
         row = []
         for s in sides:
@@ -134,8 +135,9 @@ def _print_cost(r: dict) -> None:
     if "orbit" in r:
         f = r["orbit"]["figures"]
         console.print(
-            f"orbit: {f['satellites']} satellites, {f['accelerators']:,} accelerators, "
-            f"{f['it_power_mw']:,.3f} MW IT, {f['launched_mass_kg'] / 1e3:,.1f} t launched "
+            f"orbit, whole fleet: {f['satellites']} satellites, {f['accelerators']:,} "
+            f"accelerators, {f['it_power_mw']:,.3f} MW IT, {f['launched_mass_kg'] / 1e3:,.1f} t "
+            "launched "
             f"({f['launcher']}, ${f['launch_usd_per_kg'] or 0:,.0f}/kg)"
         )
     if "launch_sensitivity" in r:

@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 import typer
 from rich.table import Table
 
-from orbitgrid.cli.base import console, fail
+from orbitgrid.cli.base import RUN_FOLDER, console, fail
 from orbitgrid.results import Run
 
 
@@ -31,7 +31,7 @@ def read_only(run: Run) -> duckdb.DuckDBPyConnection:
 
 
 def query(
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
+    run_dir: Annotated[Path, RUN_FOLDER],
     sql: Annotated[str, typer.Argument(help="DuckDB SQL; tables are named after their files.")],
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from orbitgrid.cli.base import console, fail
+from orbitgrid.cli.base import RUN_FOLDER, console, fail
 from orbitgrid.results import Run
 
 
 def report(
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
+    run_dir: Annotated[Path, RUN_FOLDER],
     out: Annotated[Path | None, typer.Option(help="HTML file (default RUN/report.html).")] = None,
     satellite: Annotated[
         list[str], typer.Option(help="Satellite to plot power for (repeat; default one each).")
@@ -29,7 +29,7 @@ def report(
 
 
 def export(
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="Run folder.")],
+    run_dir: Annotated[Path, RUN_FOLDER],
     czml: Annotated[Path | None, typer.Option(help="Write CZML for CesiumJS here.")] = None,
     oem: Annotated[
         Path | None, typer.Option(help="Write CCSDS OEM files (one per satellite) here.")

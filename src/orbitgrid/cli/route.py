@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from orbitgrid.cli.base import console, fail, load
+from orbitgrid.cli.base import DURATION, SCENARIO, STEP, console, fail, load
 
 
 def route(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    scenario: Annotated[str, SCENARIO],
     source: Annotated[str, typer.Option("--from", help="Station or satellite name.")],
     target: Annotated[str, typer.Option("--to", help="Station or satellite name.")],
-    duration: Annotated[str | None, typer.Option(help="Override the duration, e.g. 2h.")] = None,
-    step: Annotated[str | None, typer.Option(help="Override the step, e.g. 30s.")] = None,
+    duration: Annotated[str | None, DURATION] = None,
+    step: Annotated[str | None, STEP] = None,
     plot: Annotated[Path | None, typer.Option(help="Write RTT over time (.html or .png).")] = None,
     route_factor: Annotated[float, typer.Option(help="Fibre path / great circle.")] = 1.5,
 ) -> None:

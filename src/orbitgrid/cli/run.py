@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orbitgrid.budget import check_fits, estimate_run
 from orbitgrid.cli.base import (
     DEFAULT_SCENARIO,
+    DURATION,
     ON_BAD_ELEMENTS,
+    SCENARIO,
+    STEP,
     console,
     fail,
     load,
@@ -27,14 +31,12 @@ from orbitgrid.simulation import OPTIONAL_TABLES
 
 
 def run(
-    scenario: Annotated[
-        str, typer.Argument(help="Scenario file or preset name.")
-    ] = DEFAULT_SCENARIO,
+    scenario: Annotated[str, SCENARIO] = DEFAULT_SCENARIO,
     out: Annotated[
         Path | None, typer.Option(help="Run folder (default runs/<name>-<UTC time>).")
     ] = None,
-    duration: Annotated[str | None, typer.Option(help="Override the duration, e.g. 2h.")] = None,
-    step: Annotated[str | None, typer.Option(help="Override the step, e.g. 30s.")] = None,
+    duration: Annotated[str | None, DURATION] = None,
+    step: Annotated[str | None, STEP] = None,
     save: Annotated[
         list[str], typer.Option(help=f"Extra table to write: {', '.join(OPTIONAL_TABLES)}.")
     ] = [],  # noqa: B006
@@ -62,6 +64,7 @@ def run(
     print_warnings(result.summary.get("warnings", []))
     _print_summary(result, time.perf_counter() - started)
     _print_highlights(result, sc)
+    _print_shows(result.summary)
     _print_next(result, scenario, sc.step, duration)
     if report:
         from orbitgrid.report import write_report
@@ -81,31 +84,49 @@ def _with_policy(sc, policy: str):
     return sc.model_copy(update={"workload": workload})
 
 
-def _print_ops(ops: dict) -> None:
-    from orbitgrid.ops.report import side_by_side
+# the space OS figures a run prints, one column per policy (orbitgrid.figures has them all)
+OPS_FIGURES = ("jobs", "completed", "unfinished", "deadline_misses", "utilisation",
+               "goodput_fraction", "useful_flop_per_day", "completion_p50_s", "completion_p99_s",
+               "energy_per_job_j", "work_lost_to_faults_flop", "bytes_moved", "migrations")
 
-    console.print(side_by_side(ops.get("policies", [ops])), highlight=False)
+
+def _print_ops(ops: dict) -> None:
+    from orbitgrid.figures import figure, format_figure
+
+    policies = ops.get("policies", [ops])
+    table = Table(title="space OS (one column per placement policy)")
+    table.add_column("figure")
+    for p in policies:
+        table.add_column(p["policy"], justify="right")
+    for key in OPS_FIGURES:
+        fig = figure(f"ops.{key}")
+        table.add_row(escape(fig.title), *(format_figure(p.get(key), fig) for p in policies))
+    console.print(table)
     for b in ops["binding_constraints"]:
         if b["binding"] is None:
             console.print(f"{b['group']}: {b['note']}, not in the waterfall", highlight=False)
         else:
             console.print(f"{b['group']}: binding constraint {b['binding']} "
-                          f"({100 * b['lost_fraction']:.0f}% of peak)", highlight=False)
+                          f"(lost {100 * b['lost_fraction']:.0f}% of its peak compute)",
+                          highlight=False)
 
 
 def _print_summary(result: Run, seconds: float) -> None:
     s = result.summary
     table = Table(
-        title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s"
+        title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s",
+        caption="in shadow: share of time, mean per satellite; contacts and hours: sums over "
+                "the constellation's satellites",
     )
-    for column in ("constellation", "satellites", "in shadow", "contacts", "contact hours"):
+    for column in ("constellation", "satellites", "in shadow (%)", "ground contacts",
+                   "contact hours"):
         table.add_column(column, justify="left" if column == "constellation" else "right")
     for c in s["constellations"]:
         table.add_row(
             c["name"],
             str(c["satellites"]),
             f"{100 * c['shadow_fraction']:.1f}%",
-            str(c["contacts"]),
+            f"{c['contacts']:,}",
             f"{c['contact_hours']:.1f}",
         )
     console.print(table)
@@ -121,18 +142,35 @@ def _print_summary(result: Run, seconds: float) -> None:
 
 def _print_highlights(result: Run, sc) -> None:
     """The run's main figures by section: power, network, sensing and cost."""
-    from orbitgrid.compare import format_value, highlights
+    from orbitgrid.compare import highlights
 
     rows = highlights(with_cost(result.summary, sc))
     if not rows:
         return
-    table = Table("section", "figure", "value", title=f"{result.summary['name']}: figures")
+    table = Table("section", "figure", "value", title=f"{result.summary['name']}: figures",
+                  caption="every figure's key, unit and scope: docs/figures.md")
     section = None
     for r in rows:
-        table.add_row(r.section if r.section != section else "", r.metric,
-                      format_value(r.a, r.kind))
+        table.add_row(r.section if r.section != section else "", escape(r.label), r.shown(r.a))
         section = r.section
     console.print(table)
+
+
+def _print_shows(summary: dict) -> None:
+    """One line: what the run's space OS shows (runs with a workload)."""
+    ops = summary.get("ops")
+    if ops is None:
+        return
+    policies = ops.get("policies", [ops])
+    busy = ", ".join(f"{p['policy']} {100 * p['utilisation']:.0f}%" for p in policies)
+    missed = ", ".join(f"{p['policy']} {p['deadline_misses']:,}" for p in policies)
+    console.print(
+        f"shows: {ops['jobs']:,} jobs placed on {summary['satellites']} satellites whose power, "
+        f"heat, links and upsets change by the step; allowed compute busy: {busy}; deadlines "
+        f"missed: {missed}"
+        + ("" if len(policies) > 1 else
+           " (compare placements: --policy first-fit,energy-aware,follow-the-sun)"),
+        highlight=False, soft_wrap=True)
 
 
 def _print_next(result: Run, scenario: str, step_s: float, duration: str | None) -> None:
@@ -154,7 +192,7 @@ def _print_next(result: Run, scenario: str, step_s: float, duration: str | None)
 
 
 def validate(
-    scenario: Annotated[str, typer.Argument(help="Scenario file or preset name.")],
+    scenario: Annotated[str, SCENARIO],
     on_bad_elements: Annotated[str | None, ON_BAD_ELEMENTS] = None,
 ) -> None:
     """Check a scenario without running it."""

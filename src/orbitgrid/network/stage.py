@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.astar import pair_paths
+from orbitgrid.network.astar import WINDOW_STEPS, window_paths
 from orbitgrid.network.graph import undirected_csr, visible_pairs
 from orbitgrid.network.isl import elements_from_state, fixed_isls, isl_edges
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
@@ -238,9 +238,9 @@ class NetworkStage:
             latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
             fixed.append((up, length, capacity, latency))
         n_routes = len(self.route_nodes) // 2
-        src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
         block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
+        window = []  # (step, graph, node positions), routed together (network/astar.py)
         dyn_keys, dyn_len, dyn_cap = [], [], []
         gr_keys, gr_len, gr_cap = [], [], []
         for k in range(len(samples.t_s)):
@@ -286,7 +286,22 @@ class NetworkStage:
                 np.concatenate([e[:, 1], self.n_sat + gi]),
                 np.concatenate([latency, g_rng / SPEED_OF_LIGHT_M_S]),
             )
-            one_way, flat, n_nodes = pair_paths(graph, node_pos, self.transit, src, dst)
+            window.append((k, graph, node_pos))
+            if len(window) == WINDOW_STEPS:
+                self._route(window, block_rows, flat_paths, path_lengths, step_rows)
+        if window:
+            self._route(window, block_rows, flat_paths, path_lengths, step_rows)
+        self.isl_dynamic.add(*_cat(dyn_keys, dyn_len, dyn_cap))
+        self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
+        if n_routes:
+            self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
+        return NetworkBlock(None if best is None else best.T.astype(np.float32))
+
+    def _route(self, window, block_rows, flat_paths, path_lengths, step_rows) -> None:
+        """Shortest paths for the routes at a window of steps, appended to the block's rows."""
+        src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
+        found = window_paths([w[1] for w in window], [w[2] for w in window], self.transit, src, dst)
+        for (k, _, node_pos), (one_way, flat, n_nodes) in zip(window, found, strict=True):
             parts = self._split(flat, n_nodes, node_pos, src, dst)
             block_rows["rtt"].append(2 * one_way)
             block_rows["hops"].append(np.where(n_nodes > 0, n_nodes - 1, -1))
@@ -296,11 +311,7 @@ class NetworkStage:
             path_lengths.append(n_nodes)
             step_rows.append(k)
             self._count_changes(flat, n_nodes)
-        self.isl_dynamic.add(*_cat(dyn_keys, dyn_len, dyn_cap))
-        self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
-        if n_routes:
-            self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
-        return NetworkBlock(None if best is None else best.T.astype(np.float32))
+        window.clear()
 
     def _split(self, flat, n_nodes, node_pos, src, dst):
         """One-way latency parts (up, ISL, down, processing) per route, seconds."""

@@ -653,7 +653,7 @@ class Engine:
         if j.ring is not None:
             ring, j.ring = j.ring, None
             self.waited(ring.sats.tolist(), ring.asked, min(t, ring.t0))
-            self.links.close_ring(ring, t)
+            j.bytes_moved += self.links.close_ring(ring, t)  # the all-reduce's bytes
         if j.seg is not None and j.seg.staging:  # interrupted while staging
             self.waited(j.sats, j.seg.placed, t)
             j.seg = None

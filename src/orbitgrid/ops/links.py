@@ -268,14 +268,14 @@ class Links:
             x.ring = ring
         return True
 
-    def close_ring(self, ring: Ring, t: float) -> None:
+    def close_ring(self, ring: Ring, t: float) -> float:
         """End the ring at t: its terminals released, its bytes recorded per member, cut at the
-        transfers beside it."""
+        transfers beside it; returns the bytes its members sent."""
         if ring in self.open:  # still waiting for its terminals
             self.open.remove(ring)
             for x in self.links_of(ring):
                 x.waiting -= 1
-        env, job = self.env, ring.job
+        env, job, sent = self.env, ring.job, 0.0
         if t > ring.t0:
             k0, k1 = env.step_at(ring.t0), env.step_at(t) + 1
             edges = env.t_s[k0:k1 + 1]
@@ -288,3 +288,5 @@ class Links:
             bits = np.diff(np.interp(at, edges, cum))
             for a, b, nbits in zip(at[:-1], at[1:], bits.tolist(), strict=True):
                 self.rows.append((s, job, a, b, nbits / 8.0, ALLREDUCE))
+                sent += nbits / 8.0
+        return sent

@@ -274,14 +274,15 @@ def _down32(x: np.ndarray) -> np.ndarray:
     return np.where(y > x, np.nextafter(y, np.float32(0)), y)
 
 
-# the columns of the engine's result tables, in file order; times become UTC timestamps
+# the columns of the engine's result tables, in file order; times (s) become UTC timestamps,
+# named as in every run table (never `end`, an SQL keyword)
 TABLE_COLUMNS = {
     "jobs": ("job", "kind", "arrival", "start", "end", "satellites", "state", "energy_j",
              "bytes_moved", "rollbacks", "migrations", "deadline_met"),
     "schedule": ("job", "satellite", "start", "end"),
     "transfers": ("link", "job", "start", "end", "bytes", "kind"),
 }
-TIME_COLUMNS = frozenset({"arrival", "start", "end"})
+TIME_COLUMNS = {"arrival": "arrival_time", "start": "start_time", "end": "end_time"}
 
 
 def _arrow(cols: dict, names: tuple[str, ...], epoch, policy: str | None) -> pa.Table:
@@ -291,7 +292,7 @@ def _arrow(cols: dict, names: tuple[str, ...], epoch, policy: str | None) -> pa.
     for name in names:
         x = cols[name]
         if name in TIME_COLUMNS:
-            data[name] = utc_timestamps(epoch, x)
+            data[TIME_COLUMNS[name]] = utc_timestamps(epoch, x)
         elif x.dtype.kind in "OU":
             data[name] = pa.array(x.tolist(), type=pa.string())
         else:

@@ -24,12 +24,21 @@ Arrays are shaped (time, satellite); SI units except where the name says (cm2, M
    (PDG Review of Particle Physics, "Cosmic rays", E ~ R for protons above a few GV), capped at
    the free-space flux, ~4 /(cm2 s) at solar minimum and ~2 at maximum (estimates of the usual
    textbook figures), over the sky not hidden by the Earth.
-4. Single events: a device's cross-section curve is a threshold at proton_threshold_mev at the
-   device (saturated above): rate = sigma * (trapped flux above the energy that still has the
-   threshold behind the shielding + GCR flux). Kinds, as the sources separate them:
-   bit_flip (raw, corrected by ECC: counted, never drawn), sdc (silent data corruption), uecc
-   (detected uncorrectable), sefi (functional interrupt). The ops engine sees two kinds
-   (ENGINE_KIND): sdc and uecc reach a job and roll it back ("seu"); sefi stops the device.
+4. Single events: a device's proton cross-section against the energy E reaching it is a
+   threshold at proton_threshold_mev (saturated above; the default, DEFAULT_THRESHOLD_MEV) or,
+   where the catalogue gives one, a Weibull curve sigma(E) = sigma_sat (1 - exp(-((E - E0) /
+   W)^s)) above its onset E0 (ProtonCurve). The rate is sigma_sat x the device flux: the trapped
+   proton spectrum behind the shielding folded with the curve's fraction of saturation, plus
+   the GCR flux (GeV protons, saturated). A catalogue cross-section is the saturated one.
+   Kinds, as the sources separate them: bit_flip (raw, corrected by ECC: counted, never drawn),
+   sdc (silent data corruption), uecc (detected uncorrectable), sefi (the device's functional
+   interrupt), host_cpu and host_ram (functional interrupts of the host's CPU and memory;
+   Suncatcher counts them as SEFIs). The ops engine sees two kinds (ENGINE_KIND): sdc and uecc
+   reach a job and roll it back ("seu"); sefi, host_cpu and host_ram stop the satellite's compute
+   for the recovery time, which rolls its job back too ("sefi").
+   Draws are keyed, not streamed: the count of kind q on satellite j in step k comes from a
+   uniform number hashed from (seed, q, k, j) (splitmix64), so the same scenario and seed give
+   the same events however the run is split into blocks, chunks or satellite ranges.
 5. Dose in silicon behind the slab: the trapped proton spectrum binned on the table's energies,
    each bin depositing S_Si(E') = 34.5 MeV cm2/g (E'/10 MeV)^-0.774 (a power law through NIST
    PSTAR silicon, 10-100 MeV), plus electrons and GCR (protons at ~2 MeV cm2/g).
@@ -40,6 +49,7 @@ Not for hardness assurance (AP9/AE9, CREME96, SHIELDOSE-2 and SPENVIS are).
 from __future__ import annotations
 
 import functools
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
@@ -57,10 +67,12 @@ __all__ = [
     "RECORD_DTYPE",
     "Environment",
     "EnvironmentGrid",
+    "ProtonCurve",
     "Solar",
     "TrappedTable",
     "annual_dose_rad",
     "cross_section_from_dose_cm2",
+    "cross_sections_cm2",
     "draw_events",
     "environment",
     "environment_ecef",
@@ -70,6 +82,7 @@ __all__ = [
     "gcr_flux_cm2_s",
     "geomagnetic_latitude_rad",
     "proton_energy_behind_mev",
+    "proton_curve",
     "proton_energy_outside_mev",
     "silicon_stopping_power_mev_cm2_g",
     "to_engine_events",
@@ -79,9 +92,11 @@ __all__ = [
 Solar = Literal["min", "max"]
 DEFAULT_SOLAR: Solar = "min"
 DEFAULT_THRESHOLD_MEV = 20.0  # estimate: proton upset thresholds of deep-submicron SRAM/logic
-EVENT_KINDS = ("bit_flip", "sdc", "uecc", "sefi")
-DRAWN_KINDS = ("sdc", "sefi", "uecc")  # bit flips are corrected by ECC: counted, never drawn
-ENGINE_KIND = {"sdc": "seu", "uecc": "seu", "sefi": "sefi"}
+EVENT_KINDS = ("bit_flip", "sdc", "uecc", "sefi", "host_cpu", "host_ram")
+# bit flips are corrected by ECC: counted, never drawn
+DRAWN_KINDS = ("host_cpu", "host_ram", "sdc", "sefi", "uecc")
+ENGINE_KIND = {"sdc": "seu", "uecc": "seu", "sefi": "sefi", "host_cpu": "sefi",
+               "host_ram": "sefi"}
 
 MEV_PER_G_PER_RAD = 6.241509074e7  # 1 rad = 1e-2 J/kg = 6.2415e7 MeV/g
 GY_PER_MEV_PER_G = 1.602176634e-10
@@ -234,13 +249,54 @@ def _trapped_dose_rad_s(table: TrappedTable, shielding_mm_al: float) -> Array:
 
 
 @dataclass(frozen=True)
+class ProtonCurve:
+    """A device's proton cross-section as a fraction of saturation against the energy MeV that
+    reaches it: a step at threshold_mev, or with width_mev a Weibull curve
+    1 - exp(-((E - threshold_mev) / width_mev)^shape) above its onset threshold_mev."""
+
+    threshold_mev: float = DEFAULT_THRESHOLD_MEV
+    width_mev: float | None = None
+    shape: float = 1.0
+
+    def fraction(self, energy_mev: ArrayLike) -> Array:
+        """sigma(E) / sigma_sat at the device, 0 below the threshold (onset)."""
+        e = np.asarray(energy_mev, dtype=float)
+        if self.width_mev is None:
+            return (e >= self.threshold_mev).astype(float)
+        return -np.expm1(-((np.maximum(e - self.threshold_mev, 0.0) / self.width_mev)
+                           ** self.shape))
+
+
+FOLD_ENERGIES = 64  # log-spaced outside energies the spectrum is folded on (Weibull curves)
+
+
+def _device_flux(table: TrappedTable, shielding_mm_al: float, curve: ProtonCurve) -> Array:
+    """Trapped protons reaching the device, weighted by the curve's fraction of saturation,
+    /(cm2 s) on the grid: the integral above the outside threshold for a step; for a Weibull,
+    the spectrum binned on FOLD_ENERGIES log-spaced outside energies from the onset's to the
+    table's last, each bin weighted at its geometric middle, the flux above the last at 1.25x."""
+    e_top = float(table.proton_mev[-1])
+    outside = min(proton_energy_outside_mev(curve.threshold_mev, shielding_mm_al), e_top)
+    if curve.width_mev is None:
+        return _integral_at(table.log_proton, table.proton_mev, outside)
+    edges = np.geomspace(outside, e_top, FOLD_ENERGIES) if outside < e_top else np.array([e_top])
+    above = [_integral_at(table.log_proton, table.proton_mev, float(e)) for e in edges]
+    weight = curve.fraction(proton_energy_behind_mev(
+        np.append(np.sqrt(edges[:-1] * edges[1:]), e_top * 1.25), shielding_mm_al))
+    flux = above[-1] * weight[-1]
+    for k in range(len(edges) - 1):
+        flux = flux + np.maximum(above[k] - above[k + 1], 0.0) * weight[k]
+    return flux
+
+
+@dataclass(frozen=True)
 class EnvironmentGrid:
     """The fields interpolated per step, log10(field + FLOOR) on the table's grid, for one solar
-    phase, shielding and device threshold: (lat, lon, alt, 4) in FIELDS order."""
+    phase, shielding and device curve: (lat, lon, alt, 4) in FIELDS order."""
 
     solar: Solar
     shielding_mm_al: float
-    threshold_mev: float
+    curve: ProtonCurve
     lat_deg: Array
     lon_deg: Array
     alt_km: Array
@@ -254,16 +310,14 @@ class EnvironmentGrid:
 
 @functools.cache
 def environment_grid(solar: Solar = DEFAULT_SOLAR, shielding_mm_al: float = 10.0,
-                     threshold_mev: float = DEFAULT_THRESHOLD_MEV) -> EnvironmentGrid:
-    """Grid of: trapped protons >10 MeV and electrons >1 MeV at the satellite; protons that
-    reach a device behind shielding_mm_al with more than threshold_mev; dose rate (Gy/s)."""
+                     curve: ProtonCurve = ProtonCurve()) -> EnvironmentGrid:
+    """Grid of: trapped protons >10 MeV and electrons >1 MeV at the satellite; protons reaching
+    a device behind shielding_mm_al weighted by its curve (_device_flux); dose rate (Gy/s)."""
     table = trapped_table(solar)
-    outside = proton_energy_outside_mev(threshold_mev, shielding_mm_al)
     fields = {
         "proton": _integral_at(table.log_proton, table.proton_mev, 10.0),
         "electron": _integral_at(table.log_electron, table.electron_mev, 1.0),
-        "device": _integral_at(table.log_proton, table.proton_mev,
-                               min(outside, float(table.proton_mev[-1]))),
+        "device": _device_flux(table, shielding_mm_al, curve),
         "dose": _trapped_dose_rad_s(table, shielding_mm_al) / RAD_PER_GY,
     }
     names = EnvironmentGrid.FIELDS
@@ -272,7 +326,7 @@ def environment_grid(solar: Solar = DEFAULT_SOLAR, shielding_mm_al: float = 10.0
     alt = table.alt_km
     bins = alt[0] + ALT_LUT_KM * np.arange(int(round((alt[-1] - alt[0]) / ALT_LUT_KM)) + 1)
     lut = np.minimum(np.searchsorted(alt, bins + 1e-9, side="right") - 1, len(alt) - 2)
-    return EnvironmentGrid(solar, shielding_mm_al, threshold_mev, table.lat_deg, table.lon_deg,
+    return EnvironmentGrid(solar, shielding_mm_al, curve, table.lat_deg, table.lon_deg,
                            alt, np.ascontiguousarray(logs, dtype=np.float32), floors,
                            GCR_FREE_SPACE_CM2_S[solar], lut.astype(np.int64))
 
@@ -390,36 +444,145 @@ def annual_dose_rad(dose_rate_gy_s_: ArrayLike) -> Array:
     return np.mean(np.asarray(dose_rate_gy_s_, dtype=float), axis=0) * SECONDS_PER_YEAR * RAD_PER_GY
 
 
+def proton_curve(accelerator) -> ProtonCurve:
+    """The curve of a catalogue accelerator (None: the default threshold): its proton_weibull
+    where it has one, else a step at its proton_threshold_mev."""
+    weibull = getattr(accelerator, "proton_weibull", None)
+    if weibull is not None:
+        return ProtonCurve(weibull.onset_mev, weibull.width_mev, weibull.shape)
+    threshold = getattr(accelerator, "proton_threshold_mev", None)
+    return ProtonCurve(float(threshold or DEFAULT_THRESHOLD_MEV))
+
+
+def cross_sections_cm2(accelerator, count: int) -> dict[str, float]:
+    """Saturated cross-sections cm2 of `count` devices by kind (EVENT_KINDS; 0 where the
+    catalogue has none or there is no accelerator)."""
+    return {kind: float(getattr(accelerator, kind + "_cross_section_cm2", None) or 0.0) * count
+            for kind in EVENT_KINDS}
+
+
+_GOLDEN = 0x9E3779B97F4A7C15
+_MASK64 = (1 << 64) - 1
+_POISSON_PIECE = 16.0  # a mean above this is drawn as a sum of pieces (exp(-mean) stays normal)
+
+
+def _splitmix(x: int) -> int:
+    x &= _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def _stream_key(seed: int, kind: str) -> np.uint64:
+    """One 64-bit key per (seed, kind): any integer seed, the kind by its CRC-32."""
+    s = seed % (1 << 128)
+    h = _splitmix(_splitmix(s & _MASK64) ^ (s >> 64))
+    return np.uint64(_splitmix(h + _GOLDEN * zlib.crc32(kind.encode())))
+
+
 def draw_events(
     t_s: ArrayLike,
-    dt_s: float,
+    dt_s: ArrayLike,
     rates_per_s: dict[str, ArrayLike],
-    rng: np.random.Generator,
-    satellite_offset: int = 0,
+    seed: int,
+    step: ArrayLike,
+    satellite: ArrayLike,
 ) -> NDArray[np.void]:
-    """Random events (time_s, satellite, kind), Poisson per step, sorted by time then satellite.
+    """Random events (time_s, satellite, kind), Poisson per step, sorted by time, satellite, kind.
 
-    t_s (time,): step starts; each step lasts dt_s. rates_per_s: kind -> (time, sat) rate.
-    Kinds are drawn in sorted order, counts then times uniform within the step, so the same rng
-    state and the same chunking give the same events. satellite_offset is added to the index.
+    t_s (time,): step starts; dt_s (time,) or scalar: their lengths s. rates_per_s: kind ->
+    (time, sat) rate /s. Each (kind, step[i], satellite[j]) draws from its own uniform numbers,
+    hashed from (seed, kind, step, satellite): the events of a step and satellite do not depend
+    on what else is drawn with them. Events' satellite is the column j.
     """
     t = np.asarray(t_s, dtype=float)
+    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), t.shape)
+    steps = np.asarray(step, dtype=np.int64).astype(np.uint64)
+    sats = np.asarray(satellite, dtype=np.int64).astype(np.uint64)
     parts = []
     for kind in sorted(rates_per_s):
-        lam = np.asarray(rates_per_s[kind], dtype=float) * dt_s
-        counts = rng.poisson(lam)
-        step, sat = np.nonzero(counts)
-        reps = counts[step, sat]
-        step, sat = np.repeat(step, reps), np.repeat(sat, reps)
-        events = np.empty(step.size, dtype=EVENT_DTYPE)
-        events["time_s"] = t[step] + rng.random(step.size) * dt_s
-        events["satellite"] = sat + satellite_offset
+        lam = np.ascontiguousarray(np.broadcast_to(rates_per_s[kind], (t.size, sats.size))
+                                   * dt[:, None], dtype=float)
+        key = _stream_key(seed, kind)
+        counts = _poisson_counts(lam, key, steps, sats)
+        step_i, sat_i = np.nonzero(counts)
+        if not step_i.size:
+            continue
+        n = counts[step_i, sat_i]
+        u = _event_uniforms(key, steps[step_i], sats[sat_i], n)
+        events = np.empty(u.size, dtype=EVENT_DTYPE)
+        row = np.repeat(step_i, n)
+        events["time_s"] = t[row] + u * dt[row]
+        events["satellite"] = np.repeat(sat_i, n)
         events["kind"] = kind
         parts.append(events)
     if not parts:
         return np.empty(0, dtype=EVENT_DTYPE)
     out = np.concatenate(parts)
     return out[np.lexsort((out["kind"], out["satellite"], out["time_s"]))]
+
+
+@numba.njit(cache=True, nogil=True)
+def _mix(x):
+    """splitmix64's finaliser on a uint64 (wrapping arithmetic)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell(key, step, sat):
+    return _mix(_mix(key ^ step) + np.uint64(0x9E3779B97F4A7C15) * (sat + np.uint64(1)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _uniform(h, j):
+    """The j-th uniform number in [0, 1) of the cell hashed to h."""
+    z = _mix(h + np.uint64(0x9E3779B97F4A7C15) * (np.uint64(j) + np.uint64(1)))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_counts(lam, key, steps, sats):
+    """Poisson counts (T, S) by inversion, the mean split in pieces of at most _POISSON_PIECE,
+    piece p drawn with the cell's uniform number 2p (the odd ones are for event times)."""
+    n_t, n_s = lam.shape
+    out = np.zeros((n_t, n_s), dtype=np.int64)
+    for i in range(n_t):
+        for j in range(n_s):
+            mean = lam[i, j]
+            if not mean > 0.0:
+                continue
+            pieces = int(np.ceil(mean / _POISSON_PIECE))
+            m = mean / pieces
+            h = _cell(key, steps[i], sats[j])
+            total = 0
+            for p in range(pieces):
+                u = _uniform(h, 2 * p)
+                term = np.exp(-m)
+                cdf = term
+                k = 0
+                while u >= cdf and k < 1000:
+                    k += 1
+                    term *= m / k
+                    cdf += term
+                total += k
+            out[i, j] = total
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _event_uniforms(key, steps, sats, counts):
+    """For each drawn cell, its events' times as fractions of the step (its uniform numbers
+    1, 3, 5, ...)."""
+    out = np.empty(counts.sum())
+    n = 0
+    for c in range(counts.size):
+        h = _cell(key, steps[c], sats[c])
+        for e in range(counts[c]):
+            out[n] = _uniform(h, 2 * e + 1)
+            n += 1
+    return out
 
 
 def to_engine_events(records: NDArray[np.void]) -> NDArray[np.void]:
@@ -430,6 +593,6 @@ def to_engine_events(records: NDArray[np.void]) -> NDArray[np.void]:
     out["time_s"] = records["time_s"][keep]
     out["satellite"] = records["satellite"][keep]
     kinds = records["kind"][keep]
-    out["kind"] = "seu"
-    out["kind"][kinds == "sefi"] = "sefi"
+    for source, engine in ENGINE_KIND.items():
+        out["kind"][kinds == source] = engine
     return out

@@ -35,14 +35,16 @@ Tables (through the run's writer):
     Per step it adds proton_flux_cm2_s (AP8 trapped protons >10 MeV at the satellite).
   radiation.parquet: events (time, satellite, kind, error, lat_deg, lon_deg, alt_km): kind "seu"
     (reaches a job and rolls it back) or "sefi"; error the kind the sources separate ("sdc",
-    "uecc", "sefi"; radiation.py), at the satellite's position at the step.
+    "uecc", "sefi", "host_cpu", "host_ram"; radiation.py), at the satellite's position at the
+    step.
 Handed to later stages: block() returns a PhysicsBlock, fleet-wide (T, N) arrays, NaN without a
 satellite: compute_w_allowed, compute_w_energy (the energy limit alone), battery_soc (0 at the
 floor, 1 full), and the block's radiation_events (EVENT_DTYPE, fleet indices).
-Radiation events: step k draws Poisson counts for every satellite from a numpy Generator on a
-Philox counter keyed by the scenario seed, counter k (the step index): the same scenario gives the
-same events whatever the block size. Device shielding: 10 mm Al; the environment is AP8/AE8 at the
-scenario's solar phase (`radiation: {solar: min | max}`, default min) plus GCR (radiation.py).
+Radiation events: the draws of step k and satellite j (its index in the scenario's whole fleet)
+are keyed by (seed, kind, k, j) (radiation.draw_events): the same scenario gives the same events
+whatever the blocks, chunks or split-run satellite ranges. Device shielding: 10 mm Al; the
+environment is AP8/AE8 at the scenario's solar phase (`radiation: {solar: min | max}`, default
+min) plus GCR (radiation.py).
 """
 
 from __future__ import annotations
@@ -61,13 +63,15 @@ from orbitgrid.physics.march import TOTAL_FIELDS, march
 from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
     DEFAULT_SOLAR,
-    DEFAULT_THRESHOLD_MEV,
     DRAWN_KINDS,
     EVENT_DTYPE,
+    EVENT_KINDS,
     RECORD_DTYPE,
+    cross_sections_cm2,
     draw_events,
     environment_ecef,
     environment_grid,
+    proton_curve,
     to_engine_events,
 )
 from orbitgrid.physics.satellite import Satellite
@@ -125,7 +129,7 @@ class PhysicsStage:
         self.groups = groups
         sc = context.scenario
         self.step, self.duration = sc.step, sc.duration
-        self.key = sc.seed % (1 << 128)
+        self.seed = sc.seed
         n = groups[-1].cols.stop
         self.n = n
         per = _per_satellite(groups)
@@ -146,10 +150,12 @@ class PhysicsStage:
         self.temperature_k: np.ndarray | None = None
         self.totals = {k: np.zeros(n) for k in (*_SUMS, *TOTAL_FIELDS, *_RADIATION_SUMS)}
         solar = sc.radiation.solar if sc.radiation is not None else DEFAULT_SOLAR
-        self.env_grids = [environment_grid(solar, SHIELDING_MM_AL, _threshold_mev(g.satellite))
+        self.env_grids = [environment_grid(solar, SHIELDING_MM_AL,
+                                           proton_curve(g.satellite.accelerator))
                           for g in groups]
-        self.rates_any = any(per[k + "_cm2"].any() for k in (*DRAWN_KINDS, "bit_flip"))
+        self.rates_any = any(per[k + "_cm2"].any() for k in EVENT_KINDS)
         self.to_fleet = np.concatenate([np.arange(g.fleet.start, g.fleet.stop) for g in groups])
+        self.draw_ids = self.to_fleet + context.world.first_satellite  # keys of the draws
         self.open: dict[str, np.ndarray] | None = None
         self.orbit_rows: list[dict[str, np.ndarray]] = []
         self.events: list[np.ndarray] = []
@@ -294,27 +300,26 @@ class PhysicsStage:
         if not self.rates_any:
             return
         flux = fields["upset"]
-        rates = {kind: flux * p[kind + "_cm2"] for kind in (*DRAWN_KINDS, "bit_flip")
-                 if p[kind + "_cm2"].any()}
+        rates = {kind: flux * p[kind + "_cm2"] for kind in EVENT_KINDS if p[kind + "_cm2"].any()}
         for kind, r in rates.items():
             self._add(kind + "_rate", r * w)
         drawn = {kind: r for kind, r in rates.items() if kind in DRAWN_KINDS}
-        for i in np.flatnonzero(dt > 0) if drawn else ():
-            k = int(round(samples.t_s[i] / self.step))
-            rng = np.random.Generator(np.random.Philox(counter=k, key=self.key))
-            found = draw_events(samples.t_s[i : i + 1], float(dt[i]),
-                                {kind: r[i : i + 1] for kind, r in drawn.items()}, rng)
-            if found.size:
-                self.events.append(self._record(found, r_ecef[i]))
+        if not drawn:
+            return
+        steps = np.rint(samples.t_s / self.step).astype(np.int64)
+        found = draw_events(samples.t_s, dt, drawn, self.seed, steps, self.draw_ids)
+        if found.size:
+            self.events.append(self._record(found, samples.t_s, r_ecef))
 
-    def _record(self, found, r_ecef) -> np.ndarray:
-        """Drawn events (active-satellite indices) with where their satellite was (r_ecef (N, 3)
-        of the step)."""
+    def _record(self, found, t_s, r_ecef) -> np.ndarray:
+        """Drawn events (active-satellite indices) with where their satellite was at the step
+        (t_s (T,) the block's steps, r_ecef (T, N, 3))."""
         fleet = self.to_fleet[found["satellite"]]
         rec = np.empty(found.size, RECORD_DTYPE)
         for name in ("time_s", "satellite", "kind"):
             rec[name] = found[name]
-        lat, lon, alt = ecef_to_geodetic(r_ecef[fleet])
+        row = np.searchsorted(t_s, found["time_s"], side="right") - 1
+        lat, lon, alt = ecef_to_geodetic(r_ecef[row, fleet])
         rec["lat_deg"], rec["lon_deg"], rec["alt_km"] = np.degrees(lat), np.degrees(lon), alt / 1e3
         return rec
 
@@ -436,8 +441,8 @@ class PhysicsStage:
         return pa.table({
             "satellite": self.names.take(pa.array(rows["sat"])),
             "orbit": rows["orbit"],
-            "start": utc_timestamps(epoch, start),
-            "end": utc_timestamps(epoch, end),
+            "start_time": utc_timestamps(epoch, start),
+            "end_time": utc_timestamps(epoch, end),
             "duration_s": rows["dt"],
             "generated_w": rows["gen"] / dt,
             "load_w": rows["load"] / dt,
@@ -538,11 +543,6 @@ def _per_satellite(groups: list[_Group]) -> dict[str, np.ndarray]:
         return np.concatenate([np.full(g.cols.stop - g.cols.start, float(f(g.satellite)))
                                for g in groups])
 
-    def cross_section(sat: Satellite, name: str) -> float:
-        acc = sat.accelerator
-        value = getattr(acc, name + "_cross_section_cm2", None) if acc is not None else None
-        return (value or 0.0) * sat.payload.count
-
     return {
         "capacity_j": each(lambda s: s.battery.capacity_j),
         "floor_j": each(lambda s: s.battery.floor_j),
@@ -554,29 +554,25 @@ def _per_satellite(groups: list[_Group]) -> dict[str, np.ndarray]:
         "max_temp_k": each(lambda s: s.radiator.max_temp_k),
         "housekeeping_w": each(lambda s: s.payload.housekeeping_w),
         "compute_max_w": each(lambda s: s.compute_power_w),
-        **{kind + "_cm2": each(lambda s, kind=kind: cross_section(s, kind))
-           for kind in (*DRAWN_KINDS, "bit_flip")},
+        **{kind + "_cm2": each(lambda s, kind=kind: cross_sections_cm2(
+            s.accelerator, s.payload.count)[kind]) for kind in EVENT_KINDS},
     }
 
 
-_RADIATION_SUMS = ("radiation_s", "proton", "electron", "gcr", "dose", "bit_flip_rate",
-                   "sdc_rate", "uecc_rate", "sefi_rate")
-
-
-def _threshold_mev(sat: Satellite) -> float:
-    acc = sat.accelerator
-    value = acc.proton_threshold_mev if acc is not None else None
-    return float(value or DEFAULT_THRESHOLD_MEV)
+_RADIATION_SUMS = ("radiation_s", "proton", "electron", "gcr", "dose",
+                   *(kind + "_rate" for kind in EVENT_KINDS))
 
 
 def _radiation_summary(tot: dict[str, np.ndarray], c: slice, days: float) -> dict:
     """Per-constellation radiation figures: events per satellite-day by kind ("upsets" are those
-    that reach a job: sdc + uecc), dose per year, and time-averaged fluxes /(cm2 s)."""
-    per_day = {k: tot[k + "_rate"][c].mean() / days for k in ("bit_flip", "sdc", "uecc", "sefi")}
+    that reach a job: sdc + uecc; host SEFIs: host_cpu + host_ram), dose per year, and
+    time-averaged fluxes /(cm2 s)."""
+    per_day = {k: tot[k + "_rate"][c].mean() / days for k in EVENT_KINDS}
     seconds = days * SECONDS_PER_DAY
     return {
         "upsets_per_day": _r(per_day["sdc"] + per_day["uecc"]),
         "sefi_per_day": _r(per_day["sefi"]),
+        "host_sefi_per_day": _r(per_day["host_cpu"] + per_day["host_ram"]),
         "sdc_per_day": _r(per_day["sdc"]),
         "uecc_per_day": _r(per_day["uecc"]),
         "bit_flips_per_day": _r(per_day["bit_flip"]),

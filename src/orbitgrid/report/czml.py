@@ -118,10 +118,11 @@ def _satellites(run, tracks, start, end):
 
 
 def _shadow_intervals(run):
-    table = run.table("eclipses").sort_by([("satellite", "ascending"), ("start", "ascending")])
+    table = run.table("eclipses").sort_by([("satellite", "ascending"), ("start_time", "ascending")])
     out: dict[str, list] = {}
-    for row in table.select(["satellite", "kind", "start", "end"]).to_pylist():
-        out.setdefault(row["satellite"], []).append((row["start"], row["end"], row["kind"]))
+    for row in table.select(["satellite", "kind", "start_time", "end_time"]).to_pylist():
+        out.setdefault(row["satellite"], []).append((row["start_time"], row["end_time"],
+                                                      row["kind"]))
     return out
 
 
@@ -172,12 +173,12 @@ def _line(id_, a, b, intervals, colour):
 
 
 def _contacts(run, shown, start):
-    table = run.table("contacts").select(["satellite", "station", "start", "end"])
+    table = run.table("contacts").select(["satellite", "station", "start_time", "end_time"])
     packets = []
     for k, row in enumerate(table.to_pylist()):
         a, b = sat_id(row["satellite"]), station_id(row["station"])
         if a in shown and b in shown and len(packets) < MAX_LINES:
-            span = TimeInterval(start=row["start"], end=row["end"])
+            span = TimeInterval(start=row["start_time"], end=row["end_time"])
             packets.append(_line(f"contact/{k}", a, b, span, CONTACT))
     return packets
 

@@ -10,6 +10,7 @@ import plotly.io as pio
 import pyarrow.parquet as pq
 from plotly.offline import get_plotlyjs
 
+from orbitgrid.figures import figure, format_figure
 from orbitgrid.report.plots import Plot, chosen_satellites, plots
 from orbitgrid.results import Run
 
@@ -48,19 +49,43 @@ def _table(rows: list[dict]) -> str:
 
 
 def summary_html(run: Run) -> str:
-    """The scenario summary: scalar figures, then each list of records as its own table."""
-    s = run.summary
-    scalars = [{"figure": k, "value": v} for k, v in s.items() if not isinstance(v, list | dict)]
-    parts = ["<h2 id=summary>Scenario summary</h2>", _table(scalars)]
-    for key, value in s.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            parts += [f"<h3>{html.escape(key.replace('_', ' '))}</h3>", _table(value)]
-        elif isinstance(value, dict):
-            parts += [
-                f"<h3>{html.escape(key.replace('_', ' '))}</h3>",
-                _table([{"figure": k, "value": v} for k, v in value.items()]),
-            ]
+    """The scenario summary: each figure with what it is, its unit and scope (docs/figures.md);
+    the scalars first, then each list of records (constellations, routes, waterfall...) as its
+    own table."""
+    parts = ["<h2 id=summary>Scenario summary</h2>",
+             _table(list(_scalar_rows(run.summary, ""))),
+             "<p class=muted>Fractions in %. Each figure's key, unit and scope: "
+             "docs/figures.md.</p>"]
+    for key, items in _record_lists(run.summary, ""):
+        pattern = f"{key}[]."
+        columns = [k for k in dict.fromkeys(k for x in items for k in x)
+                   if not isinstance(items[0].get(k), list | dict)]
+        rows = [{figure(pattern + c).title: format_figure(x.get(c), figure(pattern + c))
+                 for c in columns} for x in items]
+        parts += [f"<h3>{html.escape(key)}</h3>", _table(rows)]
     return "\n".join(parts)
+
+
+def _scalar_rows(block: dict, prefix: str):
+    """(figure, key, value) of every scalar of a summary, nested blocks included."""
+    for k, v in block.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from _scalar_rows(v, key + ".")
+        elif not (isinstance(v, list) and v and all(isinstance(x, dict) for x in v)):
+            fig = figure(key)
+            shown = ", ".join(map(str, v)) if isinstance(v, list) else format_figure(v, fig)
+            yield {"figure": fig.title, "key": key, "value": shown}
+
+
+def _record_lists(block: dict, prefix: str):
+    """(key, items) of every list of records of a summary, nested blocks included."""
+    for k, v in block.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from _record_lists(v, key + ".")
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            yield key, v
 
 
 def tables_html(run: Run, plotted: set[str]) -> str:

@@ -80,7 +80,7 @@ def _times(table: pa.Table, column: str) -> np.ndarray:
 
 def _time_column(table: pa.Table) -> str | None:
     names = table.column_names
-    return next((c for c in ("time", "start", "orbit_start", "arrival") if c in names), None)
+    return next((c for c in ("time", "start_time", "arrival_time") if c in names), None)
 
 
 def _has(run: Run, name: str, *columns: str) -> pa.Table | None:
@@ -91,10 +91,10 @@ def _has(run: Run, name: str, *columns: str) -> pa.Table | None:
 
 
 def _timeline(rows: pa.Table, lane: str, colour_by: str | None, title: str, y: str) -> go.Figure:
-    """Horizontal bars from start to end, one lane per value of column lane."""
+    """Horizontal bars from start_time to end_time, one lane per value of column lane."""
     fig = go.Figure()
     groups = rows.column(colour_by).to_pylist() if colour_by else ["interval"] * rows.num_rows
-    start, end = _times(rows, "start"), _times(rows, "end")
+    start, end = _times(rows, "start_time"), _times(rows, "end_time")
     lanes = np.array(rows.column(lane).to_pylist(), dtype=object)
     for group in dict.fromkeys(groups):
         m = np.array([g == group for g in groups])
@@ -149,7 +149,7 @@ def contact_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
     table = run.table("contacts")
     if not table.num_rows:
         return []
-    rows = table.sort_by("start")
+    rows = table.sort_by("start_time")
     note = ""
     if rows.num_rows > MAX_BARS:
         rows = rows.slice(0, MAX_BARS)
@@ -335,24 +335,25 @@ def link_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
 
 def job_plots(run: Run, chosen: list[str]) -> list[Plot | None]:
     out = []
-    schedule = _has(run, "schedule", "job", "satellite", "start", "end")
+    schedule = _has(run, "schedule", "job", "satellite", "start_time", "end_time")
     if schedule is not None and schedule.num_rows:
-        rows = schedule.sort_by("start").slice(0, MAX_BARS)
+        rows = schedule.sort_by("start_time").slice(0, MAX_BARS)
         title = "Job schedule on satellites (Gantt, UTC)"
         fig = _timeline(rows, "satellite", None, title, "satellite")
         out.append(Plot("job-gantt", title, "schedule", fig))
         out.append(_utilisation(run, schedule))
-    jobs = _has(run, "jobs", "job", "start", "end")
+    jobs = _has(run, "jobs", "job", "start_time", "end_time")
     if jobs is not None and jobs.num_rows:
         if schedule is None:
-            rows = jobs.filter(pc.is_valid(jobs.column("start"))).sort_by("start")
+            rows = jobs.filter(pc.is_valid(jobs.column("start_time"))).sort_by("start_time")
             kind = "kind" if "kind" in jobs.column_names else None
             title = "Jobs (Gantt, UTC)"
             fig = _timeline(rows.slice(0, MAX_BARS), "job", kind, title, "job")
             out.append(Plot("job-gantt", title, "jobs", fig))
-        if "arrival" in jobs.column_names:
-            done = jobs.filter(pc.is_valid(jobs.column("end")))
-            latency = (_times(done, "end") - _times(done, "arrival")).astype(np.int64) / 6e4
+        if "arrival_time" in jobs.column_names:
+            done = jobs.filter(pc.is_valid(jobs.column("end_time")))
+            took = _times(done, "end_time") - _times(done, "arrival_time")
+            latency = took.astype(np.int64) / 6e4
             out.append(
                 _histogram(
                     latency.astype(float),
@@ -370,7 +371,7 @@ def _utilisation(run: Run, schedule: pa.Table) -> Plot:
     step = np.timedelta64(int(max(run.summary["step_s"], 60) * 1e3), "ms")
     grid = epoch + np.arange(0, int(run.summary["duration_s"] * 1e3) + 1, int(step.astype(int)))
     grid = grid.astype("datetime64[ms]")
-    start, end = _times(schedule, "start"), _times(schedule, "end")
+    start, end = _times(schedule, "start_time"), _times(schedule, "end_time")
     busy = np.searchsorted(np.sort(start), grid, "right") - np.searchsorted(
         np.sort(end), grid, "right"
     )

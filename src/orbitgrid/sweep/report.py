@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
+from orbitgrid.figures import FIGURES
 from orbitgrid.sweep.pareto import pareto_front
 from orbitgrid.sweep.store import read_points
 
@@ -27,7 +29,12 @@ _UNITS = {
 
 
 def axis_title(name: str) -> str:
-    """A figure's name with its unit, read from the name's suffix: 'altitude_km [km]'."""
+    """A figure's name with its unit: a summary figure with what it is and over what (from
+    orbitgrid.figures), a parameter with the unit its suffix says: 'altitude_km [km]'."""
+    fig = FIGURES.get(re.sub(r"\.\d+(?=\.|$)", "[]", name).replace("ops.policies[].", "ops."))
+    if fig is not None:
+        unit = {"fraction": "fraction, 0-1", "text": "-"}.get(fig.unit, fig.unit)
+        return f"{name}: {fig.title} [{unit}]"
     last = name.rsplit(".", 1)[-1].lower()
     unit = next((u for suffix, u in _UNITS.items() if last.endswith(suffix)), None)
     if unit is None:

@@ -60,7 +60,7 @@ MERGE_RULES: dict[str, Merge] = {
         f"physics.constellations.*.{figure}": Merge.MEAN  # per satellite
         for figure in (
             "sunlit_fraction", "mean_compute_w", "mean_compute_w_allowed", "upsets_per_day",
-            "sefi_per_day", "dose_rad_per_year", "sdc_per_day", "uecc_per_day",
+            "sefi_per_day", "host_sefi_per_day", "dose_rad_per_year", "sdc_per_day", "uecc_per_day",
             "bit_flips_per_day", "proton_flux_cm2_s", "electron_flux_cm2_s", "gcr_flux_cm2_s",
         )
     },

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CASES", "Case", "Check", "MissingPackage", "check"]
+__all__ = ["CASES", "HYPATIA_SCENARIO", "Case", "Check", "MissingPackage", "check",
+           "hypatia_kuiper_run", "hypatia_rtt_series", "kuiper_tles"]
 
 
 class MissingPackage(Exception):
@@ -148,7 +149,7 @@ def sun_direction() -> list[Check]:
     ]
 
 
-def eclipse_edges_skyfield() -> list[Check]:
+def eclipse_edges() -> list[Check]:
     """Umbra of one real Starlink TLE over 6 h: skyfield's is_sunlit must agree at every minute
     outside 1 minute of orbitgrid's shadow edges (penumbra lasts ~10 s)."""
     ts, eph = _sky()
@@ -182,7 +183,7 @@ def eclipse_edges_skyfield() -> list[Check]:
     ]
 
 
-def contact_edges_skyfield() -> list[Check]:
+def contact_edges() -> list[Check]:
     """Contact starts and ends of 5 real Starlink TLEs over 2 stations, 6 h at 60 s, from
     orbitgrid's own run (contacts.parquet) against skyfield's find_events rise and set."""
     import tempfile
@@ -211,8 +212,8 @@ def contact_edges_skyfield() -> list[Check]:
         epoch_ms = 1_778_630_400_000  # 2026-05-13T00:00:00Z
         con = {c: table[c].to_pylist() for c in ("satellite", "station")}
         for c in ("start", "end"):
-            con[c] = (table[c].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64()).to_numpy()
-                      - epoch_ms) / 1e3
+            ms = table[f"{c}_time"].cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+            con[c] = (ms.to_numpy() - epoch_ms) / 1e3
     t0, t1 = ts.utc(2026, 5, 13, 0, 0, 0.0), ts.utc(2026, 5, 13, 0, 0, duration)
     worst, ours_n, theirs_n = 0.0, 0, 0
     for name, a, b in sample:
@@ -320,17 +321,8 @@ def hypatia_kuiper_rtt() -> list[Check]:
     """Kuiper K1 (34 x 34, 630 km, 51.9 deg), Manila to Dalian, 200 s at 100 ms, ISLs only."""
     import tempfile
 
-    from orbitgrid.scenario import load_scenario
-    from orbitgrid.simulation import simulate
-
     with tempfile.TemporaryDirectory(prefix="orbitgrid-verify-") as tmp:
-        folder = Path(tmp)
-        (folder / "kuiper.tle").write_text(_kuiper_tles())
-        (folder / "h.yaml").write_text(_HYPATIA_SCENARIO)
-        run = simulate(load_scenario(folder / "h.yaml"), out=folder / "run")
-        table = run.table("routes")
-        t = (table["time"].cast("int64").to_numpy() - 946_684_800_000) / 1e3
-        rtt = table["rtt_ms"].to_numpy(zero_copy_only=False)
+        t, rtt = hypatia_rtt_series(hypatia_kuiper_run(Path(tmp)))
     worst = max(abs(rtt[np.argmin(np.abs(t - w))] - v) for w, v in HYPATIA_RTT_MS.items())
     plot = {"title": "Manila-Dalian RTT", "x": t[::5].tolist(), "x_label": "s",
             "series": {"orbitgrid (ms)": rtt[::5].tolist()},
@@ -343,12 +335,31 @@ def hypatia_kuiper_rtt() -> list[Check]:
     ]
 
 
+def hypatia_kuiper_run(folder: Path):
+    """Hypatia's Kuiper K1 end-to-end case (HYPATIA_SCENARIO over kuiper_tles()) written and run
+    in folder: the Run (its run folder is folder/run)."""
+    from orbitgrid.scenario import load_scenario
+    from orbitgrid.simulation import simulate
+
+    (folder / "kuiper.tle").write_text(kuiper_tles())
+    (folder / "h.yaml").write_text(HYPATIA_SCENARIO)
+    return simulate(load_scenario(folder / "h.yaml"), out=folder / "run")
+
+
+def hypatia_rtt_series(run) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds from 2000-01-01T00:00:00Z and RTT ms of the run's one route, in table order."""
+    table = run.table("routes")
+    t = (table["time"].cast("int64").to_numpy() - 946_684_800_000) / 1e3
+    return t, table["rtt_ms"].to_numpy(zero_copy_only=False)
+
+
 def _checksum(line: str) -> int:
     return sum(int(c) if c.isdigit() else c == "-" for c in line[:68]) % 10
 
 
-def _kuiper_tles(planes: int = 34, per_plane: int = 34) -> str:
-    """Hypatia's generate_tles_from_scratch_manual for Kuiper K1 (odd planes shifted)."""
+def kuiper_tles(planes: int = 34, per_plane: int = 34) -> str:
+    """Hypatia's generate_tles_from_scratch_manual for Kuiper K1 (odd planes shifted by half a
+    slot), satellite k named "Kuiper-630 k"."""
     lines = []
     for p in range(planes):
         shift = 360 / (2 * per_plane) if p % 2 else 0.0
@@ -361,7 +372,9 @@ def _kuiper_tles(planes: int = 34, per_plane: int = 34) -> str:
     return "\n".join(lines) + "\n"
 
 
-_HYPATIA_SCENARIO = """\
+# Hypatia's set-up: plus-grid ISLs up to 2 sqrt((R + 630 km)^2 - (R + 80 km)^2), ground links
+# within 630 km / sin 30 deg, stations that do not relay (tests/network/test_hypatia_kuiper.py)
+HYPATIA_SCENARIO = """\
 name: hypatia-kuiper
 epoch: 2000-01-01T00:00:00Z
 duration: 200s
@@ -444,12 +457,13 @@ def ap8_orbit_averages() -> list[Check]:
     """Orbit-averaged device flux (protons reaching a device behind 10 mm Al with >20 MeV)
     along propagated circular orbits vs AP8 evaluated directly at the same positions."""
     from orbitgrid.physics.radiation import (
+        ProtonCurve,
         environment,
         environment_grid,
         proton_energy_outside_mev,
     )
 
-    grid = environment_grid("min", 10.0, 20.0)
+    grid = environment_grid("min", 10.0, ProtonCurve(20.0))
     e_out = proton_energy_outside_mev(20.0, 10.0)
     out = []
     for alt, inc in AP8_ORBITS:
@@ -486,7 +500,8 @@ SUNCATCHER = "Suncatcher, arXiv 2511.19468 s2.3/4.3 (Google, 2025; v2 2026)"
 
 def suncatcher_rates() -> list[Check]:
     """The catalogue's Trillium cross-sections at Suncatcher's 150 rad(Si)/year of 67 MeV
-    protons: 8.8 SDC, 3.4 UECC, 0.03 chip SEFI per chip-year (the paper)."""
+    protons: 8.8 SDC, 3.4 UECC, 0.03 chip SEFI per chip-year (the paper); host CPU and RAM
+    SEFIs at 1 per 450 and 400 rad(Si) (s2.3/4.3)."""
     from orbitgrid.catalog import load_catalog
     from orbitgrid.physics.radiation import SECONDS_PER_YEAR, fluence_per_rad_cm2
 
@@ -500,6 +515,10 @@ def suncatcher_rates() -> list[Check]:
               rel=0.03),
         check("chip SEFI per chip-year", tpu.sefi_cross_section_cm2 * flux * year, 0.03,
               SUNCATCHER, rel=0.03),
+        check("host CPU SEFI per chip-year", tpu.host_cpu_cross_section_cm2 * flux * year,
+              150 / 450, SUNCATCHER, rel=0.03),
+        check("host RAM SEFI per chip-year", tpu.host_ram_cross_section_cm2 * flux * year,
+              150 / 400, SUNCATCHER, rel=0.03),
     ]
 
 
@@ -575,20 +594,20 @@ def makespan() -> list[Check]:
     ]
 
 
+def _cases(source: str, *runs: Callable[[], list[Check]]) -> list[Case]:
+    """The cases of one source, each named after its function (hyphens for underscores)."""
+    return [Case(run.__name__.replace("_", "-"), source, run) for run in runs]
+
+
 CASES: list[Case] = [
-    Case("sgp4-skyfield", SKYFIELD, sgp4_skyfield),
-    Case("sun-direction", SKYFIELD, sun_direction),
-    Case("eclipse-edges", SKYFIELD, eclipse_edges_skyfield),
-    Case("contact-edges", SKYFIELD, contact_edges_skyfield),
-    Case("j2-drift", "Vallado 9-41 vs SGP4", j2_drift),
-    Case("eclipse-closed-forms", "Vallado 5.3; SMAD 8-3", eclipse_closed_forms),
-    Case("hypatia-kuiper-rtt", HYPATIA, hypatia_kuiper_rtt),
-    Case("ap8-points", AP8, ap8_points),
-    Case("ap8-orbit-averages", AP8, ap8_orbit_averages),
-    Case("suncatcher-dose", SUNCATCHER, suncatcher_dose),
-    Case("suncatcher-rates", SUNCATCHER, suncatcher_rates),
-    Case("starcloud-radiator", STARCLOUD, starcloud_radiator),
-    Case("suncatcher-launch-price", "Suncatcher s2.4", suncatcher_launch_price),
-    Case("young-daly", "Daly 2006", young_daly),
-    Case("makespan", "closed forms", makespan),
+    *_cases(SKYFIELD, sgp4_skyfield, sun_direction, eclipse_edges, contact_edges),
+    *_cases("Vallado 9-41 vs SGP4", j2_drift),
+    *_cases("Vallado 5.3; SMAD 8-3", eclipse_closed_forms),
+    *_cases(HYPATIA, hypatia_kuiper_rtt),
+    *_cases(AP8, ap8_points, ap8_orbit_averages),
+    *_cases(SUNCATCHER, suncatcher_dose, suncatcher_rates),
+    *_cases(STARCLOUD, starcloud_radiator),
+    *_cases("Suncatcher s2.4", suncatcher_launch_price),
+    *_cases("Daly 2006", young_daly),
+    *_cases("closed forms", makespan),
 ]
