@@ -90,12 +90,30 @@ def limiter(limits: Limits):
 
 
 def spawn(launch: Launch) -> subprocess.Popen:
-    """The program's process (see the module docstring); output to workdir/log.txt."""
+    """The program's process (see the module docstring); output to workdir/log.txt, its
+    process id to workdir/pid."""
     with open(launch.workdir / "log.txt", "ab") as log:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             launch.program.argv(), cwd=launch.workdir, env=clean_env(launch.env, launch.workdir),
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, close_fds=True,
             start_new_session=True, preexec_fn=limiter(launch.program.limits))
+    tmp = launch.workdir / "pid.tmp"
+    tmp.write_text(str(process.pid))
+    os.replace(tmp, launch.workdir / "pid")
+    return process
+
+
+def end_stale(workdir: Path) -> bool:
+    """Kill the process group a killed service left running in workdir (its pid file names
+    it, and it still runs there); True when there was one."""
+    try:
+        pid = int((workdir / "pid").read_text())
+        if Path(f"/proc/{pid}/cwd").resolve() != workdir.resolve():
+            return False  # gone, or the number is another process's now
+        os.killpg(pid, signal.SIGKILL)
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError, OSError):
+        return False
+    return True
 
 
 @dataclass

@@ -22,11 +22,7 @@ from orbitgrid.live.executor import Exit, Launch, spawn
 
 def _run(launch: Launch) -> int:
     """The Ray task: the program's process, to its end; its exit status."""
-    process = spawn(launch)
-    tmp = launch.workdir / "pid.tmp"
-    tmp.write_text(str(process.pid))
-    os.replace(tmp, launch.workdir / "pid")
-    return process.wait()
+    return spawn(launch).wait()  # spawn writes workdir/pid
 
 
 @dataclass

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
-from orbitgrid.live.executor import Executor, Launch
+from orbitgrid.live.executor import Executor, Launch, end_stale
 from orbitgrid.live.programs import Program
 from orbitgrid.live.store import FINAL, Change, JobRecord, Store
 from orbitgrid.ops.event_loop import Priority
@@ -125,6 +125,7 @@ class Supervisor:
             return
         args = spec.get("args") or {}
         run = Run(record.id, record.tenant, program, args, self.prepare(record.id, args))
+        end_stale(run.workdir)  # a process a killed service left behind: restarted here
         self.runs[record.id] = run
         self.by_token[run.token] = run
 
