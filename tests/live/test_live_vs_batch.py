@@ -49,5 +49,5 @@ def test_live_placements_match_a_batch_run(scenario_file, tmp_path):
         b = batch[j["id"]]
         assert b["state"] == "done"
         assert b["satellites"].split(",") == j["satellites"], j["id"]
-        assert abs(_s(b["start"]) - _s(j["start"])) <= TICK_TWIN_S, j["id"]
-        assert abs(_s(b["end"]) - _s(j["end"])) <= TICK_TWIN_S, j["id"]
+        assert abs(_s(b["start_time"]) - _s(j["start"])) <= TICK_TWIN_S, j["id"]
+        assert abs(_s(b["end_time"]) - _s(j["end"])) <= TICK_TWIN_S, j["id"]
