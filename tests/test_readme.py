@@ -166,4 +166,9 @@ def test_readme_live_section_runs(tmp_path):
     finally:
         for p in background:
             p.terminate()
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=30)
+                raise AssertionError("the service did not stop within 30 s of SIGTERM") from None

@@ -137,7 +137,7 @@ def serve(options: LiveOptions, ready=None) -> None:
           f"(twin time {twin.iso(twin.reached_s)}, speed {options.speed:g}, state "
           f"{options.state})", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            ws_ping_interval=20)
+                            ws_ping_interval=20, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
