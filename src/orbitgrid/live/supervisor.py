@@ -154,6 +154,7 @@ class Supervisor:
         eng = self.twin.engine.engine
         wall = time.time()
         notes: list[tuple[Run, str, dict]] = []
+        killed_wall: dict[int, float] = {}  # note index -> when its process was killed
         if self.last_wall is not None:
             dw, dt = wall - self.last_wall, max(t - self.last_twin, 0.0)
             for run in self.runs.values():
@@ -205,6 +206,9 @@ class Supervisor:
                     run.lost_wall_s += max(lost, 0.0)
                     info["lost_wall_s"] = round(max(lost, 0.0), 6)
                     run.process = "stopping"
+                    # its history entry is dated after the kill: every step the old process
+                    # logged comes before it, however late in the tick the kill came
+                    killed_wall[len(notes)] = time.time()
                 notes.append((run, "interrupt" if interrupt else "upset", info))
                 run.phase = "restarting"
             sat = None
@@ -228,7 +232,8 @@ class Supervisor:
                 self._run_on(run, sat, t, notes)
             else:
                 self._hold(run, j, state, k, t, notes)
-        self.notes += [(run, action, info, t, wall) for run, action, info in notes]
+        self.notes += [(run, action, info, t, killed_wall.get(k, wall))
+                       for k, (run, action, info) in enumerate(notes)]
         out = []
         for c in changes:
             run = self.runs.get(c.job)
