@@ -36,7 +36,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "orbitgrid.sensing.stage", "orbitgrid.ops.stage")),
     ("runs", ("orbitgrid.simulation", "orbitgrid.network.routes", "orbitgrid.network.fibre",
               "orbitgrid.economics", "orbitgrid.sizing", "orbitgrid.compare",
-              "orbitgrid.figures")),
+              "orbitgrid.figures",
+              "orbitgrid.live.environment")),  # the live twin's World and stages
     ("front", ("orbitgrid", "orbitgrid.cli", "orbitgrid.cli.*", "orbitgrid.web",
                "orbitgrid.web.*", "orbitgrid.report", "orbitgrid.report.*", "orbitgrid.sweep",
                "orbitgrid.sweep.*", "orbitgrid.live", "orbitgrid.live.*", "orbitgrid.verify",

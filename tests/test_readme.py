@@ -3,6 +3,11 @@
 Commands run in order in one temporary folder, as a user would type them after installing; the
 `pip install` half of the quick-start lines is skipped (the suite runs from that install), and
 the test-suite command is not run from inside the test suite.
+
+The live section (## Live) is one session against a running service: a line ending in ` &` is
+started in the background (and stopped at the end), `export NAME=$(COMMAND)` sets NAME for the
+lines after it, the other lines run in bash, then its Python; `orbitgrid` is this interpreter's
+module and port 8100 a free one.
 """
 
 import json
@@ -16,7 +21,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README.read_text(), flags=re.S)
+_TEXT = README.read_text()
+_LIVE = re.search(r"\n## Live.*?(?=\n## )", _TEXT, flags=re.S).group(0)
+BLOCKS = re.findall(r"```(\w+)\n(.*?)```", _TEXT.replace(_LIVE, ""), flags=re.S)
+LIVE_BLOCKS = re.findall(r"```(\w+)\n(.*?)```", _LIVE, flags=re.S)
 
 
 def _commands():
@@ -113,3 +121,54 @@ def test_readme_error_example_is_what_the_tool_says(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {shown}"
+
+
+def test_readme_live_section_runs(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+
+    def local(line: str) -> str:
+        line = line.replace("8100", port)
+        return re.sub(r"(^|\$\()orbitgrid ", rf"\1{sys.executable} -m orbitgrid.cli ", line)
+
+    bash = [line for lang, body in LIVE_BLOCKS if lang == "bash"
+            for line in body.strip().splitlines()]
+    (python,) = [body for lang, body in LIVE_BLOCKS if lang == "python"]
+    assert any(line.endswith(" &") for line in bash), "the live section starts no service"
+    background = []
+    try:
+        for line in bash:
+            if line.endswith(" &"):
+                background.append(subprocess.Popen(
+                    shlex.split(local(line[:-2])), cwd=tmp_path, env=env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                continue
+            export = re.fullmatch(r"export (\w+)=\$\((.*)\)", line)
+            done = subprocess.run(["bash", "-c", local(export.group(2) if export else line)],
+                                  cwd=tmp_path, env=env, capture_output=True, text=True,
+                                  timeout=180)
+            assert done.returncode == 0, f"{line}\n{done.stderr}"
+            if export:
+                env[export.group(1)] = done.stdout.strip()
+            assert all(p.poll() is None for p in background), f"the service stopped: {line}"
+        assert env["KEY"].startswith("og_")
+        started = time.time()
+        done = subprocess.run([sys.executable, "-c", local(python)], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        assert " done" in done.stdout and " job " in done.stdout, done.stdout
+        assert time.time() - started < 180
+    finally:
+        for p in background:
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=30)
+                raise AssertionError("the service did not stop within 30 s of SIGTERM") from None

@@ -280,6 +280,9 @@ class Scenario(_Model):
     on_bad_elements: Literal["fail", "skip"] | None = None
     # element sets further than this from the epoch are counted in one warning (default 30 d)
     max_element_age: Duration | None = None
+    # real programs the live service may run: name -> {command, checkpoint, grace, limits},
+    # validated by orbitgrid.live.programs (a front end; the core only carries them)
+    programs: dict[str, dict[str, Any]] | None = None
 
     @field_validator("epoch")
     @classmethod

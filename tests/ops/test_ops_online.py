@@ -215,3 +215,24 @@ def test_a_duplicate_id_and_advancing_past_the_timelines_are_refused():
     engine.advance_to(100.0)
     with pytest.raises(ValueError, match="outside"):
         engine.advance_to(50.0)
+
+
+def test_checkpointed_work_and_a_job_resumed_from_it():
+    """One satellite at PEAK, a checkpoint every 100 s of compute costing 1 s (1 GB at
+    8 Gbit/s): by t = 250 s, 250 / 1.01 = 247.5 s of useful compute, two checkpoints kept
+    (200 s of work); resumed from them, a 1,000 s job needs 1 s to read the checkpoint back and
+    800 x 1.01 s more."""
+    from orbitgrid.ops.compute import Protection
+
+    prot = Protection(checkpoint_interval_s=100.0, checkpoint_write_bps=8e9)
+    job = {"id": "long", "kind": "batch", "work_flop": 1000 * PEAK, "checkpoint_bytes": 1e9,
+           "arrival": 0.0}
+    eng = Engine(constant(1, 3000.0, 60.0, peak_flops=PEAK), protection=prot)
+    eng.submit(job)
+    eng.advance_to(250.0)
+    assert eng.checkpointed_flop("long") == pytest.approx(200 * PEAK, rel=1e-12)
+    resumed = Engine(constant(1, 3000.0, 60.0, peak_flops=PEAK), protection=prot)
+    resumed.submit(job, resumed_flop=200 * PEAK)
+    resumed.advance_to(3000.0)
+    assert resumed.status("long").state is JobState.DONE
+    assert resumed.status("long").end_s == pytest.approx(1.0 + 800 * 1.01, rel=1e-9)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from orbitgrid.cli import compare, cost, query, report, route, run, sweep, verify
+from orbitgrid.cli import compare, cost, live, query, report, route, run, sweep, verify
 from orbitgrid.cli.base import Commands
 
 app = typer.Typer(
@@ -34,7 +34,9 @@ for command, name in (
     (sweep.sweep_report, "sweep-report"),
     (cost.cost, "cost"),
     (verify.verify, "verify"),
+    (live.live, "live"),
 ):
     app.command(name)(command)
+app.add_typer(live.keys, name="keys")
 
 __all__ = ["app"]

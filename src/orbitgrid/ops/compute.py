@@ -173,6 +173,18 @@ class Compute:
         c_rate = step_c * self.env.isl_bps[k:, sats].min(axis=1).astype(float)
         return float(np.average(c_rate / (c_rate + bit_s), weights=self.env.dt[k:]))
 
+    def saved_flop(self, j: Job, t: float) -> float:
+        """j's work kept by its last checkpoint at t, FLOP: what a crash at t would leave it
+        (close's rule without closing the segment)."""
+        seg = j.seg
+        if seg is None or seg.staging or not np.isfinite(seg.tau):
+            return j.done_flop
+        e = max(total_at(seg.cum, self.t_list, t) - seg.c0, 0.0)
+        over = 1.0 + (seg.cost / seg.tau if seg.tau > 0 else 0.0)
+        useful = (e - min(e, seg.restore)) / over
+        saved = np.floor(useful / seg.tau) * seg.tau if seg.tau > 0 else useful
+        return min(j.done_flop + saved * seg.rate, j.work)
+
     def close(self, j: Job, t: float, finished: bool, checkpoint_now: bool = False) -> Progress:
         """Close j's segment at t: progress kept (finished: all of it; checkpoint_now: all of it,
         written now; else up to the last checkpoint), work lost, energy."""

@@ -198,9 +198,10 @@ class Engine:
 
     # --- feeding and running ----------------------------------------------------------------
 
-    def submit(self, row: Mapping[str, Any]) -> JobId:
+    def submit(self, row: Mapping[str, Any], resumed_flop: float = 0.0) -> JobId:
         """Add a job: a row of ops.jobs.COLUMNS (missing ones take their defaults; arrival: now,
-        id: job<N>), arriving at row["arrival"] s (>= now). Returns its id; ValueError naming
+        id: job<N>), arriving at row["arrival"] s (>= now). resumed_flop: work it already has
+        in a checkpoint (a job a restarted service resumes). Returns its id; ValueError naming
         the column on a bad row."""
         row = job_row(row, self.now_s, f"job{len(self.jobs)}")
         if row["id"] in self.by_id:
@@ -208,7 +209,13 @@ class Engine:
         if not row["arrival"] >= self.now_s:
             raise ValueError(f"job {row['id']}: arrival: {row['arrival']} s is before now "
                              f"({self.now_s} s)")
-        return self.add(row)
+        job_id = self.add(row)
+        self.by_id[job_id].done_flop = min(max(resumed_flop, 0.0), self.by_id[job_id].work)
+        return job_id
+
+    def checkpointed_flop(self, job_id: JobId) -> float:
+        """The job's work kept by its last checkpoint now, FLOP (KeyError: unknown id)."""
+        return self.compute.saved_flop(self.by_id[job_id], self.now_s)
 
     def add(self, row: Mapping[str, Any]) -> JobId:
         """submit for a row already checked (every column, of its type, as in a Jobs table):

@@ -190,7 +190,8 @@ class ClosedLoop:
                 continue
             t0 = float(b.t_s[i])
             t1 = t0 + h
-            if t_s < t1 and t_s <= (self.engine.now_s if self.engine is not None else t0):
+            # the engine starts at the first step's start (jobs may then be submitted at it)
+            if t_s < t1 and (t_s <= self.engine.now_s if self.engine is not None else t_s < t0):
                 return changes
             if not self.extended:
                 lo, hi = np.searchsorted(block.faults["time_s"], [t0, t1])

@@ -525,6 +525,15 @@ class PowerTrack:
         return StepLimits(stage.fleet_wide(allowed), stage.fleet_wide(energy_cap),
                           stage.fleet_wide(soc))
 
+    def state_now(self) -> tuple[np.ndarray, np.ndarray]:
+        """Stored energy, J, and radiator temperature, K, after the steps marched so far,
+        fleet-wide (N,), NaN where there is no satellite (temperature: before any block)."""
+        energy, temp = self.state if self.block is not None else (self.energy_j,
+                                                                  self.temperature_k)
+        if temp is None:
+            temp = np.full(self.stage.n, np.nan)
+        return self.stage.fleet_wide(energy.copy()), self.stage.fleet_wide(temp.copy())
+
     def step(self, compute_w: np.ndarray) -> None:
         """March the next step at compute_w, the compute power the OS drew, fleet-wide (N,) W
         (never more than limits() allowed; what is above it is not run)."""

@@ -1,0 +1,51 @@
+"""The live twin's closed loop (LiveEngine over Environment, in process): the batteries and
+radiators follow the load the live OS runs."""
+
+import numpy as np
+import pytest
+import yaml
+from conftest import SCENARIO
+
+from orbitgrid.live.engine import LiveEngine
+from orbitgrid.live.environment import Environment
+from orbitgrid.ops.stage import protection_of
+from orbitgrid.scenario import validate_scenario
+
+ORBIT_S = 6000.0  # five 1200 s chunks, over an orbit at 500 km (94.6 min): an eclipse too
+
+
+def _twin(with_job: bool):
+    sc = validate_scenario(yaml.safe_load(SCENARIO))
+    env = Environment(sc, 0.0, chunk_s=1200.0)
+    live = LiveEngine(env.track, env.ops.policies[0], protection_of(sc.workload), sc.seed)
+    if with_job:  # ~100,000 s of one H100 at bf16: it runs the whole orbit
+        live.submit("big", {"kind": "batch", "work_flop": 1e20, "precision": "bf16",
+                            "memory_bytes": 0.0, "input_bytes": 0.0, "output_bytes": 0.0,
+                            "priority": 0, "checkpoint_bytes": 0.0, "min_satellites": 1,
+                            "max_satellites": 1, "deadline": None}, 0.0)
+    while env.t <= ORBIT_S:
+        chunk = env.next_chunk()
+        live.extend(chunk.block, chunk.payloads)
+    for t in np.arange(0.0, ORBIT_S, 137.0):  # clock ticks inside steps (60 s)
+        live.advance_to(float(t))
+    live.advance_to(ORBIT_S)
+    env.close()
+    return live, env
+
+
+def test_the_batteries_and_radiators_carry_the_load_the_live_os_runs():
+    idle, _ = _twin(False)
+    busy, env = _twin(True)
+    (sat,) = [k for k, name in enumerate(env.names) if busy.running_on().get(name) == ["big"]]
+    e_idle, temp_idle = idle.battery_radiator()
+    e_busy, temp_busy = busy.battery_radiator()
+    others = np.arange(len(env.names)) != sat
+    np.testing.assert_array_equal(e_busy[others], e_idle[others])
+    np.testing.assert_array_equal(temp_busy[others], temp_idle[others])
+    assert temp_busy[sat] > temp_idle[sat]
+    assert e_busy[sat] <= e_idle[sat]
+    # the compute energy physics marched is what the engine's job drew
+    drawn = busy.engine.compute_drawn_j(busy.engine.now_s).sum()
+    assert drawn > 0
+    assert busy.track.totals["compute"].sum() == pytest.approx(drawn, rel=1e-9)
+    assert idle.track.totals["compute"].sum() == 0.0
