@@ -376,3 +376,20 @@ def test_radiation_events_do_not_depend_on_block_or_chunk_sizes(tmp_path, monkey
         expected = figures[per_day] * 6 * 3 / 24
         n = sum(errors.count(k) for k in kinds)
         assert expected > 20 and abs(n - expected) < 5 * np.sqrt(expected), (kinds, n, expected)
+
+
+def test_a_gone_satellite_sees_no_particles_and_breaks_nothing():
+    # A satellite gone after its SGP4 error has NaN positions; a 7-day run of starlink-gen2
+    # died on one (ZeroDivisionError in the compiled interpolation) before this was handled.
+    from orbitgrid.physics.radiation import ProtonCurve, environment_ecef, environment_grid
+
+    grid = environment_grid("min", 10.0, ProtonCurve())
+    here = np.array([[6_928_137.0, 0.0, 0.0]])  # 550 km over the equator at 0 deg E
+    r = np.array([here[0], [np.nan] * 3, here[0]])
+    env = environment_ecef(r, grid)
+    alone = environment_ecef(here, grid)
+    for field in ("proton_flux_cm2_s", "device_proton_flux_cm2_s", "dose_rate_gy_s",
+                  "gcr_flux_cm2_s"):
+        values = getattr(env, field)
+        assert values[1] == 0.0, field
+        assert values[0] == values[2] == getattr(alone, field)[0], field

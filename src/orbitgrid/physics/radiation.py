@@ -361,14 +361,20 @@ def environment(lat_rad: ArrayLike, lon_rad: ArrayLike, altitude_m: ArrayLike,
 
 
 def environment_ecef(r_ecef_m: ArrayLike, grid: EnvironmentGrid) -> Environment:
-    """The radiation environment at Earth-fixed positions (..., 3) m, e.g. (time, sat, 3)."""
+    """The radiation environment at Earth-fixed positions (..., 3) m, e.g. (time, sat, 3). A
+    position that is not finite (a satellite gone after its SGP4 error) sees no particles."""
     r = np.ascontiguousarray(r_ecef_m, dtype=float)
     shape = r.shape[:-1]
     out = np.empty((5, int(np.prod(shape))))
-    _interpolate(r.reshape(-1, 3), grid.log_fields, grid.floors, float(grid.lat_deg[0]),
+    flat = r.reshape(-1, 3)
+    gone = ~np.isfinite(flat).all(axis=1)
+    if gone.any():  # the kernel is compiled with fastmath: it must never see a NaN
+        flat = np.where(gone[:, None], (EARTH_RADIUS_M, 0.0, 0.0), flat)
+    _interpolate(flat, grid.log_fields, grid.floors, float(grid.lat_deg[0]),
                  float(grid.lat_deg[1] - grid.lat_deg[0]), float(grid.lon_deg[0]),
                  float(grid.lon_deg[1] - grid.lon_deg[0]), grid.alt_km, grid.alt_lut,
                  grid.gcr_free_space_cm2_s, out)
+    out[:, gone] = 0.0
     p, e, d, dose, gcr = (x.reshape(shape) for x in out)
     # GCR protons' dose (relativistic, ~2 MeV cm2/g); the trapped dose comes from the grid
     dose = dose + gcr * GCR_SI_STOPPING * GY_PER_MEV_PER_G
