@@ -1,6 +1,6 @@
 """The /v1 API of a running service: jobs, satellites, health, metrics, bad input."""
 
-from conftest import JOB, wait_for
+from live_support import JOB, wait_for
 
 
 def test_health_needs_no_key_and_reports_the_twin(http):
@@ -134,8 +134,7 @@ def test_openapi_document(http):
 
 def test_the_scenarios_generators_keep_generating_jobs(scenario_file, tmp_path):
     import httpx
-
-    from conftest import EPOCH, LiveServer
+    from live_support import EPOCH, LiveServer
 
     path = tmp_path / "gen.yaml"
     path.write_text(scenario_file.read_text().replace(

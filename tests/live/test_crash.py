@@ -8,9 +8,7 @@ import uuid
 from datetime import datetime
 
 import httpx
-
-from conftest import JOB, LiveServer
-
+from live_support import JOB, LiveServer
 
 DOWN_S = 3.0
 

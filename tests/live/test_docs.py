@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
-
-from conftest import free_port
+from live_support import free_port
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "live.md"
 

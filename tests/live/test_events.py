@@ -2,9 +2,9 @@
 
 import json
 
+from live_support import JOB, wait_for
 from websockets.sync.client import connect
 
-from conftest import JOB, wait_for
 from orbitgrid.live import Client
 
 
@@ -73,7 +73,7 @@ def test_no_key_is_refused(server):
 def test_client_events_reconnect_after_a_crash_and_miss_none(scenario_file, tmp_path):
     import threading
 
-    from conftest import EPOCH, LiveServer
+    from live_support import EPOCH, LiveServer
 
     s = LiveServer(scenario_file, tmp_path / "state").start(EPOCH)  # anonymous
     got: list[dict] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EPOCH, SCENARIO, LiveServer, wait_for
+from live_support import EPOCH, SCENARIO, LiveServer, wait_for
 
 HERE = Path(__file__).parent / "programs"
 PROGRAMS = """\

@@ -7,7 +7,7 @@ import os
 import shutil
 
 import httpx
-from conftest import EPOCH, SCENARIO, LiveServer, wait_for
+from live_support import EPOCH, SCENARIO, LiveServer, wait_for
 from test_exec import HERE, finished
 
 

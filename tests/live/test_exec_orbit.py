@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EPOCH, SCENARIO, LiveServer
+from live_support import EPOCH, SCENARIO, LiveServer
 from test_exec import finished, pauses_of, steps_of
 
 HERE = Path(__file__).parent / "programs"

@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from conftest import EPOCH, SCENARIO, LiveServer
+from live_support import EPOCH, SCENARIO, LiveServer
 from test_exec import (  # noqa: F401  (collected here, against this module's service)
     HERE,
     PROGRAMS,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from conftest import EPOCH, LiveServer
+from live_support import EPOCH, LiveServer
 from test_exec import finished
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train-lm"

@@ -4,7 +4,7 @@ radiators follow the load the live OS runs."""
 import numpy as np
 import pytest
 import yaml
-from conftest import SCENARIO
+from live_support import SCENARIO
 
 from orbitgrid.live.engine import LiveEngine
 from orbitgrid.live.environment import Environment

@@ -7,8 +7,7 @@ from datetime import datetime
 
 import httpx
 import pyarrow.parquet as pq
-
-from conftest import EPOCH, LiveServer, orbitgrid, wait_for
+from live_support import EPOCH, LiveServer, orbitgrid, wait_for
 
 SPEED = 3600.0
 TICK_TWIN_S = 0.05 * SPEED  # the tick thread's period (twin.Twin tick_s) at this speed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SCENARIO
+from live_support import SCENARIO
 
 from orbitgrid.errors import ScenarioError
 from orbitgrid.live.programs import load_programs

@@ -5,8 +5,7 @@ import math
 import time
 
 import httpx
-
-from conftest import EPOCH, SCENARIO, LiveServer, wait_for
+from live_support import EPOCH, SCENARIO, LiveServer, wait_for
 
 # NVIDIA H100 SXM5 dense BF16 peak, 989.4 TFLOPS (NVIDIA H100 Tensor Core GPU datasheet); the
 # starcloud-1 bus carries one

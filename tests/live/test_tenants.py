@@ -5,8 +5,7 @@ import json
 import socket
 
 import httpx
-
-from conftest import EPOCH, JOB, LiveServer, orbitgrid
+from live_support import EPOCH, JOB, LiveServer, orbitgrid
 
 
 def test_keys_add_prints_the_key_once_and_stores_only_its_hash(tmp_path):

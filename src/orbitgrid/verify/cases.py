@@ -71,9 +71,9 @@ def _need(package: str):
 def _sky():
     _need("skyfield")
     skyfield_data = _need("skyfield_data")
-    from skyfield.api import Loader
-
     import warnings
+
+    from skyfield.api import Loader
 
     load = Loader(skyfield_data.get_skyfield_data_path())
     with warnings.catch_warnings():  # offline Earth-orientation tables past their date: UT1 only
