@@ -25,12 +25,11 @@ programs:
 """
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    """The service with the programs, and two tenants: runner (--execute) and plain."""
+def start_service(folder, *options: str):
+    """The service with the programs and two tenants, runner (--execute) and plain:
+    (server, runner's key, plain's key)."""
     from orbitgrid.live.tenants import add_tenant
 
-    folder = tmp_path_factory.mktemp("exec")
     for f in HERE.glob("*.py"):
         shutil.copy(f, folder / f.name)
     scenario = folder / "exec.yaml"
@@ -39,8 +38,14 @@ def service(tmp_path_factory):
     runner = add_tenant(keys, "runner", execute=True)
     plain = add_tenant(keys, "plain")
     os.environ["ORBITGRID_TEST_SECRET"] = "server-side secret"  # must not reach a program
-    s = LiveServer(scenario, folder / "state", "--keys", str(keys), "--workers", "8")
+    s = LiveServer(scenario, folder / "state", "--keys", str(keys), *options)
     s.start(EPOCH)
+    return s, runner, plain
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    s, runner, plain = start_service(tmp_path_factory.mktemp("exec"), "--workers", "8")
     yield s, runner, plain
     s.stop()
     del os.environ["ORBITGRID_TEST_SECRET"]

@@ -4,13 +4,10 @@ Ray cluster that the service starts (num_cpus = --workers, no dashboard)."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
-from live_support import EPOCH, SCENARIO, LiveServer
 from test_exec import (  # noqa: F401  (collected here, against this module's service)
-    HERE,
-    PROGRAMS,
+    start_service,
     test_a_program_past_its_memory_limit_fails_alone,
     test_a_program_runs_to_done_and_its_output_comes_down,
     test_a_program_that_ignores_sigterm_is_killed_after_grace,
@@ -24,20 +21,8 @@ from test_exec import (  # noqa: F401  (collected here, against this module's se
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """The service on a local Ray cluster of 2 CPUs, with the tenants runner and plain."""
-    from orbitgrid.live.tenants import add_tenant
-
-    folder = tmp_path_factory.mktemp("exec-ray")
-    for f in HERE.glob("*.py"):
-        shutil.copy(f, folder / f.name)
-    scenario = folder / "exec.yaml"
-    scenario.write_text(SCENARIO + PROGRAMS)
-    keys = folder / "keys.json"
-    runner = add_tenant(keys, "runner", execute=True)
-    plain = add_tenant(keys, "plain")
-    os.environ["ORBITGRID_TEST_SECRET"] = "server-side secret"  # must not reach a program
-    s = LiveServer(scenario, folder / "state", "--keys", str(keys), "--executor", "ray",
-                   "--workers", "2")
-    s.start(EPOCH)
+    s, runner, plain = start_service(tmp_path_factory.mktemp("exec-ray"), "--executor", "ray",
+                                     "--workers", "2")
     yield s, runner, plain
     s.stop()
     del os.environ["ORBITGRID_TEST_SECRET"]

@@ -216,13 +216,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             return await run_in_threadpool(accept, job, caller, idempotency_key, None)
         # on the event loop: no thread per request; awaits the store's group commit
         spec = model_spec(job)
-        bad = twin.check(spec)
-        if bad is not None:
-            raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
-                                       "type": "value_error"}])
-        over = _over_quota(caller, store.state_counts(caller.name))
-        if over is not None:
-            raise HTTPException(429, over, headers={"Retry-After": "1"})
+        _admit(twin, store, caller, spec)
         record, created = await asyncio.wrap_future(
             twin.submit_later(caller.name, spec, idempotency_key))
         return JSONResponse(show(record), status_code=201 if created else 200)
@@ -288,13 +282,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         elif inputs:
             raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
                                        "msg": "input files go with a program's job"}])
-        bad = twin.check(spec)
-        if bad is not None:
-            raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
-                                       "type": "value_error"}])
-        over = _over_quota(caller, store.state_counts(caller.name))
-        if over is not None:
-            raise HTTPException(429, over, headers={"Retry-After": "1"})
+        _admit(twin, store, caller, spec)
         if job.program is None:
             record, created = twin.submit(caller.name, spec, idempotency_key)
         else:
@@ -430,6 +418,18 @@ def _history_item(h: dict, twin: Twin) -> dict:
 def _plain_name(name: str) -> bool:
     """A file name alone: not empty, no '/', '\\', NUL, and not '.' or '..'."""
     return bool(name) and not any(c in name for c in "/\\\0") and name not in (".", "..")
+
+
+def _admit(twin, store, caller: Tenant, spec: dict) -> None:
+    """Refuse a job the twin cannot take (422 naming the field) or over its tenant's quota
+    (429)."""
+    bad = twin.check(spec)
+    if bad is not None:
+        raise HTTPException(422, [{"loc": ["body", bad[0]], "msg": bad[1],
+                                   "type": "value_error"}])
+    over = _over_quota(caller, store.state_counts(caller.name))
+    if over is not None:
+        raise HTTPException(429, over, headers={"Retry-After": "1"})
 
 
 def _over_quota(tenant: Tenant, counts: dict[str, int]) -> str | None:
