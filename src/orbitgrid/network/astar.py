@@ -143,15 +143,21 @@ def _pairs(indptr, indices, weights, unit, transit, src, dst):  # pragma: no cov
             g[v] = np.inf
             pred[v] = -1
             closed[v] = False
+    return dist, _flat(out), n_nodes
+
+
+@njit(cache=True)
+def _flat(paths):  # pragma: no cover - compiled
+    """The paths (a list of node arrays) end to end, as one array."""
     total = 0
-    for a in out:
+    for a in paths:
         total += len(a)
-    paths = np.empty(total, dtype=np.int64)
+    flat = np.empty(total, dtype=np.int64)
     k = 0
-    for a in out:
-        paths[k : k + len(a)] = a
+    for a in paths:
+        flat[k : k + len(a)] = a
         k += len(a)
-    return dist, paths, n_nodes
+    return flat
 
 
 def pair_paths(adjacency, positions_m, transit, src, dst):
@@ -370,15 +376,7 @@ def _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of, bounds):  # p
             g[v] = np.inf
             pred[v] = -1
             closed[v] = False
-    total = 0
-    for a in out:
-        total += len(a)
-    paths = np.empty(total, dtype=np.int64)
-    i = 0
-    for a in out:
-        paths[i : i + len(a)] = a
-        i += len(a)
-    return dist, paths, n_nodes
+    return dist, _flat(out), n_nodes
 
 
 def _stack(graphs):
