@@ -17,6 +17,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # plain help and usage errors: typer's rich formatter imports rich and markdown-it, about
+    # half of what `orbitgrid --help` cost
+    rich_markup_mode=None,
     help="orbitgrid: digital twin and operating system for computing in orbit.",
 )
 for command, name in (
@@ -37,6 +40,6 @@ for command, name in (
     (live.live, "live"),
 ):
     app.command(name)(command)
-app.add_typer(live.keys, name="keys")
+app.add_typer(live.keys, name="keys", cls=Commands)
 
 __all__ = ["app"]

@@ -1,33 +1,61 @@
-"""What every command shares: the two consoles, the one-line failure and the one error handler."""
+"""What every command shares: the two consoles, the one-line failure and the one error handler.
+
+Nothing here imports rich: `orbitgrid --help` (plain help) and one-line answers (`fail`,
+`to_stderr`) must not pay for it. The rich consoles, for tables and progress, are made at their
+first use.
+"""
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from orbitgrid.errors import OrbitgridError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from orbitgrid.scenario import Scenario
 
 DEFAULT_SCENARIO = "showcase"
 
-console = Console()
-err = Console(stderr=True)
+
+class LazyConsole:
+    """A rich Console made at its first use (importing rich costs start-up time): `.rich` is
+    the Console, and its other attributes are the Console's."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    @cached_property
+    def rich(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=self.stderr)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
+console = LazyConsole()
+err = LazyConsole(stderr=True)
 
 
 def fail(message: str) -> None:
     """Print one line to stderr and exit with status 2."""
-    # no emoji (file:100: is not an emoji) and no markup from the message itself
-    err.print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, emoji=False
-    )
+    to_stderr("error:", message, colour="red", bold=True)
     raise typer.Exit(2)
+
+
+def to_stderr(label: str, message: str, colour: str, bold: bool = False) -> None:
+    """One line on stderr, its label coloured on a terminal. click, not rich: the message is
+    printed as it is (no markup or emoji read from it), and a one-line answer loads no rich."""
+    typer.secho(label, fg=colour, bold=bold, nl=False, err=True)
+    typer.echo(f" {message}", err=True)
 
 
 def one_line(exc: BaseException, argv: list[str] = ()) -> str:
@@ -59,6 +87,16 @@ class Commands(TyperGroup):
     """The command group, and the one place where errors become a line on stderr and exit 2:
     an OrbitgridError (bad input, said by the library), a file that cannot be decoded, read or
     written. Anything else is a bug and keeps its traceback."""
+
+    def format_commands(self, ctx, formatter):
+        """The commands, each with its whole first sentence wrapped (click would cut it at the
+        width with '...')."""
+        commands = ((name, self.get_command(ctx, name)) for name in self.list_commands(ctx))
+        rows = [(name, cmd.get_short_help_str(limit=1000)) for name, cmd in commands
+                if cmd is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def parse_args(self, ctx, args):
         ctx.meta["argv"] = list(args)
@@ -98,5 +136,4 @@ ON_BAD_ELEMENTS = typer.Option(
 def print_warnings(warnings) -> None:
     """One yellow line per warning on stderr."""
     for line in warnings:
-        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True,
-                  emoji=False)
+        to_stderr("warning:", line, colour="yellow")

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from orbitgrid.cli.base import AS_JSON, DURATION, STEP, console, err, fail, load
 
@@ -58,6 +56,9 @@ def compare(
 ) -> None:
     """Two runs or scenarios side by side: figures by section, with B/A or B - A."""
     import json
+
+    from rich.markup import escape
+    from rich.table import Table
 
     from orbitgrid.compare import compare_summaries, format_change
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from orbitgrid.cli.base import AS_JSON, SCENARIO, console, fail, load
 
@@ -28,6 +27,8 @@ def size(
 ) -> None:
     """Size a constellation for an IT power goal: satellites, areas, masses, launches, cost."""
     import json
+
+    from rich.table import Table
 
     from orbitgrid.sizing import SizingGoal, parse_power_w, size_or_error
 
@@ -108,6 +109,8 @@ def _money(usd: float | None) -> str:
 
 
 def _print_cost(r: dict) -> None:
+    from rich.table import Table
+
     sides = [s for s in ("orbit", "ground") if s in r]
     table = Table(title=f"{r['scenario']}: cost of ownership over {r['years']:g} years",
                   caption="USD: totals over the horizon, every satellite or the whole data centre")

@@ -39,7 +39,7 @@ class Shown:
     def __init__(self, label: str, unit: str, console: Console | None = None,
                  clock: Callable[[], float] = time.monotonic):
         self.label, self.unit, self.clock = label, unit, clock
-        self.console = console or err
+        self.console = console or err.rich
         self.bar: Progress | None = None
         self.tenths = 0  # tenths of the work already reported by a line
         self.started = clock()

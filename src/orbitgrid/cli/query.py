@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from orbitgrid.cli.base import RUN_FOLDER, console, fail
 
@@ -42,6 +41,7 @@ def query(
 ) -> None:
     """Run SQL over a run's tables with DuckDB (read-only: it writes no file)."""
     import duckdb
+    from rich.table import Table
 
     from orbitgrid.results import Run
 

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from orbitgrid.cli.base import (
     DEFAULT_SCENARIO,
@@ -90,6 +88,9 @@ OPS_FIGURES = ("jobs", "completed", "unfinished", "deadline_misses", "utilisatio
 
 
 def _print_ops(ops: dict) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     from orbitgrid.figures import figure, format_figure
 
     policies = ops.get("policies", [ops])
@@ -111,6 +112,8 @@ def _print_ops(ops: dict) -> None:
 
 
 def _print_summary(result: Run, seconds: float) -> None:
+    from rich.table import Table
+
     s = result.summary
     table = Table(
         title=f"{s['name']}: {s['duration_s'] / 3600:g} h from {s['epoch']} at {s['step_s']:g} s",
@@ -141,6 +144,9 @@ def _print_summary(result: Run, seconds: float) -> None:
 
 def _print_highlights(result: Run, sc) -> None:
     """The run's main figures by section: power, network, sensing and cost."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from orbitgrid.cli.compare import with_cost
     from orbitgrid.compare import highlights
 
@@ -206,16 +212,17 @@ def validate(
     fleet = build_fleet(sc)
     stations = len(sc.stations())
     print_warnings(fleet.warnings)
-    console.print(
-        f"{scenario}: ok ({len(fleet)} satellites, {stations} ground stations, "
-        f"{sc.duration / 3600:g} h at {sc.step:g} s)"
-    )
+    # plain lines (click): validate answers without loading rich
+    typer.echo(f"{scenario}: ok ({len(fleet)} satellites, {stations} ground stations, "
+               f"{sc.duration / 3600:g} h at {sc.step:g} s)")
     if estimate is not None:
-        console.print(f"estimate: {estimate.describe()}", highlight=False)
+        typer.echo(f"estimate: {estimate.describe()}")
 
 
 def scenarios() -> None:
     """List the built-in scenarios."""
+    from rich.table import Table
+
     from orbitgrid.scenario import preset_names, preset_path
 
     table = Table("preset", "description")
