@@ -2,8 +2,12 @@
 numpy and pyarrow.
 
 Each command runs in a fresh child process, best of --repeat, the commands taken in turn so that
-the machine's load falls on all of them alike:
+the machine's load falls on all of them alike, after one untimed run of each (as on an installed
+copy, whose bytecode pip compiled: the children write theirs to a temporary PYTHONPYCACHEPREFIX,
+even where the environment sets PYTHONDONTWRITEBYTECODE, which would otherwise have every run
+compile orbitgrid's sources again):
 
+    python         python -c pass (the interpreter alone: the floor)
     baseline       python -c "import numpy, pyarrow"
     import cli     python -c "import orbitgrid.cli"
     --help         orbitgrid --help
@@ -33,11 +37,12 @@ from pathlib import Path
 CLI = [sys.executable, "-m", "orbitgrid.cli"]
 
 
-def seconds(argv: list[str]) -> tuple[float, float]:
+def seconds(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall-clock and CPU (user + system) seconds of one run of argv in a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -49,12 +54,15 @@ def main() -> None:
     parser.add_argument("--no-showcase", action="store_true", help="leave out `orbitgrid run`")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         runs = iter(range(10**6))
 
         def showcase() -> list[str]:
             return [*CLI, "run", "--out", str(Path(tmp) / f"showcase-{next(runs)}")]
 
         commands = {
+            "python -c pass": lambda: [sys.executable, "-c", "pass"],
             "baseline: import numpy, pyarrow": lambda: [sys.executable, "-c",
                                                         "import numpy, pyarrow"],
             "import orbitgrid.cli": lambda: [sys.executable, "-c", "import orbitgrid.cli"],
@@ -63,13 +71,14 @@ def main() -> None:
         }
         if not args.no_showcase:
             commands["orbitgrid run (showcase)"] = showcase
-            seconds(showcase())  # fills numba's cache, as a user's first run does once
+        for argv in commands.values():  # bytecode and numba's cache, as a first run fills them
+            seconds(argv(), env)
         load = os.getloadavg()[0]
         wall = dict.fromkeys(commands, float("inf"))
         cpu = dict.fromkeys(commands, float("inf"))
         for _ in range(args.repeat):
             for name, argv in commands.items():
-                w, c = seconds(argv())
+                w, c = seconds(argv(), env)
                 wall[name], cpu[name] = min(wall[name], w), min(cpu[name], c)
         load_after = os.getloadavg()[0]
     base = "baseline: import numpy, pyarrow"

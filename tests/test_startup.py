@@ -23,7 +23,10 @@ HEAVY = ("ray", "plotly", "fastapi", "uvicorn", "duckdb", "pyarrow", "numba", "l
 # The modules of orbitgrid that bring them, or are whole runs: never loaded to answer these.
 ENGINE = ("orbitgrid.simulation", "orbitgrid.pipeline", "orbitgrid.network.isl",
           "orbitgrid.network.routing", "orbitgrid.orbits.trajectory", "orbitgrid.sweep",
-          "orbitgrid.report", "orbitgrid.web", "orbitgrid.verify")
+          "orbitgrid.report", "orbitgrid.web", "orbitgrid.verify", "orbitgrid.ops.engine")
+# A terminal's formatting: typer's rich help brings markdown-it and pygments. --help is click's
+# plain help, and validate's lines and the one-line errors and warnings are click's too.
+RICH = ("rich", "markdown_it", "pygments")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -74,6 +77,48 @@ def test_importing_orbitgrid_loads_nothing_heavy_until_a_name_is_used():
 def test_quick_commands_load_nothing_heavy(argv):
     loaded = loaded_after(_command(*argv))
     assert heavy_in(loaded) == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["validate", "showcase"]],
+                         ids=lambda a: " ".join(a))
+def test_help_and_validate_load_no_rich(argv):
+    assert sorted(m for m in loaded_after(_command(*argv)) if m in RICH) == []
+
+
+def test_a_table_still_loads_rich():
+    """The check can fail: `scenarios` prints a rich table."""
+    assert "rich" in loaded_after(_command("scenarios"))
+
+
+def test_plain_help_lists_each_command_with_its_whole_first_sentence():
+    """click's plain formatter cuts a command's help at the width with '...'; ours wraps it."""
+    done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", "--help"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    listing = done.stdout.split("Commands:")[1]
+    assert "..." not in listing and "╭" not in done.stdout
+    listing = " ".join(listing.split())
+    assert ("query Run SQL over a run's tables with DuckDB (read-only: it writes no file). "
+            "compare Two runs") in listing
+    assert listing.endswith("keys API keys of the live service's tenants.")
+
+
+def test_ops_names_are_those_of_their_modules():
+    """orbitgrid.ops imports its public names on first use; each is its module's object, and
+    importing ops.jobs (the scenario's workload schema) leaves the engine unloaded."""
+    loaded = loaded_after("import orbitgrid.ops.jobs")
+    assert "orbitgrid.ops.jobs" in loaded and "orbitgrid.ops.engine" not in loaded
+    import orbitgrid.ops
+    from orbitgrid.ops import engine, job_state, jobs, policies, timelines
+
+    assert orbitgrid.ops.Engine is engine.Engine and orbitgrid.ops.run_ops is engine.run_ops
+    assert orbitgrid.ops.StateChange is job_state.StateChange
+    assert orbitgrid.ops.Workload is jobs.Workload
+    assert orbitgrid.ops.load_policy is policies.load_policy
+    assert orbitgrid.ops.young_daly_s is timelines.young_daly_s
+    assert all(hasattr(orbitgrid.ops, name) for name in orbitgrid.ops.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        orbitgrid.ops.Nothing  # noqa: B018
 
 
 def test_the_check_can_fail():
