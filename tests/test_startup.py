@@ -146,3 +146,26 @@ def test_a_cold_kernel_cache_is_said_once(tmp_path):
     assert said == [True, False]
     assert any((tmp_path / "numba-cache").rglob("*.nbi"))
     assert cpu_s[1] < cpu_s[0] / 2, cpu_s
+
+
+def test_scenarios_read_by_libyaml_are_what_pyyaml_reads():
+    """load_scenario reads YAML with libyaml, the faster path: every preset's data is PyYAML's."""
+    import yaml
+
+    from orbitgrid.scenario import _read_yaml, preset_names, preset_path
+
+    for name in preset_names():
+        text = preset_path(name).read_text(encoding="utf-8")
+        assert _read_yaml(text) == yaml.safe_load(text), name
+
+
+def test_a_yaml_syntax_error_names_the_character(tmp_path):
+    """On a syntax error the message is PyYAML's, which names the character (libyaml's does
+    not); one line, exit 2."""
+    bad = tmp_path / "tabbed.yaml"
+    bad.write_text("name: x\n\tduration: 1h\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "orbitgrid.cli", "validate", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: {bad}:2: YAML syntax error: found character '\\t' "
+                                   "that cannot start any token")
