@@ -166,8 +166,12 @@ def test_metrics_in_prometheus_text(http):
     assert _metric(text, "orbitgrid_submissions_total") == before + 1
     assert sum(_metric(text, f'orbitgrid_jobs{{state="{s}"}}') for s in (
         "queued", "staging", "running", "paused", "done", "failed", "cancelled")) >= 1
-    for name in ("orbitgrid_clock_lag_seconds", "orbitgrid_queue_time_seconds_count"):
+    for name in ("orbitgrid_clock_lag_seconds", "orbitgrid_queue_time_seconds_count",
+                 "orbitgrid_tick_worst_seconds", "orbitgrid_environment_behind_worst_seconds"):
         assert f"\n{name} " in text
+    cpu = {t: _metric(text, f'orbitgrid_thread_cpu_seconds{{thread="{t}"}}')
+           for t in ("api", "store", "tick", "environment", "other")}
+    assert cpu["api"] > 0 and cpu["tick"] > 0 and cpu["environment"] > 0, cpu
 
 
 def test_openapi_document(http):

@@ -16,6 +16,8 @@ in front, and give the OpenAPI document.
 import asyncio
 import json
 import math
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -637,16 +639,45 @@ def _metrics(twin: Twin) -> str:
          twin.clock.lag_s(twin.reached_s)),
         ("orbitgrid_clock_lag_worst_seconds", "gauge", "Worst clock lag since the start.",
          twin.worst_lag_s),
+        ("orbitgrid_tick_worst_seconds", "gauge", "Wall seconds of the longest clock tick.",
+         twin.worst_tick_s),
+        ("orbitgrid_environment_behind_worst_seconds", "gauge", "Most wall seconds the clock "
+         "was ahead of the environment computed.", twin.starved_s),
         ("orbitgrid_engine_events_total", "counter", "Events the engine has processed.",
          twin.engine.events),
     ]
     for name, kind, doc, value in figures:
         lines += [f"# HELP {name} {doc}", f"# TYPE {name} {kind}", f"{name} {_g(value)}"]
+    lines += ["# HELP orbitgrid_thread_cpu_seconds CPU seconds of the service's threads: api "
+              "(the event loop: HTTP and the API), store (its group commits), tick (the engine "
+              "and the batteries), environment (orbits, physics, links ahead of the clock), "
+              "other.", "# TYPE orbitgrid_thread_cpu_seconds counter"]
+    lines += [f'orbitgrid_thread_cpu_seconds{{thread="{k}"}} {_g(v)}'
+              for k, v in _thread_cpu_s().items()]
     lines += ["# HELP orbitgrid_queue_time_seconds Twin seconds from submission to start.",
               "# TYPE orbitgrid_queue_time_seconds summary",
               f"orbitgrid_queue_time_seconds_sum {_g(q_sum)}",
               f"orbitgrid_queue_time_seconds_count {q_n}"]
     return "\n".join(lines) + "\n"
+
+
+THREADS = {"MainThread": "api", "orbitgrid-live-store": "store",
+           "orbitgrid-live-_tick_loop": "tick", "orbitgrid-live-_environment_loop": "environment"}
+
+
+def _thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of each of the service's threads (THREADS; the rest as other), from their
+    POSIX CPU clocks; empty where those are not available."""
+    if not hasattr(time, "pthread_getcpuclockid"):
+        return {}
+    out = dict.fromkeys([*THREADS.values(), "other"], 0.0)
+    for th in threading.enumerate():
+        try:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(th.ident))
+        except (OSError, TypeError):  # a thread that has just ended
+            continue
+        out[THREADS.get(th.name, "other")] += cpu
+    return out
 
 
 def _g(x: float) -> str:
