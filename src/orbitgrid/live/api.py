@@ -385,6 +385,8 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             return await submit_job(_parse_job(body, "body"), caller, key, None)
         except HTTPException as exc:
             return _problem(exc)
+        except ValueError as exc:  # as the app's handler (this path is outside it)
+            return _json({"detail": str(exc)}, 422)
 
     async def submit_job(job: JobIn, caller: Tenant, idempotency_key: str | None,
                          inputs: list[tuple[str, bytes]] | None) -> Response:
