@@ -101,6 +101,19 @@ def test_other_bodies_and_headers_named(http):
     assert http.get("/v1/jobs").json()["jobs"] == []
 
 
+def test_a_burst_over_one_ticks_admission_reaches_the_engine_whole(http):
+    """The tick hands the engine at most twin.ADMIT_PER_TICK (50) jobs: a burst of 120
+    submitted at once all run to done, none lost or run twice."""
+    ids = [http.post("/v1/jobs", json={"kind": "inference", "work_flop": 1e12}).json()["id"]
+           for _ in range(120)]
+    jobs = wait_for(lambda: (page := http.get("/v1/jobs", params={
+        "state": "done", "limit": 1000}).json()["jobs"]) and len(page) >= 120 and page)
+    assert sorted(j["id"] for j in jobs) == sorted(ids)
+    for j in jobs:
+        assert [h["state"] for h in http.get(f"/v1/jobs/{j['id']}").json()["history"]
+                ].count("done") == 1
+
+
 def test_list_pages_oldest_first(http):
     ids = [http.post("/v1/jobs", json={**JOB, "priority": k}).json()["id"] for k in range(5)]
     page = http.get("/v1/jobs", params={"limit": 2}).json()
