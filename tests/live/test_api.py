@@ -1,5 +1,7 @@
 """The /v1 API of a running service: jobs, satellites, health, metrics, bad input."""
 
+import json
+
 from live_support import JOB, wait_for
 
 
@@ -55,6 +57,61 @@ def test_bad_bodies_get_422_naming_the_field(http):
     assert http.post("/v1/jobs", content=b"{not json",
                      headers={"content-type": "application/json"}).status_code == 422
     assert http.get("/v1/jobs").json()["jobs"] == []
+
+
+def _multipart(fields: dict[str, str], files: list | None = None) -> list:
+    """httpx's files= entries of a multipart body: text fields (no file name), then files."""
+    return [(k, (None, v)) for k, v in fields.items()] + (files or [])
+
+
+def test_a_multipart_submission_is_the_same_job(http):
+    """POST /v1/jobs as multipart/form-data (field job, JSON): the same job and the same
+    Idempotency-Key as a JSON submission; files go only with a program's job."""
+    first = http.post("/v1/jobs", json=JOB, headers={"Idempotency-Key": "both"})
+    again = http.post("/v1/jobs", files=_multipart({"job": json.dumps(JOB)}),
+                      headers={"Idempotency-Key": "both"})
+    assert first.status_code == 201 and again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    other = http.post("/v1/jobs", files=_multipart({"job": json.dumps({**JOB, "priority": 2})}))
+    assert other.status_code == 201 and other.json()["spec"]["priority"] == 2
+    for fields, files, field in (
+            ({"job": '{"kind": "batch"}'}, None, "work_flop"),
+            ({"job": "{not json"}, None, "job"),
+            ({"other": "1"}, None, "other"),
+            ({"job": json.dumps(JOB), "colour": "red"}, None, "colour"),
+            ({"job": json.dumps(JOB)}, [("files", ("a.txt", b"x"))], "files")):
+        r = http.post("/v1/jobs", files=_multipart(fields, files))
+        assert r.status_code == 422, (fields, r.text)
+        assert field in {str(x) for e in r.json()["detail"] for x in e["loc"]}, (fields, r.text)
+    # a form that is not multipart (curl -d without a Content-Type): 415, named
+    r = http.post("/v1/jobs", data={"job": json.dumps(JOB)})
+    assert r.status_code == 415 and "Content-Type" in r.json()["detail"]
+    assert len(http.get("/v1/jobs").json()["jobs"]) == 2
+
+
+def test_other_bodies_and_headers_named(http):
+    r = http.post("/v1/jobs", content=b"kind=batch", headers={"content-type": "text/plain"})
+    assert r.status_code == 415 and "Content-Type" in r.json()["detail"]
+    big = {**JOB, "padding": "x" * (1 << 20)}  # over 1 MiB of JSON
+    assert http.post("/v1/jobs", json=big).status_code == 413
+    r = http.post("/v1/jobs", json=JOB, headers={"Idempotency-Key": "k" * 201})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
+    r = http.post("/v1/jobs", json=JOB, headers={"Authorization": "Basic abc"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert http.get("/v1/jobs").json()["jobs"] == []
+
+
+def test_a_burst_over_one_ticks_admission_reaches_the_engine_whole(http):
+    """The tick hands the engine at most twin.ADMIT_PER_TICK (50) jobs: a burst of 120
+    submitted at once all run to done, none lost or run twice."""
+    ids = [http.post("/v1/jobs", json={"kind": "inference", "work_flop": 1e12}).json()["id"]
+           for _ in range(120)]
+    jobs = wait_for(lambda: (page := http.get("/v1/jobs", params={
+        "state": "done", "limit": 1000}).json()["jobs"]) and len(page) >= 120 and page)
+    assert sorted(j["id"] for j in jobs) == sorted(ids)
+    for j in jobs:
+        assert [h["state"] for h in http.get(f"/v1/jobs/{j['id']}").json()["history"]
+                ].count("done") == 1
 
 
 def test_list_pages_oldest_first(http):
@@ -122,14 +179,23 @@ def test_metrics_in_prometheus_text(http):
     assert _metric(text, "orbitgrid_submissions_total") == before + 1
     assert sum(_metric(text, f'orbitgrid_jobs{{state="{s}"}}') for s in (
         "queued", "staging", "running", "paused", "done", "failed", "cancelled")) >= 1
-    for name in ("orbitgrid_clock_lag_seconds", "orbitgrid_queue_time_seconds_count"):
+    for name in ("orbitgrid_clock_lag_seconds", "orbitgrid_queue_time_seconds_count",
+                 "orbitgrid_tick_worst_seconds", "orbitgrid_environment_behind_worst_seconds"):
         assert f"\n{name} " in text
+    cpu = {t: _metric(text, f'orbitgrid_thread_cpu_seconds{{thread="{t}"}}')
+           for t in ("api", "store", "tick", "environment", "other")}
+    assert cpu["api"] > 0 and cpu["tick"] > 0 and cpu["environment"] > 0, cpu
 
 
 def test_openapi_document(http):
     doc = http.get("/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert {"/v1/jobs", "/v1/jobs/{job_id}", "/v1/health", "/v1/satellites"} <= set(doc["paths"])
+    body = doc["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/JobIn"}
+    assert set(doc["components"]["schemas"]["JobIn"]["properties"]) >= {
+        "kind", "work_flop", "precision", "deadline", "min_satellites", "max_satellites"}
+    assert set(body["multipart/form-data"]["schema"]["properties"]) == {"job", "files"}
 
 
 def test_the_scenarios_generators_keep_generating_jobs(scenario_file, tmp_path):

@@ -113,7 +113,7 @@ def test_output_names_outside_the_output_are_refused(service):
 def test_environment_is_clean_limits_applied_and_inputs_arrive(service):
     server, runner, _ = service
     with client(server, runner) as http:
-        r = http.post("/v1/jobs/with-inputs",
+        r = http.post("/v1/jobs",
                       data={"job": json.dumps({"program": "env", "args": {"x": [1, 2]}})},
                       files=[("files", ("a.txt", b"hello")), ("files", ("b.bin", b"\0" * 1000))])
         assert r.status_code == 201, r.text

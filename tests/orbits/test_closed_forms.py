@@ -283,3 +283,27 @@ def test_j2_propagator_against_sgp4_circular_550km():
     assert np.abs(radial).max() < 9_000, np.abs(radial).max()
     naive, _, _ = along_track_m(R_KM + 550.0, 53.0, kozai=False)
     assert np.abs(naive).max() < 55_000, np.abs(naive).max()
+
+
+def test_sgp4_in_slices_gives_the_states_of_one_call_per_satellite_and_time(monkeypatch):
+    """The propagator calls the sgp4 package in slices of times (it holds the GIL for a call);
+    the states are those of the package's own scalar Satrec.sgp4, bit for bit."""
+    import orbitgrid.orbits.propagators as propagators
+
+    monkeypatch.setattr(propagators, "SGP4_CALL_SAT_KNOTS", 7)  # 3 satellites: 2 times a call
+    jd_epoch = 2_440_587.5 + EPOCH.astype(np.int64) / 86400e9
+    sats = []
+    for k in range(3):
+        sat = Satrec()
+        sat.sgp4init(WGS84, "i", k, jd_epoch - 2_433_281.5, 1e-5, 0.0, 0.0, 0.001, 0.3, 0.9,
+                     0.5 * k, 0.0675, 1.0 + k)
+        sats.append(sat)
+    t_s = np.arange(9) * 600.0
+    states = SGP4Propagator(sats).propagate(EPOCH, t_s)
+    assert states.r.shape == (9, 3, 3)
+    for k, sat in enumerate(sats):
+        for i, t in enumerate(t_s):
+            error, r_km, v_km_s = sat.sgp4(jd_epoch, t / DAY_S)
+            assert error == states.error[i, k] == 0
+            assert np.array_equal(states.r[i, k], np.asarray(r_km) * 1e3)
+            assert np.array_equal(states.v[i, k], np.asarray(v_km_s) * 1e3)

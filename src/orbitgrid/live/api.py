@@ -4,30 +4,46 @@ stream at WebSocket /v1/events, Prometheus text at /metrics.
 Every answer about a job comes from the store (committed state); a submission is committed
 before its 201. Tenants see only their own jobs (another's id: 404). Bad input: 422 naming the
 field; no key or an unknown one: 401; over quota: 429 with Retry-After.
+
+POST /v1/jobs takes JSON (the job) or multipart/form-data (the job as the field `job`, its
+input files as `files`). The two hot requests, a JSON submission and GET /v1/health, are
+answered by a plain ASGI middleware (HotPaths) with the same functions as their declared
+routes: FastAPI's routing, dependency solving and validation cost more CPU than the job itself
+(a profile of benchmarks/bench_live.py). The declared routes answer when the middleware is not
+in front, and give the OpenAPI document.
 """
 
 import asyncio
 import json
 import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import (
     Depends,
     FastAPI,
-    File,
-    Form,
     Header,
     HTTPException,
     Query,
     Request,
-    UploadFile,
     WebSocket,
 )
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from orbitgrid.live.info import add_info_routes
@@ -42,6 +58,10 @@ MAX_FLOP = 1e30  # bounds that keep every figure finite in the engine
 MAX_BYTES = 1e18
 MAX_COUNT = 1_000_000
 MAX_ARGS_BYTES = 65536  # a program's args, as JSON
+MAX_JOB_BYTES = 1 << 20  # a job's JSON body (its input files, multipart, are not bounded here)
+MAX_IDEMPOTENCY_KEY = 200  # characters
+JSON_TYPES = frozenset({"application/json", ""})  # no Content-Type: JSON
+MULTIPART = "multipart/form-data"
 
 
 def _seconds(value: Any) -> Any:
@@ -150,24 +170,140 @@ class Problem(BaseModel):
 
 
 ERRORS = {401: {"model": Problem}, 404: {"model": Problem}}
+# POST /v1/jobs's body, in the OpenAPI document (the route reads the request itself)
+SUBMIT_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/JobIn"}},
+    MULTIPART: {"schema": {
+        "type": "object", "required": ["job"], "additionalProperties": False,
+        "properties": {
+            "job": {"type": "string", "description": "the job, JSON (as application/json)"},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                      "description": "its input files (a program's job)"}}}}}}}
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's document, with the schema of JobIn that POST /v1/jobs's body refers to."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        doc.setdefault("components", {}).setdefault("schemas", {})["JobIn"] = \
+            JobIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+def _json(data: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY), status_code,
+                    media_type="application/json")
+
+
+def _problem(exc: HTTPException) -> Response:
+    """An HTTPException answered as FastAPI does: {"detail": ...} and its headers."""
+    out = _json({"detail": exc.detail}, exc.status_code)
+    out.headers.update(exc.headers or {})
+    return out
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _parse_job(text: bytes | str, *where: str) -> JobIn:
+    """The job in a JSON text; 422 naming the field (its loc under where) when it is bad."""
+    try:
+        return JobIn.model_validate_json(text)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"loc": [*where, *e["loc"]], "msg": e["msg"],
+                                   "type": e["type"]} for e in exc.errors()]) from None
+
+
+async def _multipart(request: Request) -> tuple[JobIn, list[tuple[str, bytes]]]:
+    """The job (field `job`, JSON) and its input files (`files`) of a multipart body."""
+    form = await request.form()
+    unknown = sorted(set(form.keys()) - {"job", "files"})
+    if unknown:
+        raise HTTPException(422, [{"loc": ["body", unknown[0]], "type": "extra_forbidden",
+                                   "msg": "a field other than job and files"}])
+    job = form.get("job")
+    if job is None:
+        raise HTTPException(422, [{"loc": ["body", "job"], "type": "missing",
+                                   "msg": "Field required (the job, JSON)"}])
+    text = await job.read() if isinstance(job, UploadFile) else job
+    inputs = []
+    for f in form.getlist("files"):
+        name = f.filename if isinstance(f, UploadFile) else None
+        if name is None or not _plain_name(name):
+            raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
+                                       "msg": f"{name!r}: a file with a name without '/' or "
+                                       "'..'"}])
+        inputs.append((name, await f.read()))
+    return _parse_job(text, "body", "job"), inputs
+
+
+class HotPaths:
+    """ASGI middleware answering POST /v1/jobs with a JSON body and GET /v1/health itself,
+    with the functions of their routes (see the module docstring); all else passes on."""
+
+    def __init__(self, app: ASGIApp,
+                 submit_json: Callable[[dict[str, str], bytes], Awaitable[Response]],
+                 health: Callable[[], dict]):
+        self.app, self.submit_json, self.health = app, submit_json, health
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, method = scope["path"], scope["method"]
+            if path == "/v1/health" and method == "GET":
+                await _json(self.health())(scope, receive, send)
+                return
+            if path == "/v1/jobs" and method == "POST":
+                headers = {k.decode("latin-1"): v.decode("latin-1")
+                           for k, v in scope["headers"]}
+                if _media_type(headers.get("content-type")) in JSON_TYPES:
+                    body = await _read_body(receive, MAX_JOB_BYTES + 1)
+                    if body is not None:  # None: the client went away
+                        await (await self.submit_json(headers, body))(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request's body, cut at limit bytes (the rest unread); None on a disconnect."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit or not message.get("more_body", False):
+            return b"".join(chunks)[:limit]
 
 
 def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
     """The API over a started twin and its tenants."""
     app = FastAPI(title="orbitgrid live", version="1", openapi_url="/v1/openapi.json",
-                  docs_url="/v1/docs", redoc_url=None)
+                  docs_url="/v1/docs", redoc_url=None,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
+    app.openapi = lambda: _openapi(app)
     store = twin.store
     bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer KEY")
     wake = _Wake()
     twin.listeners.append(wake.notify)
 
-    async def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
-                                         Depends(bearer)]) -> Tenant:  # no thread: quick
-        tenant = tenants.authenticate(creds.credentials if creds else None)
+    def caller_of(authorization: str | None) -> Tenant:
+        """The tenant of an Authorization header (Bearer KEY); 401 without a valid key."""
+        scheme, _, key = (authorization or "").partition(" ")
+        tenant = tenants.authenticate(key.strip() if scheme.lower() == "bearer" else None)
         if tenant is None:
             raise HTTPException(401, "a valid API key is required (Authorization: Bearer KEY)",
                                 headers={"WWW-Authenticate": "Bearer"})
         return tenant
+
+    async def tenant_of(creds: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(bearer)]) -> Tenant:  # no thread: quick
+        return caller_of(f"Bearer {creds.credentials}" if creds else None)
 
     Caller = Annotated[Tenant, Depends(tenant_of)]
 
@@ -186,11 +322,14 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
             out["execution"] = live or (job.result or {}).get("execution")
         return out
 
-    @app.get("/v1/health", response_model=Health)
-    async def health() -> dict:  # in-memory figures: no thread needed
+    def health_figures() -> dict:  # in-memory figures: no thread needed
         return {"status": "ok" if twin.error is None else f"error: {twin.error}",
                 "twin_time": twin.iso(twin.reached_s), "speed": twin.speed,
                 "satellites": twin.n, "jobs": store.state_counts()}
+
+    @app.get("/v1/health", response_model=Health)
+    async def health() -> Response:
+        return _json(health_figures())
 
     @app.get("/v1/satellites", response_model=SatelliteList, responses=ERRORS)
     def satellites(caller: Caller) -> dict:
@@ -203,48 +342,65 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
                 return s
         raise HTTPException(404, f"no satellite {name!r}")
 
-    @app.post("/v1/jobs", response_model=JobOut, status_code=201,
+    @app.post("/v1/jobs", response_model=JobOut, status_code=201, openapi_extra=SUBMIT_BODY,
               responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
-                         400: {"model": Problem, "description": "a body that is not text"},
+                         400: {"model": Problem, "description": "malformed multipart data"},
                          403: {"model": Problem, "description": "a program, and the tenant "
                                "may not run programs"},
+                         413: {"model": Problem, "description": "a JSON body over 1 MiB"},
+                         415: {"model": Problem, "description": "neither JSON nor multipart"},
                          429: {"model": Problem}})
-    async def submit(job: JobIn, caller: Caller,
-                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None
-                     ) -> JSONResponse:
+    async def submit(request: Request, caller: Caller,
+                     idempotency_key: Annotated[str | None, Header(
+                         max_length=MAX_IDEMPOTENCY_KEY,
+                         description="a retry with the same key returns the first job (200)")]
+                     = None) -> Response:
+        """A job, as JSON, or as multipart/form-data: the job (JSON) in the field `job` and its
+        input files in `files` (a program's job: they are its input bytes, in its input
+        directory, uplinked through contacts before it runs)."""
+        media = _media_type(request.headers.get("content-type"))
+        if media == MULTIPART:
+            job, inputs = await _multipart(request)
+            return await submit_job(job, caller, idempotency_key, inputs)
+        if media not in JSON_TYPES:
+            raise HTTPException(415, f"Content-Type: {media!r}: send application/json or "
+                                f"{MULTIPART}")
+        body = await request.body()
+        if len(body) > MAX_JOB_BYTES:
+            raise HTTPException(413, f"a job's JSON is at most {MAX_JOB_BYTES} bytes")
+        return await submit_job(_parse_job(body, "body"), caller, idempotency_key, None)
+
+    async def submit_json(headers: dict[str, str], body: bytes) -> Response:
+        """POST /v1/jobs with a JSON body, from its headers (lower-case names) and body: what
+        the route answers (HotPaths)."""
+        try:
+            caller = caller_of(headers.get("authorization"))
+            key = headers.get("idempotency-key")
+            if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
+                raise HTTPException(422, [{"loc": ["header", "idempotency-key"],
+                                           "type": "string_too_long", "msg": "String should "
+                                           f"have at most {MAX_IDEMPOTENCY_KEY} characters"}])
+            if len(body) > MAX_JOB_BYTES:
+                raise HTTPException(413, f"a job's JSON is at most {MAX_JOB_BYTES} bytes")
+            return await submit_job(_parse_job(body, "body"), caller, key, None)
+        except HTTPException as exc:
+            return _problem(exc)
+        except ValueError as exc:  # as the app's handler (this path is outside it)
+            return _json({"detail": str(exc)}, 422)
+
+    async def submit_job(job: JobIn, caller: Tenant, idempotency_key: str | None,
+                         inputs: list[tuple[str, bytes]] | None) -> Response:
         if job.program is not None:  # its working directory is written: in a thread
-            return await run_in_threadpool(accept, job, caller, idempotency_key, None)
+            return await run_in_threadpool(accept_program, job, caller, idempotency_key, inputs)
+        if inputs:
+            raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
+                                       "msg": "input files go with a program's job"}])
         # on the event loop: no thread per request; awaits the store's group commit
         spec = model_spec(job)
         _admit(twin, store, caller, spec)
         record, created = await asyncio.wrap_future(
             twin.submit_later(caller.name, spec, idempotency_key))
-        return JSONResponse(show(record), status_code=201 if created else 200)
-
-    @app.post("/v1/jobs/with-inputs", response_model=JobOut, status_code=201,
-              responses={**ERRORS, 200: {"model": JobOut, "description": "a retried submission"},
-                         400: {"model": Problem, "description": "not multipart data"},
-                         403: {"model": Problem}, 429: {"model": Problem}})
-    async def submit_with_inputs(
-            caller: Caller,
-            job: Annotated[str, Form(description="the job, JSON (as POST /v1/jobs)")],
-            files: Annotated[list[UploadFile], File(description="its input files")] = [],  # noqa: B006
-            idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
-        """A job with its input files (multipart/form-data): they are its input bytes, in its
-        input directory, uplinked through contacts before it runs."""
-        try:
-            body = JobIn.model_validate_json(job)
-        except ValidationError as exc:
-            raise HTTPException(422, [{"loc": ["body", "job", *e["loc"]], "msg": e["msg"],
-                                       "type": e["type"]} for e in exc.errors()]) from None
-        inputs = []
-        for f in files:
-            name = f.filename or ""
-            if not _plain_name(name):
-                raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
-                                           "msg": f"{name!r}: a file name without '/' or '..'"}])
-            inputs.append((name, await f.read()))
-        return await run_in_threadpool(accept, body, caller, idempotency_key, inputs)
+        return _json(show(record), 201 if created else 200)
 
     def model_spec(job: JobIn) -> dict:
         """The engine's columns of a job without a program (kind and work_flop required)."""
@@ -257,37 +413,30 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
                                                "msg": "Field required (without a program)"}])
         return spec
 
-    def accept(job: JobIn, caller: Tenant, idempotency_key: str | None,
-               inputs: list[tuple[str, bytes]] | None) -> JSONResponse:
+    def accept_program(job: JobIn, caller: Tenant, idempotency_key: str | None,
+                       inputs: list[tuple[str, bytes]] | None) -> Response:
         """Accept a job that runs a program (with its input files)."""
         spec = model_spec(job)
-        if job.program is not None:
-            if not caller.execute:
-                raise HTTPException(403, f"tenant {caller.name!r} may not run programs "
-                                    "(orbitgrid keys add NAME --execute)")
-            known = twin.supervisor.programs if twin.supervisor is not None else {}
-            if job.program not in known:
-                raise HTTPException(422, [{"loc": ["body", "program"], "type": "value_error",
-                                           "msg": f"unknown program {job.program!r} (the "
-                                           f"scenario has: {', '.join(sorted(known)) or 'none'})"}])
-            if len(json.dumps(job.args or {})) > MAX_ARGS_BYTES:
-                raise HTTPException(422, [{"loc": ["body", "args"], "type": "value_error",
-                                           "msg": f"more than {MAX_ARGS_BYTES} bytes of JSON"}])
-            spec.setdefault("kind", "batch")
-            spec.setdefault("work_flop", PROGRAM_WORK_FLOP)
-            spec["args"] = job.args or {}
-            spec["max_satellites"] = spec["min_satellites"] = 1  # one process, one satellite
-            if inputs:
-                spec["input_bytes"] = float(sum(len(b) for _, b in inputs))
-        elif inputs:
-            raise HTTPException(422, [{"loc": ["body", "files"], "type": "value_error",
-                                       "msg": "input files go with a program's job"}])
+        if not caller.execute:
+            raise HTTPException(403, f"tenant {caller.name!r} may not run programs "
+                                "(orbitgrid keys add NAME --execute)")
+        known = twin.supervisor.programs if twin.supervisor is not None else {}
+        if job.program not in known:
+            raise HTTPException(422, [{"loc": ["body", "program"], "type": "value_error",
+                                       "msg": f"unknown program {job.program!r} (the "
+                                       f"scenario has: {', '.join(sorted(known)) or 'none'})"}])
+        if len(json.dumps(job.args or {})) > MAX_ARGS_BYTES:
+            raise HTTPException(422, [{"loc": ["body", "args"], "type": "value_error",
+                                       "msg": f"more than {MAX_ARGS_BYTES} bytes of JSON"}])
+        spec.setdefault("kind", "batch")
+        spec.setdefault("work_flop", PROGRAM_WORK_FLOP)
+        spec["args"] = job.args or {}
+        spec["max_satellites"] = spec["min_satellites"] = 1  # one process, one satellite
+        if inputs:
+            spec["input_bytes"] = float(sum(len(b) for _, b in inputs))
         _admit(twin, store, caller, spec)
-        if job.program is None:
-            record, created = twin.submit(caller.name, spec, idempotency_key)
-        else:
-            record, created = twin.submit_program(caller.name, spec, idempotency_key, inputs)
-        return JSONResponse(show(record), status_code=201 if created else 200)
+        record, created = twin.submit_program(caller.name, spec, idempotency_key, inputs)
+        return _json(show(record), 201 if created else 200)
 
     @app.get("/v1/jobs", response_model=JobList, responses=ERRORS)
     def jobs(caller: Caller,
@@ -357,6 +506,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         return twin.job_dir(job_id) / "output"
 
     add_info_routes(app, twin)
+    app.add_middleware(HotPaths, submit_json=submit_json, health=health_figures)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def dashboard() -> str:
@@ -491,16 +641,45 @@ def _metrics(twin: Twin) -> str:
          twin.clock.lag_s(twin.reached_s)),
         ("orbitgrid_clock_lag_worst_seconds", "gauge", "Worst clock lag since the start.",
          twin.worst_lag_s),
+        ("orbitgrid_tick_worst_seconds", "gauge", "Wall seconds of the longest clock tick.",
+         twin.worst_tick_s),
+        ("orbitgrid_environment_behind_worst_seconds", "gauge", "Most wall seconds the clock "
+         "was ahead of the environment computed.", twin.starved_s),
         ("orbitgrid_engine_events_total", "counter", "Events the engine has processed.",
          twin.engine.events),
     ]
     for name, kind, doc, value in figures:
         lines += [f"# HELP {name} {doc}", f"# TYPE {name} {kind}", f"{name} {_g(value)}"]
+    lines += ["# HELP orbitgrid_thread_cpu_seconds CPU seconds of the service's threads: api "
+              "(the event loop: HTTP and the API), store (its group commits), tick (the engine "
+              "and the batteries), environment (orbits, physics, links ahead of the clock), "
+              "other.", "# TYPE orbitgrid_thread_cpu_seconds counter"]
+    lines += [f'orbitgrid_thread_cpu_seconds{{thread="{k}"}} {_g(v)}'
+              for k, v in _thread_cpu_s().items()]
     lines += ["# HELP orbitgrid_queue_time_seconds Twin seconds from submission to start.",
               "# TYPE orbitgrid_queue_time_seconds summary",
               f"orbitgrid_queue_time_seconds_sum {_g(q_sum)}",
               f"orbitgrid_queue_time_seconds_count {q_n}"]
     return "\n".join(lines) + "\n"
+
+
+THREADS = {"MainThread": "api", "orbitgrid-live-store": "store",
+           "orbitgrid-live-_tick_loop": "tick", "orbitgrid-live-_environment_loop": "environment"}
+
+
+def _thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of each of the service's threads (THREADS; the rest as other), from their
+    POSIX CPU clocks; empty where those are not available."""
+    if not hasattr(time, "pthread_getcpuclockid"):
+        return {}
+    out = dict.fromkeys([*THREADS.values(), "other"], 0.0)
+    for th in threading.enumerate():
+        try:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(th.ident))
+        except (OSError, TypeError):  # a thread that has just ended
+            continue
+        out[THREADS.get(th.name, "other")] += cpu
+    return out
 
 
 def _g(x: float) -> str:

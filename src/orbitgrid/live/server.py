@@ -136,8 +136,10 @@ def serve(options: LiveOptions, ready=None) -> None:
     print(f"orbitgrid live: {scenario.name} on http://{_url_host(host)}:{port}/v1 "
           f"(twin time {twin.iso(twin.reached_s)}, speed {options.speed:g}, state "
           f"{options.state})", file=sys.stderr, flush=True)
+    # proxy_headers off: no proxy is trusted (and its middleware costs every request)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            ws_ping_interval=20, timeout_graceful_shutdown=5)
+                            ws_ping_interval=20, timeout_graceful_shutdown=5,
+                            proxy_headers=False)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])

@@ -137,6 +137,13 @@ class Store:
         for tenant, state, n in self.db.execute(
                 "SELECT tenant, state, COUNT(*) FROM jobs GROUP BY tenant, state"):
             self.counts[tenant, state] = n
+        # the unfinished jobs' (state, tenant), kept with every commit: a state change needs
+        # no read of the database (memory: the jobs waiting or running, not the finished)
+        marks = ",".join("?" * len(FINAL))
+        self.unfinished_state: dict[str, tuple[str, str]] = {
+            job: (state, tenant) for job, state, tenant in self.db.execute(
+                f"SELECT id, state, tenant FROM jobs WHERE state NOT IN ({marks})",
+                tuple(FINAL))}
         self.submissions = 0
         self.last_event = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
         self.next_seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0] + 1
@@ -262,6 +269,7 @@ class Store:
             for record, created in answers:
                 if created:
                     self.counts[record.tenant, "queued"] += 1
+                    self.unfinished_state[record.id] = ("queued", record.tenant)
                     self.submissions += 1
         return answers
 
@@ -307,43 +315,51 @@ class Store:
             self.set_meta(reached_s=repr(reached_s))
             return self.last_event
         wall = time.time()
+        updates, job_events, moves = [], [], []
+        seen: dict[str, tuple[str, str]] = {}  # this batch's new states
+        for c in changes:
+            old = seen.get(c.job) or self.unfinished_state.get(c.job)
+            if old is None or old[0] in FINAL or (old[0] == c.state and not c.data):
+                continue  # unknown, finished, or no change (queued, then arrived)
+            tenant = old[1]
+            updates.append((c.state, c.start_s, c.end_s, c.satellites,
+                            None if c.result is None else json.dumps(c.result), c.job))
+            data = {"state": c.state, **(c.data or {})}
+            if c.satellites:
+                data["satellites"] = c.satellites
+            job_events.append((c.twin_s, wall, tenant, c.job, json.dumps(data)))
+            moves.append((c.job, tenant, old[0], c.state))
+            seen[c.job] = (c.state, tenant)
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.executemany("UPDATE jobs SET checkpoint_flop = ? WHERE id = ?",
                                     [(f, job) for job, f in (checkpoints or {}).items()])
-                for c in changes:
-                    old = self.db.execute("SELECT state, tenant FROM jobs WHERE id = ?",
-                                          (c.job,)).fetchone()
-                    if old is None or old[0] in FINAL or (old[0] == c.state and not c.data):
-                        continue  # unknown, finished, or no change (queued, then arrived)
-                    tenant = old[1]
-                    self.db.execute(
-                        "UPDATE jobs SET state = ?, start_s = COALESCE(start_s, ?), "
-                        "end_s = COALESCE(?, end_s), satellites = COALESCE(?, satellites), "
-                        "result = COALESCE(?, result) WHERE id = ?",
-                        (c.state, c.start_s, c.end_s, c.satellites,
-                         None if c.result is None else json.dumps(c.result), c.job))
-                    data = {"state": c.state, **(c.data or {})}
-                    if c.satellites:
-                        data["satellites"] = c.satellites
-                    self.db.execute(
-                        "INSERT INTO events (twin_s, wall, type, tenant, job, data) "
-                        "VALUES (?, ?, 'job', ?, ?, ?)",
-                        (c.twin_s, wall, tenant, c.job, json.dumps(data)))
-                    self.counts[tenant, old[0]] -= 1
-                    self.counts[tenant, c.state] += 1
+                self.db.executemany(
+                    "UPDATE jobs SET state = ?, start_s = COALESCE(start_s, ?), "
+                    "end_s = COALESCE(?, end_s), satellites = COALESCE(?, satellites), "
+                    "result = COALESCE(?, result) WHERE id = ?", updates)
+                self.db.executemany(
+                    "INSERT INTO events (twin_s, wall, type, tenant, job, data) "
+                    "VALUES (?, ?, 'job', ?, ?, ?)", job_events)
                 self.db.executemany(
                     "INSERT INTO events (twin_s, wall, type, satellite) VALUES (?, ?, ?, ?)",
                     [(e.twin_s, wall, e.type, e.satellite) for e in events])
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('reached_s', ?)",
                                 (repr(reached_s),))
-                self.last_event = self.db.execute(
-                    "SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+                last = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+            self.last_event = last
+            for job, tenant, before, after in moves:
+                self.counts[tenant, before] -= 1
+                self.counts[tenant, after] += 1
+                if after in FINAL:
+                    self.unfinished_state.pop(job, None)
+                else:
+                    self.unfinished_state[job] = (after, tenant)
         return self.last_event
 
     def events(self, after: int, tenant: str | None, limit: int = 500,

@@ -1,11 +1,12 @@
 """The live twin: the clock, the environment ahead of it, the engine driven to it, the store.
 
-Two threads. The environment thread keeps the environment computed LOOKAHEAD chunks ahead of
+Two threads. The environment thread keeps the environment computed LOOKAHEAD_WALL_S ahead of
 the clock (Environment.next_chunk) and adds each chunk to the engine's closed loop. The tick
-thread, every tick_s of wall time, hands the engine the jobs accepted since the last tick,
-advances it to the clock's time (never past the environment computed), stepping the batteries
-and radiators with the load it runs (LiveEngine), and commits the engine's state changes and
-the satellite events the clock has passed in one transaction, then wakes the event streams.
+thread, every tick_s of wall time, hands the engine the jobs accepted since the last tick
+(ADMIT_PER_TICK at most: a burst waits a few ticks rather than hold the clock), advances it to
+the clock's time (never past the environment computed), stepping the batteries and radiators
+with the load it runs (LiveEngine), and commits the engine's state changes and the satellite
+events the clock has passed in one transaction, then wakes the event streams.
 The API never waits for the engine: a submission is committed, queued for the next tick and
 answered.
 
@@ -40,9 +41,16 @@ from orbitgrid.ops.stage import protection_of
 from orbitgrid.physics.stage import J_PER_WH
 from orbitgrid.scenario import Scenario
 
-LOOKAHEAD = 2  # chunks of environment kept computed ahead of the clock
+# wall seconds of environment kept computed ahead of the clock: more than a new chunk of the
+# stream's knots (~3 h of twin time for the Starlink catalogue) takes on a loaded machine, so
+# the clock never waits for one
+LOOKAHEAD_WALL_S = 30.0
 CHUNK_WALL_S = 5.0  # wall seconds of clock per chunk of environment
 CHECKPOINT_POLL_S = 0.5  # wall seconds between records of the jobs' checkpointed work
+# accepted jobs handed to the engine per tick, at most: a burst of submissions waits a few ticks
+# (queued, committed) rather than hold one tick, and the clock, for seconds (the engine works
+# a job in for ~0.3-0.6 ms of CPU: benchmarks/bench_live.py)
+ADMIT_PER_TICK = 50
 
 
 class Twin:
@@ -85,19 +93,22 @@ class Twin:
         self.generated: list[tuple[float, str, dict]] = []  # (arrival, key, spec) ahead
         self.reached_s = window
         self.worst_lag_s = 0.0
+        self.worst_tick_s = 0.0  # wall seconds of the longest tick
+        self.starved_s = 0.0  # most wall seconds the clock was ahead of the environment
         self.queue_time_s = [0.0, 0]  # sum of twin seconds from submission to start, count
         self.listeners: list[Callable[[int], None]] = []
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.error: BaseException | None = None
         self.supervisor = None  # set by the server when the scenario has programs
+        self.lookahead_s = max(speed * LOOKAHEAD_WALL_S, self.env.chunk_s)  # twin seconds
 
     # --- life ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Compute the environment up to the resume point (catching the engine up to it), then
-        start the clock and the threads."""
-        while self.env.t <= self.resume_s:
+        """Compute the environment up to the resume point (catching the engine up to it) and
+        its lookahead, then start the clock and the threads."""
+        while self.env.t <= self.resume_s + self.lookahead_s:
             self._add_chunk()
         self._tick(self.resume_s)
         self.clock = Clock(self.resume_s, self.speed)
@@ -126,7 +137,7 @@ class Twin:
 
     def _environment_loop(self) -> None:
         while not self.stopping.is_set():
-            ahead = self.clock.now_s() + LOOKAHEAD * self.env.chunk_s
+            ahead = self.clock.now_s() + self.lookahead_s
             if self.env.t < ahead:
                 self._add_chunk()
             else:
@@ -144,7 +155,12 @@ class Twin:
 
     def _tick_loop(self) -> None:
         while not self.stopping.is_set():
-            self._tick(self.clock.now_s())
+            t0 = time.perf_counter()
+            target = self.clock.now_s()
+            self._tick(target)
+            self.worst_tick_s = max(self.worst_tick_s, time.perf_counter() - t0)
+            if self.engine.horizon_s < target:  # the environment is not computed that far
+                self.starved_s = max(self.starved_s, (target - self.engine.horizon_s) / self.speed)
             self.worst_lag_s = max(self.worst_lag_s, self.clock.lag_s(self.reached_s))
             self.stopping.wait(self.tick_s)
 
@@ -154,7 +170,7 @@ class Twin:
             if t < self.reached_s:
                 return
             self._submit_generated(t)
-            self._drain()
+            self._drain(ADMIT_PER_TICK)
             if self.supervisor is not None:  # real programs (orbitgrid.live.supervisor)
                 self.supervisor.before(t)
             changes = self.engine.advance_to(t)
@@ -213,8 +229,10 @@ class Twin:
                 self.inbox.append(record)
         del self.generated[:k]
 
-    def _drain(self) -> None:
-        while self.inbox:
+    def _drain(self, most: float = math.inf) -> None:
+        """Hand the engine the accepted jobs waiting (the first `most` of them)."""
+        while self.inbox and most > 0:
+            most -= 1
             job = self.inbox.popleft()
             # arrival: the submission's twin time, as a jobs_file row would give it (or the
             # engine's now when a tick has passed it since)

@@ -18,6 +18,9 @@ from orbitgrid.orbits.elsets import REFUSAL_MESSAGES, refusal_codes
 from orbitgrid.orbits.timescale import julian_date
 
 ERROR_MESSAGES = {0: "", **SGP4_ERRORS, **REFUSAL_MESSAGES}
+# satellite-knots per call of the sgp4 package, which holds the GIL for a whole call (2 M
+# satellite-knots: seconds): between calls the live twin's clock thread gets its turn
+SGP4_CALL_SAT_KNOTS = 20_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class SGP4Propagator:
 
     def propagate(self, epoch: np.datetime64, t_s: np.ndarray) -> States:
         jd, fr = julian_date(epoch, t_s)
-        error, r_km, v_km_s = self._array.sgp4(jd, fr)
+        error, r_km, v_km_s = self._sgp4(jd, fr)
         refused = self._refused != 0
         if refused.any():
             error = np.where(refused[:, None], self._refused[:, None], error)
@@ -56,6 +59,20 @@ class SGP4Propagator:
             v_km_s[refused] = np.nan
         # sgp4 returns (satellite, time, 3); keep a transposed view, no copy
         return States(r_km.transpose(1, 0, 2) * 1e3, v_km_s.transpose(1, 0, 2) * 1e3, error.T)
+
+    def _sgp4(self, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, ...]:
+        """SatrecArray.sgp4 over all times, in calls of at most SGP4_CALL_SAT_KNOTS
+        satellite-knots (at least one time each): error (S, T), r_km, v_km_s (S, T, 3)."""
+        per = max(1, SGP4_CALL_SAT_KNOTS // max(self._count, 1))
+        if len(jd) <= per:
+            return self._array.sgp4(jd, fr)
+        shape = (self._count, len(jd))
+        error = np.empty(shape, np.uint8)
+        r_km, v_km_s = np.empty((*shape, 3)), np.empty((*shape, 3))
+        for a in range(0, len(jd), per):
+            error[:, a : a + per], r_km[:, a : a + per], v_km_s[:, a : a + per] = \
+                self._array.sgp4(jd[a : a + per], fr[a : a + per])
+        return error, r_km, v_km_s
 
 
 class J2Propagator:
