@@ -3,10 +3,10 @@
 The one place where an `isl:` block becomes links: the network stage (routes, links tables) and
 the sensing model (alert relays) both take their ISLs from here. Plus-grid edges are fixed for
 the run (from planes x per_plane, or from the elements at the first step); nearest and in-range
-edges are found at each step (isl_edges), or for a whole block of steps at once (isl_edges_block:
-the same edges, lengths and capacities, step after step). Every edge must then clear the Earth by margin_m, lie within
-max_range_m, avoid the cross-plane latitude cut and close the optical link budget; terminals
-caps the links per satellite, shortest first.
+edges are found at each step (isl_edges), or for a whole block of steps at once
+(isl_edges_block: the same edges, lengths and capacities, step after step). Every edge must
+then clear the Earth by margin_m, lie within max_range_m, avoid the cross-plane latitude cut
+and close the optical link budget; terminals caps the links per satellite, shortest first.
 
 Indices are rows of the position arrays given (the fleet, or one constellation's members);
 positions are metres in any Earth-centred frame (every test is invariant under rotation about z).

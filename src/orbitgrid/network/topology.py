@@ -175,19 +175,25 @@ def plus_grid_from_elements(
 
 
 def nearest(positions: ArrayLike, k: int) -> IntArray:
-    """Each satellite linked to its k nearest others (union of both directions)."""
+    """Each satellite linked to its k nearest others (union of both directions); of others
+    tied at the k-th distance (a symmetric ring makes exact ties), the lower indices. Up to
+    PAIRS_HELD distances, all of them (nearest_block); past that a k-d tree, which sees one
+    satellite past the k-th, enough for the pairs of ties a ring makes."""
     pos = np.asarray(positions, dtype=float)
     n = len(pos)
     if k < 1:
         raise ValueError(f"nearest: k must be >= 1, got {k}")
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    kk = min(k + 1, n)
-    _, idx = cKDTree(pos).query(pos, k=kk)
-    # column 0 is normally the point itself; drop self-pairs whichever column they land in
-    pairs = np.stack([np.repeat(np.arange(n), kk), idx.reshape(-1)], axis=1)
+    if n * n <= PAIRS_HELD:
+        return nearest_block(pos[None], k)[1]
+    kk = min(k + 2, n)
+    dist, idx = cKDTree(pos).query(pos, k=kk)
+    src, dst, dist = np.repeat(np.arange(n), kk), idx.reshape(-1), dist.reshape(-1)
+    # by source, then distance, then index; self dropped wherever it lands (duplicate positions)
+    order = np.lexsort((dst, dist, src))
+    pairs = np.stack([src[order], dst[order]], axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    # keep at most k per source (duplicates of a position may push self out of column 0)
     first = np.r_[0, np.flatnonzero(np.diff(pairs[:, 0])) + 1]
     rank = np.arange(len(pairs)) - np.repeat(first, np.diff(np.r_[first, len(pairs)]))
     return _canonical(pairs[rank < k])
@@ -232,7 +238,8 @@ def _block_pairs(positions: ArrayLike, pick) -> tuple[IntArray, IntArray] | None
 
 def nearest_block(positions: ArrayLike, k: int) -> tuple[IntArray, IntArray]:
     """nearest at each step of positions (step, satellite, 3) m, where satellites with NaN
-    positions are left out: (step,) and (edge, 2), step after step."""
+    positions are left out: (step,) and (edge, 2), step after step. Ties at the k-th distance
+    go to the lower indices."""
     if k < 1:
         raise ValueError(f"nearest_block: k must be >= 1, got {k}")
     pos = np.asarray(positions, dtype=float)
@@ -242,11 +249,8 @@ def nearest_block(positions: ArrayLike, k: int) -> tuple[IntArray, IntArray]:
         linked = np.zeros(d2.shape, dtype=bool)
         if n < 2:
             return linked
-        near = np.argpartition(d2, k - 1, axis=-1)[..., :k] if k < n else None
-        if near is None:
-            linked[:] = True
-        else:
-            np.put_along_axis(linked, near, True, axis=-1)
+        # ties at the k-th distance: the lower indices, as a stable sort keeps them
+        np.put_along_axis(linked, np.argsort(d2, axis=-1, kind="stable")[..., :k], True, -1)
         return linked & np.isfinite(d2)
 
     found = _block_pairs(pos, pick)
