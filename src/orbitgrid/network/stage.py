@@ -318,24 +318,28 @@ class NetworkStage:
         block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
         window = []  # (step, graph, node positions), routed together (network/astar.py)
+        if n_routes:  # the route graphs' links: each step's ISLs, then its ground links
+            step = np.concatenate([isl.step, g_step])
+            order = np.argsort(step, kind="stable")
+            link_a = np.concatenate([isl.edges[:, 0], si])[order]
+            link_b = np.concatenate([isl.edges[:, 1], self.n_sat + gi])[order]
+            latency = np.concatenate([isl_latency, g_rng / SPEED_OF_LIGHT_M_S])[order]
+            link_at = np.searchsorted(step[order], np.arange(n_steps + 1))
+            stations = np.broadcast_to(self.geometry.ecef, (n_steps, self.n_station, 3))
+            node_pos = np.concatenate([r, stations], axis=1)
         for k in range(n_steps):
-            i, g = slice(isl.offsets[k], isl.offsets[k + 1]), slice(g_at[k], g_at[k + 1])
-            e = isl.edges[i]
             if self.per_step_links:
+                i, g = slice(isl.offsets[k], isl.offsets[k + 1]), slice(g_at[k], g_at[k + 1])
                 self._write_link_step(
-                    samples, k, e, isl.length_m[i], isl.capacity_bps[i],
+                    samples, k, isl.edges[i], isl.length_m[i], isl.capacity_bps[i],
                     gi[g], si[g], g_rng[g], g_cap[g],
                 )  # fmt: skip
             if not n_routes:
                 continue
-            node_pos = np.concatenate([r[k], self.geometry.ecef])
-            graph = undirected_csr(
-                self.n_sat + self.n_station,
-                np.concatenate([e[:, 0], si[g]]),
-                np.concatenate([e[:, 1], self.n_sat + gi[g]]),
-                np.concatenate([isl_latency[i], g_rng[g] / SPEED_OF_LIGHT_M_S]),
-            )
-            window.append((k, graph, node_pos))
+            at = slice(link_at[k], link_at[k + 1])
+            n_nodes = self.n_sat + self.n_station
+            graph = undirected_csr(n_nodes, link_a[at], link_b[at], latency[at])
+            window.append((k, graph, node_pos[k]))
             if len(window) == WINDOW_STEPS:
                 self._route(window, block_rows, flat_paths, path_lengths, step_rows)
         if window:
