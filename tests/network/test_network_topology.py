@@ -319,23 +319,24 @@ def test_in_range_block_is_each_steps_brute_force_and_in_range(seed):
 
 def test_block_topologies_hold_bounded_slices_and_hand_large_fleets_to_the_tree(monkeypatch):
     """The same edges whether steps come in slices of one or more, or step by step from the
-    k-d tree (a fleet whose one step is more distances than PAIRS_HELD)."""
+    k-d tree (a group of more than DENSE_SATELLITES_MAX)."""
     rng = np.random.default_rng(3)
     pos = _shell_block(rng, 7, 30)
     whole = nearest_block(pos, 3), in_range_block(pos, 2500e3)
-    for held in (30 * 30 * 2, 30 * 30, 30 * 30 - 1):  # slices of 2 steps, 1, then the tree
+    for held, dense in ((30 * 30 * 2, 30), (30 * 30, 30), (30 * 30, 29)):  # 2 steps, 1, tree
         monkeypatch.setattr(topology, "PAIRS_HELD", held)
+        monkeypatch.setattr(topology, "DENSE_SATELLITES_MAX", dense)
         again = nearest_block(pos, 3), in_range_block(pos, 2500e3)
         for got, expected in zip(again, whole, strict=True):
             np.testing.assert_array_equal(got[0], expected[0])
             np.testing.assert_array_equal(got[1], expected[1])
 
 
-@pytest.mark.parametrize("held", [topology.PAIRS_HELD, 4])  # all distances, or the k-d tree
-def test_nearest_breaks_a_tie_at_the_kth_distance_by_the_lower_index(held, monkeypatch):
+@pytest.mark.parametrize("dense", [topology.DENSE_SATELLITES_MAX, 4])  # distances, or the tree
+def test_nearest_breaks_a_tie_at_the_kth_distance_by_the_lower_index(dense, monkeypatch):
     """Satellite 0 midway between 1 and 2 (2,000 km each way, exact in binary): its one
     nearest is 1; 3 and 4 are 1,000 km beyond 1 and 2, each the other's nearest."""
-    monkeypatch.setattr(topology, "PAIRS_HELD", held)
+    monkeypatch.setattr(topology, "DENSE_SATELLITES_MAX", dense)
     x_km = np.array([0.0, -2000.0, 2000.0, -3000.0, 3000.0])
     pos = np.stack([x_km * 1e3, np.zeros(5), np.zeros(5)], axis=1)
     expected = [[0, 1], [1, 3], [2, 4]]

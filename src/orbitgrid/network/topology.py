@@ -177,15 +177,15 @@ def plus_grid_from_elements(
 def nearest(positions: ArrayLike, k: int) -> IntArray:
     """Each satellite linked to its k nearest others (union of both directions); of others
     tied at the k-th distance (a symmetric ring makes exact ties), the lower indices. Up to
-    PAIRS_HELD distances, all of them (nearest_block); past that a k-d tree, which sees one
-    satellite past the k-th, enough for the pairs of ties a ring makes."""
+    DENSE_SATELLITES_MAX satellites, every distance (nearest_block); past that a k-d tree,
+    which sees one satellite past the k-th, enough for the pairs of ties a ring makes."""
     pos = np.asarray(positions, dtype=float)
     n = len(pos)
     if k < 1:
         raise ValueError(f"nearest: k must be >= 1, got {k}")
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    if n * n <= PAIRS_HELD:
+    if n <= DENSE_SATELLITES_MAX:
         return nearest_block(pos[None], k)[1]
     kk = min(k + 2, n)
     dist, idx = cKDTree(pos).query(pos, k=kk)
@@ -206,17 +206,20 @@ def in_range(positions: ArrayLike, max_range_m: float) -> IntArray:
     return _canonical(pairs)
 
 
-# (step, satellite, satellite) distances held at once by the *_block ISL topologies: 32 MB
+# The *_block ISL topologies use every (step, satellite, satellite) distance for a group of at
+# most DENSE_SATELLITES_MAX (past that, the k-d tree per step is faster: measured at ~100 on
+# random shells), in slices of at most PAIRS_HELD distances (32 MB).
+DENSE_SATELLITES_MAX = 96
 PAIRS_HELD = 1 << 22
 
 
 def _block_pairs(positions: ArrayLike, pick) -> tuple[IntArray, IntArray] | None:
     """(step, edge) of the pairs pick(d2) marks in the squared distances d2 (steps, n, n) m^2
     (inf on the diagonal and for non-finite positions), over slices of at most PAIRS_HELD
-    distances; each step's edges canonical (i < j, sorted). None when one step is too many."""
+    distances; each step's edges canonical (i < j, sorted). None past DENSE_SATELLITES_MAX."""
     pos = np.asarray(positions, dtype=float)
     n_steps, n = pos.shape[:2]
-    if n * n > PAIRS_HELD:
+    if n > DENSE_SATELLITES_MAX:
         return None
     steps, edges = [np.zeros(0, np.int64)], [np.zeros((0, 2), np.int64)]
     upper = np.triu(np.ones((n, n), dtype=bool), k=1)
@@ -266,7 +269,7 @@ def in_range_block(positions: ArrayLike, max_range_m: float) -> tuple[IntArray, 
 
 
 def _per_step(pos: np.ndarray, edges_of) -> tuple[IntArray, IntArray]:
-    """The per-step topology edges_of(finite positions) at each step (large fleets, where the
+    """The per-step topology edges_of(finite positions) at each step (large groups, where the
     k-d tree's work dwarfs a Python call per step)."""
     steps, edges = [np.zeros(0, np.int64)], [np.zeros((0, 2), np.int64)]
     for t in range(len(pos)):
@@ -404,7 +407,8 @@ def ground_links(
 
 
 # satellite-station pairs per step above which ground_links_block hands each step to
-# graph.visible_pairs, whose grid cells look at a few satellites per station
+# graph.visible_pairs, whose grid cells look at a few satellites per station (the two cost the
+# same there, ~0.6 ms a step, measured on random shells)
 GROUND_PAIRS_DIRECT = 1 << 17
 
 
@@ -449,11 +453,15 @@ def _ground_block(sat, gs, up, sin_mask, max_range):  # pragma: no cover - compi
     base = np.empty(n_st)
     for k in range(n_st):
         base[k] = gs[k, 0] * up[k, 0] + gs[k, 1] * up[k, 1] + gs[k, 2] * up[k, 2]
-    size = max(n_steps * n_st, 16)
+    size = max(n_sat * n_st, 16)
     step, si, gi = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
     rng, hh = np.empty(size), np.empty(size)
     m = 0
     for t in range(n_steps):
+        if m + n_sat * n_st > len(step):  # room for every pair of this step (not in the loop)
+            size = max(2 * len(step), m + n_sat * n_st)
+            step, si, gi = _grow(step, size), _grow(si, size), _grow(gi, size)
+            rng, hh = _grow(rng, size), _grow(hh, size)
         for i in range(n_sat):
             x, y, z = sat[t, i, 0], sat[t, i, 1], sat[t, i, 2]
             for k in range(n_st):
@@ -461,9 +469,6 @@ def _ground_block(sat, gs, up, sin_mask, max_range):  # pragma: no cover - compi
                 dx, dy, dz = x - gs[k, 0], y - gs[k, 1], z - gs[k, 2]
                 d = np.sqrt(dx * dx + dy * dy + dz * dz)
                 if h >= sin_mask[k] * d and d <= max_range[k]:  # False for NaN positions
-                    if m == len(step):
-                        step, si, gi = _grow(step, 2 * m), _grow(si, 2 * m), _grow(gi, 2 * m)
-                        rng, hh = _grow(rng, 2 * m), _grow(hh, 2 * m)
                     step[m], si[m], gi[m], rng[m], hh[m] = t, i, k, d, h
                     m += 1
     return step[:m], si[:m], gi[:m], rng[:m], hh[:m]
