@@ -351,7 +351,7 @@ def test_a_blocks_links_are_those_found_step_by_step():
     assert list(st) == [0, 1]  # the route's ends; Svalbard is not looked at
     names = np.array(stage.node_names)
     draws = np.random.default_rng([sc.seed, 4])
-    degree_sum, kinds, blocked, ground = 0.0, set(), 0, 0
+    degree_sum, degree_max, kinds, blocked, ground = 0.0, 0, set(), 0, 0
     for k in range(len(samples.t_s)):
         pos = samples.r_ecef[k]
         found = [isl_edges(g, pos) for g in world.isl if g is not None]
@@ -376,8 +376,10 @@ def test_a_blocks_links_are_those_found_step_by_step():
         np.testing.assert_array_equal(got["distance_km"], distance_m / 1e3)
         np.testing.assert_array_equal(got["capacity_gbps"], capacity_bps / 1e9)
         degree_sum += 2 * len(e) / n
+        degree_max = max(degree_max, np.bincount(e.ravel(), minlength=n).max())
         kinds |= {names[i][:4] for i in e.ravel()}
         assert keep.all() or (station[~keep] == 1).all()  # only the optical station's clouds
         blocked, ground = blocked + (~keep).sum(), ground + keep.sum()
     assert kinds == {"shel", "imag", "clus"} and blocked and ground
     assert summary["isls_per_satellite_mean"] == round(degree_sum / len(samples.t_s), 4)
+    assert summary["isls_per_satellite_max"] == degree_max
