@@ -1,11 +1,12 @@
 """The network stage: per step ISLs, ground links, a sparse graph and the routes' shortest paths.
 
-Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Per block of
-steps, ISLs come from network/isl.py: fixed ones (plus-grid: the edge list is kept, only lengths
-change) are measured and filtered for the whole block in one compiled pass; dynamic ones
-(nearest, in-range) are found per step. Ground links are computed only for the stations the
-routes need (route endpoints and relays, every station when there are no routes), in a compiled
-loop (network/graph.py); A* (network/astar.py) runs only for the routes' pairs. Writes
+Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Each block of
+steps is worked out at once, not step by step: ISLs from network/isl.py (fixed ones, plus-grid,
+measured and filtered in one compiled pass; nearest and in-range ones by isl_edges_block),
+ground links (network/topology.ground_links_block), their rates and the cloud draws. Ground
+links are computed only for the stations the routes need (route endpoints and relays, every
+station when there are no routes). Then per step a route graph, and A* (network/astar.py) for
+the routes' pairs only. Writes
 routes.parquet, links.parquet and, with save=links, link_steps.parquet. With routes_only (the
 route series, network/routes.py) it works out the routes alone: no link statistics, best ISL
 rates or capacities, which only the run's tables and the ops stage use.
