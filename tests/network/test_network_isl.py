@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
-from orbitgrid.network.isl import IslLayout, design_grid, fixed_isls, isl_edges, isl_layout
+from orbitgrid.network.isl import (
+    IslLayout,
+    design_grid,
+    fixed_isls,
+    isl_edges,
+    isl_edges_block,
+    isl_layout,
+)
 from orbitgrid.network.links import IslConfig, optical_isl_rate_bps
 from orbitgrid.network.topology import edge_lengths, filter_edges, nearest, plus_grid
 from orbitgrid.scenario import Walker
@@ -143,3 +150,56 @@ def test_design_grid_that_does_not_hold_the_satellites_is_none():
     cfg = IslConfig(topology="plus-grid")
     assert design_grid(cfg, WALKER, 72) == (6, 12)
     assert design_grid(cfg, WALKER, 70) is None  # planes then come from the elements
+
+
+BLOCK_SCENARIO = """
+name: isl-block
+epoch: 2026-05-13T00:00:00Z
+duration: 3h
+step: 60s
+constellations:
+  - name: shell
+    walker: {satellites: 72, planes: 6, phasing: 1, altitude_km: 550, inclination_deg: 53}
+    isl: {topology: plus-grid, max_range_km: 5016, max_cross_plane_lat_deg: 50, terminals: 3}
+  - name: imagers
+    sun_synchronous: {satellites: 12, planes: 1, altitude_km: 500, ltan: "10:30"}
+    isl: {topology: nearest, nearest: 2}
+  - name: mesh
+    walker: {satellites: 40, planes: 5, phasing: 1, altitude_km: 700, inclination_deg: 70}
+    isl: {topology: nearest, nearest: 4, terminals: 3, max_cross_plane_lat_deg: 60}
+  - name: cluster
+    formation: {satellites: 9, radius_m: 300, altitude_km: 650, ltan: "18:00"}
+    isl: {topology: in-range, max_range_km: 0.5}
+  - name: ring
+    walker: {satellites: 30, planes: 3, phasing: 1, altitude_km: 1200, inclination_deg: 80}
+    isl: {topology: in-range, max_range_km: 4000, margin_km: 300}
+"""
+
+
+def test_a_blocks_links_are_those_of_each_step_on_sgp4_states():
+    """isl_edges_block over a block of real SGP4 states (satellites lost to SGP4 errors at
+    some steps) against isl_edges, the per-step path it replaced, step by step: the same
+    edges in the same order, lengths and capacities to the bit."""
+    import yaml
+
+    from orbitgrid.pipeline import build_world
+    from orbitgrid.scenario import validate_scenario
+
+    sc = validate_scenario(yaml.safe_load(BLOCK_SCENARIO))
+    world = build_world(sc)
+    t = np.arange(0.0, sc.duration + 1.0, sc.step)
+    r = world.fleet.propagate(sc.epoch64, t).r
+    rng = np.random.default_rng(7)
+    r[rng.random(r.shape[:2]) < 0.03] = np.nan  # gone satellites
+    seen = {}
+    for layout in world.isl:
+        block = isl_edges_block(layout, r)
+        assert np.array_equal(block.offsets, np.searchsorted(block.step, np.arange(len(t) + 1)))
+        for k in range(len(t)):
+            e, length, capacity = isl_edges(layout, r[k])
+            at = slice(block.offsets[k], block.offsets[k + 1])
+            np.testing.assert_array_equal(block.edges[at], e)
+            np.testing.assert_array_equal(block.length_m[at], length)
+            np.testing.assert_array_equal(block.capacity_bps[at], capacity)
+        seen[layout.config.topology, layout.config.terminals] = len(block.step)
+    assert min(seen.values()) > 0 and len(seen) == 4  # every kind of layout found links

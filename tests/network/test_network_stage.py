@@ -306,3 +306,80 @@ def test_routes_only_gives_the_runs_series(tmp_path):
     assert all(b.isl_best_bps is None for b in blocks[1])
     with pytest.raises(ValueError, match="routes_only"):
         NetworkStage(RunContext(world, _Tables()), routes_only=True)
+
+
+PER_STEP = """\
+name: net-per-step
+epoch: 2026-05-13T00:00:00Z
+duration: 40min
+step: 60s
+seed: 5
+constellations:
+  - name: shell
+    walker: {satellites: 72, planes: 6, phasing: 1, altitude_km: 550, inclination_deg: 53}
+    isl: {topology: plus-grid, max_range_km: 5016, max_cross_plane_lat_deg: 60}
+  - name: imagers
+    sun_synchronous: {satellites: 12, planes: 2, altitude_km: 500, ltan: "10:30"}
+    isl: {topology: nearest, nearest: 2, terminals: 2}
+  - name: cluster
+    formation: {satellites: 9, radius_m: 1000, altitude_km: 650, ltan: "18:00"}
+    isl: {topology: in-range, max_range_km: 2.5, terminals: 3}
+ground_stations:
+  - {name: Paris, lat_deg: 48.86, lon_deg: 2.35, min_elevation_deg: 0, max_range_km: 2500}
+  - {name: Luanda, lat_deg: -8.84, lon_deg: 13.23, min_elevation_deg: 25,
+     link: {band: optical, cloud_probability: 0.3}}
+  - {name: Svalbard, lat_deg: 78.23, lon_deg: 15.41, min_elevation_deg: 5, link: {band: x}}
+routes:
+  - {from: Paris, to: Luanda}
+"""
+
+
+def test_a_blocks_links_are_those_found_step_by_step():
+    """The stage finds ISLs, ground links, their rates and the cloud draws for a whole block
+    at once: its link_steps rows against the per-step path it replaced (isl_edges per layout,
+    graph.visible_pairs, ground_link_rate_bps per station and one cloud draw per step), row by
+    row and to the bit; the ISLs per satellite from the same per-step links."""
+    from orbitgrid.network.graph import visible_pairs
+    from orbitgrid.network.isl import isl_edges
+    from orbitgrid.network.links import GroundLink, ground_link_rate_bps
+
+    sc = validate_scenario(yaml.safe_load(PER_STEP))
+    stage, samples, tables, summary = _run_stage(sc)
+    rows = tables["link_steps"]
+    world = stage.context.world
+    geo, st, n = world.ground, stage.graph_stations, len(world.fleet)
+    assert list(st) == [0, 1]  # the route's ends; Svalbard is not looked at
+    names = np.array(stage.node_names)
+    draws = np.random.default_rng([sc.seed, 4])
+    degree_sum, degree_max, kinds, blocked, ground = 0.0, 0, set(), 0, 0
+    for k in range(len(samples.t_s)):
+        pos = samples.r_ecef[k]
+        found = [isl_edges(g, pos) for g in world.isl if g is not None]
+        e = np.concatenate([f[0] for f in found])
+        si, gk, rng_m, el = visible_pairs(
+            pos, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
+        )
+        station = st[gk]
+        cap = np.empty(len(si))
+        for s in st:
+            on = station == s
+            cap[on] = ground_link_rate_bps(
+                rng_m[on], el[on], sc.ground_stations[s].link or GroundLink()
+            )
+        keep = ~(draws.random(len(sc.ground_stations)) < stage.cloud)[station]
+        got = rows[k].to_pydict()
+        assert got["a"] == names[np.r_[e[:, 0], si[keep]]].tolist()
+        assert got["b"] == names[np.r_[e[:, 1], n + station[keep]]].tolist()
+        assert got["kind"] == ["isl"] * len(e) + ["ground"] * keep.sum()
+        distance_m = np.concatenate([f[1] for f in found] + [rng_m[keep]])
+        capacity_bps = np.concatenate([f[2] for f in found] + [cap[keep]])
+        np.testing.assert_array_equal(got["distance_km"], distance_m / 1e3)
+        np.testing.assert_array_equal(got["capacity_gbps"], capacity_bps / 1e9)
+        degree_sum += 2 * len(e) / n
+        degree_max = max(degree_max, np.bincount(e.ravel(), minlength=n).max())
+        kinds |= {names[i][:4] for i in e.ravel()}
+        assert keep.all() or (station[~keep] == 1).all()  # only the optical station's clouds
+        blocked, ground = blocked + (~keep).sum(), ground + keep.sum()
+    assert kinds == {"shel", "imag", "clus"} and blocked and ground
+    assert summary["isls_per_satellite_mean"] == round(degree_sum / len(samples.t_s), 4)
+    assert summary["isls_per_satellite_max"] == degree_max

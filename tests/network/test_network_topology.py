@@ -5,19 +5,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import orbitgrid.network.topology as topology
 from orbitgrid.constants import EARTH_RADIUS_M
+from orbitgrid.network.graph import visible_pairs
 from orbitgrid.network.topology import (
+    _canonical,
     edge_lengths,
     filter_edges,
     ground_links,
+    ground_links_block,
     in_range,
+    in_range_block,
     infer_planes,
     limit_terminals,
     line_of_sight,
     nearest,
+    nearest_block,
     plus_grid,
     plus_grid_from_elements,
 )
+from orbitgrid.orbits.contacts import Stations
 
 R = EARTH_RADIUS_M
 H = 550e3
@@ -235,3 +242,141 @@ def test_ground_links_elevation_closed_form():
     # a maximum slant range cuts further, per station
     _, sat2, _, _ = ground_links([[R, 0, 0], [0, R, 0]], sats, 0.0, [1.0e6, 1.0e6])
     np.testing.assert_array_equal(sat2, np.flatnonzero((rng_true <= 1.0e6) & (el_true >= 0)))
+
+
+# ---------------------------------------------------------------- block topologies
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_canonical_keys_give_the_unique_sorted_rows(seed):
+    """_canonical's one int64 key per edge against np.unique over rows (what it replaced)."""
+    rng = np.random.default_rng(seed)
+    e = rng.integers(0, 30, (400, 2))  # duplicates, both directions and self-loops
+    s = np.sort(e, axis=1)
+    expected = np.unique(s[s[:, 0] != s[:, 1]], axis=0)
+    got = _canonical(e)
+    assert got.dtype == np.int64 and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    assert _canonical(np.zeros((0, 2))).shape == (0, 2)
+    assert _canonical([[3, 3]]).shape == (0, 2)
+
+
+def _shell_block(rng, n_steps, n, radius_m=EARTH_RADIUS_M + 550e3):
+    """Random positions (step, satellite, 3) on a shell, a few NaN (gone) at some steps."""
+    x = rng.normal(size=(n_steps, n, 3))
+    pos = radius_m * x / np.linalg.norm(x, axis=-1, keepdims=True)
+    pos[rng.random((n_steps, n)) < 0.1] = np.nan
+    return pos
+
+
+def _brute_nearest(p, k):
+    """Each finite satellite to its k nearest finite others (a full sort, ties to the lower
+    index), both directions."""
+    ok = np.flatnonzero(np.isfinite(p).all(axis=1))
+    pairs = set()
+    for i in ok:
+        others = ok[ok != i]
+        d = np.linalg.norm(p[others] - p[i], axis=1)
+        for j in others[np.argsort(d, kind="stable")[:k]]:
+            pairs.add((min(i, j), max(i, j)))
+    return sorted(pairs)
+
+
+def _brute_in_range(p, r_m):
+    ok = np.flatnonzero(np.isfinite(p).all(axis=1))
+    return [(i, j) for i in ok for j in ok if i < j and np.linalg.norm(p[i] - p[j]) <= r_m]
+
+
+def _steps(step, edges, n_steps):
+    """Each step's edges as a list of (i, j) tuples, in the order given."""
+    assert np.all(np.diff(step) >= 0)  # step after step
+    return [[tuple(e) for e in edges[step == t].tolist()] for t in range(n_steps)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("k", [1, 2, 5, 60])
+def test_nearest_block_is_each_steps_brute_force_and_nearest(seed, k):
+    rng = np.random.default_rng(seed)
+    pos = _shell_block(rng, 5, 40)
+    step, e = nearest_block(pos, k)
+    for t, got in enumerate(_steps(step, e, len(pos))):
+        assert got == _brute_nearest(pos[t], k)  # canonical: the brute force's sorted order
+        local = np.flatnonzero(np.isfinite(pos[t]).all(axis=1))
+        assert got == [tuple(x) for x in local[nearest(pos[t, local], k)].tolist()]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_in_range_block_is_each_steps_brute_force_and_in_range(seed):
+    rng = np.random.default_rng(seed)
+    pos = _shell_block(rng, 5, 40)
+    r_m = 3000e3
+    step, e = in_range_block(pos, r_m)
+    for t, got in enumerate(_steps(step, e, len(pos))):
+        assert got and got == _brute_in_range(pos[t], r_m)
+        local = np.flatnonzero(np.isfinite(pos[t]).all(axis=1))
+        assert got == [tuple(x) for x in local[in_range(pos[t, local], r_m)].tolist()]
+
+
+def test_block_topologies_hold_bounded_slices_and_hand_large_fleets_to_the_tree(monkeypatch):
+    """The same edges whether steps come in slices of one or more, or step by step from the
+    k-d tree (a group of more than DENSE_SATELLITES_MAX)."""
+    rng = np.random.default_rng(3)
+    pos = _shell_block(rng, 7, 30)
+    whole = nearest_block(pos, 3), in_range_block(pos, 2500e3)
+    for held, dense in ((30 * 30 * 2, 30), (30 * 30, 30), (30 * 30, 29)):  # 2 steps, 1, tree
+        monkeypatch.setattr(topology, "PAIRS_HELD", held)
+        monkeypatch.setattr(topology, "DENSE_SATELLITES_MAX", dense)
+        again = nearest_block(pos, 3), in_range_block(pos, 2500e3)
+        for got, expected in zip(again, whole, strict=True):
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("dense", [topology.DENSE_SATELLITES_MAX, 4])  # distances, or the tree
+def test_nearest_breaks_a_tie_at_the_kth_distance_by_the_lower_index(dense, monkeypatch):
+    """Satellite 0 midway between 1 and 2 (2,000 km each way, exact in binary): its one
+    nearest is 1; 3 and 4 are 1,000 km beyond 1 and 2, each the other's nearest."""
+    monkeypatch.setattr(topology, "DENSE_SATELLITES_MAX", dense)
+    x_km = np.array([0.0, -2000.0, 2000.0, -3000.0, 3000.0])
+    pos = np.stack([x_km * 1e3, np.zeros(5), np.zeros(5)], axis=1)
+    expected = [[0, 1], [1, 3], [2, 4]]
+    np.testing.assert_array_equal(nearest(pos, 1), expected)
+    step, e = nearest_block(np.stack([pos, pos[::-1]]), 1)  # reversed: 0 is then row 4
+    np.testing.assert_array_equal(step, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(e, expected + [[0, 2], [1, 3], [2, 4]])  # centre to 2, not 3
+
+
+def test_block_topologies_of_no_steps_or_no_satellites():
+    for found in (nearest_block(np.zeros((0, 5, 3)), 2), in_range_block(np.zeros((3, 0, 3)), 1e6)):
+        assert found[0].shape == (0,) and found[1].shape == (0, 2)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        nearest_block(np.zeros((1, 3, 3)), 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ground_links_block_is_visible_pairs_at_each_step(seed, monkeypatch):
+    """The block kernel tries every satellite; graph.visible_pairs only those of nearby grid
+    cells: the same pairs in the same order with the same numbers, at every step, and so too
+    when a large fleet hands each step to visible_pairs. (visible_pairs itself is checked
+    against a dense numpy product in test_network_graph.)"""
+    rng = np.random.default_rng(seed)
+    n_steps, n_sat, n_gs = 6, 300, 4
+    x = rng.normal(size=(n_steps, n_sat, 3))
+    radius_m = rng.uniform(6.6e6, 8e6, (n_steps, n_sat, 1))
+    sat = x / np.linalg.norm(x, axis=-1, keepdims=True) * radius_m
+    sat[rng.random((n_steps, n_sat)) < 0.05] = np.nan  # decayed satellites
+    lat, lon = rng.uniform(-80, 80, n_gs), rng.uniform(-180, 180, n_gs)
+    mask = rng.uniform(-5, 40, n_gs)
+    max_range = np.where(rng.random(n_gs) < 0.5, rng.uniform(1e6, 3e6, n_gs), np.inf)
+    gs = Stations.from_geodetic(lat, lon, rng.uniform(0, 3000, n_gs), mask, max_range)
+    args = (gs.ecef, gs.up, gs.mask, gs.max_range)
+    found = ground_links_block(sat, *args)
+    step = found[0]
+    assert len(step) and np.all(np.diff(step) >= 0)
+    for t in range(n_steps):
+        expected = visible_pairs(sat[t], *args)
+        for got, want in zip(found[1:], expected, strict=True):
+            np.testing.assert_array_equal(got[step == t], want)
+    monkeypatch.setattr(topology, "GROUND_PAIRS_DIRECT", 0)
+    for got, want in zip(ground_links_block(sat, *args), found, strict=True):
+        np.testing.assert_array_equal(got, want)

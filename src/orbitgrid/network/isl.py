@@ -3,9 +3,10 @@
 The one place where an `isl:` block becomes links: the network stage (routes, links tables) and
 the sensing model (alert relays) both take their ISLs from here. Plus-grid edges are fixed for
 the run (from planes x per_plane, or from the elements at the first step); nearest and in-range
-edges are found at each step. Every edge must then clear the Earth by margin_m, lie within
-max_range_m, avoid the cross-plane latitude cut and close the optical link budget; terminals
-caps the links per satellite, shortest first.
+edges are found at each step (isl_edges), or for a whole block of steps at once
+(isl_edges_block: the same edges, lengths and capacities, step after step). Every edge must
+then clear the Earth by margin_m, lie within max_range_m, avoid the cross-plane latitude cut
+and close the optical link budget; terminals caps the links per satellite, shortest first.
 
 Indices are rows of the position arrays given (the fleet, or one constellation's members);
 positions are metres in any Earth-centred frame (every test is invariant under rotation about z).
@@ -24,20 +25,24 @@ from orbitgrid.network.graph import edge_geometry
 from orbitgrid.network.links import IslConfig, optical_isl_rate_bps
 from orbitgrid.network.topology import (
     in_range,
+    in_range_block,
     infer_planes,
     limit_terminals,
     line_of_sight,
     nearest,
+    nearest_block,
     plus_grid,
     plus_grid_from_elements,
 )
 
 __all__ = [
+    "BlockIsls",
     "IslLayout",
     "design_grid",
     "elements_from_state",
     "fixed_isls",
     "isl_edges",
+    "isl_edges_block",
     "isl_layout",
 ]
 
@@ -125,8 +130,9 @@ def isl_layout(
     return IslLayout(config, members, n_nodes, members[plus_grid(planes, per_plane)], plane)
 
 
-def _usable(layout: IslLayout, r_m, edges, length, clear) -> np.ndarray:
-    """Range, Earth line of sight with margin (clear) and the cross-plane latitude cut."""
+def _usable(layout: IslLayout, r_m, edges, length, clear, step=None) -> np.ndarray:
+    """Range, Earth line of sight with margin (clear) and the cross-plane latitude cut; step:
+    each edge's row of r_m (steps, n_nodes, 3) when the edges are a block's, flat."""
     cfg = layout.config
     up = clear & np.isfinite(length)
     if cfg.max_range_m is not None:
@@ -136,7 +142,10 @@ def _usable(layout: IslLayout, r_m, edges, length, clear) -> np.ndarray:
         cross = layout.plane[e0] != layout.plane[e1]
         sin_lat = np.abs(r_m[..., 2]) / np.linalg.norm(r_m, axis=-1)
         high = sin_lat > np.sin(np.radians(cfg.max_cross_plane_lat_deg))
-        up &= ~(cross & (high[..., e0] | high[..., e1]))
+        if step is None:
+            up &= ~(cross & (high[..., e0] | high[..., e1]))
+        else:
+            up &= ~(cross & (high[step, e0] | high[step, e1]))
     return up
 
 
@@ -181,3 +190,52 @@ def isl_edges(layout: IslLayout, r_m: np.ndarray) -> tuple[IntArray, np.ndarray,
         kept = limit_terminals(e, length, cfg.terminals, layout.n_nodes)
         e, length, capacity = e[kept], length[kept], capacity[kept]
     return e, length, capacity
+
+
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class BlockIsls:
+    """One layout's usable ISLs over a block of steps, step after step, each step's as
+    isl_edges gives them: step (M,) index in the block, edges (M, 2), length_m (M,) m,
+    capacity_bps (M,) bit/s; offsets (steps + 1,): step k's rows are offsets[k]:offsets[k + 1]."""
+
+    step: IntArray
+    edges: IntArray
+    length_m: np.ndarray
+    capacity_bps: np.ndarray
+    offsets: IntArray
+
+
+def isl_edges_block(layout: IslLayout, r_m: np.ndarray) -> BlockIsls:
+    """isl_edges at every step of r_m (steps, n_nodes, 3) m, vectorised over the block."""
+    n_steps = len(r_m)
+    if layout.edges is not None:
+        up, length, capacity = fixed_isls(layout, r_m)
+        step, j = np.nonzero(up)
+        return _block_isls(n_steps, step, layout.edges[j], length[step, j], capacity[step, j])
+    cfg, m = layout.config, layout.members
+    p = r_m[:, m]
+    if cfg.topology == "nearest":
+        step, e = nearest_block(p, cfg.nearest)
+    else:
+        step, e = in_range_block(p, cfg.max_range_m)
+    e = m[e]
+    a, b = r_m[step, e[:, 0]], r_m[step, e[:, 1]]
+    length = np.linalg.norm(b - a, axis=-1)
+    up = _usable(layout, r_m, e, length, line_of_sight(a, b, cfg.margin_m), step)
+    capacity = optical_isl_rate_bps(length, cfg.terminal)
+    up &= capacity > 0
+    step, e, length, capacity = step[up], e[up], length[up], capacity[up]
+    if cfg.terminals is not None:
+        offsets = np.searchsorted(step, np.arange(n_steps + 1))
+        kept = np.ones(len(step), dtype=bool)
+        for k in range(n_steps):
+            s = slice(offsets[k], offsets[k + 1])
+            kept[s] = limit_terminals(e[s], length[s], cfg.terminals, layout.n_nodes)
+        step, e, length, capacity = step[kept], e[kept], length[kept], capacity[kept]
+    return _block_isls(n_steps, step, e, length, capacity)
+
+
+def _block_isls(n_steps: int, step, edges, length, capacity) -> BlockIsls:
+    step = np.asarray(step, dtype=np.int64)
+    offsets = np.searchsorted(step, np.arange(n_steps + 1))
+    return BlockIsls(step, edges.reshape(-1, 2), length, capacity, offsets)

@@ -1,11 +1,12 @@
 """The network stage: per step ISLs, ground links, a sparse graph and the routes' shortest paths.
 
-Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Per block of
-steps, ISLs come from network/isl.py: fixed ones (plus-grid: the edge list is kept, only lengths
-change) are measured and filtered for the whole block in one compiled pass; dynamic ones
-(nearest, in-range) are found per step. Ground links are computed only for the stations the
-routes need (route endpoints and relays, every station when there are no routes), in a compiled
-loop (network/graph.py); A* (network/astar.py) runs only for the routes' pairs. Writes
+Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Each block of
+steps is worked out at once, not step by step: ISLs from network/isl.py (fixed ones, plus-grid,
+measured and filtered in one compiled pass; nearest and in-range ones by isl_edges_block),
+ground links (network/topology.ground_links_block), their rates and the cloud draws. Ground
+links are computed only for the stations the routes need (route endpoints and relays, every
+station when there are no routes). Then per step a route graph, and A* (network/astar.py) for
+the routes' pairs only. Writes
 routes.parquet, links.parquet and, with save=links, link_steps.parquet. With routes_only (the
 route series, network/routes.py) it works out the routes alone: no link statistics, best ISL
 rates or capacities, which only the run's tables and the ops stage use.
@@ -23,9 +24,10 @@ from numba import njit
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.astar import WINDOW_STEPS, window_paths
-from orbitgrid.network.graph import undirected_csr, visible_pairs
-from orbitgrid.network.isl import elements_from_state, fixed_isls, isl_edges
+from orbitgrid.network.graph import undirected_csr
+from orbitgrid.network.isl import BlockIsls, elements_from_state, fixed_isls, isl_edges_block
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
+from orbitgrid.network.topology import ground_links_block
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
@@ -219,106 +221,130 @@ class NetworkStage:
 
     # ------------------------------------------------------------------ per block
 
-    def _ground_links(self, sat: np.ndarray):
-        """Visible (station, satellite) pairs for the graph stations at one step: station,
-        satellite, range m and capacity bit/s (None when routes_only)."""
+    def _ground_links(self, r: np.ndarray):
+        """Visible (station, satellite) pairs for the graph stations at each step of r (T, N, 3)
+        m, less those blocked by cloud: step, station, satellite, range m and capacity bit/s
+        (None when routes_only), step after step."""
         st = self.graph_stations
         geo = self.geometry
-        si, k, rng_m, el = visible_pairs(
-            sat, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
+        step, si, k, rng_m, el = ground_links_block(
+            r, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
         )
         station = st[k]
-        blocked = self.rng.random(self.n_station) < self.cloud
-        keep = ~blocked[station]
+        blocked = self.rng.random((len(r), self.n_station)) < self.cloud  # one draw per step
+        keep = ~blocked[step, station]
         if self.routes_only:
-            return station[keep], si[keep], rng_m[keep], None
+            return step[keep], station[keep], si[keep], rng_m[keep], None
         cap = np.empty(len(si))
         for link, members in self.link_groups:  # stations sharing one rate model
             on = members[station]
             cap[on] = ground_link_rate_bps(rng_m[on], el[on], link)
-        return station[keep], si[keep], rng_m[keep], cap[keep]
+        return step[keep], station[keep], si[keep], rng_m[keep], cap[keep]
+
+    def _isls(self, r: np.ndarray, best: np.ndarray | None) -> tuple[BlockIsls, np.ndarray]:
+        """Every group's usable ISLs over the block, step after step and, within a step, group
+        after group: its latency s too. Adds to the link statistics and best rates (full)."""
+        full = not self.routes_only
+        parts = []
+        dyn = []
+        for g, stats in zip(self.groups, self.isl_fixed, strict=True):
+            if g.edges is not None:
+                up, length, capacity = fixed_isls(g, r)
+                if full:
+                    stats.add(up, length, capacity)
+                    rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
+                    for end in (0, 1):
+                        np.maximum.at(best, g.edges[:, end], rate)
+                step, j = np.nonzero(up)
+                at = np.searchsorted(step, np.arange(len(r) + 1))
+                b = BlockIsls(step, g.edges[j], length[step, j], capacity[step, j], at)
+            else:
+                b = isl_edges_block(g, r)
+                if full:
+                    for end in (0, 1):
+                        np.maximum.at(best, (b.edges[:, end], b.step), b.capacity_bps)
+                    dyn.append(b)
+            parts.append((b, b.length_m / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s))
+        if full:
+            self.isl_dynamic.add(
+                *_cat(
+                    [b.edges[:, 0] * self.n_sat + b.edges[:, 1] for b in dyn],
+                    [b.length_m for b in dyn],
+                    [b.capacity_bps for b in dyn],
+                )
+            )
+        step = np.concatenate([b.step for b, _ in parts] or [np.zeros(0, np.int64)])
+        order = np.argsort(step, kind="stable")  # step after step, groups in order within one
+        step = step[order]
+
+        def cat(get, empty):
+            return np.concatenate([get(p) for p in parts] or [empty])[order]
+
+        return (
+            BlockIsls(
+                step,
+                cat(lambda p: p[0].edges, np.zeros((0, 2), np.int64)),
+                cat(lambda p: p[0].length_m, np.zeros(0)),
+                cat(lambda p: p[0].capacity_bps, np.zeros(0)),
+                np.searchsorted(step, np.arange(len(r) + 1)),
+            ),
+            cat(lambda p: p[1], np.zeros(0)),
+        )
 
     def block(self, samples: Samples) -> NetworkBlock:
         """Links, graph and routes at each step of the block."""
         r = samples.r_ecef
+        n_steps = len(samples.t_s)
         full = not self.routes_only  # link statistics and best rates too
         # each satellite's best usable ISL (N, T): np.maximum.at along satellites
         best = np.zeros((r.shape[1], r.shape[0])) if self.groups and full else None
-        fixed = []
-        for g, stats in zip(self.groups, self.isl_fixed, strict=True):
-            if g.edges is None:
-                fixed.append(None)
-                continue
-            up, length, capacity = fixed_isls(g, r)
-            if full:
-                stats.add(up, length, capacity)
-                rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
-                for end in (0, 1):
-                    np.maximum.at(best, g.edges[:, end], rate)
-            latency = length / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
-            fixed.append((up, length, capacity, latency))
+        isl, isl_latency = self._isls(r, best)
+        g_step, gi, si, g_rng, g_cap = self._ground_links(r)
+        g_at = np.searchsorted(g_step, np.arange(n_steps + 1))
+        self.steps += n_steps
+        if full:
+            self.ground.add(gi * self.n_sat + si, g_rng, g_cap)
+            n_isl = np.diff(isl.offsets)
+            degree = np.bincount(
+                np.repeat(isl.step, 2) * self.n_sat + isl.edges.ravel(),
+                minlength=n_steps * self.n_sat,
+            )
+            self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
+            if self.n_sat:
+                for mean in (2 * n_isl) / self.n_sat:  # degree.mean() of each step, in turn
+                    self.isl_degree_sum += mean
         n_routes = len(self.route_nodes) // 2
+        if not (n_routes or self.per_step_links):
+            return NetworkBlock(None if best is None else best.T.astype(np.float32))
         block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
         window = []  # (step, graph, node positions), routed together (network/astar.py)
-        dyn_keys, dyn_len, dyn_cap = [], [], []
-        gr_keys, gr_len, gr_cap = [], [], []
-        for k in range(len(samples.t_s)):
-            pos = r[k]
-            edges, lengths, caps, latencies = [], [], [], []
-            for g, f in zip(self.groups, fixed, strict=True):
-                if f is not None:
-                    up, length, capacity, latency = f
-                    on = up[k]
-                    e, lat = g.edges[on], latency[k, on]
-                    if full:
-                        ln, cp = length[k, on], capacity[k, on]
-                else:
-                    e, ln, cp = isl_edges(g, pos)
-                    lat = ln / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s
-                    if full:
-                        for end in (0, 1):
-                            np.maximum.at(best[:, k], e[:, end], cp)
-                        dyn_keys.append(e[:, 0] * self.n_sat + e[:, 1])
-                        dyn_len.append(ln)
-                        dyn_cap.append(cp)
-                edges.append(e)
-                latencies.append(lat)
-                if full:
-                    lengths.append(ln)
-                    caps.append(cp)
-            e = np.concatenate(edges) if edges else np.zeros((0, 2), np.int64)
-            gi, si, g_rng, g_cap = self._ground_links(pos)
-            self.steps += 1
-            if full:
-                ln = np.concatenate(lengths) if lengths else np.zeros(0)
-                cp = np.concatenate(caps) if caps else np.zeros(0)
-                gr_keys.append(gi * self.n_sat + si)
-                gr_len.append(g_rng)
-                gr_cap.append(g_cap)
-                degree = np.bincount(e.ravel(), minlength=self.n_sat)
-                self.isl_degree_sum += degree.mean() if self.n_sat else 0.0
-                self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
+        if n_routes:  # the route graphs' links: each step's ISLs, then its ground links
+            step = np.concatenate([isl.step, g_step])
+            order = np.argsort(step, kind="stable")
+            link_a = np.concatenate([isl.edges[:, 0], si])[order]
+            link_b = np.concatenate([isl.edges[:, 1], self.n_sat + gi])[order]
+            latency = np.concatenate([isl_latency, g_rng / SPEED_OF_LIGHT_M_S])[order]
+            link_at = np.searchsorted(step[order], np.arange(n_steps + 1))
+            stations = np.broadcast_to(self.geometry.ecef, (n_steps, self.n_station, 3))
+            node_pos = np.concatenate([r, stations], axis=1)
+        for k in range(n_steps):
             if self.per_step_links:
-                self._write_link_step(samples, k, e, ln, cp, gi, si, g_rng, g_cap)
+                i, g = slice(isl.offsets[k], isl.offsets[k + 1]), slice(g_at[k], g_at[k + 1])
+                self._write_link_step(
+                    samples, k, isl.edges[i], isl.length_m[i], isl.capacity_bps[i],
+                    gi[g], si[g], g_rng[g], g_cap[g],
+                )  # fmt: skip
             if not n_routes:
                 continue
-            latency = np.concatenate(latencies) if latencies else np.zeros(0)
-            node_pos = np.concatenate([pos, self.geometry.ecef])
-            graph = undirected_csr(
-                self.n_sat + self.n_station,
-                np.concatenate([e[:, 0], si]),
-                np.concatenate([e[:, 1], self.n_sat + gi]),
-                np.concatenate([latency, g_rng / SPEED_OF_LIGHT_M_S]),
-            )
-            window.append((k, graph, node_pos))
+            at = slice(link_at[k], link_at[k + 1])
+            n_nodes = self.n_sat + self.n_station
+            graph = undirected_csr(n_nodes, link_a[at], link_b[at], latency[at])
+            window.append((k, graph, node_pos[k]))
             if len(window) == WINDOW_STEPS:
                 self._route(window, block_rows, flat_paths, path_lengths, step_rows)
         if window:
             self._route(window, block_rows, flat_paths, path_lengths, step_rows)
-        if full:
-            self.isl_dynamic.add(*_cat(dyn_keys, dyn_len, dyn_cap))
-            self.ground.add(*_cat(gr_keys, gr_len, gr_cap))
         if n_routes:
             self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
         return NetworkBlock(None if best is None else best.T.astype(np.float32))

@@ -1,12 +1,15 @@
 """Inter-satellite link topologies and per-step link filtering, vectorised.
 
 Edges are int arrays shaped (edge, 2) with i < j, sorted, no duplicates. Positions are metres,
-shaped (satellite, 3) for one step (any Earth-centred frame). No I/O.
+shaped (satellite, 3) for one step (any Earth-centred frame). The *_block functions take a
+block of steps (step, satellite, 3) at once and give each step's edges or pairs, step after
+step, as the per-step functions give them. No I/O.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
@@ -17,12 +20,15 @@ __all__ = [
     "infer_planes",
     "plus_grid_from_elements",
     "nearest",
+    "nearest_block",
     "in_range",
+    "in_range_block",
     "edge_lengths",
     "line_of_sight",
     "filter_edges",
     "limit_terminals",
     "ground_links",
+    "ground_links_block",
 ]
 
 IntArray = NDArray[np.int64]
@@ -33,7 +39,11 @@ def _canonical(edges: ArrayLike) -> IntArray:
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     e = np.sort(e, axis=1)
     e = e[e[:, 0] != e[:, 1]]
-    return np.unique(e, axis=0) if len(e) else e
+    if not len(e):
+        return e
+    base = e[:, 1].max() + 1  # one int64 key per edge: a 1-d unique, not np.unique(axis=0)
+    key = np.unique(e[:, 0] * base + e[:, 1])
+    return np.stack([key // base, key % base], axis=1)
 
 
 def plus_grid(planes: int, per_plane: int, wrap_planes: bool = True) -> IntArray:
@@ -165,19 +175,25 @@ def plus_grid_from_elements(
 
 
 def nearest(positions: ArrayLike, k: int) -> IntArray:
-    """Each satellite linked to its k nearest others (union of both directions)."""
+    """Each satellite linked to its k nearest others (union of both directions); of others
+    tied at the k-th distance (a symmetric ring makes exact ties), the lower indices. Up to
+    DENSE_SATELLITES_MAX satellites, every distance (nearest_block); past that a k-d tree,
+    which sees one satellite past the k-th, enough for the pairs of ties a ring makes."""
     pos = np.asarray(positions, dtype=float)
     n = len(pos)
     if k < 1:
         raise ValueError(f"nearest: k must be >= 1, got {k}")
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    kk = min(k + 1, n)
-    _, idx = cKDTree(pos).query(pos, k=kk)
-    # column 0 is normally the point itself; drop self-pairs whichever column they land in
-    pairs = np.stack([np.repeat(np.arange(n), kk), idx.reshape(-1)], axis=1)
+    if n <= DENSE_SATELLITES_MAX:
+        return nearest_block(pos[None], k)[1]
+    kk = min(k + 2, n)
+    dist, idx = cKDTree(pos).query(pos, k=kk)
+    src, dst, dist = np.repeat(np.arange(n), kk), idx.reshape(-1), dist.reshape(-1)
+    # by source, then distance, then index; self dropped wherever it lands (duplicate positions)
+    order = np.lexsort((dst, dist, src))
+    pairs = np.stack([src[order], dst[order]], axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    # keep at most k per source (duplicates of a position may push self out of column 0)
     first = np.r_[0, np.flatnonzero(np.diff(pairs[:, 0])) + 1]
     rank = np.arange(len(pairs)) - np.repeat(first, np.diff(np.r_[first, len(pairs)]))
     return _canonical(pairs[rank < k])
@@ -188,6 +204,80 @@ def in_range(positions: ArrayLike, max_range_m: float) -> IntArray:
     pos = np.asarray(positions, dtype=float)
     pairs = cKDTree(pos).query_pairs(max_range_m, output_type="ndarray")
     return _canonical(pairs)
+
+
+# The *_block ISL topologies use every (step, satellite, satellite) distance for a group of at
+# most DENSE_SATELLITES_MAX (past that, the k-d tree per step is faster: measured at ~100 on
+# random shells), in slices of at most PAIRS_HELD distances (32 MB).
+DENSE_SATELLITES_MAX = 96
+PAIRS_HELD = 1 << 22
+
+
+def _block_pairs(positions: ArrayLike, pick) -> tuple[IntArray, IntArray] | None:
+    """(step, edge) of the pairs pick(d2) marks in the squared distances d2 (steps, n, n) m^2
+    (inf on the diagonal and for non-finite positions), over slices of at most PAIRS_HELD
+    distances; each step's edges canonical (i < j, sorted). None past DENSE_SATELLITES_MAX."""
+    pos = np.asarray(positions, dtype=float)
+    n_steps, n = pos.shape[:2]
+    if n > DENSE_SATELLITES_MAX:
+        return None
+    steps, edges = [np.zeros(0, np.int64)], [np.zeros((0, 2), np.int64)]
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    per_slice = max(PAIRS_HELD // max(n * n, 1), 1)
+    for t0 in range(0, n_steps, per_slice):
+        p = pos[t0 : t0 + per_slice]
+        d2 = np.zeros((len(p), n, n))
+        for axis in range(3):  # summed as the k-d tree sums them: x, then y, then z
+            d = p[:, :, None, axis] - p[:, None, :, axis]
+            d2 += d * d
+        d2[~np.isfinite(d2)] = np.inf
+        d2[:, np.arange(n), np.arange(n)] = np.inf
+        linked = pick(d2)
+        t, i, j = np.nonzero((linked | linked.transpose(0, 2, 1)) & upper)
+        steps.append(t + t0)
+        edges.append(np.stack([i, j], axis=1))
+    return np.concatenate(steps), np.concatenate(edges)
+
+
+def nearest_block(positions: ArrayLike, k: int) -> tuple[IntArray, IntArray]:
+    """nearest at each step of positions (step, satellite, 3) m, where satellites with NaN
+    positions are left out: (step,) and (edge, 2), step after step. Ties at the k-th distance
+    go to the lower indices."""
+    if k < 1:
+        raise ValueError(f"nearest_block: k must be >= 1, got {k}")
+    pos = np.asarray(positions, dtype=float)
+
+    def pick(d2):
+        n = d2.shape[-1]
+        linked = np.zeros(d2.shape, dtype=bool)
+        if n < 2:
+            return linked
+        # ties at the k-th distance: the lower indices, as a stable sort keeps them
+        np.put_along_axis(linked, np.argsort(d2, axis=-1, kind="stable")[..., :k], True, -1)
+        return linked & np.isfinite(d2)
+
+    found = _block_pairs(pos, pick)
+    return found if found is not None else _per_step(pos, lambda p: nearest(p, k))
+
+
+def in_range_block(positions: ArrayLike, max_range_m: float) -> tuple[IntArray, IntArray]:
+    """in_range at each step of positions (step, satellite, 3) m, where satellites with NaN
+    positions are left out: (step,) and (edge, 2), step after step."""
+    pos = np.asarray(positions, dtype=float)
+    found = _block_pairs(pos, lambda d2: d2 <= max_range_m * max_range_m)
+    return found if found is not None else _per_step(pos, lambda p: in_range(p, max_range_m))
+
+
+def _per_step(pos: np.ndarray, edges_of) -> tuple[IntArray, IntArray]:
+    """The per-step topology edges_of(finite positions) at each step (large groups, where the
+    k-d tree's work dwarfs a Python call per step)."""
+    steps, edges = [np.zeros(0, np.int64)], [np.zeros((0, 2), np.int64)]
+    for t in range(len(pos)):
+        local = np.flatnonzero(np.isfinite(pos[t]).all(axis=1))
+        e = local[edges_of(pos[t, local])] if len(local) else np.zeros((0, 2), np.int64)
+        steps.append(np.full(len(e), t, dtype=np.int64))
+        edges.append(e.reshape(-1, 2))
+    return np.concatenate(steps), np.concatenate(edges)
 
 
 def edge_lengths(positions: ArrayLike, edges: ArrayLike) -> NDArray[np.float64]:
@@ -314,3 +404,78 @@ def ground_links(
         ok &= rng <= rmax[:, None]
     g_idx, s_idx = np.nonzero(ok)
     return g_idx, s_idx, rng[g_idx, s_idx], np.arcsin(np.clip(sin_el[g_idx, s_idx], -1, 1))
+
+
+# satellite-station pairs per step above which ground_links_block hands each step to
+# graph.visible_pairs, whose grid cells look at a few satellites per station (the two cost the
+# same there, ~0.6 ms a step, measured on random shells)
+GROUND_PAIRS_DIRECT = 1 << 17
+
+
+def ground_links_block(
+    satellite_m: ArrayLike,
+    station_m: ArrayLike,
+    up: ArrayLike,
+    mask_rad: ArrayLike,
+    max_range_m: ArrayLike,
+) -> tuple[IntArray, IntArray, IntArray, NDArray[np.float64], NDArray[np.float64]]:
+    """graph.visible_pairs at each step of satellite_m (step, satellite, 3) m, Earth-fixed
+    (NaN satellites never visible): station_m (S, 3) m, up (S, 3) unit verticals, mask_rad (S,),
+    max_range_m (S,), inf where none. Returns step, satellite, station (into the S given), slant
+    range m and elevation rad per visible pair, ordered by step, satellite, station; with the
+    same arithmetic, so the same numbers. One compiled pass over (step, satellite, station)."""
+    sat = np.ascontiguousarray(satellite_m, dtype=np.float64)
+    gs = np.ascontiguousarray(station_m, dtype=np.float64).reshape(-1, 3)
+    n_steps, n_sat = sat.shape[:2]
+    sin_mask = np.ascontiguousarray(
+        np.broadcast_to(np.sin(np.asarray(mask_rad, dtype=np.float64)), (len(gs),))
+    )
+    max_range = np.ascontiguousarray(
+        np.broadcast_to(np.asarray(max_range_m, dtype=np.float64), (len(gs),))
+    )
+    up = np.ascontiguousarray(up, dtype=np.float64).reshape(-1, 3)
+    if n_sat * len(gs) > GROUND_PAIRS_DIRECT:
+        from orbitgrid.network.graph import visible_pairs
+
+        found = [visible_pairs(sat[t], gs, up, mask_rad, max_range) for t in range(n_steps)]
+        step = np.repeat(np.arange(n_steps), [len(f[0]) for f in found])
+        cat = [np.concatenate([f[j] for f in found] or [np.zeros(0)]) for j in range(4)]
+        return step, cat[0].astype(np.int64), cat[1].astype(np.int64), cat[2], cat[3]
+    step, si, gi, rng, height = _ground_block(sat, gs, up, sin_mask, max_range)
+    return step, si, gi, rng, np.arcsin(np.clip(height / rng, -1.0, 1.0))
+
+
+@njit(cache=True)
+def _ground_block(sat, gs, up, sin_mask, max_range):  # pragma: no cover - compiled
+    """Visible (step, satellite, station) of sat (T, N, 3) m: range m and height m above the
+    station's horizon plane (graph._visible's arithmetic, every satellite tried)."""
+    n_steps, n_sat, n_st = sat.shape[0], sat.shape[1], len(gs)
+    base = np.empty(n_st)
+    for k in range(n_st):
+        base[k] = gs[k, 0] * up[k, 0] + gs[k, 1] * up[k, 1] + gs[k, 2] * up[k, 2]
+    size = max(n_sat * n_st, 16)
+    step, si, gi = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
+    rng, hh = np.empty(size), np.empty(size)
+    m = 0
+    for t in range(n_steps):
+        if m + n_sat * n_st > len(step):  # room for every pair of this step (not in the loop)
+            size = max(2 * len(step), m + n_sat * n_st)
+            step, si, gi = _grow(step, size), _grow(si, size), _grow(gi, size)
+            rng, hh = _grow(rng, size), _grow(hh, size)
+        for i in range(n_sat):
+            x, y, z = sat[t, i, 0], sat[t, i, 1], sat[t, i, 2]
+            for k in range(n_st):
+                h = x * up[k, 0] + y * up[k, 1] + z * up[k, 2] - base[k]
+                dx, dy, dz = x - gs[k, 0], y - gs[k, 1], z - gs[k, 2]
+                d = np.sqrt(dx * dx + dy * dy + dz * dz)
+                if h >= sin_mask[k] * d and d <= max_range[k]:  # False for NaN positions
+                    step[m], si[m], gi[m], rng[m], hh[m] = t, i, k, d, h
+                    m += 1
+    return step[:m], si[:m], gi[:m], rng[:m], hh[:m]
+
+
+@njit(cache=True)
+def _grow(a, size):  # pragma: no cover - compiled
+    out = np.empty(size, a.dtype)
+    out[: len(a)] = a
+    return out
