@@ -66,7 +66,7 @@ from orbitgrid.ops.links import Leg, Links, Ring
 from orbitgrid.ops.placement import held, reachable
 from orbitgrid.ops.policies import Policy, load_policy
 from orbitgrid.ops.tables import jobs_table, schedule_table, transfers_table
-from orbitgrid.ops.timelines import Timelines, accrued, default_names, total_at
+from orbitgrid.ops.timelines import Timelines, accrued, default_names, total_at, totals_at
 
 __all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
@@ -151,6 +151,7 @@ class Engine:
         self.index = {name: k for k, name in enumerate(self.names)}
         self.jobs: list[Job] = []
         self.by_id: dict[JobId, Job] = {}
+        self.clusters = False  # a job may run on several satellites
         self.has_isl = env.has_isl
         self.has_isl_list = self.has_isl.tolist()
         self.compute = Compute(env, self.prot)
@@ -230,6 +231,7 @@ class Engine:
                 f"job {j.id}: needs {j.min_satellites} satellites, fleet has {self.env.n}")
         self.jobs.append(j)
         self.by_id[j.id] = j
+        self.clusters |= j.max_satellites > 1
         self.loop.push(j.arrival, Priority.ARRIVAL, j.index)
         self.changed(j, JobState.PENDING, self.now_s)
         return j.id
@@ -353,9 +355,8 @@ class Engine:
         old = self.env
         before = len(old.t_s) - 1  # steps known so far
         self.use(old.append(block))
-        for j in self.active():
-            if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
-                j.seg.cum = self.compute.continued(j.seg.cum, j.sats, before)
+        for j in self.computing_clusters():
+            j.seg.cum = self.compute.continued(j.seg.cum, j.sats, before)
         t_list, rows, beyond = self.compute.t_list, self.compute.work_rows, self.down_beyond
         self.down_beyond = [(s, until) for s, until in beyond if until > self.env.end_s]
         for s, until in beyond:
@@ -380,9 +381,15 @@ class Engine:
             else:
                 self.loop.push(ready, priority, i, version, seq)
         finishing, self.finishing = self.finishing, []
-        for seq, i, version in finishing:
+        last = self.compute.work_rows[:, -1].tolist()
+        for item in finishing:
+            seq, i, version = item
             j = self.jobs[i]
-            if j.version == version and j.seg is not None:
+            if j.version != version or j.seg is None:
+                continue
+            if j.seg.sat >= 0 and j.seg.target > last[j.seg.sat]:
+                self.finishing.append(item)  # still beyond the end: push_finish's answer, fast
+            else:
                 self.push_finish(j, seq)
         self.push_environment(block.faults, *self.env.edges_from(old.end_s))
 
@@ -415,9 +422,8 @@ class Engine:
             self.links.carry_ring(ring, float(env.t_s[0]))
         dropped = len(self.env.t_s) - len(env.t_s)
         self.forgotten = self.forgotten.plus(self.env, dropped)
-        for j in self.active():
-            if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
-                j.seg.cum = j.seg.cum[dropped:]
+        for j in self.computing_clusters():
+            j.seg.cum = j.seg.cum[dropped:]
         self.use(env)
 
     def use(self, env: Timelines) -> None:
@@ -427,14 +433,19 @@ class Engine:
         self.links.use(env)
         self.has_isl = env.has_isl
         self.has_isl_list = self.links.has_isl = self.has_isl.tolist()
-        for j in self.active():
-            if j.seg is not None and not j.seg.staging and len(j.sats) == 1:
-                j.seg.cum = self.compute.work_rows[int(j.sats[0])]
 
     def active(self) -> list[Job]:
         """The jobs on satellites now."""
         held = self.sat_job[self.sat_job >= 0].tolist()
         return [self.jobs[i] for i in sorted(set(held))]  # np.unique costs more on a few
+
+    def computing_clusters(self) -> list[Job]:
+        """The jobs computing on several satellites now (their segments keep their own running
+        totals; one satellite's is its row of the timelines')."""
+        if not self.clusters:
+            return []
+        return [j for j in self.active()
+                if j.seg is not None and not j.seg.staging and j.seg.sat < 0]
 
     # --- handlers: each returns True when a scheduling pass may place something ---------------
 
@@ -690,12 +701,20 @@ class Engine:
         over a step, divided by its length."""
         out = self.drawn_j.copy()
         t_list = self.compute.t_list
+        one, c0 = [], []  # the satellites running a job alone, and where their segments began
         for j in self.active():
             seg = j.seg
             if seg is None or seg.staging:
                 continue
+            if seg.sat >= 0:
+                one.append(seg.sat)
+                c0.append(seg.c0)
+                continue
             e = max(total_at(seg.cum, t_list, t_s) - seg.c0, 0.0)
             out[j.sats] += self.power_w[j.sats] * e
+        if one:  # a satellite holds one job: no index repeats
+            e = np.maximum(totals_at(self.compute.work_rows[one], t_list, t_s) - c0, 0.0)
+            out[one] += self.power_w[one] * e
         return out
 
     def waited(self, sats, t0: float, t1: float) -> None:

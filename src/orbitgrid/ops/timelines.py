@@ -232,9 +232,21 @@ def total_at(cum: np.ndarray, t_s: list, t: float) -> float:
     return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
+def totals_at(rows: np.ndarray, t_s: list, t: float) -> np.ndarray:
+    """total_at for several running totals at once: rows (M, T + 1) at time t, (M,)."""
+    k = bisect.bisect_right(t_s, t) - 1
+    if k >= len(t_s) - 1:
+        return rows[:, -1].astype(float)
+    k = max(k, 0)
+    c0, c1 = rows[:, k], rows[:, k + 1]
+    return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
+
+
 def time_to_reach(cum: np.ndarray, t_s: list, target: float) -> float:
     """Earliest time the running total cum (T + 1,) reaches target; inf: not within t_s."""
-    k = int(np.searchsorted(cum, target, side="left"))
+    if target > cum[-1]:  # the common case of an engine extended step by step: no search
+        return np.inf
+    k = int(cum.searchsorted(target, side="left"))
     if k == 0:
         return float(t_s[0])
     if k >= len(cum):

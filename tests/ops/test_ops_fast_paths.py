@@ -1,0 +1,65 @@
+"""The engine's vectorised paths against the scalar ones they replace: the same numbers, bit for
+bit, at step edges and inside steps, on an engine extended step by step as the closed loop
+extends it."""
+
+import numpy as np
+from test_ops_online import busy_jobs, busy_world, rows
+from test_ops_timelines_grow import block
+
+from orbitgrid.ops.engine import Engine
+from orbitgrid.ops.timelines import time_to_reach, total_at, totals_at
+
+
+def test_totals_at_is_total_at_row_by_row():
+    env = busy_world()
+    rows_, t_list = env.work_rows, env.t_s.tolist()
+    for t in (-5.0, 0.0, 30.0, 59.999, 60.0, 1234.5, env.end_s - 1e-3, env.end_s, env.end_s + 9):
+        want = [total_at(row, t_list, t) for row in rows_]
+        assert totals_at(rows_, t_list, t).tolist() == want, t
+
+
+def test_time_to_reach_beyond_the_end_and_at_it():
+    cum, t_list = np.array([0.0, 10.0, 10.0, 25.0]), [0.0, 60.0, 120.0, 180.0]
+    assert time_to_reach(cum, t_list, 25.0) == 180.0
+    assert time_to_reach(cum, t_list, 25.0 + 1e-12) == np.inf
+    assert time_to_reach(cum, t_list, np.nan) == np.inf
+    assert time_to_reach(cum, t_list, 10.0) == 60.0  # the first time it is reached
+    assert time_to_reach(cum, t_list, 0.0) == 0.0
+    assert time_to_reach(cum, t_list, 17.5) == 150.0
+
+
+def scalar_drawn_j(engine: Engine, t: float) -> np.ndarray:
+    """compute_drawn_j as it was: job by job, segment by segment."""
+    out = engine.drawn_j.copy()
+    for j in engine.active():
+        seg = j.seg
+        if seg is None or seg.staging:
+            continue
+        cum = engine.compute.cum(seg)
+        e = max(total_at(cum, engine.compute.t_list, t) - seg.c0, 0.0)
+        out[j.sats] += engine.power_w[j.sats] * e
+    return out
+
+
+def test_compute_drawn_j_is_the_scalar_sum_step_by_step():
+    env, jobs = busy_world(), busy_jobs()
+    engine = Engine(block(env, 0, 1), "first-fit", seed=3, open_ended=True,
+                    record_changes=False)
+    for row in rows(jobs):
+        engine.add(row)
+    running = pairs = 0
+    for k in range(len(env.t_s) - 1):
+        if k:
+            engine.extend(block(env, k, k + 1))
+        t0, t1 = float(env.t_s[k]), float(env.t_s[k + 1])
+        engine.advance_to(t0 + 0.37 * (t1 - t0))
+        inside = engine.now_s
+        assert np.array_equal(engine.compute_drawn_j(inside), scalar_drawn_j(engine, inside))
+        engine.advance_to(t1)
+        assert np.array_equal(engine.compute_drawn_j(t1), scalar_drawn_j(engine, t1))
+        computing = [j for j in engine.active() if j.seg is not None and not j.seg.staging]
+        running += len(computing)
+        pairs += sum(len(j.sats) > 1 for j in computing)
+        if len(engine.env.t_s) > 64:
+            engine.forget_before(t1)
+    assert running > 500 and pairs > 10  # jobs ran at most steps, the training pair too
