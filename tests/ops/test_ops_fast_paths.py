@@ -6,8 +6,12 @@ import numpy as np
 from test_ops_online import busy_jobs, busy_world, rows
 from test_ops_timelines_grow import block
 
+from orbitgrid.network.graph import visible_pairs
+from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.ops.engine import Engine
+from orbitgrid.ops.stage import best_ground_bps
 from orbitgrid.ops.timelines import time_to_reach, total_at, totals_at
+from orbitgrid.orbits.contacts import Stations
 
 
 def test_totals_at_is_total_at_row_by_row():
@@ -63,3 +67,32 @@ def test_compute_drawn_j_is_the_scalar_sum_step_by_step():
         if len(engine.env.t_s) > 64:
             engine.forget_before(t1)
     assert running > 500 and pairs > 10  # jobs ran at most steps, the training pair too
+
+
+def test_ground_rates_of_a_block_are_those_of_each_step():
+    """best_ground_bps (the pairs of all steps, one rate call per station) against the loop it
+    replaced: per step, per station, then the best per satellite."""
+    stations = Stations.from_geodetic(np.array([78.23, -33.9, 40.4, 78.0]),
+                                      np.array([15.41, 18.4, -3.7, 15.0]), np.zeros(4),
+                                      np.array([5.0, 10.0, 0.0, 5.0]),
+                                      np.array([np.inf, 2.5e6, np.inf, 1.8e6]))
+    links = [GroundLink(), GroundLink(band="x"), GroundLink(band="optical"),
+             GroundLink(rate_bps=5e8, snr_db=12.0)]
+    rng = np.random.default_rng(4)
+    steps, n = 40, 300
+    u = rng.normal(size=(steps, n, 3))
+    r = u / np.linalg.norm(u, axis=2, keepdims=True) * rng.uniform(6.9e6, 7.5e6, (steps, n, 1))
+    r[3, 7] = np.nan  # a gone satellite
+    want = np.zeros((steps, n))
+    for k in range(steps):
+        sat, station, rng_m, el = visible_pairs(r[k], stations.ecef, stations.up, stations.mask,
+                                                stations.max_range)
+        rate = np.empty(len(sat))
+        for s in np.unique(station):
+            on = station == s
+            rate[on] = ground_link_rate_bps(rng_m[on], el[on], links[s])
+        np.maximum.at(want[k], sat, rate)
+    got = best_ground_bps(r, stations, links)
+    assert (want > 0).sum() > 500 and len(np.unique(want[want > 0])) > 500
+    assert np.array_equal(got, want)
+    assert best_ground_bps(r[:0], stations, links).shape == (0, n)
