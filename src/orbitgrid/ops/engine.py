@@ -151,7 +151,6 @@ class Engine:
         self.index = {name: k for k, name in enumerate(self.names)}
         self.jobs: list[Job] = []
         self.by_id: dict[JobId, Job] = {}
-        self.clusters = False  # a job may run on several satellites
         self.has_isl = env.has_isl
         self.has_isl_list = self.has_isl.tolist()
         self.compute = Compute(env, self.prot)
@@ -166,6 +165,11 @@ class Engine:
         # compute energy drawn per satellite by closed segments, J (compute_drawn_j adds the
         # open ones); what forget_before dropped of the run-wide figures (report.losses_sat_s)
         self.drawn_j = np.zeros(n)
+        # the compute segments running now: per satellite computing a job alone, where its
+        # running total began (capacity-seconds); the jobs computing on several, by index
+        self.alone = np.zeros(n, dtype=bool)
+        self.alone_c0 = np.zeros(n)
+        self.clustered: dict[int, Job] = {}
         self.power_w = np.asarray(env.power_w, dtype=float)
         self.forgotten = Forgotten(np.zeros(n), np.zeros(n), 0.0)
         self.loop = EventLoop(float(env.t_s[0]))
@@ -231,7 +235,6 @@ class Engine:
                 f"job {j.id}: needs {j.min_satellites} satellites, fleet has {self.env.n}")
         self.jobs.append(j)
         self.by_id[j.id] = j
-        self.clusters |= j.max_satellites > 1
         self.loop.push(j.arrival, Priority.ARRIVAL, j.index)
         self.changed(j, JobState.PENDING, self.now_s)
         return j.id
@@ -369,6 +372,7 @@ class Engine:
             _, seq, placed, t = parked
             j.seg = self.compute.segment(j, self.compute.cluster(j, j.sats), max(t, ring.t0),
                                          placed)
+            self.computing(j)
             self.push_finish(j, seq)
         waiting, self.waiting = self.waiting, []
         for item in waiting:
@@ -442,10 +446,7 @@ class Engine:
     def computing_clusters(self) -> list[Job]:
         """The jobs computing on several satellites now (their segments keep their own running
         totals; one satellite's is its row of the timelines')."""
-        if not self.clusters:
-            return []
-        return [j for j in self.active()
-                if j.seg is not None and not j.seg.staging and j.seg.sat < 0]
+        return [self.clustered[i] for i in sorted(self.clustered)]
 
     # --- handlers: each returns True when a scheduling pass may place something ---------------
 
@@ -670,7 +671,17 @@ class Engine:
         if j.ring is not None:
             t = max(t, j.ring.t0)
         j.seg = self.compute.segment(j, cluster, t, placed)
+        self.computing(j)
         self.push_finish(j, seq)
+
+    def computing(self, j: Job) -> None:
+        """j's compute segment has begun: noted per satellite (alone) or per job (cluster)."""
+        seg = j.seg
+        if seg.sat >= 0:
+            self.alone[seg.sat] = True
+            self.alone_c0[seg.sat] = seg.c0
+        else:
+            self.clustered[j.index] = j
 
     def push_finish(self, j: Job, seq: int) -> None:
         """j's compute-done event (kept for extend when beyond the timelines)."""
@@ -685,6 +696,10 @@ class Engine:
         if j.seg is None or j.seg.staging:
             return
         sats = j.sats
+        if j.seg.sat >= 0:
+            self.alone[j.seg.sat] = False
+        else:
+            del self.clustered[j.index]
         progress = self.compute.close(j, t, finished, checkpoint_now)
         e = progress.checkpoint + progress.lost + progress.saved
         if len(sats) == 1:  # plain floats: the common case, per event
@@ -701,19 +716,13 @@ class Engine:
         over a step, divided by its length."""
         out = self.drawn_j.copy()
         t_list = self.compute.t_list
-        one, c0 = [], []  # the satellites running a job alone, and where their segments began
-        for j in self.active():
-            seg = j.seg
-            if seg is None or seg.staging:
-                continue
-            if seg.sat >= 0:
-                one.append(seg.sat)
-                c0.append(seg.c0)
-                continue
-            e = max(total_at(seg.cum, t_list, t_s) - seg.c0, 0.0)
+        for j in self.computing_clusters():
+            e = max(total_at(j.seg.cum, t_list, t_s) - j.seg.c0, 0.0)
             out[j.sats] += self.power_w[j.sats] * e
-        if one:  # a satellite holds one job: no index repeats
-            e = np.maximum(totals_at(self.compute.work_rows[one], t_list, t_s) - c0, 0.0)
+        one = np.flatnonzero(self.alone)
+        if len(one):
+            rows = self.compute.work_rows[one]
+            e = np.maximum(totals_at(rows, t_list, t_s) - self.alone_c0[one], 0.0)
             out[one] += self.power_w[one] * e
         return out
 
