@@ -15,6 +15,7 @@ running total of its satellites' allowed compute (capacity-seconds).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,13 +142,14 @@ class Compute:
         elif prot.checkpoint_interval_s is not None:
             tau = prot.checkpoint_interval_s
         else:
-            tau = young_daly_s(cost, mtbf) if np.isfinite(mtbf) else np.inf
+            tau = young_daly_s(cost, mtbf) if math.isfinite(mtbf) else np.inf
         restore = cost if j.done_flop > 0 else 0.0
         c0 = total_at(cl.cum, self.t_list, t)
         one = len(cl.sats) == 1
         seg = Segment(t, None if one else cl.cum, c0, rate, eta, restore, tau,
-                      cost if np.isfinite(tau) else 0.0, placed, sat=int(cl.sats[0]) if one else -1)
-        over = 1.0 + (seg.cost / tau if np.isfinite(tau) and tau > 0 else 0.0)
+                      cost if math.isfinite(tau) else 0.0, placed,
+                      sat=int(cl.sats[0]) if one else -1)
+        over = 1.0 + (seg.cost / tau if math.isfinite(tau) and tau > 0 else 0.0)
         need = restore + (j.work - j.done_flop) / rate * over if rate > 0 else np.inf
         seg.target = c0 + need
         return seg
@@ -195,7 +197,7 @@ class Compute:
         seg = j.seg
         e = max(total_at(self.cum(seg), self.t_list, t) - seg.c0, 0.0)
         restore = min(e, seg.restore)
-        over = 1.0 + (seg.cost / seg.tau if np.isfinite(seg.tau) and seg.tau > 0 else 0.0)
+        over = 1.0 + (seg.cost / seg.tau if math.isfinite(seg.tau) and seg.tau > 0 else 0.0)
         useful = (e - restore) / over
         if finished:
             useful = min(useful, (j.work - j.done_flop) / seg.rate)
@@ -203,7 +205,7 @@ class Compute:
         elif checkpoint_now:
             saved = useful
         else:
-            saved = np.floor(useful / seg.tau) * seg.tau if np.isfinite(seg.tau) else 0.0
+            saved = np.floor(useful / seg.tau) * seg.tau if math.isfinite(seg.tau) else 0.0
         lost = useful - saved
         j.done_flop = j.work if finished else j.done_flop + saved * seg.rate
         j.lost_flop += lost * seg.rate

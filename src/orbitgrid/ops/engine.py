@@ -558,7 +558,7 @@ class Engine:
     def schedule(self, now: float) -> None:
         if not self.queue:
             return
-        free = np.flatnonzero(self.idle & (self.down_until <= now))
+        free = (self.idle & (self.down_until <= now)).nonzero()[0]
         if not len(free):
             return
         cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)

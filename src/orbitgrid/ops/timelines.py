@@ -168,7 +168,7 @@ class Timelines:
 
     def step_at(self, t: float) -> int:
         """Index of the step holding time t (clipped to the run)."""
-        k = int(np.searchsorted(self.t_s, t, side="right")) - 1
+        k = int(self.t_s.searchsorted(t, side="right")) - 1
         return min(max(k, 0), len(self.t_s) - 2)
 
     def value_at(self, name: str, t: float) -> np.ndarray:
