@@ -96,3 +96,21 @@ def test_ground_rates_of_a_block_are_those_of_each_step():
     assert (want > 0).sum() > 500 and len(np.unique(want[want > 0])) > 500
     assert np.array_equal(got, want)
     assert best_ground_bps(r[:0], stations, links).shape == (0, n)
+
+
+def test_running_totals_continued_step_by_step_are_those_of_the_whole():
+    """append continues work_rows already worked out (the closed loop's case) rather than
+    summing the window again: the same numbers as all the steps at once."""
+    env = busy_world()
+    grown, first = block(env, 0, 1), 0
+    for k in range(1, len(env.t_s) - 1):
+        # worked out, so the next append continues it
+        assert np.array_equal(grown.work_rows, env.work_rows[:, first:k + 1])
+        grown = grown.append(block(env, k, k + 1))
+        if k == 200:
+            grown, first = grown.forget_before(float(env.t_s[150])), 150
+    assert np.array_equal(grown.work_rows, env.work_rows[:, 150:])
+    assert np.array_equal(grown.faults, env.faults[env.faults["time_s"] >= env.t_s[150]])
+    entries, exits = grown.edges
+    want = env.forget_before(float(env.t_s[150])).edges
+    assert np.array_equal(entries, want[0]) and np.array_equal(exits, want[1]) and len(exits)
