@@ -575,15 +575,15 @@ class Engine:
                     cand, holding = cand[~np.isin(cand, keep)], len(keep) > 0
                 continue
             chosen = np.asarray(chosen, dtype=np.int64)
-            keep = cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)
-            if (len(cand) - keep.sum() != len(chosen)
+            rest = cand[cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)]
+            if (len(cand) - len(rest) != len(chosen)
                     or not j.min_satellites <= len(chosen) <= j.max_satellites):
                 raise RuntimeError(
                     f"policy {self.policy.name!r} chose satellites {chosen.tolist()} for job "
                     f"{j.id}: need {j.min_satellites}..{j.max_satellites} distinct candidates"
                 )
             self.place(j, chosen, now)
-            cand = cand[keep]
+            cand = rest
         for item in skipped:
             heapq.heappush(self.queue, item)
 
