@@ -3,6 +3,7 @@ bit, at step edges and inside steps, on an engine extended step by step as the c
 extends it."""
 
 import numpy as np
+import pytest
 from test_ops_online import busy_jobs, busy_world, rows
 from test_ops_timelines_grow import block
 
@@ -98,16 +99,19 @@ def test_ground_rates_of_a_block_are_those_of_each_step():
     assert best_ground_bps(r[:0], stations, links).shape == (0, n)
 
 
-def test_running_totals_continued_step_by_step_are_those_of_the_whole():
-    """append continues work_rows already worked out (the closed loop's case) rather than
-    summing the window again: the same numbers as all the steps at once."""
+@pytest.mark.parametrize("size", [1, 7])
+def test_running_totals_continued_step_by_step_are_those_of_the_whole(size):
+    """append continues work_rows already worked out (the closed loop's case, one step at a
+    time; blocks of several too) rather than summing the window again: the same numbers as all
+    the steps at once."""
     env = busy_world()
-    grown, first = block(env, 0, 1), 0
-    for k in range(1, len(env.t_s) - 1):
+    steps = len(env.t_s) - 1
+    grown, first = block(env, 0, size), 0
+    for k in range(size, steps, size):
         # worked out, so the next append continues it
         assert np.array_equal(grown.work_rows, env.work_rows[:, first:k + 1])
-        grown = grown.append(block(env, k, k + 1))
-        if k == 200:
+        grown = grown.append(block(env, k, min(k + size, steps)))
+        if first == 0 and k >= 200:
             grown, first = grown.forget_before(float(env.t_s[150])), 150
     assert np.array_equal(grown.work_rows, env.work_rows[:, 150:])
     assert np.array_equal(grown.faults, env.faults[env.faults["time_s"] >= env.t_s[150]])

@@ -155,7 +155,10 @@ class Timelines:
         out = replace(self, t_s=np.concatenate([self.t_s, block.t_s[1:]]), faults=faults,
                       isl_capable=self.has_isl | block.has_isl, **steps)
         rows = self.__dict__.get("work_rows")  # worked out already: continued, not redone
-        if rows is not None:
+        if rows is not None and len(block.dt) == 1:  # running_rows' sum for one step
+            more = (block.capacity[0].astype(float) * block.dt[0] + rows[:, -1])[:, None]
+            out.__dict__["work_rows"] = np.concatenate([rows, more], axis=1)
+        elif rows is not None:
             more = running_rows(block.capacity, block.dt, rows[:, -1])
             out.__dict__["work_rows"] = np.concatenate([rows, more[:, 1:]], axis=1)
         return out
