@@ -159,6 +159,11 @@ class Engine:
         # open_ended: what waits for extend (reserved sequence numbers keep tie order)
         self.waiting: list[tuple] = []  # (seq, priority, job, version, asked, legs) of moves
         self.finishing: list[tuple] = []  # (seq, job, version): compute done beyond the end
+        # ... of the jobs computing alone, per satellite: waits, the running total it waits
+        # for, (seq, job, version)
+        self.beyond = np.zeros(n, dtype=bool)
+        self.beyond_target = np.zeros(n)
+        self.beyond_item: list[tuple] = [()] * n
         self.ring_waiting: dict[int, tuple] = {}  # job -> (version, seq, placed, asked)
         self.down_beyond: list[tuple[int, float]] = []  # (satellite, down until) past the end
         self.accounts = Accounts(n)
@@ -385,15 +390,15 @@ class Engine:
             else:
                 self.loop.push(ready, priority, i, version, seq)
         finishing, self.finishing = self.finishing, []
-        last = self.compute.work_rows[:, -1].tolist()
-        for item in finishing:
-            seq, i, version = item
+        # the satellites whose job's total is now reached (not: still beyond, push_finish's
+        # answer without asking it; a NaN target is asked, as push_finish would be)
+        due = self.beyond & ~(self.beyond_target > self.compute.work_rows[:, -1])
+        for s in due.nonzero()[0].tolist():
+            self.beyond[s] = False
+            finishing.append(self.beyond_item[s])
+        for seq, i, version in finishing:
             j = self.jobs[i]
-            if j.version != version or j.seg is None:
-                continue
-            if j.seg.sat >= 0 and j.seg.target > last[j.seg.sat]:
-                self.finishing.append(item)  # still beyond the end: push_finish's answer, fast
-            else:
+            if j.version == version and j.seg is not None:
                 self.push_finish(j, seq)
         self.push_environment(block.faults, *self.env.edges_from(old.end_s))
 
@@ -687,7 +692,13 @@ class Engine:
         """j's compute-done event (kept for extend when beyond the timelines)."""
         t = self.compute.finish_s(j.seg)
         if t == np.inf and self.open_ended:
-            self.finishing.append((seq, j.index, j.version))
+            s = j.seg.sat
+            if s >= 0:
+                self.beyond[s] = True
+                self.beyond_target[s] = j.seg.target
+                self.beyond_item[s] = (seq, j.index, j.version)
+            else:
+                self.finishing.append((seq, j.index, j.version))
             return  # no event at inf: the heap of an engine extended step by step stays small
         self.loop.push(t, Priority.FINISH, j.index, j.version, seq)
 
@@ -697,7 +708,7 @@ class Engine:
             return
         sats = j.sats
         if j.seg.sat >= 0:
-            self.alone[j.seg.sat] = False
+            self.alone[j.seg.sat] = self.beyond[j.seg.sat] = False
         else:
             del self.clustered[j.index]
         progress = self.compute.close(j, t, finished, checkpoint_now)
