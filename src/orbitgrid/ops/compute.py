@@ -15,6 +15,7 @@ running total of its satellites' allowed compute (capacity-seconds).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,9 @@ class Segment:
     """A stretch of compute of one job on fixed satellites, started from a checkpoint."""
 
     t0: float
-    cum: np.ndarray  # running total (T + 1,) of the cluster's capacity, capacity-seconds
+    # running total (T + 1,) of the cluster's capacity, capacity-seconds; None on one satellite:
+    # its row of the timelines' work_rows (Compute.cum), which a new window replaces
+    cum: np.ndarray | None
     c0: float
     rate: float  # useful FLOP per capacity-second
     eta: float  # share of a step spent computing (data-parallel), 1 otherwise
@@ -72,11 +75,8 @@ class Segment:
     cost: float  # one checkpoint, capacity-seconds
     placed: float  # time of placement (staging began)
     target: float = np.inf  # running total at which the work is done
-
-    @property
-    def staging(self) -> bool:
-        """A placeholder while the job's data moves (no compute yet)."""
-        return self.cum.size == 0
+    sat: int = -1  # the one satellite whose work_rows row is cum (-1: a cluster's own cum)
+    staging: bool = False  # a placeholder while the job's data moves (no compute yet)
 
 
 @dataclass(slots=True)
@@ -91,7 +91,7 @@ class Progress:
 
 def staging_segment(t: float) -> Segment:
     """The placeholder segment of a job placed at t whose data is still moving."""
-    return Segment(t, np.empty(0), 0.0, 0.0, 1.0, 0.0, np.inf, 0.0, t)
+    return Segment(t, None, 0.0, 0.0, 1.0, 0.0, np.inf, 0.0, t, staging=True)
 
 
 class Compute:
@@ -142,12 +142,14 @@ class Compute:
         elif prot.checkpoint_interval_s is not None:
             tau = prot.checkpoint_interval_s
         else:
-            tau = young_daly_s(cost, mtbf) if np.isfinite(mtbf) else np.inf
+            tau = young_daly_s(cost, mtbf) if math.isfinite(mtbf) else np.inf
         restore = cost if j.done_flop > 0 else 0.0
         c0 = total_at(cl.cum, self.t_list, t)
-        seg = Segment(t, cl.cum, c0, rate, eta, restore, tau, cost if np.isfinite(tau) else 0.0,
-                      placed)
-        over = 1.0 + (seg.cost / tau if np.isfinite(tau) and tau > 0 else 0.0)
+        one = len(cl.sats) == 1
+        seg = Segment(t, None if one else cl.cum, c0, rate, eta, restore, tau,
+                      cost if math.isfinite(tau) else 0.0, placed,
+                      sat=int(cl.sats[0]) if one else -1)
+        over = 1.0 + (seg.cost / tau if math.isfinite(tau) and tau > 0 else 0.0)
         need = restore + (j.work - j.done_flop) / rate * over if rate > 0 else np.inf
         seg.target = c0 + need
         return seg
@@ -158,9 +160,13 @@ class Compute:
         cap = self.env.capacity[before:, sats].min(axis=1).astype(float)
         return np.concatenate([cum, running_total(cap, self.env.dt[before:], cum[-1])[1:]])
 
+    def cum(self, seg: Segment) -> np.ndarray:
+        """seg's running total (T + 1,) of capacity-seconds over the timelines' steps."""
+        return seg.cum if seg.sat < 0 else self.work_rows[seg.sat]
+
     def finish_s(self, seg: Segment) -> float:
         """When seg's work is done (inf: not within the timelines)."""
-        return time_to_reach(seg.cum, self.t_list, seg.target)
+        return time_to_reach(self.cum(seg), self.t_list, seg.target)
 
     def allreduce_eta(self, step_c: float, bit_s: float, sats: np.ndarray, t: float) -> float:
         """Share of a data-parallel step spent computing, c / (c + a(t)), a(t) = bit_s / rate(t)
@@ -179,7 +185,7 @@ class Compute:
         seg = j.seg
         if seg is None or seg.staging or not np.isfinite(seg.tau):
             return j.done_flop
-        e = max(total_at(seg.cum, self.t_list, t) - seg.c0, 0.0)
+        e = max(total_at(self.cum(seg), self.t_list, t) - seg.c0, 0.0)
         over = 1.0 + (seg.cost / seg.tau if seg.tau > 0 else 0.0)
         useful = (e - min(e, seg.restore)) / over
         saved = np.floor(useful / seg.tau) * seg.tau if seg.tau > 0 else useful
@@ -189,9 +195,9 @@ class Compute:
         """Close j's segment at t: progress kept (finished: all of it; checkpoint_now: all of it,
         written now; else up to the last checkpoint), work lost, energy."""
         seg = j.seg
-        e = max(total_at(seg.cum, self.t_list, t) - seg.c0, 0.0)
+        e = max(total_at(self.cum(seg), self.t_list, t) - seg.c0, 0.0)
         restore = min(e, seg.restore)
-        over = 1.0 + (seg.cost / seg.tau if np.isfinite(seg.tau) and seg.tau > 0 else 0.0)
+        over = 1.0 + (seg.cost / seg.tau if math.isfinite(seg.tau) and seg.tau > 0 else 0.0)
         useful = (e - restore) / over
         if finished:
             useful = min(useful, (j.work - j.done_flop) / seg.rate)
@@ -199,7 +205,7 @@ class Compute:
         elif checkpoint_now:
             saved = useful
         else:
-            saved = np.floor(useful / seg.tau) * seg.tau if np.isfinite(seg.tau) else 0.0
+            saved = np.floor(useful / seg.tau) * seg.tau if math.isfinite(seg.tau) else 0.0
         lost = useful - saved
         j.done_flop = j.work if finished else j.done_flop + saved * seg.rate
         j.lost_flop += lost * seg.rate

@@ -66,7 +66,7 @@ from orbitgrid.ops.links import Leg, Links, Ring
 from orbitgrid.ops.placement import held, reachable
 from orbitgrid.ops.policies import Policy, load_policy
 from orbitgrid.ops.tables import jobs_table, schedule_table, transfers_table
-from orbitgrid.ops.timelines import Timelines, accrued, default_names, total_at
+from orbitgrid.ops.timelines import Timelines, accrued, default_names, total_at, totals_at
 
 __all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
@@ -159,12 +159,22 @@ class Engine:
         # open_ended: what waits for extend (reserved sequence numbers keep tie order)
         self.waiting: list[tuple] = []  # (seq, priority, job, version, asked, legs) of moves
         self.finishing: list[tuple] = []  # (seq, job, version): compute done beyond the end
+        # ... of the jobs computing alone, per satellite: waits, the running total it waits
+        # for, (seq, job, version)
+        self.beyond = np.zeros(n, dtype=bool)
+        self.beyond_target = np.zeros(n)
+        self.beyond_item: list[tuple] = [()] * n
         self.ring_waiting: dict[int, tuple] = {}  # job -> (version, seq, placed, asked)
         self.down_beyond: list[tuple[int, float]] = []  # (satellite, down until) past the end
         self.accounts = Accounts(n)
         # compute energy drawn per satellite by closed segments, J (compute_drawn_j adds the
         # open ones); what forget_before dropped of the run-wide figures (report.losses_sat_s)
         self.drawn_j = np.zeros(n)
+        # the compute segments running now: per satellite computing a job alone, where its
+        # running total began (capacity-seconds); the jobs computing on several, by index
+        self.alone = np.zeros(n, dtype=bool)
+        self.alone_c0 = np.zeros(n)
+        self.clustered: dict[int, Job] = {}
         self.power_w = np.asarray(env.power_w, dtype=float)
         self.forgotten = Forgotten(np.zeros(n), np.zeros(n), 0.0)
         self.loop = EventLoop(float(env.t_s[0]))
@@ -353,9 +363,8 @@ class Engine:
         old = self.env
         before = len(old.t_s) - 1  # steps known so far
         self.use(old.append(block))
-        for j in self.active():
-            if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
-                j.seg.cum = self.compute.continued(j.seg.cum, j.sats, before)
+        for j in self.computing_clusters():
+            j.seg.cum = self.compute.continued(j.seg.cum, j.sats, before)
         t_list, rows, beyond = self.compute.t_list, self.compute.work_rows, self.down_beyond
         self.down_beyond = [(s, until) for s, until in beyond if until > self.env.end_s]
         for s, until in beyond:
@@ -368,6 +377,7 @@ class Engine:
             _, seq, placed, t = parked
             j.seg = self.compute.segment(j, self.compute.cluster(j, j.sats), max(t, ring.t0),
                                          placed)
+            self.computing(j)
             self.push_finish(j, seq)
         waiting, self.waiting = self.waiting, []
         for item in waiting:
@@ -380,6 +390,12 @@ class Engine:
             else:
                 self.loop.push(ready, priority, i, version, seq)
         finishing, self.finishing = self.finishing, []
+        # the satellites whose job's total is now reached (not: still beyond, push_finish's
+        # answer without asking it; a NaN target is asked, as push_finish would be)
+        due = self.beyond & ~(self.beyond_target > self.compute.work_rows[:, -1])
+        for s in due.nonzero()[0].tolist():
+            self.beyond[s] = False
+            finishing.append(self.beyond_item[s])
         for seq, i, version in finishing:
             j = self.jobs[i]
             if j.version == version and j.seg is not None:
@@ -415,9 +431,8 @@ class Engine:
             self.links.carry_ring(ring, float(env.t_s[0]))
         dropped = len(self.env.t_s) - len(env.t_s)
         self.forgotten = self.forgotten.plus(self.env, dropped)
-        for j in self.active():
-            if j.seg is not None and not j.seg.staging and len(j.sats) > 1:
-                j.seg.cum = j.seg.cum[dropped:]
+        for j in self.computing_clusters():
+            j.seg.cum = j.seg.cum[dropped:]
         self.use(env)
 
     def use(self, env: Timelines) -> None:
@@ -427,14 +442,16 @@ class Engine:
         self.links.use(env)
         self.has_isl = env.has_isl
         self.has_isl_list = self.links.has_isl = self.has_isl.tolist()
-        for j in self.active():
-            if j.seg is not None and not j.seg.staging and len(j.sats) == 1:
-                j.seg.cum = self.compute.work_rows[int(j.sats[0])]
 
     def active(self) -> list[Job]:
         """The jobs on satellites now."""
         held = self.sat_job[self.sat_job >= 0].tolist()
         return [self.jobs[i] for i in sorted(set(held))]  # np.unique costs more on a few
+
+    def computing_clusters(self) -> list[Job]:
+        """The jobs computing on several satellites now (their segments keep their own running
+        totals; one satellite's is its row of the timelines')."""
+        return [self.clustered[i] for i in sorted(self.clustered)]
 
     # --- handlers: each returns True when a scheduling pass may place something ---------------
 
@@ -546,7 +563,7 @@ class Engine:
     def schedule(self, now: float) -> None:
         if not self.queue:
             return
-        free = np.flatnonzero(self.idle & (self.down_until <= now))
+        free = (self.idle & (self.down_until <= now)).nonzero()[0]
         if not len(free):
             return
         cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
@@ -563,15 +580,15 @@ class Engine:
                     cand, holding = cand[~np.isin(cand, keep)], len(keep) > 0
                 continue
             chosen = np.asarray(chosen, dtype=np.int64)
-            keep = cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)
-            if (len(cand) - keep.sum() != len(chosen)
+            rest = cand[cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)]
+            if (len(cand) - len(rest) != len(chosen)
                     or not j.min_satellites <= len(chosen) <= j.max_satellites):
                 raise RuntimeError(
                     f"policy {self.policy.name!r} chose satellites {chosen.tolist()} for job "
                     f"{j.id}: need {j.min_satellites}..{j.max_satellites} distinct candidates"
                 )
             self.place(j, chosen, now)
-            cand = cand[keep]
+            cand = rest
         for item in skipped:
             heapq.heappush(self.queue, item)
 
@@ -659,13 +676,29 @@ class Engine:
         if j.ring is not None:
             t = max(t, j.ring.t0)
         j.seg = self.compute.segment(j, cluster, t, placed)
+        self.computing(j)
         self.push_finish(j, seq)
+
+    def computing(self, j: Job) -> None:
+        """j's compute segment has begun: noted per satellite (alone) or per job (cluster)."""
+        seg = j.seg
+        if seg.sat >= 0:
+            self.alone[seg.sat] = True
+            self.alone_c0[seg.sat] = seg.c0
+        else:
+            self.clustered[j.index] = j
 
     def push_finish(self, j: Job, seq: int) -> None:
         """j's compute-done event (kept for extend when beyond the timelines)."""
         t = self.compute.finish_s(j.seg)
         if t == np.inf and self.open_ended:
-            self.finishing.append((seq, j.index, j.version))
+            s = j.seg.sat
+            if s >= 0:
+                self.beyond[s] = True
+                self.beyond_target[s] = j.seg.target
+                self.beyond_item[s] = (seq, j.index, j.version)
+            else:
+                self.finishing.append((seq, j.index, j.version))
             return  # no event at inf: the heap of an engine extended step by step stays small
         self.loop.push(t, Priority.FINISH, j.index, j.version, seq)
 
@@ -674,6 +707,10 @@ class Engine:
         if j.seg is None or j.seg.staging:
             return
         sats = j.sats
+        if j.seg.sat >= 0:
+            self.alone[j.seg.sat] = self.beyond[j.seg.sat] = False
+        else:
+            del self.clustered[j.index]
         progress = self.compute.close(j, t, finished, checkpoint_now)
         e = progress.checkpoint + progress.lost + progress.saved
         if len(sats) == 1:  # plain floats: the common case, per event
@@ -690,12 +727,14 @@ class Engine:
         over a step, divided by its length."""
         out = self.drawn_j.copy()
         t_list = self.compute.t_list
-        for j in self.active():
-            seg = j.seg
-            if seg is None or seg.staging:
-                continue
-            e = max(total_at(seg.cum, t_list, t_s) - seg.c0, 0.0)
+        for j in self.computing_clusters():
+            e = max(total_at(j.seg.cum, t_list, t_s) - j.seg.c0, 0.0)
             out[j.sats] += self.power_w[j.sats] * e
+        one = np.flatnonzero(self.alone)
+        if len(one):
+            rows = self.compute.work_rows[one]
+            e = np.maximum(totals_at(rows, t_list, t_s) - self.alone_c0[one], 0.0)
+            out[one] += self.power_w[one] * e
         return out
 
     def waited(self, sats, t0: float, t1: float) -> None:

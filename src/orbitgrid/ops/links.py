@@ -193,8 +193,9 @@ class Links:
     def retry(self) -> list[Ring]:
         """Settle the open legs and rings in the order they were asked (after the timelines
         grew); returns the rings that could start."""
-        for x in self.all:
-            x.waiting = 0
+        for item in self.open:  # the links open items wait on: every other one waits for none
+            for x in self.links_of(item):
+                x.waiting = 0
         items, self.open, started = self.open, [], []
         for item in items:
             if isinstance(item, Ring):

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from orbitgrid.network.stage import NetworkBlock
     from orbitgrid.ops.job_state import StateChange
     from orbitgrid.ops.jobs import Jobs
+    from orbitgrid.orbits.contacts import Stations
     from orbitgrid.orbits.samples import Samples
     from orbitgrid.physics.stage import PhysicsBlock, PhysicsStage, PowerTrack
     from orbitgrid.pipeline import RunContext
@@ -342,18 +343,9 @@ class OpsStage:
 
     def _ground(self, r: np.ndarray) -> np.ndarray:
         """Best clear-sky ground rate (T, N) bit/s to any station in view."""
-        out = np.zeros(r.shape[:2])
-        g = self.stations
-        if g is None:
-            return out
-        for k in range(r.shape[0]):
-            sat, station, rng_m, el = visible_pairs(r[k], g.ecef, g.up, g.mask, g.max_range)
-            rate = np.empty(len(sat))
-            for s in np.unique(station):
-                on = station == s
-                rate[on] = ground_link_rate_bps(rng_m[on], el[on], self.links[s])
-            np.maximum.at(out[k], sat, rate)
-        return out
+        if self.stations is None:
+            return np.zeros(r.shape[:2])
+        return best_ground_bps(r, self.stations, self.links)
 
     def payloads(self, seu_rate_s: np.ndarray | None = None) -> Payloads:
         """The OS's per-satellite figures; the upset rate (1/s, for the Young/Daly checkpoint
@@ -410,6 +402,26 @@ class OpsStage:
         keys = ("completed", "useful_flop_per_day", "utilisation", "completion_p50_s",
                 "completion_p99_s", "deadline_misses", "energy_per_job_j")
         return {k: s[k] for k in keys}
+
+
+def best_ground_bps(r_m: np.ndarray, stations: Stations, links: list[GroundLink]) -> np.ndarray:
+    """Best clear-sky ground rate (T, N) bit/s of satellites at r_m (T, N, 3) Earth-fixed m to
+    any of the stations in view (links: each station's link model): the visible pairs step by
+    step, their rates in one call per station over all the steps."""
+    steps, n = r_m.shape[:2]
+    out = np.zeros(steps * n)
+    if not steps:
+        return out.reshape(steps, n)
+    g = stations
+    pairs = [visible_pairs(r_m[k], g.ecef, g.up, g.mask, g.max_range) for k in range(steps)]
+    cell = np.concatenate([k * n + p[0] for k, p in enumerate(pairs)])  # step x satellite
+    station, rng_m, el = (np.concatenate([p[i] for p in pairs]) for i in (1, 2, 3))
+    rate = np.empty(len(cell))
+    for s in np.unique(station):
+        on = station == s
+        rate[on] = ground_link_rate_bps(rng_m[on], el[on], links[s])
+    np.maximum.at(out, cell, rate)
+    return out.reshape(steps, n)
 
 
 def image_passes(spec, alerts: Alerts | None) -> ImagePasses | None:

@@ -132,7 +132,7 @@ class Timelines:
     def edges_from(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
         """The sunlight transitions at t_s (a step edge) and after: those an appended block
         brought, the one at its first edge included."""
-        k = max(int(np.searchsorted(self.t_s, t_s)) - 1, 0)
+        k = max(int(self.t_s.searchsorted(t_s)) - 1, 0)
         return sunlight_edges(self.sunlit[k:], self.t_s[k:])
 
     def append(self, block: Timelines) -> Timelines:
@@ -148,9 +148,20 @@ class Timelines:
             if (a is None) != (b is None):
                 raise ValueError(f"append: {name} is given in one part only")
             steps[name] = None if a is None else np.concatenate([a, b])
-        faults = np.concatenate([self.faults, block.faults]).astype(FAULT_DTYPE)
-        return replace(self, t_s=np.concatenate([self.t_s, block.t_s[1:]]), faults=faults,
-                       isl_capable=self.has_isl | block.has_isl, **steps)
+        if len(block.faults) or self.faults.dtype != FAULT_DTYPE:
+            faults = np.concatenate([self.faults, block.faults]).astype(FAULT_DTYPE)
+        else:  # the common step without an upset: the same events (never written to)
+            faults = self.faults
+        out = replace(self, t_s=np.concatenate([self.t_s, block.t_s[1:]]), faults=faults,
+                      isl_capable=self.has_isl | block.has_isl, **steps)
+        rows = self.__dict__.get("work_rows")  # worked out already: continued, not redone
+        if rows is not None and len(block.dt) == 1:  # running_rows' sum for one step
+            more = (block.capacity[0].astype(float) * block.dt[0] + rows[:, -1])[:, None]
+            out.__dict__["work_rows"] = np.concatenate([rows, more], axis=1)
+        elif rows is not None:
+            more = running_rows(block.capacity, block.dt, rows[:, -1])
+            out.__dict__["work_rows"] = np.concatenate([rows, more[:, 1:]], axis=1)
+        return out
 
     def forget_before(self, t_s: float) -> Timelines:
         """These timelines from the step holding t_s on (the steps before dropped, their
@@ -168,7 +179,7 @@ class Timelines:
 
     def step_at(self, t: float) -> int:
         """Index of the step holding time t (clipped to the run)."""
-        k = int(np.searchsorted(self.t_s, t, side="right")) - 1
+        k = int(self.t_s.searchsorted(t, side="right")) - 1
         return min(max(k, 0), len(self.t_s) - 2)
 
     def value_at(self, name: str, t: float) -> np.ndarray:
@@ -186,12 +197,18 @@ PER_STEP = ("capacity", "sunlit", "battery", "ground_bps", "isl_bps", "power_cap
 def sunlight_edges(sunlit: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(time_s, satellite) of eclipse entries and of exits between the steps of sunlit (T, N)."""
     lit = sunlit >= 0.5
-    change = np.diff(lit.astype(np.int8), axis=0)
-    k_in, s_in = np.nonzero(change < 0)
-    k_out, s_out = np.nonzero(change > 0)
-    entries = np.stack([t_s[k_in + 1], s_in], axis=1)
-    exits = np.stack([t_s[k_out + 1], s_out], axis=1)
-    return entries, exits
+    was, now = lit[:-1], lit[1:]
+    k_in, s_in = (was > now).nonzero()
+    k_out, s_out = (was < now).nonzero()
+    return _pairs(t_s[k_in + 1], s_in), _pairs(t_s[k_out + 1], s_out)
+
+
+def _pairs(t: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(M, 2) float64 rows (t, s): np.stack([t, s], axis=1) without its overhead."""
+    out = np.empty((len(t), 2))
+    out[:, 0] = t
+    out[:, 1] = s
+    return out
 
 
 def running_total(rate: np.ndarray, dt: np.ndarray, start=None) -> np.ndarray:
@@ -232,9 +249,21 @@ def total_at(cum: np.ndarray, t_s: list, t: float) -> float:
     return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
+def totals_at(rows: np.ndarray, t_s: list, t: float) -> np.ndarray:
+    """total_at for several running totals at once: rows (M, T + 1) at time t, (M,)."""
+    k = bisect.bisect_right(t_s, t) - 1
+    if k >= len(t_s) - 1:
+        return rows[:, -1].astype(float)
+    k = max(k, 0)
+    c0, c1 = rows[:, k], rows[:, k + 1]
+    return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
+
+
 def time_to_reach(cum: np.ndarray, t_s: list, target: float) -> float:
     """Earliest time the running total cum (T + 1,) reaches target; inf: not within t_s."""
-    k = int(np.searchsorted(cum, target, side="left"))
+    if target > cum[-1]:  # the common case of an engine extended step by step: no search
+        return np.inf
+    k = int(cum.searchsorted(target, side="left"))
     if k == 0:
         return float(t_s[0])
     if k >= len(cum):
