@@ -13,10 +13,19 @@ the pairs with a common end (below): what the network stage uses.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
-__all__ = ["WINDOW_STEPS", "pair_paths", "shared_ends", "window_paths"]
+__all__ = [
+    "WINDOW_STEPS",
+    "SharedEnds",
+    "pair_paths",
+    "route_window",
+    "shared_ends",
+    "window_paths",
+]
 
 # rho is shrunk by this much so that rounding in the arcs never makes the heuristic overshoot
 RHO_SAFETY = 1e-9
@@ -392,26 +401,51 @@ def _stack(graphs):
     return ptr, idx, wt
 
 
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class SharedEnds:
+    """The pairs (src, dst) grouped by root (shared_ends), worked out once for every window:
+    flip (pair,) True where the search runs from dst to its root src; root_of (pair,) index into
+    roots; partners[r]: the other ends of root r's pairs."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    flip: np.ndarray
+    roots: np.ndarray
+    root_of: np.ndarray
+    partners: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, src, dst) -> SharedEnds:
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        root, flip = shared_ends(src, dst)
+        roots, root_of = np.unique(root, return_inverse=True)
+        partner = np.where(flip, dst, src)
+        partners = tuple(partner[root_of == r] for r in range(len(roots)))
+        return cls(src, dst, flip, roots, root_of.astype(np.int64), partners)
+
+
 def window_paths(graphs, positions_m, transit, src, dst):
     """pair_paths at each step of a window of consecutive steps (one csr per step, same nodes),
     from one bounded Dijkstra per distinct end on the window's lower graph: Dijkstra's latencies
     at each step. positions_m (one per step) are not needed, only taken for pair_paths' sake.
     Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
-    ptr, idx, wt = _stack(graphs)
+    return route_window(*_stack(graphs), transit, SharedEnds.of(src, dst))
+
+
+def route_window(ptr, idx, wt, transit, ends: SharedEnds):
+    """window_paths on a window's stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt)
+    with its pairs' ends worked out once (SharedEnds): [(one-way latencies s, flat paths, nodes
+    per pair)], one per step."""
     n = ptr.shape[1] - 1
     transit = np.asarray(transit, dtype=np.bool_)
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    root, flip = shared_ends(src, dst)
-    roots, root_of = np.unique(root, return_inverse=True)
-    partner = np.where(flip, dst, src)
     lower = _lower_graph(ptr, idx, wt, n)
-    bounds = np.empty((len(roots), n))
-    for r, end in enumerate(roots):
-        _root_bounds(*lower, transit, end, partner[root_of == r], bounds[r])
+    bounds = np.empty((len(ends.roots), n))
+    for r, end in enumerate(ends.roots):
+        _root_bounds(*lower, transit, end, ends.partners[r], bounds[r])
     return [
-        _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of.astype(np.int64), bounds)
-        for k in range(len(graphs))
+        _step_pairs(ptr, idx, wt, k, transit, ends.src, ends.dst, ends.flip, ends.root_of, bounds)
+        for k in range(ptr.shape[0])
     ]
 
 
