@@ -19,6 +19,7 @@ from orbitgrid.network.graph import (
     FixedLinks,
     _slant_bound,
     edge_geometry,
+    lower_csr,
     undirected_csr,
     visible_pairs,
     visible_pairs_steps,
@@ -234,6 +235,21 @@ def test_window_csr_is_undirected_csr_at_each_step(seed, n, n_steps):
         assert np.array_equal(ptr[k] - lo, ref.indptr)
         assert np.array_equal(idx[lo:hi], ref.indices)
         assert np.array_equal(data[lo:hi], ref.data)
+    # the lower graph: every link of any step, once (a duplicated fixed link twice), at its
+    # smallest weight over the steps where it is up
+    smallest = {}
+    links = [(fixed[e], fixed_w[k, e]) for k in range(n_steps) for e in np.flatnonzero(up[k])]
+    for (u, v), x in links + list(zip(others.tolist(), w.tolist(), strict=True)):
+        for key in ((u, v), (v, u)):
+            smallest[key] = min(smallest.get(key, np.inf), x)
+    ptr, idx, data = lower_csr(
+        n, others[:, 0], others[:, 1], w, FixedLinks.of(n, fixed), up, fixed_weight=fixed_w
+    )
+    row = np.repeat(np.arange(n), np.diff(ptr))
+    got = {(u, v): x for u, v, x in zip(row.tolist(), idx.tolist(), data.tolist(), strict=True)}
+    assert got == smallest
+    assert np.all((np.diff(row) > 0) | (np.diff(idx) >= 0))  # rows sorted by column
+    assert len(idx) == len(smallest) + 2 * (n_fixed > 0 and up[:, 0].any())
 
 
 def test_window_csr_refuses_what_it_cannot_place():

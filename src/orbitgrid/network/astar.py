@@ -433,13 +433,16 @@ def window_paths(graphs, positions_m, transit, src, dst):
     return route_window(*_stack(graphs), transit, SharedEnds.of(src, dst))
 
 
-def route_window(ptr, idx, wt, transit, ends: SharedEnds):
+def route_window(ptr, idx, wt, transit, ends: SharedEnds, lower=None):
     """window_paths on a window's stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt)
-    with its pairs' ends worked out once (SharedEnds): [(one-way latencies s, flat paths, nodes
-    per pair)], one per step."""
+    with its pairs' ends worked out once (SharedEnds), and its lower graph when known (csr
+    indptr, indices, weights: every link of the window at its smallest latency, as
+    graph.lower_csr builds it): [(one-way latencies s, flat paths, nodes per pair)], one per
+    step."""
     n = ptr.shape[1] - 1
     transit = np.asarray(transit, dtype=np.bool_)
-    lower = _lower_graph(ptr, idx, wt, n)
+    if lower is None:
+        lower = _lower_graph(ptr, idx, wt, n)
     bounds = np.empty((len(ends.roots), n))
     for r, end in enumerate(ends.roots):
         _root_bounds(*lower, transit, end, ends.partners[r], bounds[r])

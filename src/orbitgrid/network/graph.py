@@ -17,6 +17,7 @@ __all__ = [
     "GRID_CELLS_MAX",
     "FixedLinks",
     "edge_geometry",
+    "lower_csr",
     "undirected_csr",
     "visible_pairs",
     "visible_pairs_steps",
@@ -344,6 +345,17 @@ def _merge_fixed(ptr_f, col_f, edge_f, up, weight_f, xptr, xidx, xw):  # pragma:
     return ptr, idx[:out], wt[:out]
 
 
+def _fixed_args(name, n, n_steps, fixed, up, fixed_weight):
+    if fixed.n != n:
+        raise ValueError(f"{name}: fixed links on {fixed.n} nodes, not {n}")
+    up = np.ascontiguousarray(up, dtype=np.bool_)
+    fixed_weight = np.ascontiguousarray(fixed_weight, dtype=np.float64)
+    shape = (n_steps, len(fixed.col) // 2)
+    if up.shape != shape or fixed_weight.shape != shape:
+        raise ValueError(f"{name}: up and fixed_weight must be {shape} (steps, fixed links)")
+    return up, fixed_weight
+
+
 def window_csr(
     n: int,
     n_steps: int,
@@ -370,11 +382,43 @@ def window_csr(
     stacked = _csr(n, n_steps, step, a, b, weight)
     if fixed is None:
         return stacked
-    if fixed.n != n:
-        raise ValueError(f"window_csr: fixed links on {fixed.n} nodes, not {n}")
-    up = np.ascontiguousarray(up, dtype=np.bool_)
-    fixed_weight = np.ascontiguousarray(fixed_weight, dtype=np.float64)
-    shape = (n_steps, len(fixed.col) // 2)
-    if up.shape != shape or fixed_weight.shape != shape:
-        raise ValueError(f"window_csr: up and fixed_weight must be {shape} (steps, fixed links)")
+    up, fixed_weight = _fixed_args("window_csr", n, n_steps, fixed, up, fixed_weight)
     return _merge_fixed(fixed.ptr, fixed.col, fixed.edge, up, fixed_weight, *stacked)
+
+
+@njit(cache=True)
+def _smallest(ptr, idx, wt):  # pragma: no cover - compiled
+    """A csr whose rows are sorted by column, each column once at its smallest weight."""
+    n = len(ptr) - 1
+    out_ptr = np.zeros(n + 1, np.int64)
+    out_idx, out_wt = np.empty(len(idx), np.int64), np.empty(len(idx))
+    out = 0
+    for u in range(n):
+        for j in range(ptr[u], ptr[u + 1]):
+            if j > ptr[u] and idx[j] == out_idx[out - 1]:
+                out_wt[out - 1] = min(out_wt[out - 1], wt[j])
+            else:
+                out_idx[out], out_wt[out] = idx[j], wt[j]
+                out += 1
+        out_ptr[u + 1] = out
+    return out_ptr, out_idx[:out], out_wt[:out]
+
+
+def lower_csr(n: int, a, b, weight, fixed: FixedLinks | None = None, up=None, fixed_weight=None):
+    """The union of a window's graphs (window_csr's arguments, steps aside), each link at its
+    smallest weight over the steps where it is up: csr (indptr, indices, weights) on n nodes."""
+    try:
+        a, b, weight = _links(n, a, b, weight)
+    except ValueError as e:
+        raise ValueError(f"lower_csr: {e}") from None
+    ptr, idx, wt = _csr(n, 1, np.zeros(len(a), np.int64), a, b, weight)
+    ptr, idx, wt = _smallest(ptr[0], idx, wt)
+    if fixed is None:
+        return ptr, idx, wt
+    up, fixed_weight = _fixed_args("lower_csr", n, len(up), fixed, up, fixed_weight)
+    with np.errstate(invalid="ignore"):
+        smallest = np.where(up, fixed_weight, np.inf).min(axis=0, initial=np.inf)
+    merged, idx, wt = _merge_fixed(
+        fixed.ptr, fixed.col, fixed.edge, up.any(axis=0)[None], smallest[None], ptr[None], idx, wt
+    )
+    return merged[0], idx, wt

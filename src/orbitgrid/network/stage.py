@@ -26,6 +26,7 @@ from orbitgrid.errors import ScenarioError
 from orbitgrid.network.astar import WINDOW_STEPS, SharedEnds, route_window, window_paths
 from orbitgrid.network.graph import (
     FixedLinks,
+    lower_csr,
     undirected_csr,
     visible_pairs,
     visible_pairs_steps,
@@ -411,8 +412,10 @@ class NetworkStage:
             b = min(a + WINDOW_STEPS, n_steps)
             i, j = np.searchsorted(extra[0], (a, b))
             step, *link = (x[i:j] for x in extra)
-            graphs = window_csr(n_nodes, b - a, step - a, *link, self._fixed, up[a:b], latency[a:b])
-            found = route_window(*graphs, self.transit, self._ends)
+            fixed = self._fixed, up[a:b], latency[a:b]
+            graphs = window_csr(n_nodes, b - a, step - a, *link, *fixed)
+            lower = lower_csr(n_nodes, *link, *fixed)
+            found = route_window(*graphs, self.transit, self._ends, lower)
             steps = [(k, np.concatenate([r[k], geo.ecef])) for k in range(a, b)]
             self._take_paths(steps, found, rows, flat_paths, path_lengths, step_rows)
         self._write_routes(samples, step_rows, rows, flat_paths, path_lengths)
