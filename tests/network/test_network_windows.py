@@ -139,8 +139,8 @@ def test_catalogue_steps_match_dijkstra():
     )
     seen = []
 
-    def recording(ptr, idx, wt, transit, ends):
-        found = route_window(ptr, idx, wt, transit, ends)
+    def recording(ptr, idx, wt, transit, ends, lower=None):
+        found = route_window(ptr, idx, wt, transit, ends, lower)
         n = ptr.shape[1] - 1
         for k, f in enumerate(found):
             a, b = ptr[k, 0], ptr[k, n]
