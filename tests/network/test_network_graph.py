@@ -201,6 +201,22 @@ def test_undirected_csr_is_scipys(seed, n, m):
     assert np.array_equal(ours.data, ref.data)
 
 
+def test_undirected_csr_sorts_a_stations_long_row():
+    """A station seeing 300 satellites, listed in random order: its row (sorted apart from the
+    short ones) as scipy's."""
+    rng = np.random.default_rng(5)
+    n = 302
+    sat = rng.permutation(300)
+    a, b = sat, np.full(300, 301)
+    w = rng.uniform(0.001, 1.0, 300)
+    ours = undirected_csr(n, a, b, w)
+    ref = sp.csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    ref.sort_indices()
+    assert np.array_equal(ours.indptr, ref.indptr)
+    assert np.array_equal(ours.indices, ref.indices)
+    assert np.array_equal(ours.data, ref.data)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 40), n_steps=st.integers(1, 6))
 def test_window_csr_is_undirected_csr_at_each_step(seed, n, n_steps):

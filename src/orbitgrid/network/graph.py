@@ -264,11 +264,16 @@ def _csr(n, n_steps, step, a, b, w):  # pragma: no cover - compiled
             f = fill[base + u]
             indices[f], data[f] = v, w[e]
             fill[base + u] = f + 1
-    for r in range(len(ptr) - 1):  # rows hold a few links: insertion sort
-        for j in range(ptr[r] + 1, ptr[r + 1]):
+    for r in range(len(ptr) - 1):
+        lo, hi = ptr[r], ptr[r + 1]
+        if hi - lo > 32:  # a station's row: merge sort (stable, as the insertion sort)
+            order = np.argsort(indices[lo:hi], kind="mergesort")
+            indices[lo:hi], data[lo:hi] = indices[lo:hi][order], data[lo:hi][order]
+            continue
+        for j in range(lo + 1, hi):  # a satellite's row holds a few links: insertion sort
             c, x = indices[j], data[j]
             i = j - 1
-            while i >= ptr[r] and indices[i] > c:
+            while i >= lo and indices[i] > c:
                 indices[i + 1], data[i + 1] = indices[i], data[i]
                 i -= 1
             indices[i + 1], data[i + 1] = c, x
