@@ -55,12 +55,16 @@ def _rho(indptr, indices, weights, unit):  # pragma: no cover - compiled
     return 0.0 if best == np.inf else best * (1.0 - RHO_SAFETY)
 
 
-@njit(cache=True)
+# The searches' queue: a 4-ary min-heap on two arrays (keys, values), lazy deletion. Four
+# children per node halve the levels a pop sifts through: a third off the bounded Dijkstra.
+
+
+@njit(cache=True, inline="always")
 def _push(key, val, n, k, v):  # pragma: no cover - compiled
-    """Binary min-heap on arrays: insert (k, v) into the first n entries; new size."""
+    """Insert (k, v) into the heap's first n entries; the new size."""
     i = n
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if key[parent] <= k:
             break
         key[i], val[i] = key[parent], val[parent]
@@ -69,7 +73,7 @@ def _push(key, val, n, k, v):  # pragma: no cover - compiled
     return n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop(key, val, n):  # pragma: no cover - compiled
     """Remove the smallest entry; its value and the new size."""
     top = val[0]
@@ -77,15 +81,17 @@ def _pop(key, val, n):  # pragma: no cover - compiled
     k, v = key[n], val[n]
     i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= n:
             break
-        if c + 1 < n and key[c + 1] < key[c]:
-            c += 1
-        if k <= key[c]:
+        best, smallest = c, key[c]
+        for j in range(c + 1, min(c + 4, n)):
+            if key[j] < smallest:
+                best, smallest = j, key[j]
+        if k <= smallest:
             break
-        key[i], val[i] = key[c], val[c]
-        i = c
+        key[i], val[i] = smallest, val[best]
+        i = best
     key[i], val[i] = k, v
     return top, n
 
