@@ -5,7 +5,7 @@ path it replaces, measured in the same run.
 inferred from the elements, 5,016 km, 80 km margin), the 50 cities of cities50.csv (25 deg
 mask) and 100 seeded random pairs of them. Times orbitgrid's route_series (SGP4 knots every
 120 s and Hermite positions, ISL filtering, ground links by grid cells, graphs, the routes'
-searches by windows of steps (network/astar.window_paths), with the stage in routes_only mode)
+searches by windows of steps (network/astar.route_window), with the stage in routes_only mode)
 over --duration in one process; and over --baseline, a shorter span, the path before: the
 run's stage (link statistics, best ISL rates, capacities), one A* per pair and step
 (network/astar.pair_paths), every satellite tested at every station, the latency parts and
