@@ -5,7 +5,7 @@ path it replaces, measured in the same run.
 inferred from the elements, 5,016 km, 80 km margin), the 50 cities of cities50.csv (25 deg
 mask) and 100 seeded random pairs of them. Times orbitgrid's route_series (SGP4 knots every
 120 s and Hermite positions, ISL filtering, ground links by grid cells, graphs, the routes'
-searches by windows of steps (network/astar.window_paths), with the stage in routes_only mode)
+searches by windows of steps (network/astar.route_window), with the stage in routes_only mode)
 over --duration in one process; and over --baseline, a shorter span, the path before: the
 run's stage (link statistics, best ISL rates, capacities), one A* per pair and step
 (network/astar.pair_paths), every satellite tested at every station, the latency parts and
@@ -179,20 +179,24 @@ BEFORE = {
 def timed_series(sc, before: bool):
     """route_series(sc), its wall and CPU seconds and the CPU seconds spent routing; before:
     by the path before."""
-    saved = {key: getattr(*key) for key in BEFORE}
+    saved = {key: getattr(*key) for key in [*BEFORE, (stage, "route_window")]}
     if before:
         for (module, name), value in BEFORE.items():
             setattr(module, name, value)
-    routing = stage.window_paths
     spent = [0.0]
 
-    def timed(*args):
-        c = time.process_time()
-        out = routing(*args)
-        spent[0] += time.process_time() - c
-        return out
+    def timed(routing):
+        def run(*args):
+            c = time.process_time()
+            out = routing(*args)
+            spent[0] += time.process_time() - c
+            return out
 
-    stage.window_paths = timed
+        return run
+
+    # the run's stage routes by window_paths, routes_only by route_window
+    stage.window_paths = timed(stage.window_paths)
+    stage.route_window = timed(stage.route_window)
     try:
         t0, c0 = time.perf_counter(), time.process_time()
         series = route_series(sc)

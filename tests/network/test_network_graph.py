@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 import orbitgrid
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.astar import pair_paths
-from orbitgrid.network.graph import _slant_bound, edge_geometry, undirected_csr, visible_pairs
+from orbitgrid.network.graph import (
+    FixedLinks,
+    _slant_bound,
+    edge_geometry,
+    lower_csr,
+    undirected_csr,
+    visible_pairs,
+    visible_pairs_steps,
+    window_csr,
+)
 from orbitgrid.network.routes import route_series
 from orbitgrid.network.topology import line_of_sight, plus_grid
 from orbitgrid.orbits.contacts import Stations
@@ -34,19 +43,9 @@ def _sphere(rng, n, radius_m):
     return radius_m * x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-@settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n_sat=st.integers(0, 300), n_gs=st.integers(1, 6))
-def test_visible_pairs_match_numpy(seed, n_sat, n_gs):
-    """Satellite x station visibility (mask, slant range) as a dense numpy product would give."""
-    rng = np.random.default_rng(seed)
-    sat = _sphere(rng, n_sat, 1.0) * rng.uniform(6.6e6, 8e6, (n_sat, 1))
-    sat[rng.random(n_sat) < 0.05] = np.nan  # decayed satellites
-    lat, lon = rng.uniform(-80, 80, n_gs), rng.uniform(-180, 180, n_gs)
-    mask = rng.uniform(-5, 40, n_gs)
-    max_range = np.where(rng.random(n_gs) < 0.5, rng.uniform(1e6, 3e6, n_gs), np.inf)
-    gs = Stations.from_geodetic(lat, lon, rng.uniform(0, 3000, n_gs), mask, max_range)
-    si, gi, rng_m, el = visible_pairs(sat, gs.ecef, gs.up, gs.mask, gs.max_range)
-
+def _dense_check(sat, gs, found):
+    """found (visible_pairs' returns) against the dense numpy product of sat (N, 3) x stations."""
+    si, gi, rng_m, el = found
     d = sat[:, None, :] - gs.ecef[None, :, :]
     dist = np.linalg.norm(d, axis=-1)
     with np.errstate(invalid="ignore"):
@@ -58,10 +57,50 @@ def test_visible_pairs_match_numpy(seed, n_sat, n_gs):
     got = np.zeros_like(ok)
     got[si, gi] = True
     assert np.array_equal(got & ~near, ok & ~near)
-    order = si * n_gs + gi
+    order = si * len(gs.ecef) + gi
     assert np.all(np.diff(order) > 0)  # by satellite, then station
     np.testing.assert_allclose(rng_m, dist[si, gi], rtol=1e-12)
     np.testing.assert_allclose(np.sin(el), height[si, gi] / dist[si, gi], atol=1e-12)
+    return ok.sum()
+
+
+def _random_stations(rng, n_gs):
+    lat, lon = rng.uniform(-80, 80, n_gs), rng.uniform(-180, 180, n_gs)
+    mask = rng.uniform(-5, 40, n_gs)
+    max_range = np.where(rng.random(n_gs) < 0.5, rng.uniform(1e6, 3e6, n_gs), np.inf)
+    return Stations.from_geodetic(lat, lon, rng.uniform(0, 3000, n_gs), mask, max_range)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_sat=st.integers(0, 300), n_gs=st.integers(1, 6))
+def test_visible_pairs_match_numpy(seed, n_sat, n_gs):
+    """Satellite x station visibility (mask, slant range) as a dense numpy product would give."""
+    rng = np.random.default_rng(seed)
+    sat = _sphere(rng, n_sat, 1.0) * rng.uniform(6.6e6, 8e6, (n_sat, 1))
+    sat[rng.random(n_sat) < 0.05] = np.nan  # decayed satellites
+    gs = _random_stations(rng, n_gs)
+    _dense_check(sat, gs, visible_pairs(sat, gs.ecef, gs.up, gs.mask, gs.max_range))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_sat=st.integers(0, 200), n_steps=st.integers(1, 5))
+def test_visible_pairs_steps_match_numpy_at_each_step(seed, n_sat, n_steps):
+    """A block of steps whose shells differ (550 km at one step, up to 3,000 km at another: the
+    block's radii and grid are not any one step's), a step with every satellite gone: each
+    step's pairs as the dense product gives them, in visible_pairs' order."""
+    rng = np.random.default_rng(seed)
+    radius = 6_921e3 + rng.uniform(0, 2_450e3, (n_steps, 1, 1))
+    sat = _sphere(rng, n_steps * n_sat, 1.0).reshape(n_steps, n_sat, 3) * radius
+    sat[rng.random((n_steps, n_sat)) < 0.05] = np.nan
+    if n_steps > 2:
+        sat[1] = np.nan
+    gs = _random_stations(rng, 5)
+    offsets, si, gi, rng_m, height = visible_pairs_steps(sat, gs.ecef, gs.up, gs.mask, gs.max_range)
+    assert offsets[0] == 0 and offsets[-1] == len(si) and np.all(np.diff(offsets) >= 0)
+    for t in range(n_steps):
+        a, b = offsets[t], offsets[t + 1]
+        el = np.arcsin(np.clip(height[a:b] / rng_m[a:b], -1, 1))
+        assert _dense_check(sat[t], gs, (si[a:b], gi[a:b], rng_m[a:b], el)) == b - a
 
 
 def _at_elevation(gs, k, elevation_rad, azimuth_rad, radius_m):
@@ -160,6 +199,84 @@ def test_undirected_csr_is_scipys(seed, n, m):
     assert np.array_equal(ours.indptr, ref.indptr)
     assert np.array_equal(ours.indices, ref.indices)
     assert np.array_equal(ours.data, ref.data)
+
+
+def test_undirected_csr_sorts_a_stations_long_row():
+    """A station seeing 300 satellites, listed in random order: its row (sorted apart from the
+    short ones) as scipy's."""
+    rng = np.random.default_rng(5)
+    n = 302
+    sat = rng.permutation(300)
+    a, b = sat, np.full(300, 301)
+    w = rng.uniform(0.001, 1.0, 300)
+    ours = undirected_csr(n, a, b, w)
+    ref = sp.csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    ref.sort_indices()
+    assert np.array_equal(ours.indptr, ref.indptr)
+    assert np.array_equal(ours.indices, ref.indices)
+    assert np.array_equal(ours.data, ref.data)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 40), n_steps=st.integers(1, 6))
+def test_window_csr_is_undirected_csr_at_each_step(seed, n, n_steps):
+    """Fixed links up at some steps (a duplicated one among them) and other links per step:
+    each step's rows are undirected_csr's of that step's links, entry for entry."""
+    rng = np.random.default_rng(seed)
+    every = np.array([(a, b) for a in range(n) for b in range(a + 1, n)]).reshape(-1, 2)
+    every = every[rng.permutation(len(every))]
+    n_fixed = rng.integers(0, len(every) + 1)
+    fixed = every[:n_fixed]
+    if n_fixed:
+        fixed = np.r_[fixed, fixed[:1]]  # the same link twice: both entries kept, like scipy
+    up = rng.random((n_steps, len(fixed))) < 0.7
+    up[:, -1:] = up[:, :1]
+    fixed_w = rng.uniform(0.001, 1.0, (n_steps, len(fixed)))
+    fixed_w[:, -1:] = fixed_w[:, :1]
+    others = every[n_fixed:]
+    step = rng.integers(0, n_steps, len(others))
+    on = rng.random(len(others)) < 0.5
+    others, step = others[on], np.sort(step[on])
+    w = rng.uniform(0.001, 1.0, len(others))
+    ptr, idx, data = window_csr(
+        n, n_steps, step, others[:, 0], others[:, 1], w, FixedLinks.of(n, fixed), up, fixed_w
+    )
+    assert ptr.shape == (n_steps, n + 1) and ptr[-1, -1] == len(idx) == len(data)
+    for k in range(n_steps):
+        at = step == k
+        a = np.r_[fixed[up[k], 0], others[at, 0]]
+        b = np.r_[fixed[up[k], 1], others[at, 1]]
+        ref = undirected_csr(n, a, b, np.r_[fixed_w[k, up[k]], w[at]])
+        lo, hi = ptr[k, 0], ptr[k, -1]
+        assert np.array_equal(ptr[k] - lo, ref.indptr)
+        assert np.array_equal(idx[lo:hi], ref.indices)
+        assert np.array_equal(data[lo:hi], ref.data)
+    # the lower graph: every link of any step, once (a duplicated fixed link twice), at its
+    # smallest weight over the steps where it is up
+    smallest = {}
+    links = [(fixed[e], fixed_w[k, e]) for k in range(n_steps) for e in np.flatnonzero(up[k])]
+    for (u, v), x in links + list(zip(others.tolist(), w.tolist(), strict=True)):
+        for key in ((u, v), (v, u)):
+            smallest[key] = min(smallest.get(key, np.inf), x)
+    ptr, idx, data = lower_csr(
+        n, others[:, 0], others[:, 1], w, FixedLinks.of(n, fixed), up, fixed_weight=fixed_w
+    )
+    row = np.repeat(np.arange(n), np.diff(ptr))
+    got = {(u, v): x for u, v, x in zip(row.tolist(), idx.tolist(), data.tolist(), strict=True)}
+    assert got == smallest
+    assert np.all((np.diff(row) > 0) | (np.diff(idx) >= 0))  # rows sorted by column
+    assert len(idx) == len(smallest) + 2 * (n_fixed > 0 and up[:, 0].any())
+
+
+def test_window_csr_refuses_what_it_cannot_place():
+    one = np.array([0])
+    with pytest.raises(ValueError, match="window_csr: a node index outside 0..2"):
+        window_csr(3, 1, one, one, np.array([3]), np.array([1.0]))
+    with pytest.raises(ValueError, match=r"window_csr: step must give each link a graph in 0..1"):
+        window_csr(3, 2, np.array([2]), one, one + 1, np.array([1.0]))
+    fixed = FixedLinks.of(3, [[0, 1]])
+    with pytest.raises(ValueError, match=r"window_csr: up and fixed_weight must be \(2, 1\)"):
+        window_csr(3, 2, one, one, one + 1, np.array([1.0]), fixed, np.ones((1, 1)), np.ones(1))
 
 
 def test_edge_geometry_matches_line_of_sight(walker):

@@ -15,7 +15,7 @@ from scipy.sparse.csgraph import dijkstra
 import orbitgrid
 import orbitgrid.network.stage as stage
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
-from orbitgrid.network.astar import shared_ends, window_paths
+from orbitgrid.network.astar import route_window, shared_ends, window_paths
 from orbitgrid.network.graph import undirected_csr
 from orbitgrid.network.routes import route_series
 from orbitgrid.network.topology import plus_grid
@@ -139,17 +139,21 @@ def test_catalogue_steps_match_dijkstra():
     )
     seen = []
 
-    def recording(graphs, positions, transit, src, dst):
-        found = window_paths(graphs, positions, transit, src, dst)
-        seen.extend((g, transit, src, dst, f) for g, f in zip(graphs, found, strict=True))
+    def recording(ptr, idx, wt, transit, ends, lower=None):
+        found = route_window(ptr, idx, wt, transit, ends, lower)
+        n = ptr.shape[1] - 1
+        for k, f in enumerate(found):
+            a, b = ptr[k, 0], ptr[k, n]
+            graph = sp.csr_matrix((wt[a:b], idx[a:b], ptr[k] - a), shape=(n, n))
+            seen.append((graph, transit, ends.src, ends.dst, f))
         return found
 
-    original = stage.window_paths
-    stage.window_paths = recording
+    original = stage.route_window
+    stage.route_window = recording
     try:
         series = route_series(sc)
     finally:
-        stage.window_paths = original
+        stage.route_window = original
     assert len(seen) == len(series.t_s) == 25
     for graph, transit, src, dst, found in seen[::3]:  # every third step: scipy takes seconds
         check_step(graph, transit, src, dst, found)

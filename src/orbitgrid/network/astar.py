@@ -13,10 +13,19 @@ the pairs with a common end (below): what the network stage uses.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
-__all__ = ["WINDOW_STEPS", "pair_paths", "shared_ends", "window_paths"]
+__all__ = [
+    "WINDOW_STEPS",
+    "SharedEnds",
+    "pair_paths",
+    "route_window",
+    "shared_ends",
+    "window_paths",
+]
 
 # rho is shrunk by this much so that rounding in the arcs never makes the heuristic overshoot
 RHO_SAFETY = 1e-9
@@ -46,12 +55,16 @@ def _rho(indptr, indices, weights, unit):  # pragma: no cover - compiled
     return 0.0 if best == np.inf else best * (1.0 - RHO_SAFETY)
 
 
-@njit(cache=True)
+# The searches' queue: a 4-ary min-heap on two arrays (keys, values), lazy deletion. Four
+# children per node halve the levels a pop sifts through: a third off the bounded Dijkstra.
+
+
+@njit(cache=True, inline="always")
 def _push(key, val, n, k, v):  # pragma: no cover - compiled
-    """Binary min-heap on arrays: insert (k, v) into the first n entries; new size."""
+    """Insert (k, v) into the heap's first n entries; the new size."""
     i = n
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if key[parent] <= k:
             break
         key[i], val[i] = key[parent], val[parent]
@@ -60,7 +73,7 @@ def _push(key, val, n, k, v):  # pragma: no cover - compiled
     return n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop(key, val, n):  # pragma: no cover - compiled
     """Remove the smallest entry; its value and the new size."""
     top = val[0]
@@ -68,15 +81,17 @@ def _pop(key, val, n):  # pragma: no cover - compiled
     k, v = key[n], val[n]
     i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= n:
             break
-        if c + 1 < n and key[c + 1] < key[c]:
-            c += 1
-        if k <= key[c]:
+        best, smallest = c, key[c]
+        for j in range(c + 1, min(c + 4, n)):
+            if key[j] < smallest:
+                best, smallest = j, key[j]
+        if k <= smallest:
             break
-        key[i], val[i] = key[c], val[c]
-        i = c
+        key[i], val[i] = smallest, val[best]
+        i = best
     key[i], val[i] = k, v
     return top, n
 
@@ -392,26 +407,54 @@ def _stack(graphs):
     return ptr, idx, wt
 
 
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class SharedEnds:
+    """The pairs (src, dst) grouped by root (shared_ends), worked out once for every window:
+    flip (pair,) True where the search runs from dst to its root src; root_of (pair,) index into
+    roots; partners[r]: the other ends of root r's pairs."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    flip: np.ndarray
+    roots: np.ndarray
+    root_of: np.ndarray
+    partners: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, src, dst) -> SharedEnds:
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        root, flip = shared_ends(src, dst)
+        roots, root_of = np.unique(root, return_inverse=True)
+        partner = np.where(flip, dst, src)
+        partners = tuple(partner[root_of == r] for r in range(len(roots)))
+        return cls(src, dst, flip, roots, root_of.astype(np.int64), partners)
+
+
 def window_paths(graphs, positions_m, transit, src, dst):
     """pair_paths at each step of a window of consecutive steps (one csr per step, same nodes),
     from one bounded Dijkstra per distinct end on the window's lower graph: Dijkstra's latencies
     at each step. positions_m (one per step) are not needed, only taken for pair_paths' sake.
     Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
-    ptr, idx, wt = _stack(graphs)
+    return route_window(*_stack(graphs), transit, SharedEnds.of(src, dst))
+
+
+def route_window(ptr, idx, wt, transit, ends: SharedEnds, lower=None):
+    """window_paths on a window's stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt)
+    with its pairs' ends worked out once (SharedEnds), and its lower graph when known (csr
+    indptr, indices, weights: every link of the window at its smallest latency, as
+    graph.lower_csr builds it): [(one-way latencies s, flat paths, nodes per pair)], one per
+    step."""
     n = ptr.shape[1] - 1
     transit = np.asarray(transit, dtype=np.bool_)
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    root, flip = shared_ends(src, dst)
-    roots, root_of = np.unique(root, return_inverse=True)
-    partner = np.where(flip, dst, src)
-    lower = _lower_graph(ptr, idx, wt, n)
-    bounds = np.empty((len(roots), n))
-    for r, end in enumerate(roots):
-        _root_bounds(*lower, transit, end, partner[root_of == r], bounds[r])
+    if lower is None:
+        lower = _lower_graph(ptr, idx, wt, n)
+    bounds = np.empty((len(ends.roots), n))
+    for r, end in enumerate(ends.roots):
+        _root_bounds(*lower, transit, end, ends.partners[r], bounds[r])
     return [
-        _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of.astype(np.int64), bounds)
-        for k in range(len(graphs))
+        _step_pairs(ptr, idx, wt, k, transit, ends.src, ends.dst, ends.flip, ends.root_of, bounds)
+        for k in range(ptr.shape[0])
     ]
 
 

@@ -7,11 +7,22 @@ station looks only at the satellites of the grid cells near it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["GRID_CELLS_MAX", "edge_geometry", "undirected_csr", "visible_pairs"]
+__all__ = [
+    "GRID_CELLS_MAX",
+    "FixedLinks",
+    "edge_geometry",
+    "lower_csr",
+    "undirected_csr",
+    "visible_pairs",
+    "visible_pairs_steps",
+    "window_csr",
+]
 
 
 # cells of the satellites' grid per axis at most: ~1,000-km cubes over a LEO shell
@@ -20,70 +31,86 @@ GRID_CELLS_MAX = 64
 
 @njit(cache=True)
 def _visible(sat, gs, up, sin_mask, max_range, floor, box, lo, per_m, n_axis):  # pragma: no cover
-    """Visible pairs of satellites sat (N, 3) m and stations, looking at each station only among
-    the satellites of the grid cells (cubes of 1 / per_m m from lo m, n_axis per axis) that
-    meet its box (station +- box[k] m): a visible satellite lies within box[k] of the station
-    along each axis."""
-    n_sat, n_st = len(sat), len(gs)
-    x, y, z = sat[:, 0], sat[:, 1], sat[:, 2]
-    # satellites sorted by cell (counting sort); NaN positions are in no cell
-    cell = np.full(n_sat, -1, np.int64)
-    start = np.zeros(n_axis**3 + 1, np.int64)
-    for i in range(n_sat):
-        if np.isfinite(x[i]) and np.isfinite(y[i]) and np.isfinite(z[i]):
-            cx = min(int((x[i] - lo) * per_m), n_axis - 1)
-            cy = min(int((y[i] - lo) * per_m), n_axis - 1)
-            cz = min(int((z[i] - lo) * per_m), n_axis - 1)
-            cell[i] = (cx * n_axis + cy) * n_axis + cz
-            start[cell[i] + 1] += 1
-    for c in range(n_axis**3):
-        start[c + 1] += start[c]
-    fill = start[:-1].copy()
-    order = np.empty(start[-1], np.int64)
-    for i in range(n_sat):
-        if cell[i] >= 0:
-            order[fill[cell[i]]] = i
-            fill[cell[i]] += 1
-    m = 0
-    st, si = np.empty(n_sat, np.int64), np.empty(n_sat, np.int64)
-    rng, hh = np.empty(n_sat), np.empty(n_sat)
-    for k in range(n_st):
-        if m + n_sat > len(st):  # room for every satellite at this station (not in the loop)
-            st, si = _grow(st, 2 * len(st)), _grow(si, 2 * len(si))
-            rng, hh = _grow(rng, 2 * len(rng)), _grow(hh, 2 * len(hh))
-        ux, uy, uz = up[k, 0], up[k, 1], up[k, 2]
-        gx, gy, gz = gs[k, 0], gs[k, 1], gs[k, 2]
-        base = gx * ux + gy * uy + gz * uz
-        b = box[k]
-        x0, x1 = _cell_span(gx, b, lo, per_m, n_axis)
-        y0, y1 = _cell_span(gy, b, lo, per_m, n_axis)
-        z0, z1 = _cell_span(gz, b, lo, per_m, n_axis)
-        for cx in range(x0, x1 + 1):
-            for cy in range(y0, y1 + 1):
-                for cz in range(z0, z1 + 1):
-                    c = (cx * n_axis + cy) * n_axis + cz
-                    for j in range(start[c], start[c + 1]):
-                        i = order[j]
-                        h = x[i] * ux + y[i] * uy + z[i] * uz - base
-                        if not h >= floor[k]:
-                            continue
-                        dx, dy, dz = x[i] - gx, y[i] - gy, z[i] - gz
-                        d = np.sqrt(dx * dx + dy * dy + dz * dz)
-                        if h >= sin_mask[k] * d and d <= max_range[k]:
-                            st[m], si[m], rng[m], hh[m] = k, i, d, h
-                            m += 1
-    # by satellite, then station: a counting sort on satellites keeps each one's stations in
-    # the order they were looked at
-    first = np.zeros(n_sat + 1, np.int64)
-    for j in range(m):
-        first[si[j] + 1] += 1
-    for i in range(n_sat):
-        first[i + 1] += first[i]
-    out = np.empty(m, np.int64)
-    for j in range(m):
-        out[first[si[j]]] = j
-        first[si[j]] += 1
-    return si[out], st[out], rng[out], hh[out]
+    """Visible pairs of satellites sat (T, N, 3) m and stations at each step, looking at each
+    station only among the satellites of the grid cells (cubes of 1 / per_m m from lo m, n_axis
+    per axis) that meet its box (station +- box[k] m): a visible satellite lies within box[k] of
+    the station along each axis. Returns step offsets (T + 1,) into satellite, station, range m
+    and height m above the station's horizon plane."""
+    n_steps, n_sat, n_st = sat.shape[0], sat.shape[1], len(gs)
+    cell = np.empty(n_sat, np.int64)
+    start = np.empty(n_axis**3 + 1, np.int64)
+    order = np.empty(n_sat, np.int64)
+    first = np.empty(n_sat + 1, np.int64)
+    offsets = np.zeros(n_steps + 1, np.int64)
+    size = max(n_sat, 16)
+    st, si = np.empty(size, np.int64), np.empty(size, np.int64)
+    rng, hh = np.empty(size), np.empty(size)
+    s_st, s_si = np.empty(size, np.int64), np.empty(size, np.int64)
+    s_rng, s_hh = np.empty(size), np.empty(size)
+    done = 0  # pairs of the steps before
+    for t in range(n_steps):
+        x, y, z = sat[t, :, 0], sat[t, :, 1], sat[t, :, 2]
+        # satellites sorted by cell (counting sort); NaN positions are in no cell
+        start[:] = 0
+        for i in range(n_sat):
+            cell[i] = -1
+            if np.isfinite(x[i]) and np.isfinite(y[i]) and np.isfinite(z[i]):
+                cx = min(int((x[i] - lo) * per_m), n_axis - 1)
+                cy = min(int((y[i] - lo) * per_m), n_axis - 1)
+                cz = min(int((z[i] - lo) * per_m), n_axis - 1)
+                cell[i] = (cx * n_axis + cy) * n_axis + cz
+                start[cell[i] + 1] += 1
+        for c in range(n_axis**3):
+            start[c + 1] += start[c]
+        fill = start[:-1].copy()
+        for i in range(n_sat):
+            if cell[i] >= 0:
+                order[fill[cell[i]]] = i
+                fill[cell[i]] += 1
+        m = 0
+        for k in range(n_st):
+            if m + n_sat > len(st):  # room for every satellite at this station
+                st, si = _grow(st, 2 * (m + n_sat)), _grow(si, 2 * (m + n_sat))
+                rng, hh = _grow(rng, 2 * (m + n_sat)), _grow(hh, 2 * (m + n_sat))
+            ux, uy, uz = up[k, 0], up[k, 1], up[k, 2]
+            gx, gy, gz = gs[k, 0], gs[k, 1], gs[k, 2]
+            base = gx * ux + gy * uy + gz * uz
+            b = box[k]
+            x0, x1 = _cell_span(gx, b, lo, per_m, n_axis)
+            y0, y1 = _cell_span(gy, b, lo, per_m, n_axis)
+            z0, z1 = _cell_span(gz, b, lo, per_m, n_axis)
+            for cx in range(x0, x1 + 1):
+                for cy in range(y0, y1 + 1):
+                    for cz in range(z0, z1 + 1):
+                        c = (cx * n_axis + cy) * n_axis + cz
+                        for j in range(start[c], start[c + 1]):
+                            i = order[j]
+                            h = x[i] * ux + y[i] * uy + z[i] * uz - base
+                            if not h >= floor[k]:
+                                continue
+                            dx, dy, dz = x[i] - gx, y[i] - gy, z[i] - gz
+                            d = np.sqrt(dx * dx + dy * dy + dz * dz)
+                            if h >= sin_mask[k] * d and d <= max_range[k]:
+                                st[m], si[m], rng[m], hh[m] = k, i, d, h
+                                m += 1
+        # by satellite, then station: a counting sort on satellites keeps each one's stations
+        # in the order they were looked at
+        if done + m > len(s_st):
+            grow = 2 * (done + m)
+            s_st, s_si = _grow(s_st, grow), _grow(s_si, grow)
+            s_rng, s_hh = _grow(s_rng, grow), _grow(s_hh, grow)
+        first[:] = 0
+        for j in range(m):
+            first[si[j] + 1] += 1
+        for i in range(n_sat):
+            first[i + 1] += first[i]
+        for j in range(m):
+            o = done + first[si[j]]
+            s_st[o], s_si[o], s_rng[o], s_hh[o] = st[j], si[j], rng[j], hh[j]
+            first[si[j]] += 1
+        done += m
+        offsets[t + 1] = done
+    return offsets, s_si[:done], s_st[:done], s_rng[:done], s_hh[:done]
 
 
 @njit(cache=True)
@@ -111,6 +138,18 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
     satellite index, station index (into the S given), slant range m and elevation rad per
     visible pair, ordered by satellite then station.
     """
+    sat = np.asarray(sat_m, dtype=np.float64).reshape(1, -1, 3)
+    _, si, gi, rng_m, height = visible_pairs_steps(sat, station_m, up, mask_rad, max_range_m)
+    return si, gi, rng_m, np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
+
+
+def visible_pairs_steps(sat_m, station_m, up, mask_rad, max_range_m):
+    """visible_pairs at each step of a block, sat_m (T, N, 3) m, in one compiled pass.
+
+    Returns step offsets (T + 1,) and, step after step, satellite index, station index, slant
+    range m and height m above the station's horizon plane (sin elevation = height / range):
+    the pairs of step t are [offsets[t], offsets[t + 1]), ordered as visible_pairs orders them.
+    """
     sat = np.ascontiguousarray(sat_m, dtype=np.float64)
     gs = np.ascontiguousarray(station_m, dtype=np.float64)
     # scalars broadcast; a length other than the stations' is an error, not a stray read
@@ -118,11 +157,12 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
     n_finite, r_min, r_max, lo, hi = _extent(sat.reshape(-1, 3))
     if not n_finite:
         none = np.zeros(0, dtype=np.int64)
-        return none, none, np.zeros(0), np.zeros(0)
+        return np.zeros(len(sat) + 1, np.int64), none, none, np.zeros(0), np.zeros(0)
     r_gs = np.linalg.norm(gs, axis=1)
     max_range = np.broadcast_to(np.asarray(max_range_m, dtype=np.float64), (len(gs),))
     # a visible satellite's height above the station's horizon plane is at least sin(mask) x
-    # its slant range, which lies between (lowest satellite radius - |station|) and the reach
+    # its slant range, which lies between (lowest satellite radius - |station|) and the reach;
+    # radii and the grid are the block's: looser bounds at a step find the same pairs
     reach = np.minimum(max_range, r_max + r_gs)
     nearest_m = np.maximum(r_min - r_gs, 0.0)
     floor = np.where(sin_mask >= 0, sin_mask * nearest_m, sin_mask * reach)
@@ -132,7 +172,7 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
     if not np.isfinite(side):  # no bound on some station's range: one cell
         side = max(hi - lo, 1.0)
     n_axis = min(int((hi - lo) / side) + 1, GRID_CELLS_MAX)
-    si, gi, rng_m, height = _visible(
+    return _visible(
         sat,
         gs,
         up,
@@ -144,7 +184,6 @@ def visible_pairs(sat_m, station_m, up, mask_rad, max_range_m):
         1.0 / side,
         n_axis,
     )
-    return si, gi, rng_m, np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
 
 
 @njit(cache=True)
@@ -205,40 +244,186 @@ def edge_geometry(r_m: np.ndarray, edges: np.ndarray, clear_radius_m: float):
 
 
 @njit(cache=True)
-def _csr(n, a, b, w):  # pragma: no cover - compiled
-    indptr = np.zeros(n + 1, np.int64)
+def _csr(n, n_steps, step, a, b, w):  # pragma: no cover - compiled
+    """Stacked csr of n_steps graphs on n nodes from links a-b (weight w) at steps step, each
+    link both ways: ptr (n_steps, n + 1) into indices, data; each row sorted by column (stable:
+    links in the order given), as scipy builds them."""
+    ptr = np.zeros(n_steps * (n + 1) + 1, np.int64)  # flat: row u of step k at k * (n + 1) + u
     for e in range(len(a)):
-        indptr[a[e] + 1] += 1
-        indptr[b[e] + 1] += 1
-    for v in range(n):
-        indptr[v + 1] += indptr[v]
-    fill = indptr[:-1].copy()
+        base = step[e] * (n + 1) + 1
+        ptr[base + a[e]] += 1
+        ptr[base + b[e]] += 1
+    for j in range(len(ptr) - 1):
+        ptr[j + 1] += ptr[j]
+    fill = ptr.copy()
     indices = np.empty(2 * len(a), np.int64)
     data = np.empty(2 * len(a))
     for e in range(len(a)):
+        base = step[e] * (n + 1)
         for u, v in ((a[e], b[e]), (b[e], a[e])):
-            indices[fill[u]], data[fill[u]] = v, w[e]
-            fill[u] += 1
-    for v in range(n):  # rows sorted by column, as scipy builds them (rows hold a few links)
-        for j in range(indptr[v] + 1, indptr[v + 1]):
+            f = fill[base + u]
+            indices[f], data[f] = v, w[e]
+            fill[base + u] = f + 1
+    for r in range(len(ptr) - 1):
+        lo, hi = ptr[r], ptr[r + 1]
+        if hi - lo > 32:  # a station's row: merge sort (stable, as the insertion sort)
+            order = np.argsort(indices[lo:hi], kind="mergesort")
+            indices[lo:hi], data[lo:hi] = indices[lo:hi][order], data[lo:hi][order]
+            continue
+        for j in range(lo + 1, hi):  # a satellite's row holds a few links: insertion sort
             c, x = indices[j], data[j]
             i = j - 1
-            while i >= indptr[v] and indices[i] > c:
+            while i >= lo and indices[i] > c:
                 indices[i + 1], data[i + 1] = indices[i], data[i]
                 i -= 1
             indices[i + 1], data[i + 1] = c, x
-    return indptr, indices, data
+    return ptr[:-1].reshape(n_steps, n + 1).copy(), indices, data
+
+
+def _links(n, a, b, weight):
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    weight = np.asarray(weight, dtype=np.float64)
+    if not a.shape == b.shape == weight.shape:
+        raise ValueError(f"a, b, weight differ in shape: {a.shape}, {b.shape}, {weight.shape}")
+    if len(a) and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
+        raise ValueError(f"a node index outside 0..{n - 1}")
+    return a, b, weight
 
 
 def undirected_csr(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
     """Symmetric (n, n) csr adjacency holding both directions of every link a-b (no duplicates)."""
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    weight = np.asarray(weight, dtype=np.float64)
-    if not a.shape == b.shape == weight.shape:
-        raise ValueError(
-            f"undirected_csr: a, b, weight differ in shape: {a.shape}, {b.shape}, {weight.shape}"
-        )
-    if len(a) and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
-        raise ValueError(f"undirected_csr: a node index outside 0..{n - 1}")
-    indptr, indices, data = _csr(n, a, b, weight)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    try:
+        a, b, weight = _links(n, a, b, weight)
+    except ValueError as e:
+        raise ValueError(f"undirected_csr: {e}") from None
+    ptr, indices, data = _csr(n, 1, np.zeros(len(a), np.int64), a, b, weight)
+    return sp.csr_matrix((data, indices, ptr[0]), shape=(n, n))
+
+
+@dataclass(frozen=True, eq=False)  # array fields: identity, not ==
+class FixedLinks:
+    """Links fixed for a run (plus-grid lasers, edges (E, 2)) as csr rows on n nodes, both
+    directions, rows sorted by column: row u is col[ptr[u]:ptr[u + 1]], edge[...] each entry's
+    row in edges."""
+
+    n: int
+    ptr: np.ndarray
+    col: np.ndarray
+    edge: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, edges) -> FixedLinks:
+        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        row, col = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+        order = np.lexsort((col, row))
+        ptr = np.r_[0, np.cumsum(np.bincount(row, minlength=n))].astype(np.int64)
+        return cls(n, ptr, col[order], np.r_[np.arange(len(edges)), np.arange(len(edges))][order])
+
+
+@njit(cache=True)
+def _merge_fixed(ptr_f, col_f, edge_f, up, weight_f, xptr, xidx, xw):  # pragma: no cover
+    """Each step's rows: the fixed links up at that step (at their weight there), merged by
+    column with the step's other links (stacked csr xptr, xidx, xw)."""
+    n_steps, n = xptr.shape[0], xptr.shape[1] - 1
+    ptr = np.empty((n_steps, n + 1), np.int64)
+    size = n_steps * len(col_f) + len(xidx)
+    idx, wt = np.empty(size, np.int64), np.empty(size)
+    out = 0
+    for k in range(n_steps):
+        for u in range(n):
+            ptr[k, u] = out
+            i, stop_i = ptr_f[u], ptr_f[u + 1]
+            j, stop_j = xptr[k, u], xptr[k, u + 1]
+            while True:
+                while i < stop_i and not up[k, edge_f[i]]:
+                    i += 1
+                if i == stop_i and j == stop_j:
+                    break
+                if j == stop_j or (i < stop_i and col_f[i] <= xidx[j]):
+                    idx[out], wt[out] = col_f[i], weight_f[k, edge_f[i]]
+                    i += 1
+                else:
+                    idx[out], wt[out] = xidx[j], xw[j]
+                    j += 1
+                out += 1
+        ptr[k, n] = out
+    return ptr, idx[:out], wt[:out]
+
+
+def _fixed_args(name, n, n_steps, fixed, up, fixed_weight):
+    if fixed.n != n:
+        raise ValueError(f"{name}: fixed links on {fixed.n} nodes, not {n}")
+    up = np.ascontiguousarray(up, dtype=np.bool_)
+    fixed_weight = np.ascontiguousarray(fixed_weight, dtype=np.float64)
+    shape = (n_steps, len(fixed.col) // 2)
+    if up.shape != shape or fixed_weight.shape != shape:
+        raise ValueError(f"{name}: up and fixed_weight must be {shape} (steps, fixed links)")
+    return up, fixed_weight
+
+
+def window_csr(
+    n: int,
+    n_steps: int,
+    step,
+    a,
+    b,
+    weight,
+    fixed: FixedLinks | None = None,
+    up=None,
+    fixed_weight=None,
+):
+    """undirected_csr of each of n_steps graphs on n nodes, stacked, in compiled passes: the
+    links a-b (weight) of graph k are those with step == k, and the fixed links up at step k
+    (up (n_steps, E) bool) at fixed_weight[k] (n_steps, E). Returns ptr (n_steps, n + 1) int64,
+    indices and data: row u of graph k is indices[ptr[k, u]:ptr[k, u + 1]], as undirected_csr
+    of graph k alone has it (links a-b never duplicate a fixed link)."""
+    try:
+        a, b, weight = _links(n, a, b, weight)
+    except ValueError as e:
+        raise ValueError(f"window_csr: {e}") from None
+    step = np.asarray(step, dtype=np.int64)
+    if step.shape != a.shape or (len(step) and (step.min() < 0 or step.max() >= n_steps)):
+        raise ValueError(f"window_csr: step must give each link a graph in 0..{n_steps - 1}")
+    stacked = _csr(n, n_steps, step, a, b, weight)
+    if fixed is None:
+        return stacked
+    up, fixed_weight = _fixed_args("window_csr", n, n_steps, fixed, up, fixed_weight)
+    return _merge_fixed(fixed.ptr, fixed.col, fixed.edge, up, fixed_weight, *stacked)
+
+
+@njit(cache=True)
+def _smallest(ptr, idx, wt):  # pragma: no cover - compiled
+    """A csr whose rows are sorted by column, each column once at its smallest weight."""
+    n = len(ptr) - 1
+    out_ptr = np.zeros(n + 1, np.int64)
+    out_idx, out_wt = np.empty(len(idx), np.int64), np.empty(len(idx))
+    out = 0
+    for u in range(n):
+        for j in range(ptr[u], ptr[u + 1]):
+            if j > ptr[u] and idx[j] == out_idx[out - 1]:
+                out_wt[out - 1] = min(out_wt[out - 1], wt[j])
+            else:
+                out_idx[out], out_wt[out] = idx[j], wt[j]
+                out += 1
+        out_ptr[u + 1] = out
+    return out_ptr, out_idx[:out], out_wt[:out]
+
+
+def lower_csr(n: int, a, b, weight, fixed: FixedLinks | None = None, up=None, fixed_weight=None):
+    """The union of a window's graphs (window_csr's arguments, steps aside), each link at its
+    smallest weight over the steps where it is up: csr (indptr, indices, weights) on n nodes."""
+    try:
+        a, b, weight = _links(n, a, b, weight)
+    except ValueError as e:
+        raise ValueError(f"lower_csr: {e}") from None
+    ptr, idx, wt = _csr(n, 1, np.zeros(len(a), np.int64), a, b, weight)
+    ptr, idx, wt = _smallest(ptr[0], idx, wt)
+    if fixed is None:
+        return ptr, idx, wt
+    up, fixed_weight = _fixed_args("lower_csr", n, len(up), fixed, up, fixed_weight)
+    with np.errstate(invalid="ignore"):
+        smallest = np.where(up, fixed_weight, np.inf).min(axis=0, initial=np.inf)
+    merged, idx, wt = _merge_fixed(
+        fixed.ptr, fixed.col, fixed.edge, up.any(axis=0)[None], smallest[None], ptr[None], idx, wt
+    )
+    return merged[0], idx, wt

@@ -15,6 +15,7 @@ rates or capacities, which only the run's tables and the ops stage use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -23,9 +24,21 @@ from numba import njit
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.astar import WINDOW_STEPS, window_paths
-from orbitgrid.network.graph import undirected_csr
-from orbitgrid.network.isl import BlockIsls, elements_from_state, fixed_isls, isl_edges_block
+from orbitgrid.network.astar import WINDOW_STEPS, SharedEnds, route_window, window_paths
+from orbitgrid.network.graph import (
+    FixedLinks,
+    lower_csr,
+    undirected_csr,
+    visible_pairs_steps,
+    window_csr,
+)
+from orbitgrid.network.isl import (
+    BlockIsls,
+    elements_from_state,
+    fixed_isls,
+    isl_edges,
+    isl_edges_block,
+)
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.network.topology import ground_links_block
 from orbitgrid.results import utc_timestamps
@@ -293,6 +306,8 @@ class NetworkStage:
 
     def block(self, samples: Samples) -> NetworkBlock:
         """Links, graph and routes at each step of the block."""
+        if self.routes_only:
+            return self._routes_block(samples)
         r = samples.r_ecef
         n_steps = len(samples.t_s)
         full = not self.routes_only  # link statistics and best rates too
@@ -353,7 +368,13 @@ class NetworkStage:
         """Shortest paths for the routes at a window of steps, appended to the block's rows."""
         src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
         found = window_paths([w[1] for w in window], [w[2] for w in window], self.transit, src, dst)
-        for (k, _, node_pos), (one_way, flat, n_nodes) in zip(window, found, strict=True):
+        steps = [(k, node_pos) for k, _, node_pos in window]
+        self._take_paths(steps, found, block_rows, flat_paths, path_lengths, step_rows)
+        window.clear()
+
+    def _take_paths(self, steps, found, block_rows, flat_paths, path_lengths, step_rows) -> None:
+        """The routes' rows at steps [(step in block, node positions m)] from their paths."""
+        for (k, node_pos), (one_way, flat, n_nodes) in zip(steps, found, strict=True):
             parts = _latency_parts(flat, n_nodes, node_pos, self.n_sat, self.hop_delay)
             block_rows["rtt"].append(2 * one_way)
             block_rows["hops"].append(np.where(n_nodes > 0, n_nodes - 1, -1))
@@ -365,7 +386,71 @@ class NetworkStage:
             if self.prev_paths is not None:
                 _count_changes(*self.prev_paths, flat, n_nodes, self.changes)
             self.prev_paths = flat, n_nodes
-        window.clear()
+
+    # ------------------------------------------------------------------ routes_only
+
+    @cached_property
+    def _ends(self) -> SharedEnds:
+        """The routes' ends grouped for the windows' searches, once per stage."""
+        return SharedEnds.of(self.route_nodes[0::2], self.route_nodes[1::2])
+
+    @cached_property
+    def _fixed(self) -> FixedLinks:
+        """Every fixed ISL layout's edges as csr rows, once per stage."""
+        edges = [g.edges for g in self.groups if g.edges is not None]
+        n_nodes = self.n_sat + self.n_station
+        return FixedLinks.of(n_nodes, np.concatenate(edges) if edges else np.zeros((0, 2)))
+
+    def _routes_block(self, samples: Samples) -> NetworkBlock:
+        """block() in routes_only mode: the same routes and random draws, with the block's
+        ground links found in one compiled pass and each window's graphs built in another."""
+        r = samples.r_ecef
+        n_steps = len(samples.t_s)
+        self.steps += n_steps
+        blocked = self.rng.random((n_steps, self.n_station)) < self.cloud  # a step's draws
+        if not len(self.route_nodes):
+            return NetworkBlock(None)
+        ups, latencies, extra = [], [], []  # fixed ISLs (T, E); the others as (step, a, b, s)
+        for g in self.groups:
+            hop_s = g.config.hop_delay_s
+            if g.edges is not None:
+                up, length, _ = fixed_isls(g, r)
+                ups.append(up)
+                latencies.append(length / SPEED_OF_LIGHT_M_S + hop_s)
+                continue
+            found = [isl_edges(g, r[k]) for k in range(n_steps)]
+            e = np.concatenate([f[0] for f in found]).reshape(-1, 2)
+            step = np.repeat(np.arange(n_steps), [len(f[0]) for f in found])
+            lat = np.concatenate([f[1] for f in found]) / SPEED_OF_LIGHT_M_S + hop_s
+            extra.append((step, e[:, 0], e[:, 1], lat))
+        up = np.concatenate(ups, axis=1) if ups else np.zeros((n_steps, 0), dtype=bool)
+        latency = np.concatenate(latencies, axis=1) if ups else np.zeros((n_steps, 0))
+        st, geo = self.graph_stations, self.geometry
+        offsets, si, gi, rng_m, _ = visible_pairs_steps(
+            r, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
+        )
+        step = np.repeat(np.arange(n_steps), np.diff(offsets))
+        keep = ~blocked[step, st[gi]]
+        ground = self.n_sat + st[gi[keep]], rng_m[keep] / SPEED_OF_LIGHT_M_S
+        extra.append((step[keep], si[keep], *ground))
+        extra = [np.concatenate(part) for part in zip(*extra, strict=True)]
+        if len(self.groups) > len(ups):  # parts one after the other: by step, stable
+            extra = [x[np.argsort(extra[0], kind="stable")] for x in extra]
+        rows = {name: [] for name in ("rtt", "hops", "up", "isl", "down", "proc")}
+        flat_paths, path_lengths, step_rows = [], [], []
+        n_nodes = self.n_sat + self.n_station
+        for a in range(0, n_steps, WINDOW_STEPS):  # extra is by step: a window is a slice
+            b = min(a + WINDOW_STEPS, n_steps)
+            i, j = np.searchsorted(extra[0], (a, b))
+            step, *link = (x[i:j] for x in extra)
+            fixed = self._fixed, up[a:b], latency[a:b]
+            graphs = window_csr(n_nodes, b - a, step - a, *link, *fixed)
+            lower = lower_csr(n_nodes, *link, *fixed)
+            found = route_window(*graphs, self.transit, self._ends, lower)
+            steps = [(k, np.concatenate([r[k], geo.ecef])) for k in range(a, b)]
+            self._take_paths(steps, found, rows, flat_paths, path_lengths, step_rows)
+        self._write_routes(samples, step_rows, rows, flat_paths, path_lengths)
+        return NetworkBlock(None)
 
     # ------------------------------------------------------------------ output
 
