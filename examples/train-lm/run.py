@@ -73,12 +73,19 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=30)
 
 
-def events_of(url: str, key: str) -> list[dict]:
-    """Every event the tenant may see so far (the environment's and its jobs')."""
+def events_of(url: str, key: str, until: str) -> list[dict]:
+    """The events the tenant may see (the environment's and its jobs') up to twin time until
+    (ISO 8601 UTC); the stream goes on while the twin runs, so it stops there."""
     from orbitgrid.live import Client
 
+    end = datetime.fromisoformat(until.replace("Z", "+00:00"))
+    out = []
     with Client(url, key) as client:
-        return list(client.events(after=0, reconnect=False, idle_timeout_s=2.0))
+        for event in client.events(after=0, reconnect=False, idle_timeout_s=10.0):
+            if datetime.fromisoformat(event["twin_time"].replace("Z", "+00:00")) > end:
+                break
+            out.append(event)
+    return out
 
 
 def run_job(out: Path, args: dict, speed: float, timeout_s: float) -> tuple[dict, str, list]:
@@ -95,7 +102,7 @@ def run_job(out: Path, args: dict, speed: float, timeout_s: float) -> tuple[dict
             job_id = answer.json()["id"]
             deadline = time.time() + timeout_s
             job = {"state": "unknown"}
-            while time.time() < deadline:
+            while time.time() < deadline and proc.poll() is None:
                 try:  # a busy service may answer late: ask again
                     got = http.get(f"/v1/jobs/{job_id}")
                 except httpx.TransportError:
@@ -106,14 +113,14 @@ def run_job(out: Path, args: dict, speed: float, timeout_s: float) -> tuple[dict
                         break
                 time.sleep(0.5)
             if job["state"] != "done":
-                raise SystemExit(f"error: job {job_id} is {job['state']} after "
-                                 f"{timeout_s:.0f} s: see {out / 'service.log'}")
+                raise SystemExit(f"error: job {job_id} is {job['state']} (waited at most "
+                                 f"{timeout_s:.0f} s): see {out / 'service.log'}")
             (out / "output").mkdir(exist_ok=True)
             for name in ("loss.csv", "weights.npz"):
                 got = http.get(f"/v1/jobs/{job_id}/output/{name}")
                 got.raise_for_status()
                 (out / "output" / name).write_bytes(got.content)
-        events = events_of(url, key)
+        events = events_of(url, key, until=job["end"])
     finally:
         stop(proc)
     return job, (out / "output" / "loss.csv").read_text(), events
