@@ -196,7 +196,11 @@ class Supervisor:
                 continue
             if j.rollbacks > run.rollbacks_seen:  # an upset or an interrupt rolled it back
                 run.rollbacks_seen = j.rollbacks
-                interrupt = state is not JobState.RUNNING
+                # an interrupt takes the satellite down: the job is off it, or already placed
+                # on another within the same tick
+                was = self.twin.names.index(run.satellite) if run.satellite else None
+                interrupt = state is not JobState.RUNNING or (
+                    was is not None and bool(eng.down_until[was] > t))
                 run.interrupts += interrupt
                 run.upsets += not interrupt
                 info = {"satellite": run.satellite}
@@ -268,7 +272,8 @@ class Supervisor:
                 notes.append((run, "migrate", {
                     "from": run.satellite, "to": sat,
                     "bytes": dir_bytes(run.workdir / "checkpoint"),
-                    "light_s": round(self._distance_m(run.satellite, sat, t) / SPEED_OF_LIGHT_M_S, 9)}))
+                    "light_s": round(self._distance_m(run.satellite, sat, t)
+                                     / SPEED_OF_LIGHT_M_S, 9)}))
             action = "start" if not run.starts else (
                 "restart" if run.phase == "restarting" else "resume")
             self.executor.start(Launch(run.job_id, sat, run.program, run.workdir,
