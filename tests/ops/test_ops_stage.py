@@ -341,3 +341,9 @@ def test_report_plots_one_policy_closed_loop(run):
         assert plot.title.endswith("(first-fit)"), plot.title
         for trace in plot.figure.data:
             assert len(trace.x) in (steps, steps + 1), (plot.title, trace.name)
+
+
+def test_a_workload_with_no_jobs_runs_and_counts_none(tmp_path):
+    # a policy with nothing to place: the tables are empty, the figures zero, not a crash
+    ops = _run(tmp_path / "idle", duration="1h", workload={"policy": "first-fit"}).summary["ops"]
+    assert ops["jobs"] == 0 and ops["completed"] == 0 and ops["deadline_misses"] == 0

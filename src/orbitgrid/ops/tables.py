@@ -30,7 +30,7 @@ def jobs_table(jobs: list[Job], names: list[str]) -> dict[str, np.ndarray]:
         "rollbacks": np.array([j.rollbacks for j in jobs], dtype=np.int64),
         "migrations": np.array([j.migrations for j in jobs], dtype=np.int64),
         "deadline_met": np.array([j.state is JobState.DONE and j.end <= j.deadline
-                                  for j in jobs]),
+                                  for j in jobs], dtype=bool),
         "work_flop": np.array([j.work for j in jobs]),
         "lost_flop": np.array([j.lost_flop for j in jobs]),
         "deadline": np.array([j.deadline for j in jobs]),
