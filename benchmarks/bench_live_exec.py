@@ -9,7 +9,8 @@ jobs (a Python program that checkpoints once and exits) through the API, and wai
 Same-run baseline: the same program launched JOBS times with subprocess.run, no shell (a bare
 launch, one at a time). Prints per job, in wall seconds: the bare launch, spawn-to-reaped under
 the executor (WORKERS at once; its overhead is the difference: clean environment, limits,
-process group, the tick that sees it end), submission-to-start (the twin's placement, its clock tick, input uplink), and the
+process group, the tick that sees it end), submission-to-start (the twin's placement, its
+clock tick, input uplink), and the
 restart cost of a checkpoint program that is stopped (SIGTERM) and started again (a migration
 or an eclipse) from the jobs that met one. Bounded: stops after the jobs or TIMEOUT_S.
 """

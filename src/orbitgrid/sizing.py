@@ -2,8 +2,8 @@
 
 `size(goal)` uses the simulator's own models, not a second copy: the orbit is a one-satellite
 scenario streamed by the pipeline over a year, eclipses come from the run's shadow search
-(conical shadow, penumbra counted as eclipse), and the array, radiator and battery figures from the physics
-kernels (power.py, thermal.py) at their worst case over that year.
+(conical shadow, penumbra counted as eclipse), and the array, radiator and battery figures
+from the physics kernels (power.py, thermal.py) at their worst case over that year.
 
 Design rules (each satellite runs its IT load without a break, eclipses included):
   load        L = IT + housekeeping (housekeeping_fraction * IT)

@@ -41,7 +41,9 @@ async function get(path) {
   if (!r.ok) throw new Error(path + ": " + r.status);
   return r.json();
 }
-function text(s) { const d = document.createElement("span"); d.textContent = s ?? ""; return d.innerHTML; }
+function text(s) {
+  const d = document.createElement("span"); d.textContent = s ?? ""; return d.innerHTML;
+}
 async function refresh() {
   try {
     const h = await get("/v1/health");

@@ -365,7 +365,8 @@ class OpsStage:
         arrivals)."""
         if self.imaging:
             self.jobs = self._jobs(image_passes(self.context.scenario.sensing, alerts))
-        fleet, prot, seed = self.payloads(), protection_of(self.workload), self.context.scenario.seed
+        fleet, prot = self.payloads(), protection_of(self.workload)
+        seed = self.context.scenario.seed
         loops = [ClosedLoop(track, fleet, policy, prot, seed, self.jobs)
                  for track, policy in zip(self.tracks, self.policies, strict=True)]
         t = []

@@ -8,8 +8,8 @@ Arrays are shaped (time, satellite); SI units except where the name says (cm2, M
    tools/build_ap8_grid.py evaluated it once on a WGS84 grid (3 deg latitude x 5 deg longitude x
    50 km to 2,000 km, 250 km to 6,000 km altitude; outside that altitudes are clamped), stored in
    data/ae8ap8_grid.npz as log10 integral fluxes (to 0.001); per step the fields below are
-   interpolated (trilinear in log10(flux + floor)). The South Atlantic Anomaly and the high-latitude horns
-   come out of the model.
+   interpolated (trilinear in log10(flux + floor)). The South Atlantic Anomaly and the
+   high-latitude horns come out of the model.
 2. Shielding (a slab of shielding_mm_al aluminium, straight-ahead, normal incidence): a proton of
    energy E outside reaches the device with E' where R(E') = R(E) - t, R the CSDA range in
    aluminium, R = 2.89e-3 g/cm2 * (E/MeV)^1.77 (a power law through NIST PSTAR's 0.17 g/cm2 at

@@ -1,8 +1,9 @@
 """Satellite positions of a finished run, for CZML and OEM: read back or propagated again.
 
 A run's ephemeris table is used when it has one; otherwise the world of the run's scenario.yaml
-is built again (pipeline.build_world) and its exact SGP4 states taken at a coarser step. Large runs are decimated to a sample of satellites and
-a coarser step, and the choice is kept with the positions so it can be shown.
+is built again (pipeline.build_world) and its exact SGP4 states taken at a coarser step.
+Large runs are decimated to a sample of satellites and a coarser step, and the choice is kept
+with the positions so it can be shown.
 """
 
 from __future__ import annotations

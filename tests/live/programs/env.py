@@ -10,5 +10,6 @@ limits = {name: resource.getrlimit(getattr(resource, name))[0]
 out = Path(os.environ["ORBITGRID_OUTPUT_DIR"])
 (out / "env.json").write_text(json.dumps({"env": dict(os.environ), "limits": limits,
                                           "args_file": json.loads(Path("args.json").read_text()),
-                                          "inputs": sorted(os.listdir(os.environ["ORBITGRID_INPUT_DIR"])),
+                                          "inputs": sorted(os.listdir(
+                                              os.environ["ORBITGRID_INPUT_DIR"])),
                                           "cwd": os.getcwd()}))
