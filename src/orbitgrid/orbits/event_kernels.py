@@ -126,7 +126,16 @@ def _value(kind, ctx, j, n, station, ranged, t, rv):  # pragma: no cover - compi
 
 @njit(cache=True)
 def _shadow(rv, sx, sy, sz, umbra, half_step_s):  # pragma: no cover - compiled
-    """The shadow (or umbra) function for one state and Sun, and a bound on its rate (rad/s).
+    """The shadow (or umbra) function for one state and Sun, and a bound on its rate (rad/s):
+    negative inside (_shadow_both)."""
+    shadow, umbra_f, rate = _shadow_both(rv, sx, sy, sz, half_step_s)
+    return umbra_f if umbra else shadow, rate
+
+
+@njit(cache=True)
+def _shadow_both(rv, sx, sy, sz, half_step_s):  # pragma: no cover - compiled
+    """The shadow and the umbra functions for one state and Sun, and a bound on their rate
+    (rad/s).
 
     Negative inside. The separation of the Earth's and the Sun's centres turns at most at
     |v|/r; the Earth's apparent radius changes at tan(radius) |dr/dt| / r, where |dr/dt| can
@@ -143,20 +152,26 @@ def _shadow(rv, sx, sy, sz, umbra, half_step_s):  # pragma: no cover - compiled
               + MU_EARTH_M3_S2 / r_norm**2 * half_step_s)
     speed = math.sqrt(rv[3] ** 2 + rv[4] ** 2 + rv[5] ** 2)
     rate = (speed + math.tan(earth) * radial) / r_norm + 1e-6
-    return separation - (earth - sun_radius if umbra else earth + sun_radius), rate
+    return separation - (earth + sun_radius), separation - (earth - sun_radius), rate
 
 
 @njit(cache=True)
 def _contact(rv, gmst, station, ranged, falling):  # pragma: no cover - compiled
-    """contacts' evaluate (or falling) for one state and station row, with the sight function
-    g = d.up - sin(mask) |d| (m; d the line of sight, positive exactly where the elevation is
-    above the mask), its rate (m/s) and the range |d| (m). Falling: (-el rate, el, NaN...)."""
+    """contacts' evaluate (or falling) for one inertial state and station row (_sight)."""
     c, s = math.cos(gmst), math.sin(gmst)
     ex, ey, ez = c * rv[0] + s * rv[1], -s * rv[0] + c * rv[1], rv[2]
     w = EARTH_ROTATION_RAD_S
     vx = c * rv[3] + s * rv[4] + w * ey
     vy = -s * rv[3] + c * rv[4] - w * ex
-    vz = rv[5]
+    return _sight(ex, ey, ez, vx, vy, rv[5], station, ranged, falling)
+
+
+@njit(cache=True)
+def _sight(ex, ey, ez, vx, vy, vz, station, ranged, falling):  # pragma: no cover - compiled
+    """contacts' evaluate (or falling) for one Earth-fixed position (m) and velocity (m/s) and
+    station row, with the sight function g = d.up - sin(mask) |d| (m; d the line of sight,
+    positive exactly where the elevation is above the mask), its rate (m/s) and the range |d|
+    (m). Falling: (-el rate, el, NaN, NaN, range)."""
     dx, dy, dz = ex - station[0], ey - station[1], ez - station[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
     sin_el = (dx * station[3] + dy * station[4] + dz * station[5]) / rng
@@ -178,6 +193,17 @@ def _contact(rv, gmst, station, ranged, falling):  # pragma: no cover - compiled
     beyond = rng / station[7] - 1.0
     speed = math.sqrt(vx * vx + vy * vy + vz * vz)
     return max(below, beyond), max(turn, speed / station[7]), g, g_rate, rng
+
+
+@njit(cache=True)
+def _knot_value(fixed, k, station, ranged):  # pragma: no cover - compiled
+    """_value(CONTACT) at knot k from its Earth-fixed state fixed[k] (6,): at a knot the Hermite
+    state is the knot's and the sidereal angle the knot's, so the same numbers, less work."""
+    e = fixed[k]
+    f, rate, g, g_rate, rng = _sight(e[0], e[1], e[2], e[3], e[4], e[5], station, ranged, False)
+    if math.isnan(f):
+        return math.inf, 0.0, math.nan, math.nan, math.nan
+    return f, 0.0 if math.isnan(rate) else rate, g, g_rate, rng
 
 
 @njit(cache=True)
@@ -255,13 +281,16 @@ def _cubic_root(ga, gb, da, db):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, rv):  # pragma: no cover
+def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, curvature,
+                  rv):  # pragma: no cover - compiled
     """The edge in [ta, tb] (inside knot interval j) where the sight function g changes sign:
     Newton's method on g with its rate, from the root of the cubic through g and its rate at
     the bracket's ends, kept inside the bracket. Stops once a Newton step is below
-    NEWTON_STOP_S: the error left is of the order of that step squared times g''/g' (~1e-2 /s
-    at a mask), far below EDGE_TOLERANCE_S. Returns NaN if g's ends do not bracket a root
-    (rounding at a grazing edge): the caller then refines f instead."""
+    NEWTON_STOP_S, or once its error bound, curvature step^2 / (2 |g'|) with curvature a bound
+    on |g''| (m/s^2; NaN: none), is below NEWTON_STOP_S^2: the error left is of the order of
+    the step squared times g''/g' (~1e-2 /s at a mask), far below EDGE_TOLERANCE_S. Returns NaN
+    if g's ends do not bracket a root (rounding at a grazing edge): the caller then refines f
+    instead."""
     if not ((ga <= 0 < gb) or (gb <= 0 < ga)):
         return math.nan
     h = tb - ta
@@ -278,10 +307,22 @@ def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, rv):  # pragma: no
         if not (ta < t_new < tb):
             t_new = (ta + tb) / 2
             step = t_new - t
-        if abs(step) < NEWTON_STOP_S or tb - ta < NEWTON_STOP_S:
+        if (abs(step) < NEWTON_STOP_S or tb - ta < NEWTON_STOP_S
+                or curvature * step * step < 2 * abs(g_rate) * NEWTON_STOP_S**2):
             return t_new
         t = t_new
     return t
+
+
+@njit(cache=True)
+def _curvature(h, rho_a, rho_b, sin_mask, accel, speed):  # pragma: no cover - compiled
+    """A bound on |g''| (m/s^2) over an interval h (s) long (see _sight_clear); NaN where the
+    range could come near zero."""
+    rho_min = min(rho_a, rho_b) - speed * h / 2
+    if not rho_min > 1e3:
+        return math.nan
+    m = abs(sin_mask)
+    return CURVATURE_SAFETY * (accel * (1 + m) + m * speed * speed / rho_min)
 
 
 @njit(cache=True)
@@ -298,11 +339,7 @@ def _sight_clear(ta, tb, ga, gb, da, db, rho_a, rho_b, sin_mask, accel,
     g(end) + g'(end) dt + M dt^2 / 2; their difference is linear, so the lower of the two peaks
     where they cross. False (search on) wherever anything is missing."""
     h = tb - ta
-    rho_min = min(rho_a, rho_b) - speed * h / 2
-    if not rho_min > 1e3:
-        return False
-    m = abs(sin_mask)
-    curvature = CURVATURE_SAFETY * (accel * (1 + m) + m * speed * speed / rho_min)
+    curvature = _curvature(h, rho_a, rho_b, sin_mask, accel, speed)
     den = da - db + curvature * h
     if not den > 0:
         return False
@@ -352,7 +389,9 @@ def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s
         if (fa >= 0) != (fb >= 0):
             t = math.nan
             if sight:
-                t = _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, rv)
+                t = _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db,
+                                  _curvature(tb - ta, rho_a, rho_b, station[8], accel, speed),
+                                  rv)
             if math.isnan(t):
                 t = _refine(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, EDGE_TOLERANCE_S,
                             rv)
@@ -436,6 +475,7 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     cos_reach = np.empty((n_g, n_k))
     cos_psi = np.empty(n_k)
     ecef_speed = np.empty(n_k)
+    fixed = np.empty((n_k, 6))
     accel = np.empty(n_k - 1)
     speed_max = np.empty(n_k - 1)
     rv = np.empty(6)
@@ -456,12 +496,20 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                       + MU_EARTH_M3_S2 / r_norm**2 * h / 2)
             u[k] = ex / r_norm, ey / r_norm, z / r_norm
             ecef_speed[k] = speed
+            fixed[k] = ex, ey, z, vx, vy, vz
             for g in range(n_g):
                 xg = min(max(radius[g] * math.cos(el[g]) / r_norm, -1.0), 1.0)
                 psi_max = math.acos(xg) - el[g]
                 dpsi_dr = xg / (r_norm * math.sqrt(max(1.0 - xg**2, 1e-12)))
                 reach[g, k] = psi_max + 1.1 * (speed / r_norm + dpsi_dr * radial) * h / 2
                 cos_reach[g, k] = math.cos(min(reach[g, k], math.pi))
+        # as _value reads a knot: from the interval after it (the last from the one before),
+        # so a knot beside a missing one is missing too
+        for k in range(n_k):
+            other = k + 1 if k + 1 < n_k else k - 1
+            for c in range(6):
+                if other >= 0 and math.isnan(state[other, n, c]):
+                    fixed[k] = math.nan
         _interval_bounds(state, t_knots, n, ecef_speed, accel, speed_max)
         for s in range(n_st):
             g = group[s]
@@ -479,8 +527,8 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                 if not _within(ca, cb, reach[g, j] + reach[g, j + 1]):
                     continue
                 if known != j:
-                    a_ = _value(CONTACT, ctx, j, n, stations[s], ranged, t_knots[j], rv)
-                b_ = _value(CONTACT, ctx, j, n, stations[s], ranged, t_knots[j + 1], rv)
+                    a_ = _knot_value(fixed, j, stations[s], ranged)
+                b_ = _knot_value(fixed, j + 1, stations[s], ranged)
                 edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair, a_[0],
                                        b_[0], a_[1], b_[1], resolution_s, edges, count, rv,
                                        a_[2], b_[2], a_[3], b_[3], a_[4], b_[4], accel[j],
@@ -530,11 +578,12 @@ def _peak_time(ctx, n, station, ta, tb, qa, qb, da, db, rv):  # pragma: no cover
     """Where the rate q' of sin(elevation) changes sign in [ta, tb] (values qa > 0 > qb, slopes
     da, db there): Newton's method on q' with q'', from the root of the cubic through the ends'
     values and slopes, kept inside the bracket, until a step is below PEAK_TOLERANCE_S (the
-    error left is of the order of that step squared over a second)."""
+    error left is of the order of that step squared over a second). Returns the time and q
+    there (the last evaluation's Taylor series over the step)."""
     h = tb - ta
     t = ta + h * _cubic_root(qa, qb, da * h, db * h)
     for _ in range(60):
-        q1, q2 = _elevation_rates(ctx, n, station, t, rv)[1:]
+        q, q1, q2 = _elevation_rates(ctx, n, station, t, rv)
         if q1 > 0:
             ta = t
         else:
@@ -545,9 +594,9 @@ def _peak_time(ctx, n, station, ta, tb, qa, qb, da, db, rv):  # pragma: no cover
             t_new = (ta + tb) / 2
             step = t_new - t
         if abs(step) < PEAK_TOLERANCE_S or tb - ta < PEAK_TOLERANCE_S:
-            return t_new
+            return t_new, q + step * (q1 + step * q2 / 2)
         t = t_new
-    return t
+    return t, _elevation_rates(ctx, n, station, t, rv)[0]
 
 
 @njit(cache=True)
@@ -563,8 +612,7 @@ def contact_peaks(ctx, stations, pair, start_s, end_s):  # pragma: no cover - co
         qa, qa1, qa2 = _elevation_rates(ctx, n, st, a, rv)
         qb, qb1, qb2 = _elevation_rates(ctx, n, st, b, rv)
         if qa1 > 0 and qb1 < 0:
-            t = _peak_time(ctx, n, st, a, b, qa1, qb1, qa2, qb2, rv)
-            q = _elevation_rates(ctx, n, st, t, rv)[0]
+            q = _peak_time(ctx, n, st, a, b, qa1, qb1, qa2, qb2, rv)[1]
         else:
             q = qa if qa1 <= 0 else qb
         peak[i] = math.asin(q)
@@ -572,41 +620,44 @@ def contact_peaks(ctx, stations, pair, start_s, end_s):  # pragma: no cover - co
 
 
 @njit(cache=True)
-def shadow_edges(kind, ctx, resolution_s):  # pragma: no cover - compiled
-    """Edges of the shadow (kind SHADOW) or umbra (UMBRA) of every satellite.
+def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
+    """Edges of the shadow (any part of the Sun hidden) and of the umbra of every satellite:
+    (shadow edges, umbra edges), pair the satellite.
 
-    The function and its rate bound at every knot (the radial speed's allowance for gravity
-    over half the longest knot interval); a knot interval is searched where they leave room
-    for a crossing, unless it lies inside the shadow at both ends (and not at the window's
-    edges), or where the satellite is lost (NaN) after a knot in shadow: it leaves it there.
+    Both functions and their rate bound at every knot, in one pass (the radial speed's
+    allowance for gravity over half the longest knot interval); a knot interval is searched
+    where they leave room for a crossing, unless it lies inside the shadow at both ends (and
+    not at the window's edges), or where the satellite is lost (NaN) after a knot in shadow:
+    it leaves it there.
     """
     state, t_knots, sun = ctx[0], ctx[1], ctx[3]
     n_k, n_sat = state.shape[0], state.shape[1]
     half_step = 0.0
     for k in range(n_k - 1):
         half_step = max(half_step, (t_knots[k + 1] - t_knots[k]) / 2)
-    f = np.empty(n_k)
+    f = np.empty((2, n_k))
     rate = np.empty(n_k)
     rv = np.empty(6)
     none = np.zeros(9)
-    edges = np.empty((1024, 4))
-    count = 0
+    edges = [np.empty((1024, 4)), np.empty((1024, 4))]
+    counts = [0, 0]
     for n in range(n_sat):
         for k in range(n_k):
-            f[k], rate[k] = _shadow(state[k, n], sun[k, 0], sun[k, 1], sun[k, 2], kind == UMBRA,
-                                    half_step)
-        for j in range(n_k - 1):
-            fa, fb = f[j], f[j + 1]
-            bound = (fa + fb - RATE_SAFETY * max(rate[j], rate[j + 1])
-                     * (t_knots[j + 1] - t_knots[j])) / 2
-            inside = fa < 0 and fb < 0 and 0 < j < n_k - 2
-            lost = fa < 0 and math.isnan(fb)
-            if not ((bound < 0 and not inside) or lost):
-                continue
-            edges, count = _search(
-                kind, ctx, j, n, none, False, n,
-                math.inf if math.isnan(fa) else fa, math.inf if math.isnan(fb) else fb,
-                0.0 if math.isnan(rate[j]) else rate[j],
-                0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
-                resolution_s, edges, count, rv)
-    return edges[:count]
+            f[0, k], f[1, k], rate[k] = _shadow_both(state[k, n], sun[k, 0], sun[k, 1],
+                                                     sun[k, 2], half_step)
+        for i, kind in ((0, SHADOW), (1, UMBRA)):
+            for j in range(n_k - 1):
+                fa, fb = f[i, j], f[i, j + 1]
+                bound = (fa + fb - RATE_SAFETY * max(rate[j], rate[j + 1])
+                         * (t_knots[j + 1] - t_knots[j])) / 2
+                inside = fa < 0 and fb < 0 and 0 < j < n_k - 2
+                lost = fa < 0 and math.isnan(fb)
+                if not ((bound < 0 and not inside) or lost):
+                    continue
+                edges[i], counts[i] = _search(
+                    kind, ctx, j, n, none, False, n,
+                    math.inf if math.isnan(fa) else fa, math.inf if math.isnan(fb) else fb,
+                    0.0 if math.isnan(rate[j]) else rate[j],
+                    0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
+                    resolution_s, edges[i], counts[i], rv)
+    return edges[0][:counts[0]], edges[1][:counts[1]]
