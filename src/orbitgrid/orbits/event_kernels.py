@@ -2,7 +2,10 @@
 
 The search described in orbitgrid.orbits.events, one candidate knot interval at a time in a
 compiled loop: split an interval while its end values and a bound on |df/dt| leave room for a
-dip below zero, then refine each sign change by the Illinois method. The functions f:
+dip below zero, then refine each sign change by the Illinois method to a bracket. Contacts go
+further with the sight function g (_sight): a bound on its curvature stops near-misses from
+splitting (_sight_clear), and Newton's method on g refines their edges (_refine_sight), on the
+elevation rate their peaks (_peak_time). The functions f:
 
   CONTACT  the station's mask minus the elevation (rad), or, where the station has a maximum
            range, the larger of that and the relative excess over the range: negative in contact
