@@ -1,6 +1,9 @@
 """The event searches as they were before the compiled kernels (numpy over all candidates at
 once), kept callable as the slower path the compiled searches must equal (within
-EDGE_TOLERANCE_S). Copied from orbitgrid.orbits.{events,contacts,eclipses} at 73fb95f."""
+EDGE_TOLERANCE_S). Copied from orbitgrid.orbits.{events,contacts,eclipses} at 73fb95f, with one
+fix since: refine_root refines to a bracket (at 73fb95f its stopping rule could leave an edge
+seconds from the root). The edges are refined to ORACLE_TOLERANCE_S, a tenth of what the
+compiled searches promise, so that their difference measures the compiled searches' error."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from orbitgrid.orbits.timescale import days_since_j2000
 from orbitgrid.orbits.trajectory import Trajectory
 
 _MASK_MARGIN_RAD = np.deg2rad(0.5)
+ORACLE_TOLERANCE_S = EDGE_TOLERANCE_S / 10
 _KNOT_BLOCK = 16
 
 Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -92,7 +96,7 @@ def find_intervals(
         fa[entering],
         fb[entering],
         evaluate,
-        EDGE_TOLERANCE_S,
+        ORACLE_TOLERANCE_S,
     )
     t_leave = refine_root(
         pair[leaving],
@@ -101,7 +105,7 @@ def find_intervals(
         fa[leaving],
         fb[leaving],
         evaluate,
-        EDGE_TOLERANCE_S,
+        ORACLE_TOLERANCE_S,
     )
     starts_pair = np.concatenate([pair[entering], pair[start_here]])
     starts = np.concatenate([t_enter, ta[start_here]])
@@ -123,15 +127,18 @@ def find_intervals(
 
 
 def refine_root(pair, ta, tb, fa, fb, evaluate, tolerance_s):
-    """Time of the sign change of f in [ta, tb] by the Illinois method, to tolerance_s.
+    """Time of the sign change of f in [ta, tb] by the Illinois method: the middle of a bracket
+    at most tolerance_s wide.
 
     Regula falsi that halves the stale end's value when one end is kept twice: superlinear
-    on smooth functions, and never leaves the bracket.
+    on smooth functions, and never leaves the bracket. (At 73fb95f it stopped once an estimate
+    moved by less than tolerance_s, the first counted from ta: edges seconds from the root
+    where f(ta) was tiny. Fixed here and in event_kernels._refine alike.)
     """
     ta, tb, fa, fb = (np.array(x, dtype=float) for x in (ta, tb, fa, fb))
-    t = ta.copy()
-    active = np.ones(len(ta), bool)
-    for _ in range(60):
+    active = np.abs(tb - ta) > tolerance_s
+    c_before = np.full(len(ta), np.nan)
+    for _ in range(100):
         if not active.any():
             break
         k = np.flatnonzero(active)
@@ -145,9 +152,18 @@ def refine_root(pair, ta, tb, fa, fb, evaluate, tolerance_s):
         ta[k] = np.where(flip, b, a)
         fa[k] = np.where(flip, f_b, f_a / 2)
         tb[k], fb[k] = c, f_c
-        active[k] = (np.abs(c - t[k]) > tolerance_s) & (np.abs(tb[k] - ta[k]) > tolerance_s)
-        t[k] = c
-    return t
+        # converging from one side: look half a tolerance beyond the estimate
+        probe = (np.abs(tb[k] - ta[k]) > tolerance_s) & (np.abs(c - c_before[k]) < tolerance_s / 4)
+        q = k[probe]
+        if len(q):
+            p = tb[q] + np.copysign(tolerance_s / 2, ta[q] - tb[q])
+            f_p, _ = _evaluate(evaluate, pair[q], p)
+            inside = (f_p >= 0) != (fb[q] >= 0)
+            ta[q], fa[q] = np.where(inside, p, ta[q]), np.where(inside, f_p, fa[q])
+            tb[q], fb[q] = np.where(inside, tb[q], p), np.where(inside, fb[q], f_p)
+        c_before[k] = c
+        active[k] = np.abs(tb[k] - ta[k]) > tolerance_s
+    return (ta + tb) / 2
 
 
 def contact_intervals(traj: Trajectory, stations: Stations, resolution_s: float = 2.0):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from orbitgrid.orbits.event_kernels import SHADOW, search_context, shadow_edges
-from orbitgrid.orbits.event_kernels import UMBRA as UMBRA_KIND
+from orbitgrid.orbits.event_kernels import search_context, shadow_edges
 from orbitgrid.orbits.events import Intervals, stitch
 from orbitgrid.orbits.trajectory import Trajectory
 
@@ -15,14 +14,11 @@ UMBRA, PENUMBRA = "umbra", "penumbra"
 def shadow_intervals(traj: Trajectory, resolution_s: float = 2.0) -> tuple[Intervals, Intervals]:
     """Intervals in the shadow (any part of the Sun hidden) and in umbra, per satellite index.
 
-    One compiled pass each (event_kernels.shadow_edges): the shadow function and its rate bound
-    at every knot, the knot intervals where they leave room for a crossing, and the search.
+    One compiled pass (event_kernels.shadow_edges): both functions and their rate bound at
+    every knot, the knot intervals where they leave room for a crossing, and the search.
     """
-    ctx = search_context(traj)
-    return tuple(
-        Intervals.from_edges(shadow_edges(kind, ctx, float(resolution_s)))
-        for kind in (SHADOW, UMBRA_KIND)
-    )
+    shadow, umbra = shadow_edges(search_context(traj), float(resolution_s))
+    return Intervals.from_edges(shadow), Intervals.from_edges(umbra)
 
 
 def eclipse_table(shadow: list[Intervals], umbra: list[Intervals]) -> dict[str, np.ndarray]:
