@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from orbitgrid.budget import check_fits, estimate_run
+from orbitgrid.budget import (
+    check_fits,
+    estimate_run,
+    event_rows_per_satellite,
+    table_block_satellites,
+)
 from orbitgrid.economics import ground_summary
 from orbitgrid.fleet import Fleet
 from orbitgrid.network.stage import NetworkStage
@@ -33,7 +38,8 @@ from orbitgrid.spill import KeyBlocks, block_edges
 
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
-# Satellites per block of the eclipse and contact tables turned into columns at once.
+# Satellites per block of the eclipse and contact tables turned into columns at once, at most
+# (fewer for long runs: orbitgrid.budget.table_block_satellites).
 EVENT_BATCH_SATELLITES = 4096
 
 Progress = Callable[[int, int], None]
@@ -127,10 +133,12 @@ class EventSearch:
         self.world = world
         self.resolution_s = min(world.scenario.step, MAX_EVENT_RESOLUTION_S)
         n, n_st = len(world.fleet), max(len(world.stations), 1)
-        sats = block_edges(n, EVENT_BATCH_SATELLITES)
+        rows = event_rows_per_satellite(len(world.stations), world.scenario.duration)
+        self.block_satellites = table_block_satellites(rows, EVENT_BATCH_SATELLITES)
+        sats = block_edges(n, self.block_satellites)
         self.shadows, self.umbras = (KeyBlocks(_INTERVAL, "pair", sats, scratch, spill_bytes)
                                      for _ in range(2))
-        self.contacts = KeyBlocks(_CONTACT, "pair", block_edges(n, EVENT_BATCH_SATELLITES, n_st),
+        self.contacts = KeyBlocks(_CONTACT, "pair", block_edges(n, self.block_satellites, n_st),
                                   scratch, spill_bytes)
 
     def add(self, chunk: Chunk) -> None:
@@ -141,7 +149,7 @@ class EventSearch:
         self.contacts.add({**_columns(found), "peak": peak})
 
     def write(self, writer: RunWriter, gone: Gone) -> dict:
-        """Write the tables in blocks of EVENT_BATCH_SATELLITES satellites (the same rows, in
+        """Write the tables in blocks of satellites (the same rows, in
         the same order, as one table: satellite, then start), so that only one block's rows
         are ever read back and turned into columns at once; return the run's figures."""
         w = self.world

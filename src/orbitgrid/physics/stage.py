@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from orbitgrid.budget import table_block_satellites
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.orbits.frames import ecef_to_geodetic
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
@@ -489,8 +490,9 @@ class PowerTrack:
         self.temperature_k: np.ndarray | None = None
         self.totals = {k: np.zeros(stage.n) for k in (*_SUMS, *TOTAL_FIELDS)}
         self.open: dict[str, np.ndarray] | None = None
-        self.orbit_rows = KeyBlocks(_ORBIT_ROW, "sat",
-                                    block_edges(stage.n, ORBIT_BATCH_SATELLITES), stage.scratch)
+        rows = stage.duration / float(stage.period_s.min()) + 1  # orbit rows per satellite
+        size = table_block_satellites(rows, ORBIT_BATCH_SATELLITES)
+        self.orbit_rows = KeyBlocks(_ORBIT_ROW, "sat", block_edges(stage.n, size), stage.scratch)
         # a block being stepped: the block, the next step, the state so far, the loads so far
         self.block: PhysicsBlock | None = None
         self.i = 0
@@ -639,8 +641,8 @@ class PowerTrack:
         self.orbit_rows.add(rows)
 
     def orbit_tables(self, with_policy: bool) -> Iterator[pa.Table]:
-        """The per-orbit rows (a leading policy column with_policy), ORBIT_BATCH_SATELLITES
-        satellites at a time: together, one table ordered by satellite, then orbit."""
+        """The per-orbit rows (a leading policy column with_policy), a block of satellites at
+        a time: together, one table ordered by satellite, then orbit."""
         if self.open is not None:
             self._emit(self.open)
             self.open = None
@@ -681,7 +683,8 @@ class PowerTrack:
         })
 
 
-# Satellites per block of the per-orbit power table read back and written at once.
+# Satellites per block of the per-orbit power table read back and written at once, at most
+# (fewer for long runs: orbitgrid.budget.table_block_satellites).
 ORBIT_BATCH_SATELLITES = 4096
 # A per-orbit row as PowerTrack gathers it: running totals at the orbit's start (c0) and end (c1).
 _ORBIT_ROW = np.dtype([("sat", np.int64), ("orbit", np.int64),
