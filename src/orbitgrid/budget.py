@@ -39,7 +39,6 @@ BASE_BYTES = 200e6  # Python, numpy, pyarrow, duckdb, pydantic imported
 DESIGNED_SATELLITE_BYTES = 420.0  # elements, name and fleet arrays of a designed satellite
 ELEMENT_SET_BYTES = 2000.0  # the same for an element set: its sgp4 Satrec besides
 SAT_KNOT_BYTES = 220.0  # states and their event searches, per satellite-knot of a chunk
-STATION_SAT_KNOT_BYTES = 2.5  # contact candidates, per station and satellite-knot of a chunk
 HELD_CHUNK_FRACTION = 0.5  # the previous chunk's trajectory, alive while the next is made
 SAT_STEP_BYTES = 100.0  # sampled states handed to the stages, per satellite-step of a block
 STAGES_BYTES = 70e6  # the stages' modules and fixed tables (physics, network, ops, sensing)
@@ -140,7 +139,7 @@ def estimate_run(scenario, save=(), satellites: slice | None = None) -> RunEstim
     first = min(per_chunk + 1, knots)
     second = min(per_chunk + 1, knots - per_chunk)  # made while the first is still held
     chunk_knots = max(first, second + HELD_CHUNK_FRACTION * first) if second > 1 else first
-    chunk = n * chunk_knots * (SAT_KNOT_BYTES + STATION_SAT_KNOT_BYTES * stations)
+    chunk = n * chunk_knots * SAT_KNOT_BYTES  # the compiled contact search: no per-station term
     block_steps = min(max(1, SAMPLE_BLOCK // max(n, 1)), steps)
     stages = _has_stages(scenario, save)
     block = n * block_steps * (SAT_STEP_BYTES * stages
