@@ -4,9 +4,11 @@ alone (no fleet is built), and the guard that refuses a run the machine's memory
 The memory model follows the pipeline (orbitgrid.simulation): a fleet held whole, one time
 chunk of propagated states at a time (at most CHUNK_SAT_KNOTS satellite-knots, but never
 fewer than three knots of every satellite), one block of sampled states for the stages and
-saved tables, and the eclipse and contact intervals kept until the end. Its coefficients are
+saved tables, the eclipse and contact intervals and per-orbit power rows held up to the spill
+threshold (orbitgrid.spill), and one block of them written at the end. Its coefficients are
 peak resident memory measured here (benchmarks/calibrate_budget.py prints estimate/measured for
-walker shells of 10^2-10^5 satellites and for presets: 0.92-1.17 at calibration).
+walker shells of 10^2-10^5 satellites and for presets: 0.77-1.72 at the 2026-12-03
+calibration, mostly over; BENCHMARKS.md "Next scale").
 """
 
 from __future__ import annotations
