@@ -1,11 +1,13 @@
 """The run-size estimate (orbitgrid.budget) against the peak memory of real runs.
 
-Each case runs simulate() in a child process and reads its peak resident memory (ru_maxrss);
-prints the estimate, the measurement and their ratio. The coefficients of orbitgrid.budget come
+Each case runs simulate() in a child process and reads its peak resident memory (ru_maxrss)
+and CPU seconds; prints the estimate, the measurement and their ratio. The starlink-gen2 cases
+(physics on 40,349 satellites, 50 cities) show memory flat in the horizon (orbitgrid.spill). The coefficients of orbitgrid.budget come
 from these measurements; a ratio far from 1 means they need measuring again.
 
     python benchmarks/calibrate_budget.py            # about 3 min on one core
     python benchmarks/calibrate_budget.py --large    # adds 10^6 satellites (another minute)
+    python benchmarks/calibrate_budget.py --only gen2  # the cases whose label has "gen2"
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ sc = (load_scenario(case["preset"], {"duration": case["duration"]}) if "preset" 
       else validate_scenario(case["scenario"]))
 with tempfile.TemporaryDirectory() as tmp:
     simulate(sc, out=Path(tmp) / "run", save=case.get("save", []))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(use.ru_maxrss * 1024, use.ru_utime + use.ru_stime)
 """
 
 
@@ -64,6 +67,9 @@ CASES = [
     walker(20_000, 100, "2d", step="10min"),
     {"label": "preset starlink-cities, 6 h", "preset": "starlink-cities", "duration": "6h"},
     {"label": "preset showcase, 1 h", "preset": "showcase", "duration": "1h"},
+    {"label": "preset starlink-gen2, 3 h", "preset": "starlink-gen2", "duration": "3h"},
+    {"label": "preset starlink-gen2, 6 h", "preset": "starlink-gen2", "duration": "6h"},
+    {"label": "preset starlink-gen2, 1 d", "preset": "starlink-gen2", "duration": "1d"},
 ]
 LARGE = [walker(1_000_000, 1000, "10min", step="60s")]
 
@@ -71,17 +77,20 @@ LARGE = [walker(1_000_000, 1000, "10min", step="60s")]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="add a 10^6-satellite case")
+    parser.add_argument("--only", help="run only the cases whose label contains this")
     args = parser.parse_args()
-    print(f"{'case':<58} {'estimate':>9} {'measured':>9} {'ratio':>6}")
+    print(f"{'case':<58} {'estimate':>9} {'measured':>9} {'ratio':>6} {'CPU':>7}")
     for case in CASES + (LARGE if args.large else []):
+        if args.only and args.only not in case["label"]:
+            continue
         sc = (load_scenario(case["preset"], {"duration": case["duration"]}) if "preset" in case
               else validate_scenario(case["scenario"]))
         estimate = estimate_run(sc, case.get("save", ())).peak_memory_bytes
         done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(case)],
                               capture_output=True, text=True, check=True)
-        measured = float(done.stdout.split()[-1])
+        measured, cpu_s = (float(x) for x in done.stdout.split()[-2:])
         print(f"{case['label']:<58} {estimate / 1e6:>7.0f}MB {measured / 1e6:>7.0f}MB "
-              f"{estimate / measured:>6.2f}", flush=True)
+              f"{estimate / measured:>6.2f} {cpu_s:>6.1f}s", flush=True)
 
 
 if __name__ == "__main__":

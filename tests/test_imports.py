@@ -27,7 +27,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("units", ("orbitgrid.constants", "orbitgrid.errors", "orbitgrid.units",
                "orbitgrid.userfiles")),
-    ("data", ("orbitgrid.orbits", "orbitgrid.orbits.*", "orbitgrid.catalog", "orbitgrid.results")),
+    ("data", ("orbitgrid.orbits", "orbitgrid.orbits.*", "orbitgrid.catalog", "orbitgrid.results",
+              "orbitgrid.spill")),
     ("models", ("orbitgrid.physics", "orbitgrid.physics.*", "orbitgrid.network",
                 "orbitgrid.network.*", "orbitgrid.ops", "orbitgrid.ops.*", "orbitgrid.sensing",
                 "orbitgrid.sensing.schema")),

@@ -4,9 +4,11 @@ alone (no fleet is built), and the guard that refuses a run the machine's memory
 The memory model follows the pipeline (orbitgrid.simulation): a fleet held whole, one time
 chunk of propagated states at a time (at most CHUNK_SAT_KNOTS satellite-knots, but never
 fewer than three knots of every satellite), one block of sampled states for the stages and
-saved tables, and the eclipse and contact intervals kept until the end. Its coefficients are
+saved tables, the eclipse and contact intervals and per-orbit power rows held up to the spill
+threshold (orbitgrid.spill), and one block of them written at the end. Its coefficients are
 peak resident memory measured here (benchmarks/calibrate_budget.py prints estimate/measured for
-walker shells of 10^2-10^5 satellites and for presets: 0.92-1.17 at calibration).
+walker shells of 10^2-10^5 satellites and for presets: 0.77-1.72 at the 2026-12-03
+calibration, mostly over; BENCHMARKS.md "Next scale").
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.errors import ScenarioError
 from orbitgrid.orbits.knots import MAX_KNOT_STEP_S
+from orbitgrid.spill import SPILL_BYTES
 from orbitgrid.userfiles import read_user_text
 
 # The pipeline's memory knobs, here so that a run's budget is known without loading the engine:
@@ -28,28 +31,49 @@ from orbitgrid.userfiles import read_user_text
 # sampled states handed to the stages.
 CHUNK_SAT_KNOTS = 2_000_000
 SAMPLE_BLOCK = 1_000_000
+# Satellites per block of the event and per-orbit tables read back and written at once
+# (orbitgrid.spill): at most TABLE_BLOCK_SATELLITES, and few enough that a block holds about
+# TABLE_BLOCK_ROWS rows whatever the horizon (table_block_satellites).
+TABLE_BLOCK_SATELLITES = 4096
+TABLE_BLOCK_ROWS = 500_000
 # Peak resident memory (bytes), fitted to benchmarks/calibrate_budget.py here (2026-12-03)
 BASE_BYTES = 200e6  # Python, numpy, pyarrow, duckdb, pydantic imported
 DESIGNED_SATELLITE_BYTES = 420.0  # elements, name and fleet arrays of a designed satellite
 ELEMENT_SET_BYTES = 2000.0  # the same for an element set: its sgp4 Satrec besides
 SAT_KNOT_BYTES = 220.0  # states and their event searches, per satellite-knot of a chunk
-STATION_SAT_KNOT_BYTES = 2.5  # contact candidates, per station and satellite-knot of a chunk
-PREFILTER_KNOTS, PREFILTER_BYTES = 17, 9.0  # contact pre-filter: per (knot, satellite, station)
 HELD_CHUNK_FRACTION = 0.5  # the previous chunk's trajectory, alive while the next is made
 SAT_STEP_BYTES = 100.0  # sampled states handed to the stages, per satellite-step of a block
 STAGES_BYTES = 70e6  # the stages' modules and fixed tables (physics, network, ops, sensing)
 EPHEMERIS_SAT_STEP_BYTES = 200.0  # the ephemeris table's exact states and columns, same
 LINK_STEP_BYTES = 100.0  # inter-satellite link geometry and capacity, per link-step of a block
-EVENT_BYTES = 50.0  # an eclipse or contact interval, kept until the tables are written
+EVENT_BYTES = 50.0  # an eclipse or contact interval, held until spilled (orbitgrid.spill)
+EVENT_STORES = 3  # shadows, umbras, contacts: each holds up to SPILL_BYTES before it spills
+EVENT_WRITE_BYTES = 400.0  # per interval of the block being written: read back, stitched, columns
+ORBIT_ROW_BYTES = 216.0  # a per-orbit power row (physics.stage), held until spilled
+ORBIT_WRITE_BYTES = 1000.0  # per orbit row of the block being written: sorted, columns
 # Intervals per orbit (penumbra, umbra, penumbra) and passes per station and day (LEO, 10 deg)
 ECLIPSES_PER_ORBIT = 3
 PASSES_PER_STATION_DAY = 6
 # Orbits per day assumed for element sets, whose mean motion is not read here (LEO)
 ELEMENT_SET_ORBITS_PER_DAY = 15.5
+# Orbits per day of the lowest LEO shells (~300 km: 16.1)
+MOST_ORBITS_PER_DAY = 16.5
 # Bytes on disk per saved row (Parquet, compressed): ephemeris, power, links
 SAVED_ROW_BYTES = {"ephemeris": 60, "power": 40, "links": 30}
 # The memory a run may plan to use: this fraction of what the machine has available
 USABLE_FRACTION = 0.9
+
+
+def table_block_satellites(rows_per_satellite: float, most: int = TABLE_BLOCK_SATELLITES) -> int:
+    """Satellites per block of a table with about rows_per_satellite rows for each."""
+    return int(max(1, min(most, TABLE_BLOCK_ROWS // max(rows_per_satellite, 1.0))))
+
+
+def event_rows_per_satellite(stations: int, duration_s: float) -> float:
+    """Eclipse and contact intervals a LEO satellite may have over duration_s (an upper
+    bound: passes at a 10 deg mask, orbits of the lowest shells)."""
+    days = duration_s / 86400
+    return days * (PASSES_PER_STATION_DAY * stations + ECLIPSES_PER_ORBIT * MOST_ORBITS_PER_DAY)
 
 
 class RunTooLarge(ScenarioError):
@@ -67,7 +91,8 @@ class RunEstimate:
     knots: int
     isl_links: int  # inter-satellite links evaluated at each step (an upper bound)
     saved_rows: dict[str, int]  # rows of each optional table asked for
-    memory_bytes: dict[str, float]  # peak memory by part: fleet, chunk, block, events, base
+    memory_bytes: dict[str, float]  # peak memory by part: base, fleet, chunk, block, events,
+    # orbits (per-orbit power rows)
 
     @property
     def sat_steps(self) -> int:
@@ -116,8 +141,7 @@ def estimate_run(scenario, save=(), satellites: slice | None = None) -> RunEstim
     first = min(per_chunk + 1, knots)
     second = min(per_chunk + 1, knots - per_chunk)  # made while the first is still held
     chunk_knots = max(first, second + HELD_CHUNK_FRACTION * first) if second > 1 else first
-    chunk = n * chunk_knots * (SAT_KNOT_BYTES + STATION_SAT_KNOT_BYTES * stations)
-    chunk += n * min(PREFILTER_KNOTS, knots) * stations * PREFILTER_BYTES
+    chunk = n * chunk_knots * SAT_KNOT_BYTES  # the compiled contact search: no per-station term
     block_steps = min(max(1, SAMPLE_BLOCK // max(n, 1)), steps)
     stages = _has_stages(scenario, save)
     block = n * block_steps * (SAT_STEP_BYTES * stages
@@ -128,7 +152,21 @@ def estimate_run(scenario, save=(), satellites: slice | None = None) -> RunEstim
         sum(m * o for (m, _), o in zip(counts, orbits_per_day, strict=True)) / total
         if total else 0.0
     )
-    events = n * days * (ECLIPSES_PER_ORBIT * mean_orbits + PASSES_PER_STATION_DAY * stations)
+    # intervals and per-orbit rows: held up to the spill threshold, then one block at the end
+    per_satellite = days * (ECLIPSES_PER_ORBIT * mean_orbits + PASSES_PER_STATION_DAY * stations)
+    block_satellites = min(n, table_block_satellites(event_rows_per_satellite(stations, duration)))
+    events = (min(n * per_satellite * EVENT_BYTES, EVENT_STORES * SPILL_BYTES)
+              + block_satellites * per_satellite * EVENT_WRITE_BYTES)
+    orbits = 0.0
+    physics = [c.satellite is not None for c in scenario.constellations]
+    if any(physics):
+        with_physics = round(share * sum(m for (m, _), p in zip(counts, physics, strict=True)
+                                         if p))
+        rows = days * max(per_day for per_day, p in zip(orbits_per_day, physics, strict=True)
+                          if p) + 1
+        size = min(with_physics, table_block_satellites(rows))
+        orbits = (min(with_physics * rows * ORBIT_ROW_BYTES, SPILL_BYTES)
+                  + size * rows * ORBIT_WRITE_BYTES)
     fleet_share = share * (
         (total - files) * DESIGNED_SATELLITE_BYTES + files * ELEMENT_SET_BYTES
     )
@@ -146,7 +184,8 @@ def estimate_run(scenario, save=(), satellites: slice | None = None) -> RunEstim
             "fleet": fleet_share,
             "chunk": chunk,
             "block": block,
-            "events": events * EVENT_BYTES,
+            "events": events,
+            "orbits": orbits,
         },
     )
 

@@ -35,6 +35,8 @@ OPTIONAL_TABLES = ("ephemeris", "power", "links")
 # Marks the hidden folder a run is written into: `.<run name>.partial` (older versions added
 # `-<pid>`).
 PARTIAL = ".partial"
+# The folder in a partial folder for a run's temporary files (RunWriter.scratch).
+SCRATCH = ".scratch"
 # The file in a partial folder naming the process that writes it.
 OWNER_FILE = ".owner"
 # A partial folder without an owner file this old (s) was left by a writer killed at birth.
@@ -228,6 +230,13 @@ class RunWriter:
 
         pq.write_table(table, self._tmp / f"{name}.parquet")
 
+    def scratch(self) -> Path:
+        """A folder inside the partial run folder for temporary files (orbitgrid.spill),
+        removed when the run ends, whether it succeeds or fails."""
+        path = self._tmp / SCRATCH
+        path.mkdir(exist_ok=True)
+        return path
+
     @property
     def tables(self) -> list[str]:
         """Names of the tables written so far."""
@@ -249,6 +258,7 @@ class RunWriter:
                 writer.close()
             if exc_type is None:
                 (self._tmp / OWNER_FILE).unlink(missing_ok=True)
+                shutil.rmtree(self._tmp / SCRATCH, ignore_errors=True)
                 try:
                     os.rename(self._tmp, self.path)
                 except OSError:  # made by something other than a RunWriter meanwhile

@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from orbitgrid.budget import check_fits, estimate_run
+from orbitgrid.budget import (
+    check_fits,
+    estimate_run,
+    event_rows_per_satellite,
+    table_block_satellites,
+)
 from orbitgrid.economics import ground_summary
 from orbitgrid.fleet import Fleet
 from orbitgrid.network.stage import NetworkStage
@@ -29,10 +34,12 @@ from orbitgrid.pipeline import Chunk, Gone, RunContext, TimeBlock, World, build_
 from orbitgrid.results import OPTIONAL_TABLES, Run, RunWriter, utc_timestamps
 from orbitgrid.scenario import Scenario
 from orbitgrid.sensing.stage import SensingStage
+from orbitgrid.spill import KeyBlocks, block_edges
 
 # Events shorter than min(step, this) may be missed; longer ones never are.
 MAX_EVENT_RESOLUTION_S = 10.0
-# Satellites per block of the eclipse and contact tables turned into columns at once.
+# Satellites per block of the eclipse and contact tables turned into columns at once, at most
+# (fewer for long runs: orbitgrid.budget.table_block_satellites).
 EVENT_BATCH_SATELLITES = 4096
 
 Progress = Callable[[int, int], None]
@@ -79,7 +86,7 @@ def simulate(
         network = NetworkStage.create(run)
         sensing = SensingStage.create(run)
         ops = OpsStage.create(run, physics)  # the closed loop: ops loads physics' batteries
-        events = EventSearch(world)
+        events = EventSearch(world, writer.scratch())
         gone = Gone.none(len(world.fleet))
         for block in stream(world, 0.0, scenario.duration):
             if block.opens_chunk:
@@ -116,34 +123,43 @@ def simulate(
 
 class EventSearch:
     """Eclipses and ground contacts, searched chunk by chunk on the stream's trajectory and
-    joined at the end; writes eclipses, contacts and satellites, returns the run's figures."""
+    joined at the end; writes eclipses, contacts and satellites, returns the run's figures.
 
-    def __init__(self, world: World):
+    Each chunk's intervals go to stores of blocks of EVENT_BATCH_SATELLITES satellites
+    (orbitgrid.spill), which move them to files under scratch (None: memory) once they hold
+    more than spill_bytes: memory does not grow with the horizon."""
+
+    def __init__(self, world: World, scratch: Path | None = None, spill_bytes: int | None = None):
         self.world = world
         self.resolution_s = min(world.scenario.step, MAX_EVENT_RESOLUTION_S)
-        self.shadows, self.umbras, self.contacts, self.peaks = [], [], [], []
+        n, n_st = len(world.fleet), max(len(world.stations), 1)
+        rows = event_rows_per_satellite(len(world.stations), world.scenario.duration)
+        self.block_satellites = table_block_satellites(rows, EVENT_BATCH_SATELLITES)
+        sats = block_edges(n, self.block_satellites)
+        self.shadows, self.umbras = (KeyBlocks(_INTERVAL, "pair", sats, scratch, spill_bytes)
+                                     for _ in range(2))
+        self.contacts = KeyBlocks(_CONTACT, "pair", block_edges(n, self.block_satellites, n_st),
+                                  scratch, spill_bytes)
 
     def add(self, chunk: Chunk) -> None:
         shadow, umbra = shadow_intervals(chunk.trajectory, self.resolution_s)
-        self.shadows.append(shadow)
-        self.umbras.append(umbra)
+        self.shadows.add(_columns(shadow))
+        self.umbras.add(_columns(umbra))
         found, peak = contact_intervals(chunk.trajectory, self.world.ground, self.resolution_s)
-        self.contacts.append(found)
-        self.peaks.append(peak)
+        self.contacts.add({**_columns(found), "peak": peak})
 
     def write(self, writer: RunWriter, gone: Gone) -> dict:
-        """Write the tables in blocks of EVENT_BATCH_SATELLITES satellites (the same rows, in
+        """Write the tables in blocks of satellites (the same rows, in
         the same order, as one table: satellite, then start), so that only one block's rows
-        are ever turned into columns at once; return the run's figures."""
+        are ever read back and turned into columns at once; return the run's figures."""
         w = self.world
         fleet, stations, epoch = w.fleet, list(w.stations), w.epoch
-        n_st = max(len(stations), 1)
         figures = _EventFigures(len(fleet), len(fleet.constellation_names))
-        for a in range(0, max(len(fleet), 1), EVENT_BATCH_SATELLITES):
-            b = min(a + EVENT_BATCH_SATELLITES, len(fleet))
-            eclipses = eclipse_table(_between(self.shadows, a, b), _between(self.umbras, a, b))
-            contacts, peaks = _between(self.contacts, a * n_st, b * n_st, self.peaks)
-            contact_rows = _contact_table(contacts, peaks, len(stations))
+        for (_, _, shadow), (_, _, umbra), (_, _, contact) in zip(
+                self.shadows.blocks(), self.umbras.blocks(), self.contacts.blocks(), strict=True):
+            eclipses = eclipse_table([_intervals(shadow)], [_intervals(umbra)])
+            contact_rows = _contact_table([_intervals(contact)], [contact["peak"]],
+                                          len(stations))
             writer.append("eclipses", _eclipse_arrow(eclipses, fleet, epoch))
             writer.append("contacts", _contact_arrow(contact_rows, fleet, stations, epoch))
             figures.add(eclipses, contact_rows, fleet.constellation)
@@ -151,16 +167,23 @@ class EventSearch:
                            _satellite_arrow(fleet, gone.first_error_s, gone.code, epoch))
         return _summary(w.scenario, fleet, stations, figures, gone.first_error_s)
 
+    def close(self) -> None:
+        """Remove the scratch files (a run that failed before write)."""
+        for store in (self.shadows, self.umbras, self.contacts):
+            store.close()
 
-def _between(parts: list[Intervals], lo: int, hi: int, peaks: list[np.ndarray] | None = None):
-    """The intervals of pairs lo <= pair < hi of each part (parts are sorted by pair), and
-    their peaks when given: (parts, peaks), else parts."""
-    cut = [np.searchsorted(p.pair, [lo, hi]) for p in parts]
-    kept = [Intervals(*(getattr(p, f)[i:j] for f in Intervals.__dataclass_fields__))
-            for p, (i, j) in zip(parts, cut, strict=True)]
-    if peaks is None:
-        return kept
-    return kept, [pk[i:j] for pk, (i, j) in zip(peaks, cut, strict=True)]
+
+_INTERVAL = np.dtype([("pair", np.int64), ("start_s", float), ("end_s", float),
+                      ("open_start", bool), ("open_end", bool)])
+_CONTACT = np.dtype(_INTERVAL.descr + [("peak", float)])
+
+
+def _columns(found: Intervals) -> dict[str, np.ndarray]:
+    return {f: getattr(found, f) for f in Intervals.__dataclass_fields__}
+
+
+def _intervals(columns: dict[str, np.ndarray]) -> Intervals:
+    return Intervals(*(columns[f] for f in Intervals.__dataclass_fields__))
 
 
 class _EventFigures:

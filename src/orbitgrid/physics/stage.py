@@ -54,11 +54,13 @@ min) plus GCR (radiation.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from orbitgrid.budget import table_block_satellites
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.orbits.frames import ecef_to_geodetic
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
@@ -78,6 +80,7 @@ from orbitgrid.physics.radiation import (
     to_engine_events,
 )
 from orbitgrid.physics.satellite import Satellite
+from orbitgrid.spill import KeyBlocks, block_edges
 from orbitgrid.physics.thermal import environment_w, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
 
@@ -168,6 +171,8 @@ class PhysicsStage:
                                 for g in groups])
         self.names = pa.array(names, type=pa.string())
         self.per_step = "power" in context.save
+        # per-orbit rows past a threshold go to files here (orbitgrid.spill); None: memory
+        self.scratch = self.writer.scratch() if self.writer is not None else None
         self.n_fleet = len(context.fleet)
         # one group that is the whole fleet: the handed-on arrays need no NaN canvas
         self.whole_fleet = (len(groups) == 1 and groups[0].fleet.start == 0
@@ -409,8 +414,9 @@ class PhysicsStage:
             self._flush(final=True)
         else:
             several = len(self.tracks) > 1
-            writer.write_table("power", pa.concat_tables([
-                t.orbit_table(several) for t in self.tracks]))
+            for track in self.tracks:  # policy after policy, a block of satellites at a time
+                for table in track.orbit_tables(several):
+                    writer.append("power", table)
         writer.write_table("radiation", self._event_table())
         out = {"power_rows": "per step" if self.per_step else "per orbit",
                "constellations": self._summary(self.tracks[0])}
@@ -484,7 +490,9 @@ class PowerTrack:
         self.temperature_k: np.ndarray | None = None
         self.totals = {k: np.zeros(stage.n) for k in (*_SUMS, *TOTAL_FIELDS)}
         self.open: dict[str, np.ndarray] | None = None
-        self.orbit_rows: list[dict[str, np.ndarray]] = []
+        rows = stage.duration / float(stage.period_s.min()) + 1  # orbit rows per satellite
+        size = table_block_satellites(rows, ORBIT_BATCH_SATELLITES)
+        self.orbit_rows = KeyBlocks(_ORBIT_ROW, "sat", block_edges(stage.n, size), stage.scratch)
         # a block being stepped: the block, the next step, the state so far, the loads so far
         self.block: PhysicsBlock | None = None
         self.i = 0
@@ -630,16 +638,19 @@ class PowerTrack:
         self.open = {k: v[last] for k, v in rows.items()}
 
     def _emit(self, rows: dict[str, np.ndarray]) -> None:
-        if rows["sat"].size:
-            self.orbit_rows.append(rows)
+        self.orbit_rows.add(rows)
 
-    def orbit_table(self, with_policy: bool) -> pa.Table:
-        """The per-orbit rows (a leading policy column with_policy)."""
-        stage = self.stage
+    def orbit_tables(self, with_policy: bool) -> Iterator[pa.Table]:
+        """The per-orbit rows (a leading policy column with_policy), a block of satellites at
+        a time: together, one table ordered by satellite, then orbit."""
         if self.open is not None:
             self._emit(self.open)
             self.open = None
-        rows = {k: np.concatenate([r[k] for r in self.orbit_rows]) for k in self.orbit_rows[0]}
+        for _, _, rows in self.orbit_rows.blocks():
+            yield self._orbit_table(rows, with_policy)
+
+    def _orbit_table(self, rows: dict[str, np.ndarray], with_policy: bool) -> pa.Table:
+        stage = self.stage
         order = np.lexsort((rows["orbit"], rows["sat"]))
         rows = {k: v[order] for k, v in rows.items()}
         for k in _SUMS:
@@ -671,6 +682,14 @@ class PowerTrack:
             "loss_wh": rows["loss"] / J_PER_WH,
         })
 
+
+# Satellites per block of the per-orbit power table read back and written at once, at most
+# (fewer for long runs: orbitgrid.budget.table_block_satellites).
+ORBIT_BATCH_SATELLITES = 4096
+# A per-orbit row as PowerTrack gathers it: running totals at the orbit's start (c0) and end (c1).
+_ORBIT_ROW = np.dtype([("sat", np.int64), ("orbit", np.int64),
+                       *((k + c, float) for k in _SUMS for c in ("_c0", "_c1")),
+                       ("temp_max", float), ("battery_min", float), ("battery_end", float)])
 
 _STEP_COLUMNS = (  # (column, source, divisor)
     ("generated_w", "gen", 1.0),
