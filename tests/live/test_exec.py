@@ -164,6 +164,8 @@ def test_info_api_answers_about_the_programs_own_satellite(service):
     assert info["/info"]["shells"] == [{"shell": 0, "name": "gpus", "sats": 4}]
     assert info["/info"]["groundstations"] == [{"name": "Svalbard"}]
     assert info["/shell"]["name"] == me["name"]
+    # the scenario has no lasers: no ISL path links two of its satellites
+    assert info["/path"]["blocked"] is True and info["/path"]["hops"] is None
 
 
 def pauses_of(history: list[dict]) -> list[tuple[dict, dict | None]]:

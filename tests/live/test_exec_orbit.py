@@ -87,9 +87,10 @@ def test_a_migrated_program_continues_from_its_checkpoint_on_the_other_satellite
     for move in moves:
         d = move["detail"]
         assert d["from"] != d["to"] and d["bytes"] > 0
-        # k x 30 degrees apart on a 6,878 km circle (WGS-84 equatorial radius + 500 km): a
-        # chord of 2 r sin(k x 15 deg), crossed at c (k = 1: 3,560 km, 11.9 ms)
-        chords = [2 * 6_878_137.0 * math.sin(math.radians(15 * k)) / 299_792_458.0
+        # k x 30 degrees apart on a 6,878 km circle (WGS-84 equatorial radius + 500 km): the
+        # checkpoint crosses k lasers (5,016 km reach: neighbours only), each a chord of
+        # 2 r sin(15 deg) = 3,560 km, at c (11.9 ms a hop)
+        chords = [k * 2 * 6_878_137.0 * math.sin(math.radians(15)) / 299_792_458.0
                   for k in range(1, 7)]
         assert min(abs(d["light_s"] - c) for c in chords) < 1e-4, d
         # it asked the old process to checkpoint (a pause for the migration) ...

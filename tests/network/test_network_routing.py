@@ -284,3 +284,35 @@ def test_bad_inputs_give_one_line_errors():
         build_graph(3, [[0, 1]], [1.0], 2, [0], [1], [1.0], relay=[True])
     with pytest.raises(ValueError, match="demand_bps must have shape"):
         max_min_fair([[0]], [1.0], [1.0, 2.0])
+
+
+RING = {  # twelve satellites in one plane, 30 deg apart: each laser reaches its neighbours only
+    "name": "ring", "epoch": "2026-06-21T00:00:00Z", "duration": "10min", "step": "60s",
+    "constellations": [{
+        "name": "ring",
+        "walker": {"satellites": 12, "planes": 1, "altitude_km": 500, "inclination_deg": 97.4},
+        "isl": {"topology": "nearest", "nearest": 2, "max_range_km": 5016},
+    }],
+}
+
+
+def test_isl_route_goes_round_the_ring_hop_by_hop():
+    from orbitgrid.network.routing import isl_route
+    from orbitgrid.pipeline import build_world
+    from orbitgrid.scenario import validate_scenario
+
+    world = build_world(validate_scenario(RING))
+    r = world.exact_states(np.array([0.0]))[0][0]
+    way = isl_route(world.isl, r, 0, 3)
+    assert way.nodes == [0, 1, 2, 3] and way.hops == 3
+    # the oracle: the three chords measured directly, crossed at c
+    chords = np.linalg.norm(np.diff(r[[0, 1, 2, 3]], axis=0), axis=1)
+    assert way.distance_m == pytest.approx(chords.sum(), rel=1e-9)
+    assert way.delay_s == pytest.approx(chords.sum() / SPEED_OF_LIGHT_M_S, rel=1e-9)
+    # 2 r sin(15 deg) on a 6,878 km circle: 3,560 km a hop, within the orbit's eccentricity
+    assert chords == pytest.approx(2 * 6_878_137.0 * np.sin(np.radians(15)), rel=0.01)
+    assert 0 < way.bottleneck_bps < np.inf
+    assert isl_route(world.isl, r, 0, 6).hops == 6  # either way round: six hops
+    gone = r.copy()
+    gone[[1, 11]] = np.nan  # both neighbours of satellite 0 gone: nothing reaches it
+    assert isl_route(world.isl, gone, 0, 3) is None

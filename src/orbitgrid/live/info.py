@@ -8,24 +8,22 @@ The paths of Celestial's info API, so programs written for Celestial run unchang
   /info                 the constellations (shells) and ground stations
   /shell/{shell}/{id}   satellite id of constellation (shell) number `shell`, as /self
   /gst/{name}           a ground station
-  /path/{a}/{b}         between two satellites (names, or SHELL-ID): delay, bandwidth,
-                        blocked, hops (one: the direct ISL; blocked when the Earth is in the
-                        way or either terminal has no rate); a station and a satellite: the
+  /path/{a}/{b}         between two satellites (names, or SHELL-ID): the shortest-latency
+                        path over the lasers usable now (network.routing.isl_route): delay,
+                        distance, bandwidth (its narrowest link), hops and the satellites on
+                        it; blocked when no path links them; a station and a satellite: the
                         contact's rate, blocked when none
 It shows satellites and stations, never another job or tenant.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from fastapi import FastAPI, HTTPException
 
-from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.live.supervisor import positions_m
+from orbitgrid.network.routing import isl_route
 
-EARTH_BLOCK_M = 6_378_137.0 + 80e3  # a line of sight below 80 km altitude is blocked
 
 
 def add_info_routes(app: FastAPI, twin) -> None:
@@ -121,16 +119,15 @@ def add_info_routes(app: FastAPI, twin) -> None:
             blocked = not rate
             return {"from": a, "to": b, "blocked": blocked, "hops": None if blocked else 1,
                     "bandwidth_bps": rate or 0.0, "delay_s": None}
-        ia, ib = index_of(a), index_of(b)
-        r = positions_m(twin.env, twin.reached_s)
-        d = float(np.linalg.norm(r[ia] - r[ib]))
-        rate = current(lambda tl, k: None if tl.isl_bps is None
-                       else float(min(tl.isl_bps[k, ia], tl.isl_bps[k, ib])))
-        blocked = not rate or _earth_between(r[ia], r[ib])
-        return {"from": a, "to": b, "blocked": blocked, "hops": None if blocked else 1,
-                "distance_m": d if math.isfinite(d) else None,
-                "delay_s": d / SPEED_OF_LIGHT_M_S if math.isfinite(d) else None,
-                "bandwidth_bps": 0.0 if blocked else rate}
+        way = isl_route(twin.env.world.isl, positions_m(twin.env, twin.reached_s),
+                        index_of(a), index_of(b))
+        if way is None:
+            return {"from": a, "to": b, "blocked": True, "hops": None, "distance_m": None,
+                    "delay_s": None, "bandwidth_bps": 0.0, "path": []}
+        return {"from": a, "to": b, "blocked": False, "hops": way.hops,
+                "distance_m": way.distance_m, "delay_s": way.delay_s,
+                "bandwidth_bps": way.bottleneck_bps,
+                "path": [twin.names[k] for k in way.nodes]}
 
     def current(read):
         with twin.lock:
@@ -147,10 +144,3 @@ def _next_edge(times: np.ndarray, flag: np.ndarray | None, fall: bool) -> float 
         return None
     change = np.flatnonzero(flag[:-1] & ~flag[1:] if fall else ~flag[:-1] & flag[1:])
     return float(times[change[0] + 1]) if len(change) else None
-
-
-def _earth_between(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether the segment a-b passes within EARTH_BLOCK_M of the Earth's centre."""
-    ab = b - a
-    u = float(np.clip(-a @ ab / max(ab @ ab, 1e-9), 0.0, 1.0))
-    return bool(np.linalg.norm(a + u * ab) < EARTH_BLOCK_M)

@@ -14,7 +14,7 @@ advanced to twin time t, for each program job:
     restarts from its last checkpoint; the wall seconds since that checkpoint are work lost;
   - placed on another satellite (a migration), it starts there once the engine's transfer of
     its checkpoint directory (its real bytes, at the ISL path's rates) has ended, plus the
-    distance between the two satellites / c;
+    ISL path's length / c (network.routing.isl_route);
   - when its process exits 0 the engine finishes the job: its output directory's bytes go down
     through the next contacts (the job is "staging" meanwhile) and it is done once they land;
     another exit status fails the job (the service goes on).
@@ -38,6 +38,7 @@ from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.live.executor import Executor, Launch, end_stale
 from orbitgrid.live.programs import Program
 from orbitgrid.live.store import FINAL, Change, JobRecord, Store
+from orbitgrid.network.routing import isl_route
 from orbitgrid.ops.event_loop import Priority
 from orbitgrid.ops.job_state import JobState
 
@@ -340,9 +341,12 @@ class Supervisor:
                 self.executor.kill(job_id)
 
     def _distance_m(self, a: str, b: str, t: float) -> float:
+        """The length m of the ISL path a checkpoint takes from a to b at twin time t (the
+        straight line where the lasers link them by no path at t)."""
         pos = positions_m(self.twin.env, t)
         ia, ib = self.twin.names.index(a), self.twin.names.index(b)
-        d = float(np.linalg.norm(pos[ia] - pos[ib]))
+        way = isl_route(self.twin.env.world.isl, pos, ia, ib)
+        d = way.distance_m if way is not None else float(np.linalg.norm(pos[ia] - pos[ib]))
         return d if math.isfinite(d) else 0.0
 
     def commit(self) -> None:

@@ -16,6 +16,9 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import dijkstra
 
+from orbitgrid.constants import SPEED_OF_LIGHT_M_S
+from orbitgrid.network.isl import IslLayout, isl_edges
+
 __all__ = [
     "NO_NODE",
     "NetworkGraph",
@@ -146,6 +149,44 @@ def route(graph: NetworkGraph, source: int, target: int) -> tuple[float, list[in
     """One-way latency (s) and node path of the shortest route; (inf, []) when unreachable."""
     dist, pred = shortest_paths(graph, [source])
     return float(dist[0, target]), node_path(pred[0], source, target)
+
+
+@dataclass(frozen=True)
+class IslRoute:
+    """The shortest-latency path between two satellites over the ISLs at one instant: its
+    satellites (fleet indices, source first), one-way delay s (light time plus each hop's
+    processing delay), length m and narrowest link bit/s."""
+
+    nodes: list[int]
+    delay_s: float
+    distance_m: float
+    bottleneck_bps: float
+
+    @property
+    def hops(self) -> int:
+        return len(self.nodes) - 1
+
+
+def isl_route(
+    layouts: Sequence[IslLayout | None], r_m: np.ndarray, source: int, target: int
+) -> IslRoute | None:
+    """The shortest-latency ISL path from satellite source to target, with r_m (N, 3) m the
+    whole fleet's positions at one instant (NaN: gone) and layouts a World's isl; None when
+    the lasers link them by no path at that instant."""
+    parts = [(*isl_edges(g, r_m), g.config.hop_delay_s) for g in layouts if g is not None]
+    if not parts:
+        return None
+    edges = np.concatenate([e for e, *_ in parts]).reshape(-1, 2)
+    length = np.concatenate([x for _, x, _, _ in parts])
+    capacity = np.concatenate([c for _, _, c, _ in parts])
+    delay = np.concatenate([x / SPEED_OF_LIGHT_M_S + hop for _, x, _, hop in parts])
+    seconds, nodes = route(build_graph(len(r_m), edges, delay), source, target)
+    if not nodes:
+        return None
+    link = {(int(a), int(b)): k for k, (a, b) in enumerate(edges)}
+    on = [link.get((a, b), link.get((b, a))) for a, b in zip(nodes[:-1], nodes[1:])]
+    return IslRoute(nodes, seconds, float(length[on].sum()),
+                    float(capacity[on].min()) if on else float("inf"))
 
 
 # --------------------------------------------------------------------------- capacity sharing
