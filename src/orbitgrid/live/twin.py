@@ -20,6 +20,7 @@ its deadline still runs from its submission.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import math
 import threading
@@ -269,14 +270,11 @@ class Twin:
     def submit_later(self, tenant: str, spec: dict, idem_key: str | None) -> Future:
         """submit, answered by a Future of (record, created): committed (the store's group
         commit) and queued for the engine by the time it is done."""
-        done = self.store.submit_later(tenant, spec, self.now_s(), idem_key)
+        return self.store.submit_later(tenant, spec, self.now_s(), idem_key, self.inbox.append)
 
-        def queue(f: Future) -> None:  # runs before the Future's other callbacks (the API's)
-            if f.exception() is None and f.result()[1]:
-                self.inbox.append(f.result()[0])
-
-        done.add_done_callback(queue)
-        return done
+    def submit_async(self, tenant: str, spec: dict, idem_key: str | None) -> asyncio.Future:
+        """submit_later, answered on the running event loop (the API's)."""
+        return self.store.submit_async(tenant, spec, self.now_s(), idem_key, self.inbox.append)
 
     def submit_program(self, tenant: str, spec: dict, idem_key: str | None,
                        inputs: list[tuple[str, bytes]] | None) -> tuple[JobRecord, bool]:
