@@ -34,6 +34,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 STATES = ("queued", "staging", "running", "paused", "done", "failed", "cancelled")
 FINAL = frozenset({"done", "failed", "cancelled"})
 
@@ -339,20 +341,26 @@ class Store:
             return self.last_event
         wall = time.time()
         updates, job_events, moves = [], [], []
+        unfinished = self.unfinished_state
         seen: dict[str, tuple[str, str]] = {}  # this batch's new states
         for c in changes:
-            old = seen.get(c.job) or self.unfinished_state.get(c.job)
-            if old is None or old[0] in FINAL or (old[0] == c.state and not c.data):
+            job, state = c.job, c.state
+            old = seen.get(job) or unfinished.get(job)
+            if old is None or old[0] in FINAL or (old[0] == state and not c.data):
                 continue  # unknown, finished, or no change (queued, then arrived)
             tenant = old[1]
-            updates.append((c.state, c.start_s, c.end_s, c.satellites,
-                            None if c.result is None else json.dumps(c.result), c.job))
-            data = {"state": c.state, **(c.data or {})}
-            if c.satellites:
-                data["satellites"] = c.satellites
-            job_events.append((c.twin_s, wall, tenant, c.job, json.dumps(data)))
-            moves.append((c.job, tenant, old[0], c.state))
-            seen[c.job] = (c.state, tenant)
+            updates.append((state, c.start_s, c.end_s, c.satellites,
+                            None if c.result is None else _text(c.result), job))
+            if c.data or c.satellites:
+                data = {"state": state, **(c.data or {})}
+                if c.satellites:
+                    data["satellites"] = c.satellites
+                text = _text(data)
+            else:
+                text = _STATE_ONLY.get(state) or _text({"state": state})
+            job_events.append((c.twin_s, wall, tenant, job, text))
+            moves.append((job, tenant, old[0], state))
+            seen[job] = (state, tenant)
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -413,6 +421,20 @@ class Store:
             if tenant is None or t == tenant:
                 out[state] = out.get(state, 0) + n
         return out
+
+
+def _text(data: dict) -> str:
+    """A JSON text of the engine's figures: orjson, a tenth of json.dumps' time on the tick
+    (what orjson cannot write, such as a NaN or an int past 64 bits, as json.dumps writes
+    it)."""
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    except TypeError:
+        return json.dumps(data)
+    return json.dumps(data) if "null" in text else text  # NaN: orjson writes null
+
+
+_STATE_ONLY = {s: _text({"state": s}) for s in STATES}
 
 
 def _answer(batch: list[_Submission], answers: list) -> None:

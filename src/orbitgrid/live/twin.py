@@ -172,6 +172,7 @@ class Twin:
                 return
             self._submit_generated(t)
             self._drain(ADMIT_PER_TICK)
+            time.sleep(0)  # the GIL to the event loop if it waits: a tick is not one long hold
             if self.supervisor is not None:  # real programs (orbitgrid.live.supervisor)
                 self.supervisor.before(t)
             changes = self.engine.advance_to(t)
@@ -188,6 +189,7 @@ class Twin:
             if time.monotonic() - self.checkpoint_wall >= CHECKPOINT_POLL_S:
                 checkpoints = self.engine.checkpoints()
                 self.checkpoint_wall = time.monotonic()
+            time.sleep(0)
             last = self.store.record(changes, events, t, checkpoints)
             if self.supervisor is not None:
                 self.supervisor.commit()
