@@ -230,3 +230,44 @@ def test_the_dashboard_page_is_served_and_asks_no_other_host(server):
     assert "/v1/events" in page and "/v1/satellites" in page
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", page)
     assert "http://" not in page and "https://" not in page.replace('"https:"', "")
+
+
+def test_submit_async_answers_each_job_on_the_loop_after_its_commit(tmp_path):
+    """The store's group commit answered on the event loop: every answer comes after its row is
+    readable by another connection, a repeated idempotency key gives the first job, and the
+    accepted callback sees each new job once, before its answer."""
+    import asyncio
+    import sqlite3
+
+    from orbitgrid.live.store import Store
+
+    store = Store(tmp_path)
+    accepted: list[str] = []
+    seen: dict[str, tuple[int, bool]] = {}
+
+    async def one(k: int) -> None:
+        key = f"k{k % 150}"  # 200 submissions, 150 keys: 50 retries
+        record, created = await store.submit_async("t", {"kind": "batch", "work_flop": 1e15},
+                                                   float(k), key, lambda r: accepted.append(r.id))
+        with sqlite3.connect(store.path) as db:
+            row = db.execute("SELECT idem_key, state FROM jobs WHERE id = ?",
+                             (record.id,)).fetchone()
+        assert row == (key, "queued")
+        assert record.id in accepted
+        assert created == (k < 150)
+        seen.setdefault(key, (record.seq, created))
+        assert seen[key][0] == record.seq
+
+    async def burst() -> None:
+        await asyncio.gather(*(one(k) for k in range(200)))
+
+    try:
+        asyncio.run(burst())
+        assert len(accepted) == len(set(accepted)) == 150
+        assert store.state_counts()["queued"] == 150
+        with sqlite3.connect(store.path) as db:
+            assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 150
+            assert db.execute("SELECT COUNT(*) FROM events WHERE data LIKE '%queued%'"
+                              ).fetchone()[0] == 150
+    finally:
+        store.close()

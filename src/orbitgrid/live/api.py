@@ -398,8 +398,7 @@ def create_app(twin: Twin, tenants: Tenants) -> FastAPI:
         # on the event loop: no thread per request; awaits the store's group commit
         spec = model_spec(job)
         _admit(twin, store, caller, spec)
-        record, created = await asyncio.wrap_future(
-            twin.submit_later(caller.name, spec, idempotency_key))
+        record, created = await twin.submit_async(caller.name, spec, idempotency_key)
         return _json(show(record), 201 if created else 200)
 
     def model_spec(job: JobIn) -> dict:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 SPEC_COLUMNS = ("kind", "work_flop", "precision", "memory_bytes", "input_bytes", "output_bytes",
                 "priority", "checkpoint_bytes", "min_satellites", "max_satellites")
 SHOWN = {JobState.DOWNLINK: "staging"}
+FINISHED = frozenset(s for s in JobState if s.finished)
 
 
 class LiveEngine:
@@ -156,24 +157,26 @@ class LiveEngine:
         return [c for c in changes if c is not None]
 
     def _change(self, c) -> Change | None:
-        if c.state is JobState.PENDING:
+        state = c.state
+        if state is JobState.PENDING:
             return None
         j = self.engine.by_id[c.job]
-        state = SHOWN.get(c.state, c.state.value)
-        result = None
-        if c.state.finished:
-            self.arrival.pop(c.job, None)
-            self.checkpointed.pop(c.job, None)
-            result = {"energy_j": j.energy, "bytes_moved": j.bytes_moved,
-                      "rollbacks": j.rollbacks, "migrations": j.migrations,
-                      "lost_flop": j.lost_flop, "done_flop": j.done_flop,
-                      "deadline_met": c.state is JobState.DONE and j.end <= j.deadline,
-                      "start_s": _finite(j.start), "end_s": _finite(j.end)}
-        resumed = self.resumed.pop(c.job, None)
-        return Change(c.job, state, c.time_s, start_s=_finite(j.start),
-                      end_s=_finite(j.end) if c.state.finished else None,
-                      satellites=",".join(c.satellites) or None, result=result,
-                      data=None if resumed is None else {"resumed_flop": resumed})
+        satellites = ",".join(c.satellites) or None
+        resumed = self.resumed.pop(c.job, None) if self.resumed else None
+        data = None if resumed is None else {"resumed_flop": resumed}
+        start = j.start if j.start == j.start and j.start != math.inf else None  # not NaN/inf
+        if state not in FINISHED:
+            return Change(c.job, SHOWN.get(state, state.value), c.time_s, start, None,
+                          satellites, None, data)
+        self.arrival.pop(c.job, None)
+        self.checkpointed.pop(c.job, None)
+        end = _finite(j.end)
+        result = {"energy_j": j.energy, "bytes_moved": j.bytes_moved,
+                  "rollbacks": j.rollbacks, "migrations": j.migrations,
+                  "lost_flop": j.lost_flop, "done_flop": j.done_flop,
+                  "deadline_met": state is JobState.DONE and j.end <= j.deadline,
+                  "start_s": start, "end_s": end}
+        return Change(c.job, state.value, c.time_s, start, end, satellites, result, data)
 
     def running_on(self) -> dict[str, list[str]]:
         """Satellite name -> the jobs it holds now."""

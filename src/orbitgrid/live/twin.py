@@ -20,6 +20,7 @@ its deadline still runs from its submission.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import math
 import threading
@@ -171,6 +172,7 @@ class Twin:
                 return
             self._submit_generated(t)
             self._drain(ADMIT_PER_TICK)
+            time.sleep(0)  # the GIL to the event loop if it waits: a tick is not one long hold
             if self.supervisor is not None:  # real programs (orbitgrid.live.supervisor)
                 self.supervisor.before(t)
             changes = self.engine.advance_to(t)
@@ -187,6 +189,7 @@ class Twin:
             if time.monotonic() - self.checkpoint_wall >= CHECKPOINT_POLL_S:
                 checkpoints = self.engine.checkpoints()
                 self.checkpoint_wall = time.monotonic()
+            time.sleep(0)
             last = self.store.record(changes, events, t, checkpoints)
             if self.supervisor is not None:
                 self.supervisor.commit()
@@ -269,14 +272,11 @@ class Twin:
     def submit_later(self, tenant: str, spec: dict, idem_key: str | None) -> Future:
         """submit, answered by a Future of (record, created): committed (the store's group
         commit) and queued for the engine by the time it is done."""
-        done = self.store.submit_later(tenant, spec, self.now_s(), idem_key)
+        return self.store.submit_later(tenant, spec, self.now_s(), idem_key, self.inbox.append)
 
-        def queue(f: Future) -> None:  # runs before the Future's other callbacks (the API's)
-            if f.exception() is None and f.result()[1]:
-                self.inbox.append(f.result()[0])
-
-        done.add_done_callback(queue)
-        return done
+    def submit_async(self, tenant: str, spec: dict, idem_key: str | None) -> asyncio.Future:
+        """submit_later, answered on the running event loop (the API's)."""
+        return self.store.submit_async(tenant, spec, self.now_s(), idem_key, self.inbox.append)
 
     def submit_program(self, tenant: str, spec: dict, idem_key: str | None,
                        inputs: list[tuple[str, bytes]] | None) -> tuple[JobRecord, bool]:

@@ -580,7 +580,10 @@ class Engine:
                     cand, holding = cand[~np.isin(cand, keep)], len(keep) > 0
                 continue
             chosen = np.asarray(chosen, dtype=np.int64)
-            rest = cand[cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)]
+            if len(chosen) == 1 and chosen[0] == cand[0]:  # first-fit's choice: no pass over all
+                rest = cand[1:]
+            else:
+                rest = cand[cand != chosen[0] if len(chosen) == 1 else ~np.isin(cand, chosen)]
             if (len(cand) - len(rest) != len(chosen)
                     or not j.min_satellites <= len(chosen) <= j.max_satellites):
                 raise RuntimeError(
