@@ -6,7 +6,7 @@ found per block against the per-step path they replaced, on the same states.
 2. The ISLs and ground links of the showcase's blocks found both ways, taken in turn, best of
    --repeat: per step (isl_edges per layout, graph.visible_pairs, ground_link_rate_bps per
    station: the path before this change, the baseline) and per block (isl_edges_block,
-   topology.ground_links_block, one ground_link_rate_bps per rate model). Prints both and the
+   graph.visible_pairs_steps, one ground_link_rate_bps per rate model). Prints both and the
    ratio, and the load average around the runs.
 
     python benchmarks/bench_network_stage.py
@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from orbitgrid.network.graph import visible_pairs
+from orbitgrid.network.graph import visible_pairs, visible_pairs_steps
 from orbitgrid.network.isl import isl_edges, isl_edges_block
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.network.stage import NetworkStage
-from orbitgrid.network.topology import ground_links_block
 from orbitgrid.pipeline import build_world, stream
 from orbitgrid.scenario import load_scenario
 from orbitgrid.simulation import simulate
@@ -72,7 +71,8 @@ def per_block(world, layouts, r, links) -> int:
     geo, found = world.ground, 0
     for g in layouts:
         found += len(isl_edges_block(g, r).step)
-    step, si, gi, rng_m, el = ground_links_block(r, geo.ecef, geo.up, geo.mask, geo.max_range)
+    _, si, gi, rng_m, height = visible_pairs_steps(r, geo.ecef, geo.up, geo.mask, geo.max_range)
+    el = np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
     models = list(dict.fromkeys(links))
     model = np.array([models.index(link) for link in links])[gi]  # each pair's rate model
     for j, link in enumerate(models):

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 import orbitgrid.network.routes as routes
@@ -67,9 +68,20 @@ def scenario(duration: str, n_pairs: int = 100, seed: int = 1):
 # ------------------------------------------------------------------ the path before
 
 
-def per_step_window_paths(graphs, positions, transit, src, dst):
-    """One A* per pair and step, heuristic scaled from each step's graph."""
-    return [pair_paths(g, pos, transit, src, dst) for g, pos in zip(graphs, positions, strict=True)]
+_BLOCK: dict = {}  # the block being routed by the run's stage: positions, next window's step
+
+
+def per_step_route_window(ptr, idx, wt, transit, ends, lower=None):
+    """One A* per pair and step (astar.pair_paths), heuristic scaled from each step's graph."""
+    n, first = ptr.shape[1] - 1, _BLOCK["next"]
+    _BLOCK["next"] += len(ptr)
+    found = []
+    for k in range(len(ptr)):
+        lo, hi = ptr[k, 0], ptr[k, n]
+        graph = sp.csr_matrix((wt[lo:hi], idx[lo:hi], ptr[k] - lo), shape=(n, n))
+        pos = np.concatenate([_BLOCK["r"][first + k], _BLOCK["stations"]])
+        found.append(pair_paths(graph, pos, transit, ends.src, ends.dst))
+    return found
 
 
 class RunStage(stage.NetworkStage):
@@ -77,6 +89,10 @@ class RunStage(stage.NetworkStage):
 
     def __init__(self, context, routes=None, where="routes.{k}.", routes_only=False):
         super().__init__(context, routes, where, routes_only=False)
+
+    def _route_block(self, samples, isls, ground):
+        _BLOCK.update(r=samples.r_ecef, stations=self.geometry.ecef, next=0)
+        super()._route_block(samples, isls, ground)
 
 
 @njit(cache=True)
@@ -121,6 +137,14 @@ def visible_all(sat_m, station_m, up, mask_rad, max_range_m):
         sat, gs, np.ascontiguousarray(up), sin_mask.copy(), max_range.copy(), floor
     )
     return si, gi, rng_m, np.arcsin(np.clip(h / rng_m, -1.0, 1.0))
+
+
+def visible_all_steps(sat_m, station_m, up, mask_rad, max_range_m):
+    """visible_all step by step, as graph.visible_pairs_steps returns pairs (heights m)."""
+    found = [visible_all(s, station_m, up, mask_rad, max_range_m) for s in sat_m]
+    offsets = np.r_[0, np.cumsum([len(f[0]) for f in found])]
+    si, gi, rng_m, el = (np.concatenate([f[j] for f in found]) for j in range(4))
+    return offsets, si, gi, rng_m, rng_m * np.sin(el)
 
 
 def numpy_parts(flat, n_nodes, node_pos, n_sat, hop_delay):
@@ -168,8 +192,8 @@ def python_changes(prev_flat, prev_n, flat, n_nodes, changes):
 
 
 BEFORE = {
-    (stage, "window_paths"): per_step_window_paths,
-    (stage, "visible_pairs"): visible_all,
+    (stage, "route_window"): per_step_route_window,
+    (stage, "visible_pairs_steps"): visible_all_steps,
     (stage, "_latency_parts"): numpy_parts,
     (stage, "_count_changes"): python_changes,
     (routes, "NetworkStage"): RunStage,
@@ -179,7 +203,7 @@ BEFORE = {
 def timed_series(sc, before: bool):
     """route_series(sc), its wall and CPU seconds and the CPU seconds spent routing; before:
     by the path before."""
-    saved = {key: getattr(*key) for key in [*BEFORE, (stage, "route_window")]}
+    saved = {key: getattr(*key) for key in BEFORE}
     if before:
         for (module, name), value in BEFORE.items():
             setattr(module, name, value)
@@ -194,8 +218,6 @@ def timed_series(sc, before: bool):
 
         return run
 
-    # the run's stage routes by window_paths, routes_only by route_window
-    stage.window_paths = timed(stage.window_paths)
     stage.route_window = timed(stage.route_window)
     try:
         t0, c0 = time.perf_counter(), time.process_time()

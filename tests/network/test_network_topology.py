@@ -7,13 +7,11 @@ from hypothesis import strategies as st
 
 import orbitgrid.network.topology as topology
 from orbitgrid.constants import EARTH_RADIUS_M
-from orbitgrid.network.graph import visible_pairs
 from orbitgrid.network.topology import (
     _canonical,
     edge_lengths,
     filter_edges,
     ground_links,
-    ground_links_block,
     in_range,
     in_range_block,
     infer_planes,
@@ -24,7 +22,6 @@ from orbitgrid.network.topology import (
     plus_grid,
     plus_grid_from_elements,
 )
-from orbitgrid.orbits.contacts import Stations
 
 R = EARTH_RADIUS_M
 H = 550e3
@@ -351,32 +348,3 @@ def test_block_topologies_of_no_steps_or_no_satellites():
         assert found[0].shape == (0,) and found[1].shape == (0, 2)
     with pytest.raises(ValueError, match="k must be >= 1"):
         nearest_block(np.zeros((1, 3, 3)), 0)
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ground_links_block_is_visible_pairs_at_each_step(seed, monkeypatch):
-    """The block kernel tries every satellite; graph.visible_pairs only those of nearby grid
-    cells: the same pairs in the same order with the same numbers, at every step, and so too
-    when a large fleet hands each step to visible_pairs. (visible_pairs itself is checked
-    against a dense numpy product in test_network_graph.)"""
-    rng = np.random.default_rng(seed)
-    n_steps, n_sat, n_gs = 6, 300, 4
-    x = rng.normal(size=(n_steps, n_sat, 3))
-    radius_m = rng.uniform(6.6e6, 8e6, (n_steps, n_sat, 1))
-    sat = x / np.linalg.norm(x, axis=-1, keepdims=True) * radius_m
-    sat[rng.random((n_steps, n_sat)) < 0.05] = np.nan  # decayed satellites
-    lat, lon = rng.uniform(-80, 80, n_gs), rng.uniform(-180, 180, n_gs)
-    mask = rng.uniform(-5, 40, n_gs)
-    max_range = np.where(rng.random(n_gs) < 0.5, rng.uniform(1e6, 3e6, n_gs), np.inf)
-    gs = Stations.from_geodetic(lat, lon, rng.uniform(0, 3000, n_gs), mask, max_range)
-    args = (gs.ecef, gs.up, gs.mask, gs.max_range)
-    found = ground_links_block(sat, *args)
-    step = found[0]
-    assert len(step) and np.all(np.diff(step) >= 0)
-    for t in range(n_steps):
-        expected = visible_pairs(sat[t], *args)
-        for got, want in zip(found[1:], expected, strict=True):
-            np.testing.assert_array_equal(got[step == t], want)
-    monkeypatch.setattr(topology, "GROUND_PAIRS_DIRECT", 0)
-    for got, want in zip(ground_links_block(sat, *args), found, strict=True):
-        np.testing.assert_array_equal(got, want)

@@ -1,4 +1,4 @@
-"""Routes by windows of steps (network/astar.window_paths) against scipy's Dijkstra, an
+"""Routes by windows of steps (network/astar.route_window) against scipy's Dijkstra, an
 independent oracle, at every step: on moving Walker shells with links that come and go, and on
 the per-step graphs of the full Starlink catalogue with 50 cities."""
 
@@ -15,8 +15,8 @@ from scipy.sparse.csgraph import dijkstra
 import orbitgrid
 import orbitgrid.network.stage as stage
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
-from orbitgrid.network.astar import route_window, shared_ends, window_paths
-from orbitgrid.network.graph import undirected_csr
+from orbitgrid.network.astar import SharedEnds, route_window, shared_ends
+from orbitgrid.network.graph import undirected_csr, window_csr
 from orbitgrid.network.routes import route_series
 from orbitgrid.network.topology import plus_grid
 from orbitgrid.scenario import validate_scenario
@@ -61,14 +61,15 @@ def check_step(graph, transit, src, dst, found):
 def moving_shell(walker, steps, seed):
     """Per-step graphs of a 12 x 10 Walker shell turning by 3 deg a step, with 8 stations
     (one relaying) seeing the satellites within 1,700 km, and 10 % of the lasers down at random
-    each step: links come, go and change length between steps."""
+    each step: links come, go and change length between steps. Returns the graphs and each
+    step's links (a, b, latency s)."""
     rng = np.random.default_rng(seed)
     pos0, *_ = walker(12, 10, 550e3, 53.0)
     n_sat, n_st = len(pos0), 8
     stations = rng.normal(size=(n_st, 3))
     stations *= 6_371e3 / np.linalg.norm(stations, axis=1, keepdims=True)
     edges = plus_grid(12, 10)
-    graphs, positions = [], []
+    graphs, links = [], []
     for k in range(steps):
         turn = np.radians(3.0 * k)
         c, s = np.cos(turn), np.sin(turn)
@@ -79,25 +80,28 @@ def moving_shell(walker, steps, seed):
         a = np.r_[up[:, 0], si]
         b = np.r_[up[:, 1], n_sat + gi]
         length = np.linalg.norm(np.r_[pos, stations][a] - np.r_[pos, stations][b], axis=1)
-        graphs.append(undirected_csr(n_sat + n_st, a, b, length / SPEED_OF_LIGHT_M_S + 1e-4))
-        positions.append(np.r_[pos, stations])
+        links.append((a, b, length / SPEED_OF_LIGHT_M_S + 1e-4))
+        graphs.append(undirected_csr(n_sat + n_st, *links[-1]))
     transit = np.r_[np.ones(n_sat, bool), np.zeros(n_st, bool)]
     transit[n_sat] = True  # the first station relays
-    return graphs, positions, transit, n_sat, n_st
+    return graphs, links, transit, n_sat, n_st
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_windows_give_dijkstras_latencies_as_links_come_and_go(walker, seed):
     """Pairs between stations (shared ends, both orders, a pair with itself, stations out of
     sight at some steps) and satellites, over a window of 12 steps and windows of 1 and 5."""
-    graphs, positions, transit, n_sat, n_st = moving_shell(walker, 12, seed)
+    graphs, links, transit, n_sat, n_st = moving_shell(walker, 12, seed)
     st = n_sat + np.arange(n_st)
     src = np.array([st[1], st[2], st[3], st[2], st[4], 7, st[5], st[6], st[1], st[7], 40, st[3]])
     dst = np.array([st[2], st[1], st[2], st[2], st[2], st[1], st[0], 99, st[6], st[4], 3, st[7]])
     for size in (12, 5, 1):
         for a in range(0, len(graphs), size):
-            window = graphs[a : a + size]
-            found = window_paths(window, positions[a : a + size], transit, src, dst)
+            window, window_links = graphs[a : a + size], links[a : a + size]
+            step = np.concatenate([np.full(len(x[0]), k) for k, x in enumerate(window_links)])
+            a_b_w = (np.concatenate(x) for x in zip(*window_links, strict=True))
+            stacked = window_csr(n_sat + n_st, len(window), step, *a_b_w)
+            found = route_window(*stacked, transit, SharedEnds.of(src, dst))
             for graph, step in zip(window, found, strict=True):
                 check_step(graph, transit, src, dst, step)
     reach = np.array([np.isfinite(oracle(g, transit, src, dst)) for g in graphs])

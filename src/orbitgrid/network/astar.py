@@ -7,7 +7,7 @@ where links run at 6,900 km). By the triangle inequality on the sphere the heuri
 consistent whatever the links are, and A* returns Dijkstra's latencies while settling only the
 nodes near the way between the two ends (pair_paths, one step).
 
-window_paths routes consecutive steps together, with a tighter bound shared by the steps and by
+route_window routes consecutive steps together, with a tighter bound shared by the steps and by
 the pairs with a common end (below): what the network stage uses.
 """
 
@@ -24,7 +24,6 @@ __all__ = [
     "pair_paths",
     "route_window",
     "shared_ends",
-    "window_paths",
 ]
 
 # rho is shrunk by this much so that rounding in the arcs never makes the heuristic overshoot
@@ -394,19 +393,6 @@ def _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of, bounds):  # p
     return dist, _flat(out), n_nodes
 
 
-def _stack(graphs):
-    """Stacked csr of same-shape graphs: ptr (K, n+1) into one idx, wt."""
-    n = graphs[0].shape[0]
-    ptr = np.empty((len(graphs), n + 1), dtype=np.int64)
-    offset = 0
-    for k, graph in enumerate(graphs):
-        ptr[k] = graph.indptr + offset
-        offset += graph.nnz
-    idx = np.concatenate([np.asarray(gr.indices, dtype=np.int64) for gr in graphs])
-    wt = np.concatenate([np.asarray(gr.data, dtype=np.float64) for gr in graphs])
-    return ptr, idx, wt
-
-
 @dataclass(frozen=True, eq=False)  # array fields: identity, not ==
 class SharedEnds:
     """The pairs (src, dst) grouped by root (shared_ends), worked out once for every window:
@@ -431,20 +417,13 @@ class SharedEnds:
         return cls(src, dst, flip, roots, root_of.astype(np.int64), partners)
 
 
-def window_paths(graphs, positions_m, transit, src, dst):
-    """pair_paths at each step of a window of consecutive steps (one csr per step, same nodes),
-    from one bounded Dijkstra per distinct end on the window's lower graph: Dijkstra's latencies
-    at each step. positions_m (one per step) are not needed, only taken for pair_paths' sake.
-    Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
-    return route_window(*_stack(graphs), transit, SharedEnds.of(src, dst))
-
-
 def route_window(ptr, idx, wt, transit, ends: SharedEnds, lower=None):
-    """window_paths on a window's stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt)
-    with its pairs' ends worked out once (SharedEnds), and its lower graph when known (csr
-    indptr, indices, weights: every link of the window at its smallest latency, as
-    graph.lower_csr builds it): [(one-way latencies s, flat paths, nodes per pair)], one per
-    step."""
+    """pair_paths at each step of a window of consecutive steps, from one bounded Dijkstra per
+    distinct end on the window's lower graph: Dijkstra's latencies at each step. The window is
+    a stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt), its pairs' ends are worked
+    out once (SharedEnds), and its lower graph is given when known (csr indptr, indices,
+    weights: every link of the window at its smallest latency, as graph.lower_csr builds it).
+    Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
     n = ptr.shape[1] - 1
     transit = np.asarray(transit, dtype=np.bool_)
     if lower is None:

@@ -3,13 +3,13 @@
 Nodes are the fleet's satellites (0..N-1) then the ground stations (N..N+S-1). Each block of
 steps is worked out at once, not step by step: ISLs from network/isl.py (fixed ones, plus-grid,
 measured and filtered in one compiled pass; nearest and in-range ones by isl_edges_block),
-ground links (network/topology.ground_links_block), their rates and the cloud draws. Ground
-links are computed only for the stations the routes need (route endpoints and relays, every
-station when there are no routes). Then per step a route graph, and A* (network/astar.py) for
-the routes' pairs only. Writes
-routes.parquet, links.parquet and, with save=links, link_steps.parquet. With routes_only (the
-route series, network/routes.py) it works out the routes alone: no link statistics, best ISL
-rates or capacities, which only the run's tables and the ops stage use.
+ground links (graph.visible_pairs_steps), their rates and the cloud draws. Ground links are
+computed only for the stations the routes need (route endpoints and relays, every station when
+there are no routes). Then, by windows of steps, the route graphs (graph.window_csr, lower_csr)
+and A* (astar.route_window) for the routes' pairs only. Writes routes.parquet, links.parquet
+and, with save=links, link_steps.parquet. With routes_only (the route series,
+network/routes.py) it works out the routes alone: no link statistics, best ISL rates or
+capacities, which only the run's tables and the ops stage use.
 """
 
 from __future__ import annotations
@@ -24,23 +24,10 @@ from numba import njit
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.astar import WINDOW_STEPS, SharedEnds, route_window, window_paths
-from orbitgrid.network.graph import (
-    FixedLinks,
-    lower_csr,
-    undirected_csr,
-    visible_pairs_steps,
-    window_csr,
-)
-from orbitgrid.network.isl import (
-    BlockIsls,
-    elements_from_state,
-    fixed_isls,
-    isl_edges,
-    isl_edges_block,
-)
+from orbitgrid.network.astar import WINDOW_STEPS, SharedEnds, route_window
+from orbitgrid.network.graph import FixedLinks, lower_csr, visible_pairs_steps, window_csr
+from orbitgrid.network.isl import BlockIsls, elements_from_state, fixed_isls, isl_edges_block
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
-from orbitgrid.network.topology import ground_links_block
 from orbitgrid.results import utc_timestamps
 
 if TYPE_CHECKING:
@@ -234,143 +221,145 @@ class NetworkStage:
 
     # ------------------------------------------------------------------ per block
 
-    def _ground_links(self, r: np.ndarray):
+    def block(self, samples: Samples) -> NetworkBlock:
+        """Links and routes at each step of the block (routes_only: the routes alone)."""
+        r = samples.r_ecef
+        n_steps = len(samples.t_s)
+        self.steps += n_steps
+        blocked = self.rng.random((n_steps, self.n_station)) < self.cloud  # one draw per step
+        if self.routes_only and not len(self.route_nodes):
+            return NetworkBlock(None)
+        # each group's usable ISLs: a fixed layout's (up, length m, capacity bit/s), each
+        # (T, E); the others' BlockIsls
+        isls = [fixed_isls(g, r) if g.edges is not None else isl_edges_block(g, r)
+                for g in self.groups]  # fmt: skip
+        ground = self._ground_links(r, blocked)
+        best = None if self.routes_only else self._statistics(samples, isls, ground)
+        if len(self.route_nodes):
+            self._route_block(samples, isls, ground)
+        return NetworkBlock(best)
+
+    def _ground_links(self, r: np.ndarray, blocked: np.ndarray):
         """Visible (station, satellite) pairs for the graph stations at each step of r (T, N, 3)
-        m, less those blocked by cloud: step, station, satellite, range m and capacity bit/s
-        (None when routes_only), step after step."""
-        st = self.graph_stations
-        geo = self.geometry
-        step, si, k, rng_m, el = ground_links_block(
+        m, less those blocked (T, station) by cloud: step, station, satellite, range m and
+        capacity bit/s (None when routes_only), step after step."""
+        st, geo = self.graph_stations, self.geometry
+        offsets, si, k, rng_m, height = visible_pairs_steps(
             r, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
         )
+        step = np.repeat(np.arange(len(r)), np.diff(offsets))
         station = st[k]
-        blocked = self.rng.random((len(r), self.n_station)) < self.cloud  # one draw per step
         keep = ~blocked[step, station]
         if self.routes_only:
             return step[keep], station[keep], si[keep], rng_m[keep], None
+        el = np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
         cap = np.empty(len(si))
         for link, members in self.link_groups:  # stations sharing one rate model
             on = members[station]
             cap[on] = ground_link_rate_bps(rng_m[on], el[on], link)
         return step[keep], station[keep], si[keep], rng_m[keep], cap[keep]
 
-    def _isls(self, r: np.ndarray, best: np.ndarray | None) -> tuple[BlockIsls, np.ndarray]:
-        """Every group's usable ISLs over the block, step after step and, within a step, group
-        after group: its latency s too. Adds to the link statistics and best rates (full)."""
-        full = not self.routes_only
-        parts = []
-        dyn = []
-        for g, stats in zip(self.groups, self.isl_fixed, strict=True):
+    def _statistics(self, samples: Samples, isls, ground) -> np.ndarray | None:
+        """The block's link statistics, ISL degrees and link_steps rows; each satellite's best
+        usable ISL rate (T, N) float32 bit/s, None without ISLs."""
+        n_steps, n_sat = len(samples.t_s), self.n_sat
+        best = np.zeros((n_sat, n_steps)) if self.groups else None  # np.maximum.at along (N,)
+        parts, dyn = [], []  # every group's ISLs as BlockIsls; the dynamic ones
+        for g, stats, found in zip(self.groups, self.isl_fixed, isls, strict=True):
             if g.edges is not None:
-                up, length, capacity = fixed_isls(g, r)
-                if full:
-                    stats.add(up, length, capacity)
-                    rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
-                    for end in (0, 1):
-                        np.maximum.at(best, g.edges[:, end], rate)
+                up, length, capacity = found
+                stats.add(up, length, capacity)
+                rate = np.where(up, np.nan_to_num(capacity), 0.0).T  # (E, T)
+                for end in (0, 1):
+                    np.maximum.at(best, g.edges[:, end], rate)
                 step, j = np.nonzero(up)
-                at = np.searchsorted(step, np.arange(len(r) + 1))
-                b = BlockIsls(step, g.edges[j], length[step, j], capacity[step, j], at)
+                found = BlockIsls(step, g.edges[j], length[step, j], capacity[step, j], None)
             else:
-                b = isl_edges_block(g, r)
-                if full:
-                    for end in (0, 1):
-                        np.maximum.at(best, (b.edges[:, end], b.step), b.capacity_bps)
-                    dyn.append(b)
-            parts.append((b, b.length_m / SPEED_OF_LIGHT_M_S + g.config.hop_delay_s))
-        if full:
-            self.isl_dynamic.add(
-                *_cat(
-                    [b.edges[:, 0] * self.n_sat + b.edges[:, 1] for b in dyn],
-                    [b.length_m for b in dyn],
-                    [b.capacity_bps for b in dyn],
-                )
+                for end in (0, 1):
+                    np.maximum.at(best, (found.edges[:, end], found.step), found.capacity_bps)
+                dyn.append(found)
+            parts.append(found)
+        self.isl_dynamic.add(
+            *_cat(
+                [b.edges[:, 0] * n_sat + b.edges[:, 1] for b in dyn],
+                [b.length_m for b in dyn],
+                [b.capacity_bps for b in dyn],
             )
-        step = np.concatenate([b.step for b, _ in parts] or [np.zeros(0, np.int64)])
-        order = np.argsort(step, kind="stable")  # step after step, groups in order within one
-        step = step[order]
-
-        def cat(get, empty):
-            return np.concatenate([get(p) for p in parts] or [empty])[order]
-
-        return (
-            BlockIsls(
-                step,
-                cat(lambda p: p[0].edges, np.zeros((0, 2), np.int64)),
-                cat(lambda p: p[0].length_m, np.zeros(0)),
-                cat(lambda p: p[0].capacity_bps, np.zeros(0)),
-                np.searchsorted(step, np.arange(len(r) + 1)),
-            ),
-            cat(lambda p: p[1], np.zeros(0)),
         )
+        g_step, gi, si, g_rng, g_cap = ground
+        self.ground.add(gi * n_sat + si, g_rng, g_cap)
 
-    def block(self, samples: Samples) -> NetworkBlock:
-        """Links, graph and routes at each step of the block."""
-        if self.routes_only:
-            return self._routes_block(samples)
-        r = samples.r_ecef
-        n_steps = len(samples.t_s)
-        full = not self.routes_only  # link statistics and best rates too
-        # each satellite's best usable ISL (N, T): np.maximum.at along satellites
-        best = np.zeros((r.shape[1], r.shape[0])) if self.groups and full else None
-        isl, isl_latency = self._isls(r, best)
-        g_step, gi, si, g_rng, g_cap = self._ground_links(r)
-        g_at = np.searchsorted(g_step, np.arange(n_steps + 1))
-        self.steps += n_steps
-        if full:
-            self.ground.add(gi * self.n_sat + si, g_rng, g_cap)
-            n_isl = np.diff(isl.offsets)
-            degree = np.bincount(
-                np.repeat(isl.step, 2) * self.n_sat + isl.edges.ravel(),
-                minlength=n_steps * self.n_sat,
-            )
-            self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
-            if self.n_sat:
-                for mean in (2 * n_isl) / self.n_sat:  # degree.mean() of each step, in turn
-                    self.isl_degree_sum += mean
-        n_routes = len(self.route_nodes) // 2
-        if not (n_routes or self.per_step_links):
-            return NetworkBlock(None if best is None else best.T.astype(np.float32))
-        block_rows = {k: [] for k in ("rtt", "hops", "up", "isl", "down", "proc")}
-        flat_paths, path_lengths, step_rows = [], [], []
-        window = []  # (step, graph, node positions), routed together (network/astar.py)
-        if n_routes:  # the route graphs' links: each step's ISLs, then its ground links
-            step = np.concatenate([isl.step, g_step])
+        def cat(name, empty):
+            return np.concatenate([getattr(b, name) for b in parts] or [empty])
+
+        step, edges = cat("step", np.zeros(0, np.int64)), cat("edges", np.zeros((0, 2), np.int64))
+        degree = np.bincount(np.repeat(step, 2) * n_sat + edges.ravel(), minlength=n_steps * n_sat)
+        self.isl_degree_max = max(self.isl_degree_max, int(degree.max(initial=0)))
+        if n_sat:
+            for mean in 2 * np.bincount(step, minlength=n_steps) / n_sat:  # each step's, in turn
+                self.isl_degree_sum += mean
+        if self.per_step_links:  # step after step, groups in order within one
             order = np.argsort(step, kind="stable")
-            link_a = np.concatenate([isl.edges[:, 0], si])[order]
-            link_b = np.concatenate([isl.edges[:, 1], self.n_sat + gi])[order]
-            latency = np.concatenate([isl_latency, g_rng / SPEED_OF_LIGHT_M_S])[order]
-            link_at = np.searchsorted(step[order], np.arange(n_steps + 1))
-            stations = np.broadcast_to(self.geometry.ecef, (n_steps, self.n_station, 3))
-            node_pos = np.concatenate([r, stations], axis=1)
-        for k in range(n_steps):
-            if self.per_step_links:
-                i, g = slice(isl.offsets[k], isl.offsets[k + 1]), slice(g_at[k], g_at[k + 1])
+            length = cat("length_m", np.zeros(0))[order]
+            capacity = cat("capacity_bps", np.zeros(0))[order]
+            edges, at = edges[order], np.searchsorted(step[order], np.arange(n_steps + 1))
+            g_at = np.searchsorted(g_step, np.arange(n_steps + 1))
+            for k in range(n_steps):
+                i, g = slice(at[k], at[k + 1]), slice(g_at[k], g_at[k + 1])
                 self._write_link_step(
-                    samples, k, isl.edges[i], isl.length_m[i], isl.capacity_bps[i],
-                    gi[g], si[g], g_rng[g], g_cap[g],
-                )  # fmt: skip
-            if not n_routes:
-                continue
-            at = slice(link_at[k], link_at[k + 1])
-            n_nodes = self.n_sat + self.n_station
-            graph = undirected_csr(n_nodes, link_a[at], link_b[at], latency[at])
-            window.append((k, graph, node_pos[k]))
-            if len(window) == WINDOW_STEPS:
-                self._route(window, block_rows, flat_paths, path_lengths, step_rows)
-        if window:
-            self._route(window, block_rows, flat_paths, path_lengths, step_rows)
-        if n_routes:
-            self._write_routes(samples, step_rows, block_rows, flat_paths, path_lengths)
-        return NetworkBlock(None if best is None else best.T.astype(np.float32))
+                    samples, k, edges[i], length[i], capacity[i], gi[g], si[g], g_rng[g], g_cap[g]
+                )
+        return None if best is None else best.T.astype(np.float32)
 
-    def _route(self, window, block_rows, flat_paths, path_lengths, step_rows) -> None:
-        """Shortest paths for the routes at a window of steps, appended to the block's rows."""
-        src, dst = self.route_nodes[0::2], self.route_nodes[1::2]
-        found = window_paths([w[1] for w in window], [w[2] for w in window], self.transit, src, dst)
-        steps = [(k, node_pos) for k, _, node_pos in window]
-        self._take_paths(steps, found, block_rows, flat_paths, path_lengths, step_rows)
-        window.clear()
+    @cached_property
+    def _ends(self) -> SharedEnds:
+        """The routes' ends grouped for the windows' searches, once per stage."""
+        return SharedEnds.of(self.route_nodes[0::2], self.route_nodes[1::2])
+
+    @cached_property
+    def _fixed(self) -> FixedLinks:
+        """Every fixed ISL layout's edges as csr rows, once per stage."""
+        edges = [g.edges for g in self.groups if g.edges is not None]
+        n_nodes = self.n_sat + self.n_station
+        return FixedLinks.of(n_nodes, np.concatenate(edges) if edges else np.zeros((0, 2)))
+
+    def _route_block(self, samples: Samples, isls, ground) -> None:
+        """The routes at each step of the block, by windows of WINDOW_STEPS steps: each
+        window's graphs (graph.window_csr) and lower graph (graph.lower_csr) in compiled passes,
+        its searches by astar.route_window."""
+        r = samples.r_ecef
+        n_steps = len(r)
+        ups, latencies, links = [], [], []  # fixed ISLs (T, E); the others as (step, a, b, s)
+        for g, found in zip(self.groups, isls, strict=True):
+            hop_s = g.config.hop_delay_s
+            if g.edges is not None:
+                up, length, _ = found
+                ups.append(up)
+                latencies.append(length / SPEED_OF_LIGHT_M_S + hop_s)
+            else:
+                e, lat = found.edges, found.length_m / SPEED_OF_LIGHT_M_S + hop_s
+                links.append((found.step, e[:, 0], e[:, 1], lat))
+        up = np.concatenate(ups, axis=1) if ups else np.zeros((n_steps, 0), dtype=bool)
+        latency = np.concatenate(latencies, axis=1) if ups else np.zeros((n_steps, 0))
+        step, station, si, rng_m, _ = ground
+        links.append((step, si, self.n_sat + station, rng_m / SPEED_OF_LIGHT_M_S))
+        links = [np.concatenate(part) for part in zip(*links, strict=True)]
+        if len(self.groups) > len(ups):  # parts one after the other: by step, stable
+            links = [x[np.argsort(links[0], kind="stable")] for x in links]
+        rows = {name: [] for name in ("rtt", "hops", "up", "isl", "down", "proc")}
+        flat_paths, path_lengths, step_rows = [], [], []
+        n_nodes = self.n_sat + self.n_station
+        for a in range(0, n_steps, WINDOW_STEPS):  # links are by step: a window is a slice
+            b = min(a + WINDOW_STEPS, n_steps)
+            i, j = np.searchsorted(links[0], (a, b))
+            step, *link = (x[i:j] for x in links)
+            fixed = self._fixed, up[a:b], latency[a:b]
+            graphs = window_csr(n_nodes, b - a, step - a, *link, *fixed)
+            lower = lower_csr(n_nodes, *link, *fixed)
+            found = route_window(*graphs, self.transit, self._ends, lower)
+            steps = [(k, np.concatenate([r[k], self.geometry.ecef])) for k in range(a, b)]
+            self._take_paths(steps, found, rows, flat_paths, path_lengths, step_rows)
+        self._write_routes(samples, step_rows, rows, flat_paths, path_lengths)
 
     def _take_paths(self, steps, found, block_rows, flat_paths, path_lengths, step_rows) -> None:
         """The routes' rows at steps [(step in block, node positions m)] from their paths."""
@@ -386,71 +375,6 @@ class NetworkStage:
             if self.prev_paths is not None:
                 _count_changes(*self.prev_paths, flat, n_nodes, self.changes)
             self.prev_paths = flat, n_nodes
-
-    # ------------------------------------------------------------------ routes_only
-
-    @cached_property
-    def _ends(self) -> SharedEnds:
-        """The routes' ends grouped for the windows' searches, once per stage."""
-        return SharedEnds.of(self.route_nodes[0::2], self.route_nodes[1::2])
-
-    @cached_property
-    def _fixed(self) -> FixedLinks:
-        """Every fixed ISL layout's edges as csr rows, once per stage."""
-        edges = [g.edges for g in self.groups if g.edges is not None]
-        n_nodes = self.n_sat + self.n_station
-        return FixedLinks.of(n_nodes, np.concatenate(edges) if edges else np.zeros((0, 2)))
-
-    def _routes_block(self, samples: Samples) -> NetworkBlock:
-        """block() in routes_only mode: the same routes and random draws, with the block's
-        ground links found in one compiled pass and each window's graphs built in another."""
-        r = samples.r_ecef
-        n_steps = len(samples.t_s)
-        self.steps += n_steps
-        blocked = self.rng.random((n_steps, self.n_station)) < self.cloud  # a step's draws
-        if not len(self.route_nodes):
-            return NetworkBlock(None)
-        ups, latencies, extra = [], [], []  # fixed ISLs (T, E); the others as (step, a, b, s)
-        for g in self.groups:
-            hop_s = g.config.hop_delay_s
-            if g.edges is not None:
-                up, length, _ = fixed_isls(g, r)
-                ups.append(up)
-                latencies.append(length / SPEED_OF_LIGHT_M_S + hop_s)
-                continue
-            found = [isl_edges(g, r[k]) for k in range(n_steps)]
-            e = np.concatenate([f[0] for f in found]).reshape(-1, 2)
-            step = np.repeat(np.arange(n_steps), [len(f[0]) for f in found])
-            lat = np.concatenate([f[1] for f in found]) / SPEED_OF_LIGHT_M_S + hop_s
-            extra.append((step, e[:, 0], e[:, 1], lat))
-        up = np.concatenate(ups, axis=1) if ups else np.zeros((n_steps, 0), dtype=bool)
-        latency = np.concatenate(latencies, axis=1) if ups else np.zeros((n_steps, 0))
-        st, geo = self.graph_stations, self.geometry
-        offsets, si, gi, rng_m, _ = visible_pairs_steps(
-            r, geo.ecef[st], geo.up[st], geo.mask[st], geo.max_range[st]
-        )
-        step = np.repeat(np.arange(n_steps), np.diff(offsets))
-        keep = ~blocked[step, st[gi]]
-        ground = self.n_sat + st[gi[keep]], rng_m[keep] / SPEED_OF_LIGHT_M_S
-        extra.append((step[keep], si[keep], *ground))
-        extra = [np.concatenate(part) for part in zip(*extra, strict=True)]
-        if len(self.groups) > len(ups):  # parts one after the other: by step, stable
-            extra = [x[np.argsort(extra[0], kind="stable")] for x in extra]
-        rows = {name: [] for name in ("rtt", "hops", "up", "isl", "down", "proc")}
-        flat_paths, path_lengths, step_rows = [], [], []
-        n_nodes = self.n_sat + self.n_station
-        for a in range(0, n_steps, WINDOW_STEPS):  # extra is by step: a window is a slice
-            b = min(a + WINDOW_STEPS, n_steps)
-            i, j = np.searchsorted(extra[0], (a, b))
-            step, *link = (x[i:j] for x in extra)
-            fixed = self._fixed, up[a:b], latency[a:b]
-            graphs = window_csr(n_nodes, b - a, step - a, *link, *fixed)
-            lower = lower_csr(n_nodes, *link, *fixed)
-            found = route_window(*graphs, self.transit, self._ends, lower)
-            steps = [(k, np.concatenate([r[k], geo.ecef])) for k in range(a, b)]
-            self._take_paths(steps, found, rows, flat_paths, path_lengths, step_rows)
-        self._write_routes(samples, step_rows, rows, flat_paths, path_lengths)
-        return NetworkBlock(None)
 
     # ------------------------------------------------------------------ output
 

@@ -2,14 +2,13 @@
 
 Edges are int arrays shaped (edge, 2) with i < j, sorted, no duplicates. Positions are metres,
 shaped (satellite, 3) for one step (any Earth-centred frame). The *_block functions take a
-block of steps (step, satellite, 3) at once and give each step's edges or pairs, step after
-step, as the per-step functions give them. No I/O.
+block of steps (step, satellite, 3) at once and give each step's edges, step after step, as
+the per-step functions give them (a block's ground links: graph.visible_pairs_steps). No I/O.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
@@ -28,7 +27,6 @@ __all__ = [
     "filter_edges",
     "limit_terminals",
     "ground_links",
-    "ground_links_block",
 ]
 
 IntArray = NDArray[np.int64]
@@ -404,78 +402,3 @@ def ground_links(
         ok &= rng <= rmax[:, None]
     g_idx, s_idx = np.nonzero(ok)
     return g_idx, s_idx, rng[g_idx, s_idx], np.arcsin(np.clip(sin_el[g_idx, s_idx], -1, 1))
-
-
-# satellite-station pairs per step above which ground_links_block hands each step to
-# graph.visible_pairs, whose grid cells look at a few satellites per station (the two cost the
-# same there, ~0.6 ms a step, measured on random shells)
-GROUND_PAIRS_DIRECT = 1 << 17
-
-
-def ground_links_block(
-    satellite_m: ArrayLike,
-    station_m: ArrayLike,
-    up: ArrayLike,
-    mask_rad: ArrayLike,
-    max_range_m: ArrayLike,
-) -> tuple[IntArray, IntArray, IntArray, NDArray[np.float64], NDArray[np.float64]]:
-    """graph.visible_pairs at each step of satellite_m (step, satellite, 3) m, Earth-fixed
-    (NaN satellites never visible): station_m (S, 3) m, up (S, 3) unit verticals, mask_rad (S,),
-    max_range_m (S,), inf where none. Returns step, satellite, station (into the S given), slant
-    range m and elevation rad per visible pair, ordered by step, satellite, station; with the
-    same arithmetic, so the same numbers. One compiled pass over (step, satellite, station)."""
-    sat = np.ascontiguousarray(satellite_m, dtype=np.float64)
-    gs = np.ascontiguousarray(station_m, dtype=np.float64).reshape(-1, 3)
-    n_steps, n_sat = sat.shape[:2]
-    sin_mask = np.ascontiguousarray(
-        np.broadcast_to(np.sin(np.asarray(mask_rad, dtype=np.float64)), (len(gs),))
-    )
-    max_range = np.ascontiguousarray(
-        np.broadcast_to(np.asarray(max_range_m, dtype=np.float64), (len(gs),))
-    )
-    up = np.ascontiguousarray(up, dtype=np.float64).reshape(-1, 3)
-    if n_sat * len(gs) > GROUND_PAIRS_DIRECT:
-        from orbitgrid.network.graph import visible_pairs
-
-        found = [visible_pairs(sat[t], gs, up, mask_rad, max_range) for t in range(n_steps)]
-        step = np.repeat(np.arange(n_steps), [len(f[0]) for f in found])
-        cat = [np.concatenate([f[j] for f in found] or [np.zeros(0)]) for j in range(4)]
-        return step, cat[0].astype(np.int64), cat[1].astype(np.int64), cat[2], cat[3]
-    step, si, gi, rng, height = _ground_block(sat, gs, up, sin_mask, max_range)
-    return step, si, gi, rng, np.arcsin(np.clip(height / rng, -1.0, 1.0))
-
-
-@njit(cache=True)
-def _ground_block(sat, gs, up, sin_mask, max_range):  # pragma: no cover - compiled
-    """Visible (step, satellite, station) of sat (T, N, 3) m: range m and height m above the
-    station's horizon plane (graph._visible's arithmetic, every satellite tried)."""
-    n_steps, n_sat, n_st = sat.shape[0], sat.shape[1], len(gs)
-    base = np.empty(n_st)
-    for k in range(n_st):
-        base[k] = gs[k, 0] * up[k, 0] + gs[k, 1] * up[k, 1] + gs[k, 2] * up[k, 2]
-    size = max(n_sat * n_st, 16)
-    step, si, gi = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
-    rng, hh = np.empty(size), np.empty(size)
-    m = 0
-    for t in range(n_steps):
-        if m + n_sat * n_st > len(step):  # room for every pair of this step (not in the loop)
-            size = max(2 * len(step), m + n_sat * n_st)
-            step, si, gi = _grow(step, size), _grow(si, size), _grow(gi, size)
-            rng, hh = _grow(rng, size), _grow(hh, size)
-        for i in range(n_sat):
-            x, y, z = sat[t, i, 0], sat[t, i, 1], sat[t, i, 2]
-            for k in range(n_st):
-                h = x * up[k, 0] + y * up[k, 1] + z * up[k, 2] - base[k]
-                dx, dy, dz = x - gs[k, 0], y - gs[k, 1], z - gs[k, 2]
-                d = np.sqrt(dx * dx + dy * dy + dz * dz)
-                if h >= sin_mask[k] * d and d <= max_range[k]:  # False for NaN positions
-                    step[m], si[m], gi[m], rng[m], hh[m] = t, i, k, d, h
-                    m += 1
-    return step[:m], si[:m], gi[:m], rng[:m], hh[:m]
-
-
-@njit(cache=True)
-def _grow(a, size):  # pragma: no cover - compiled
-    out = np.empty(size, a.dtype)
-    out[: len(a)] = a
-    return out

@@ -57,7 +57,7 @@ import numpy as np
 import pyarrow as pa
 
 from orbitgrid.errors import ScenarioError
-from orbitgrid.network.graph import visible_pairs
+from orbitgrid.network.graph import visible_pairs_steps
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.ops.engine import Engine, OpsResult, Protection, run_ops
 from orbitgrid.ops.jobs import ImagePasses, Workload, workload_jobs
@@ -407,16 +407,17 @@ class OpsStage:
 
 def best_ground_bps(r_m: np.ndarray, stations: Stations, links: list[GroundLink]) -> np.ndarray:
     """Best clear-sky ground rate (T, N) bit/s of satellites at r_m (T, N, 3) Earth-fixed m to
-    any of the stations in view (links: each station's link model): the visible pairs step by
-    step, their rates in one call per station over all the steps."""
+    any of the stations in view (links: each station's link model): the visible pairs of all the
+    steps in one pass (graph.visible_pairs_steps), their rates in one call per station."""
     steps, n = r_m.shape[:2]
     out = np.zeros(steps * n)
     if not steps:
         return out.reshape(steps, n)
     g = stations
-    pairs = [visible_pairs(r_m[k], g.ecef, g.up, g.mask, g.max_range) for k in range(steps)]
-    cell = np.concatenate([k * n + p[0] for k, p in enumerate(pairs)])  # step x satellite
-    station, rng_m, el = (np.concatenate([p[i] for p in pairs]) for i in (1, 2, 3))
+    offsets, sat, station, rng_m, height = visible_pairs_steps(r_m, g.ecef, g.up, g.mask,
+                                                               g.max_range)
+    cell = np.repeat(np.arange(steps) * n, np.diff(offsets)) + sat  # step x satellite
+    el = np.arcsin(np.clip(height / rng_m, -1.0, 1.0))
     rate = np.empty(len(cell))
     for s in np.unique(station):
         on = station == s
