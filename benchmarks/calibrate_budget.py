@@ -3,7 +3,8 @@
 Each case runs simulate() in a child process and reads its peak resident memory (ru_maxrss)
 and CPU seconds; prints the estimate, the measurement and their ratio. The starlink-gen2 cases
 (physics on 40,349 satellites, 50 cities) show memory flat in the horizon (orbitgrid.spill).
-The coefficients of orbitgrid.budget come from these measurements; a ratio far from 1 means they need measuring again.
+The coefficients of orbitgrid.budget come from these measurements; a ratio far from 1 means
+they need measuring again.
 
     python benchmarks/calibrate_budget.py            # about 3 min on one core
     python benchmarks/calibrate_budget.py --large    # adds 10^6 satellites (another minute)
