@@ -25,14 +25,16 @@ def _decaying_tle() -> tuple[str, str]:
     return line1.replace("44714C", "44799C"), line2.replace("2 44714", "2 44799")
 
 
-def _scenario(tmp_path, extra: str = "", station: str = ""):
+def _scenario(tmp_path, extra: str = "", station: str = "", constellation: str = "",
+              doomed: bool = True):
     tmp_path.mkdir(parents=True, exist_ok=True)
     l1, l2 = _decaying_tle()
     l1, l2 = _with_checksum(l1), _with_checksum(l2)
-    (tmp_path / "sats.tle").write_text(f"GOOD\n{GOOD_1}\n{GOOD_2}\nDOOMED\n{l1}\n{l2}\n")
+    doomed_tle = f"DOOMED\n{l1}\n{l2}\n" if doomed else ""
+    (tmp_path / "sats.tle").write_text(f"GOOD\n{GOOD_1}\n{GOOD_2}\n{doomed_tle}")
     (tmp_path / "s.yaml").write_text(
         "name: robust\nepoch: 2026-05-13T00:00:00Z\nduration: 12h\nstep: 30s\n"
-        "constellations:\n  - {name: sats, tle_file: sats.tle}\n"
+        f"constellations:\n  - {{name: sats, tle_file: sats.tle, {constellation}}}\n"
         f"ground_stations:\n  - {{name: Quito, lat_deg: -0.18, lon_deg: -78.47, alt_m: 2850, "
         f"min_elevation_deg: 10{station}}}\n{extra}"
     )
@@ -109,3 +111,20 @@ def test_a_run_that_fails_half_way_leaves_no_folder(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         simulate(scenario, out=tmp_path / "out" / "run", save=["ephemeris"])
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_gone_satellite_keeps_the_physics_figures_finite(tmp_path):
+    # the 7-day starlink-gen2 run lost two catalogue satellites, and its summary said NaN for
+    # the energy and compute of their whole constellation
+    bus = "satellite: {bus: starcloud-1}"
+    both = _scenario(tmp_path / "both", constellation=bus)
+    run = simulate(both, out=tmp_path / "run")
+    (figures,) = run.summary["physics"]["constellations"]
+    assert all(np.isfinite(v) for v in figures.values() if isinstance(v, float)), figures
+    # the figures cover the satellites that propagated to the end: here the good one, alone
+    alone = simulate(_scenario(tmp_path / "alone", constellation=bus, doomed=False),
+                     out=tmp_path / "alone-run").summary["physics"]["constellations"][0]
+    assert figures["satellites"] == 2 and alone["satellites"] == 1
+    for key in ("energy_harvested_kwh", "energy_consumed_kwh", "mean_compute_w",
+                "sunlit_fraction"):
+        assert figures[key] == pytest.approx(alone[key], rel=1e-9), key

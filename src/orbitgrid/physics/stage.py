@@ -450,13 +450,18 @@ class PhysicsStage:
         consumed = tot["load"] - tot["unmet"] + tot["loss"]
         balance = tot["gen"] - consumed - stored - tot["curtailed"]
         rad_days = np.maximum(tot["radiation_s"], 1e-300) / SECONDS_PER_DAY
+        # a satellite that failed to propagate marched NaN from then on: the figures cover
+        # the satellites that propagated to the end
+        whole = np.logical_and.reduce([np.isfinite(x) for x in (
+            consumed, stored, tot["compute"], tot["allowed_capped"], tot["gen"])])
         out = []
         for g in self.groups:
-            c = g.cols
+            kept = np.arange(g.cols.start, g.cols.stop)[whole[g.cols]]
+            c = kept if len(kept) else g.cols
             span = max(float(tot["dt"][c].mean()), 1e-300)
             out.append({
                 "name": g.name,
-                "satellites": c.stop - c.start,
+                "satellites": g.cols.stop - g.cols.start,
                 "energy_harvested_kwh": _r(tot["gen"][c].sum() / 3.6e6),
                 "energy_consumed_kwh": _r(consumed[c].sum() / 3.6e6),
                 "energy_curtailed_kwh": _r(tot["curtailed"][c].sum() / 3.6e6),
@@ -471,7 +476,8 @@ class PhysicsStage:
                 "throttled_hours": _r(tot["throttled"][c].sum() / 3600),
                 **_radiation_summary(tot, c, rad_days[c].mean()),
                 "radiation_events": {k: int(np.count_nonzero(
-                    (kinds == k) & (sats >= c.start) & (sats < c.stop))) for k in ("seu", "sefi")},
+                    (kinds == k) & (sats >= g.cols.start) & (sats < g.cols.stop)))
+                    for k in ("seu", "sefi")},
             })
         return out
 
@@ -736,7 +742,7 @@ _RADIATION_SUMS = ("radiation_s", "proton", "electron", "gcr", "dose",
                    *(kind + "_rate" for kind in EVENT_KINDS))
 
 
-def _radiation_summary(tot: dict[str, np.ndarray], c: slice, days: float) -> dict:
+def _radiation_summary(tot: dict[str, np.ndarray], c: slice | np.ndarray, days: float) -> dict:
     """Per-constellation radiation figures: events per satellite-day by kind ("upsets" are those
     that reach a job: sdc + uecc; host SEFIs: host_cpu + host_ram), dose per year, and
     time-averaged fluxes /(cm2 s)."""
