@@ -193,6 +193,11 @@ def test_undirected_csr_is_scipys(seed, n, m):
     e = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     a, b = e[:, 0], e[:, 1]
     w = rng.uniform(0.001, 1.0, len(a))
+    _assert_scipy_csr(n, a, b, w)
+
+
+def _assert_scipy_csr(n, a, b, w):
+    """undirected_csr's indptr, indices and data equal scipy's coo -> csr of both directions."""
     ours = undirected_csr(n, a, b, w)
     ref = sp.csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
     ref.sort_indices()
@@ -209,12 +214,7 @@ def test_undirected_csr_sorts_a_stations_long_row():
     sat = rng.permutation(300)
     a, b = sat, np.full(300, 301)
     w = rng.uniform(0.001, 1.0, 300)
-    ours = undirected_csr(n, a, b, w)
-    ref = sp.csr_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
-    ref.sort_indices()
-    assert np.array_equal(ours.indptr, ref.indptr)
-    assert np.array_equal(ours.indices, ref.indices)
-    assert np.array_equal(ours.data, ref.data)
+    _assert_scipy_csr(n, a, b, w)
 
 
 @settings(max_examples=25, deadline=None)
