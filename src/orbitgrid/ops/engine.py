@@ -735,8 +735,8 @@ class Engine:
             out[j.sats] += self.power_w[j.sats] * e
         one = np.flatnonzero(self.alone)
         if len(one):
-            rows = self.compute.work_rows[one]
-            e = np.maximum(totals_at(rows, t_list, t_s) - self.alone_c0[one], 0.0)
+            totals = totals_at(self.compute.work_rows, t_list, t_s, one)
+            e = np.maximum(totals - self.alone_c0[one], 0.0)
             out[one] += self.power_w[one] * e
         return out
 

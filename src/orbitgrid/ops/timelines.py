@@ -300,13 +300,14 @@ def total_at(cum: np.ndarray, t_s: list, t: float) -> float:
     return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
-def totals_at(rows: np.ndarray, t_s: list, t: float) -> np.ndarray:
-    """total_at for several running totals at once: rows (M, T + 1) at time t, (M,)."""
+def totals_at(rows: np.ndarray, t_s: list, t: float, which=slice(None)) -> np.ndarray:
+    """total_at for several running totals at once: rows[which] (M, T + 1) at time t, (M,)
+    (only the columns needed are read)."""
     k = bisect.bisect_right(t_s, t) - 1
     if k >= len(t_s) - 1:
-        return rows[:, -1].astype(float)
+        return rows[which, -1].astype(float)
     k = max(k, 0)
-    c0, c1 = rows[:, k], rows[:, k + 1]
+    c0, c1 = rows[which, k], rows[which, k + 1]
     return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
