@@ -66,6 +66,7 @@ def test_a_window_grown_twice_keeps_both_growths():
             want = getattr(env, name)
             assert want is None or np.array_equal(getattr(grown, name), want[:steps]), name
         assert np.array_equal(grown.work_rows, env.work_rows[:, :steps + 1])
+        assert np.array_equal(grown.dt, env.dt[:steps])
 
 
 def test_an_appended_block_of_a_wider_dtype_widens_the_window():

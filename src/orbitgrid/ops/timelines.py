@@ -163,6 +163,7 @@ class Timelines:
             faults = self.faults
         out = replace(self, t_s=room.t_s[:room.end + 1], faults=faults,
                       isl_capable=self.has_isl | block.has_isl, **steps)
+        out.__dict__["dt"] = room.dt[:room.end]
         if rows is not None:
             out.__dict__["work_rows"] = room.work[:, :room.end + 1]
         out.__dict__["_room"] = room
@@ -200,8 +201,8 @@ PER_STEP = ("capacity", "sunlit", "battery", "ground_bps", "isl_bps", "power_cap
 
 
 class Room:
-    """Buffers with spare steps behind a window that grows (Timelines.append): t_s, the per-step
-    fields and work_rows, filled up to `end` steps. The timelines grown last from them are
+    """Buffers with spare steps behind a window that grows (Timelines.append): t_s, dt, the
+    per-step fields and work_rows, filled up to `end` steps. The timelines grown last from them are
     views of their first `end` steps; the steps after are nobody's, so an append writes them."""
 
     def __init__(self, env: Timelines, block: Timelines, rows: np.ndarray | None):
@@ -210,6 +211,8 @@ class Room:
         self.end = t
         self.t_s = np.empty(size + 1)
         self.t_s[:t + 1] = env.t_s
+        self.dt = np.empty(size)
+        self.dt[:t] = env.dt
         self.steps = {}
         for name in PER_STEP:
             a = getattr(env, name)
@@ -235,6 +238,7 @@ class Room:
         the end; the per-step fields' views up to the new end."""
         t, steps = self.end, len(block.t_s) - 1
         self.t_s[t + 1:t + steps + 1] = block.t_s[1:]
+        self.dt[t:t + steps] = block.dt  # np.diff's: block.t_s[0] is the window's end
         out = {}
         for name, a in self.steps.items():
             a[t:t + steps] = getattr(block, name)
