@@ -149,8 +149,9 @@ class Timelines:
                 raise ValueError(f"append: {name} is given in one part only")
         rows = self.__dict__.get("work_rows")  # worked out already: continued, not redone
         more = None
-        if rows is not None and len(block.dt) == 1:  # running_rows' sum for one step
-            more = (block.capacity[0].astype(float) * block.dt[0] + rows[:, -1])[:, None]
+        if rows is not None and len(block.t_s) == 2:  # running_rows' sum for one step
+            h = block.t_s[1] - block.t_s[0]  # its dt
+            more = (block.capacity[0].astype(float) * h + rows[:, -1])[:, None]
         elif rows is not None:
             more = running_rows(block.capacity, block.dt, rows[:, -1])[:, 1:]
         room = self.__dict__.get("_room")
@@ -161,8 +162,9 @@ class Timelines:
             faults = np.concatenate([self.faults, block.faults]).astype(FAULT_DTYPE)
         else:  # the common step without an upset: the same events (never written to)
             faults = self.faults
-        out = replace(self, t_s=room.t_s[:room.end + 1], faults=faults,
-                      isl_capable=self.has_isl | block.has_isl, **steps)
+        isl = self.has_isl if self.has_isl.all() else self.has_isl | block.has_isl
+        out = replace(self, t_s=room.t_s[:room.end + 1], faults=faults, isl_capable=isl,
+                      **steps)
         out.__dict__["dt"] = room.dt[:room.end]
         if rows is not None:
             out.__dict__["work_rows"] = room.work[:, :room.end + 1]
@@ -238,7 +240,8 @@ class Room:
         the end; the per-step fields' views up to the new end."""
         t, steps = self.end, len(block.t_s) - 1
         self.t_s[t + 1:t + steps + 1] = block.t_s[1:]
-        self.dt[t:t + steps] = block.dt  # np.diff's: block.t_s[0] is the window's end
+        # np.diff's differences (block.t_s[0] is the window's end)
+        np.subtract(block.t_s[1:], block.t_s[:-1], out=self.dt[t:t + steps])
         out = {}
         for name, a in self.steps.items():
             a[t:t + steps] = getattr(block, name)
