@@ -231,8 +231,8 @@ class NetworkStage:
             return NetworkBlock(None)
         # each group's usable ISLs: a fixed layout's (up, length m, capacity bit/s), each
         # (T, E); the others' BlockIsls
-        isls = [fixed_isls(g, r) if g.edges is not None else isl_edges_block(g, r)
-                for g in self.groups]  # fmt: skip
+        isls = [fixed_isls(g, r, capacity=not self.routes_only) if g.edges is not None
+                else isl_edges_block(g, r) for g in self.groups]  # fmt: skip
         ground = self._ground_links(r, blocked)
         best = None if self.routes_only else self._statistics(samples, isls, ground)
         if len(self.route_nodes):
