@@ -217,62 +217,42 @@ WINDOW_STEPS = 16
 
 @njit(cache=True)
 def _lower_graph(ptr, idx, wt, n):  # pragma: no cover - compiled
-    """Union of the window's graphs (stacked csr: ptr (K, n+1) into idx, wt; rows sorted by
-    column), each link at its smallest latency over the window: csr (indptr, indices, weights)."""
+    """Union of the window's graphs (stacked csr: ptr (K, n+1) into idx, wt), each link once at
+    its smallest latency over the window: csr (indptr, indices, weights), each row's links in
+    the order they first come (a Dijkstra's distances do not depend on it)."""
     n_steps = ptr.shape[0]
-    widest = 0
-    for u in range(n):
-        m = 0
-        for k in range(n_steps):
-            m += ptr[k, u + 1] - ptr[k, u]
-        widest = max(widest, m)
-    cols, vals = np.empty(widest, np.int64), np.empty(widest)
-    col2, val2 = np.empty(widest, np.int64), np.empty(widest)
-    indices = np.empty(len(idx), np.int64)
-    weights = np.empty(len(idx))
+    row = np.full(n, -1, np.int64)  # the row that last took node v, and where
+    at = np.empty(n, np.int64)
+    indices, weights = np.empty(len(idx), np.int64), np.empty(len(idx))
     indptr = np.zeros(n + 1, np.int64)
     out = 0
     for u in range(n):
-        m = 0
-        for k in range(n_steps):  # merge this step's sorted row into the merged row
-            i, j, r = 0, ptr[k, u], 0
-            stop = ptr[k, u + 1]
-            while i < m or j < stop:
-                if j == stop or (i < m and cols[i] < idx[j]):
-                    col2[r], val2[r] = cols[i], vals[i]
-                    i += 1
-                elif i == m or idx[j] < cols[i]:
-                    col2[r], val2[r] = idx[j], wt[j]
-                    j += 1
-                else:
-                    col2[r], val2[r] = cols[i], min(vals[i], wt[j])
-                    i += 1
-                    j += 1
-                r += 1
-            cols, col2 = col2, cols
-            vals, val2 = val2, vals
-            m = r
-        if out + m > len(indices):
-            indices, weights = _grow_i(indices, 2 * (out + m)), _grow_f(weights, 2 * (out + m))
-        indices[out : out + m] = cols[:m]
-        weights[out : out + m] = vals[:m]
-        out += m
+        for k in range(n_steps):
+            for j in range(ptr[k, u], ptr[k, u + 1]):
+                v = idx[j]
+                if row[v] != u:
+                    row[v], at[v] = u, out
+                    indices[out], weights[out] = v, wt[j]
+                    out += 1
+                elif wt[j] < weights[at[v]]:
+                    weights[at[v]] = wt[j]
         indptr[u + 1] = out
-    return indptr, indices[:out].copy(), weights[:out].copy()
+    return indptr, indices[:out], weights[:out]
 
 
 @njit(cache=True)
-def _grow_i(a, size):  # pragma: no cover - compiled
-    b = np.empty(size, np.int64)
-    b[: len(a)] = a
-    return b
-
-
-@njit(cache=True)
-def _grow_f(a, size):  # pragma: no cover - compiled
-    b = np.empty(size)
-    b[: len(a)] = a
-    return b
+def _fixed_rows(weight, edge):  # pragma: no cover - compiled
+    """Each step's weights (K, E) in the order of the fixed links' csr entries (entry j is link
+    edge[j]), read beside their columns, and each entry's smallest over the steps."""
+    n_steps = weight.shape[0]
+    fw = np.empty((n_steps, len(edge)))
+    lowest = np.full(len(edge), np.inf)
+    for k in range(n_steps):
+        for j in range(len(edge)):
+            w = weight[k, edge[j]]
+            fw[k, j] = w
+            lowest[j] = min(lowest[j], w)
+    return fw, lowest
 
 
 @njit(cache=True)
@@ -462,10 +442,8 @@ def route_window(
     transit = np.asarray(transit, dtype=np.bool_)
     if fixed is None:
         fixed, fixed_weight = FixedLinks.of(n, np.zeros((0, 2))), np.zeros((n_steps, 0))
-    # each step's weights in the fixed rows' order: read beside fixed.col, not through edge
-    fw = np.take(np.asarray(fixed_weight, dtype=np.float64), fixed.edge, axis=1)  # C order
+    fw, lowest = _fixed_rows(np.ascontiguousarray(fixed_weight, dtype=np.float64), fixed.edge)
     lower = _lower_graph(ptr, idx, wt, n)
-    lowest = fw.min(axis=0, initial=np.inf)
     bounds = np.empty((len(ends.roots), n))
     for r, end in enumerate(ends.roots):
         _root_bounds(
