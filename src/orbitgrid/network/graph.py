@@ -267,6 +267,8 @@ def _csr(n, n_steps, step, a, b, w):  # pragma: no cover - compiled
     for r in range(len(ptr) - 1):
         lo, hi = ptr[r], ptr[r + 1]
         if hi - lo > 32:  # a station's row: merge sort (stable, as the insertion sort)
+            if _ascending(indices, lo, hi):  # as links by satellite give it: nothing to do
+                continue
             order = np.argsort(indices[lo:hi], kind="mergesort")
             indices[lo:hi], data[lo:hi] = indices[lo:hi][order], data[lo:hi][order]
             continue
@@ -278,6 +280,15 @@ def _csr(n, n_steps, step, a, b, w):  # pragma: no cover - compiled
                 i -= 1
             indices[i + 1], data[i + 1] = c, x
     return ptr[:-1].reshape(n_steps, n + 1).copy(), indices, data
+
+
+@njit(cache=True)
+def _ascending(a, lo, hi):  # pragma: no cover - compiled
+    """Whether a[lo:hi] never decreases."""
+    for j in range(lo + 1, hi):
+        if a[j] < a[j - 1]:
+            return False
+    return True
 
 
 def _links(n, a, b, weight):
