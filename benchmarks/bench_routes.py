@@ -210,9 +210,9 @@ def timed_series(sc, before: bool):
     spent = [0.0]
 
     def timed(routing):
-        def run(*args):
+        def run(*args, **kwargs):
             c = time.process_time()
-            out = routing(*args)
+            out = routing(*args, **kwargs)
             spent[0] += time.process_time() - c
             return out
 
