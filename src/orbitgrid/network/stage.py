@@ -331,23 +331,23 @@ class NetworkStage:
         latencies, inf where down)."""
         r = samples.r_ecef
         n_steps = len(r)
-        ups, latencies, links = [], [], []  # fixed ISLs (T, E); the others as (step, a, b, s)
+        latencies, links = [], []  # fixed ISLs (T, E) s, inf where down; the others (step, a, b, s)
         for g, found in zip(self.groups, isls, strict=True):
             hop_s = g.config.hop_delay_s
             if g.edges is not None:
                 up, length, _ = found
-                ups.append(up)
-                latencies.append(length / SPEED_OF_LIGHT_M_S + hop_s)
+                latencies.append(np.where(up, length / SPEED_OF_LIGHT_M_S + hop_s, np.inf))
             else:
                 e, lat = found.edges, found.length_m / SPEED_OF_LIGHT_M_S + hop_s
                 links.append((found.step, e[:, 0], e[:, 1], lat))
-        up = np.concatenate(ups, axis=1) if ups else np.zeros((n_steps, 0), dtype=bool)
-        latency = np.concatenate(latencies, axis=1) if ups else np.zeros((n_steps, 0))
-        latency[~up] = np.inf
+        if len(latencies) == 1:
+            latency = latencies[0]
+        else:
+            latency = np.concatenate(latencies, axis=1) if latencies else np.zeros((n_steps, 0))
         step, station, si, rng_m, _ = ground
         links.append((step, si, self.n_sat + station, rng_m / SPEED_OF_LIGHT_M_S))
         links = [np.concatenate(part) for part in zip(*links, strict=True)]
-        if len(self.groups) > len(ups):  # parts one after the other: by step, stable
+        if len(self.groups) > len(latencies):  # parts one after the other: by step, stable
             links = [x[np.argsort(links[0], kind="stable")] for x in links]
         rows = {name: [] for name in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
