@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
 
 import orbitgrid.network.routes as routes
 import orbitgrid.network.stage as stage
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.astar import pair_paths
+from orbitgrid.network.graph import step_graph
 from orbitgrid.network.routes import route_series
 from orbitgrid.scenario import validate_scenario
 
@@ -71,14 +71,14 @@ def scenario(duration: str, n_pairs: int = 100, seed: int = 1):
 _BLOCK: dict = {}  # the block being routed by the run's stage: positions, next window's step
 
 
-def per_step_route_window(ptr, idx, wt, transit, ends, lower=None):
-    """One A* per pair and step (astar.pair_paths), heuristic scaled from each step's graph."""
-    n, first = ptr.shape[1] - 1, _BLOCK["next"]
+def per_step_route_window(ptr, idx, wt, transit, ends, fixed=None, fixed_weight=None):
+    """One A* per pair and step (astar.pair_paths) on each step's whole graph (fixed lasers
+    copied in), heuristic scaled from that graph."""
+    first = _BLOCK["next"]
     _BLOCK["next"] += len(ptr)
     found = []
     for k in range(len(ptr)):
-        lo, hi = ptr[k, 0], ptr[k, n]
-        graph = sp.csr_matrix((wt[lo:hi], idx[lo:hi], ptr[k] - lo), shape=(n, n))
+        graph = step_graph(ptr, idx, wt, k, fixed, fixed_weight)
         pos = np.concatenate([_BLOCK["r"][first + k], _BLOCK["stations"]])
         found.append(pair_paths(graph, pos, transit, ends.src, ends.dst))
     return found
@@ -210,9 +210,9 @@ def timed_series(sc, before: bool):
     spent = [0.0]
 
     def timed(routing):
-        def run(*args):
+        def run(*args, **kwargs):
             c = time.process_time()
-            out = routing(*args)
+            out = routing(*args, **kwargs)
             spent[0] += time.process_time() - c
             return out
 

@@ -19,7 +19,7 @@ from orbitgrid.network.graph import (
     FixedLinks,
     _slant_bound,
     edge_geometry,
-    lower_csr,
+    step_graph,
     undirected_csr,
     visible_pairs,
     visible_pairs_steps,
@@ -220,8 +220,9 @@ def test_undirected_csr_sorts_a_stations_long_row():
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 40), n_steps=st.integers(1, 6))
 def test_window_csr_is_undirected_csr_at_each_step(seed, n, n_steps):
-    """Fixed links up at some steps (a duplicated one among them) and other links per step:
-    each step's rows are undirected_csr's of that step's links, entry for entry."""
+    """Links per step: each step's rows are undirected_csr's of that step's links, entry for
+    entry; with fixed links up at some steps (a duplicated one among them) beside them,
+    step_graph is the step's whole graph."""
     rng = np.random.default_rng(seed)
     every = np.array([(a, b) for a in range(n) for b in range(a + 1, n)]).reshape(-1, 2)
     every = every[rng.permutation(len(every))]
@@ -238,34 +239,21 @@ def test_window_csr_is_undirected_csr_at_each_step(seed, n, n_steps):
     on = rng.random(len(others)) < 0.5
     others, step = others[on], np.sort(step[on])
     w = rng.uniform(0.001, 1.0, len(others))
-    ptr, idx, data = window_csr(
-        n, n_steps, step, others[:, 0], others[:, 1], w, FixedLinks.of(n, fixed), up, fixed_w
-    )
+    ptr, idx, data = window_csr(n, n_steps, step, others[:, 0], others[:, 1], w)
     assert ptr.shape == (n_steps, n + 1) and ptr[-1, -1] == len(idx) == len(data)
     for k in range(n_steps):
         at = step == k
-        a = np.r_[fixed[up[k], 0], others[at, 0]]
-        b = np.r_[fixed[up[k], 1], others[at, 1]]
-        ref = undirected_csr(n, a, b, np.r_[fixed_w[k, up[k]], w[at]])
+        ref = undirected_csr(n, others[at, 0], others[at, 1], w[at])
         lo, hi = ptr[k, 0], ptr[k, -1]
         assert np.array_equal(ptr[k] - lo, ref.indptr)
         assert np.array_equal(idx[lo:hi], ref.indices)
         assert np.array_equal(data[lo:hi], ref.data)
-    # the lower graph: every link of any step, once (a duplicated fixed link twice), at its
-    # smallest weight over the steps where it is up
-    smallest = {}
-    links = [(fixed[e], fixed_w[k, e]) for k in range(n_steps) for e in np.flatnonzero(up[k])]
-    for (u, v), x in links + list(zip(others.tolist(), w.tolist(), strict=True)):
-        for key in ((u, v), (v, u)):
-            smallest[key] = min(smallest.get(key, np.inf), x)
-    ptr, idx, data = lower_csr(
-        n, others[:, 0], others[:, 1], w, FixedLinks.of(n, fixed), up, fixed_weight=fixed_w
-    )
-    row = np.repeat(np.arange(n), np.diff(ptr))
-    got = {(u, v): x for u, v, x in zip(row.tolist(), idx.tolist(), data.tolist(), strict=True)}
-    assert got == smallest
-    assert np.all((np.diff(row) > 0) | (np.diff(idx) >= 0))  # rows sorted by column
-    assert len(idx) == len(smallest) + 2 * (n_fixed > 0 and up[:, 0].any())
+        a = np.r_[fixed[up[k], 0], others[at, 0]]
+        b = np.r_[fixed[up[k], 1], others[at, 1]]
+        whole = undirected_csr(n, a, b, np.r_[fixed_w[k, up[k]], w[at]])
+        weight = np.where(up, fixed_w, np.inf)
+        got = step_graph(ptr, idx, data, k, FixedLinks.of(n, fixed), weight)
+        assert np.array_equal(got.toarray(), whole.toarray())  # duplicates summed in both
 
 
 def test_window_csr_refuses_what_it_cannot_place():
@@ -274,9 +262,6 @@ def test_window_csr_refuses_what_it_cannot_place():
         window_csr(3, 1, one, one, np.array([3]), np.array([1.0]))
     with pytest.raises(ValueError, match=r"window_csr: step must give each link a graph in 0..1"):
         window_csr(3, 2, np.array([2]), one, one + 1, np.array([1.0]))
-    fixed = FixedLinks.of(3, [[0, 1]])
-    with pytest.raises(ValueError, match=r"window_csr: up and fixed_weight must be \(2, 1\)"):
-        window_csr(3, 2, one, one, one + 1, np.array([1.0]), fixed, np.ones((1, 1)), np.ones(1))
 
 
 def test_edge_geometry_matches_line_of_sight(walker):

@@ -13,7 +13,7 @@ from orbitgrid.network.isl import (
     isl_edges_block,
     isl_layout,
 )
-from orbitgrid.network.links import IslConfig, optical_isl_rate_bps
+from orbitgrid.network.links import IslConfig, OpticalTerminal, optical_isl_rate_bps
 from orbitgrid.network.topology import edge_lengths, filter_edges, nearest, plus_grid
 from orbitgrid.scenario import Walker
 
@@ -79,6 +79,31 @@ def test_a_block_gives_the_links_of_its_steps(walker):
         np.testing.assert_array_equal(cp, capacity[k, up[k]])
         assert 5 not in e
         assert np.bincount(e.ravel(), minlength=n).max() <= 3
+
+
+def test_the_routes_budget_check_keeps_the_links_of_the_full_budget(walker):
+    """fixed_isls(capacity=False) checks the budget at the longest usable link alone: the same
+    usable links as rate > 0 at every link, whether every link closes (the default terminal) or
+    min_rate_bps drops the longer ones (then every link is evaluated)."""
+    pos, *_ = walker(PLANES, PER_PLANE, H, 53.0, phase_f=1)
+    n = len(pos)
+    block = np.stack([_rotated(pos, a) for a in (0.0, 0.7, 2.1)])
+    in_plane = 2 * (EARTH_RADIUS_M + H) * np.sin(np.pi / PER_PLANE)  # cross-plane: shorter
+    unsaturated = {"channel_rate_bps": 1e15}  # the rate falls with range at every length here
+    cut = float(optical_isl_rate_bps(0.9 * in_plane, OpticalTerminal(**unsaturated)))
+    for terminal, dropped in (
+        (OpticalTerminal(), False),
+        (OpticalTerminal(**unsaturated, min_rate_bps=cut), True),
+    ):
+        cfg = IslConfig(topology="plus-grid", max_range_km=5016, terminal=terminal)
+        layout = isl_layout(cfg, np.arange(n), n, (PLANES, PER_PLANE))
+        up, length, capacity = fixed_isls(layout, block)
+        fast, fast_length, none = fixed_isls(layout, block, capacity=False)
+        assert none is None
+        np.testing.assert_array_equal(fast, up)
+        np.testing.assert_array_equal(fast_length, length)
+        assert (length[up] <= 0.9 * in_plane).all() if dropped else up.all()
+        assert up.any() and (not dropped or not up.all())
 
 
 def test_planes_and_plus_grid_from_the_elements_recover_the_design(walker):

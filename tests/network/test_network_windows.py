@@ -16,7 +16,7 @@ import orbitgrid
 import orbitgrid.network.stage as stage
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.astar import SharedEnds, route_window, shared_ends
-from orbitgrid.network.graph import undirected_csr, window_csr
+from orbitgrid.network.graph import FixedLinks, step_graph, undirected_csr, window_csr
 from orbitgrid.network.routes import route_series
 from orbitgrid.network.topology import plus_grid
 from orbitgrid.scenario import validate_scenario
@@ -61,47 +61,56 @@ def check_step(graph, transit, src, dst, found):
 def moving_shell(walker, steps, seed):
     """Per-step graphs of a 12 x 10 Walker shell turning by 3 deg a step, with 8 stations
     (one relaying) seeing the satellites within 1,700 km, and 10 % of the lasers down at random
-    each step: links come, go and change length between steps. Returns the graphs and each
-    step's links (a, b, latency s)."""
+    each step: links come, go and change length between steps. Returns the graphs, each step's
+    links (a, b, latency s), and apart: each step's ground links, the lasers (E, 2) and their
+    latencies (step, E) s, inf where down."""
     rng = np.random.default_rng(seed)
     pos0, *_ = walker(12, 10, 550e3, 53.0)
     n_sat, n_st = len(pos0), 8
     stations = rng.normal(size=(n_st, 3))
     stations *= 6_371e3 / np.linalg.norm(stations, axis=1, keepdims=True)
     edges = plus_grid(12, 10)
-    graphs, links = [], []
+    graphs, links, ground, laser_s = [], [], [], np.full((steps, len(edges)), np.inf)
     for k in range(steps):
         turn = np.radians(3.0 * k)
         c, s = np.cos(turn), np.sin(turn)
         pos = pos0 @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]).T
-        up = edges[rng.random(len(edges)) > 0.1]
+        on = rng.random(len(edges)) > 0.1
+        up = edges[on]
         gs = np.linalg.norm(pos[None] - stations[:, None], axis=-1)  # (station, sat)
         gi, si = np.nonzero(gs < 1_700e3)
         a = np.r_[up[:, 0], si]
         b = np.r_[up[:, 1], n_sat + gi]
         length = np.linalg.norm(np.r_[pos, stations][a] - np.r_[pos, stations][b], axis=1)
         links.append((a, b, length / SPEED_OF_LIGHT_M_S + 1e-4))
+        ground.append(tuple(x[len(up) :] for x in links[-1]))
+        laser_s[k, on] = links[-1][2][: len(up)]
         graphs.append(undirected_csr(n_sat + n_st, *links[-1]))
     transit = np.r_[np.ones(n_sat, bool), np.zeros(n_st, bool)]
     transit[n_sat] = True  # the first station relays
-    return graphs, links, transit, n_sat, n_st
+    return graphs, links, transit, n_sat, n_st, (ground, edges, laser_s)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_windows_give_dijkstras_latencies_as_links_come_and_go(walker, seed):
     """Pairs between stations (shared ends, both orders, a pair with itself, stations out of
-    sight at some steps) and satellites, over a window of 12 steps and windows of 1 and 5."""
-    graphs, links, transit, n_sat, n_st = moving_shell(walker, 12, seed)
+    sight at some steps) and satellites, over a window of 12 steps and windows of 1 and 5: every
+    link in the stacked csr, or the lasers as links fixed for the run beside the ground links."""
+    graphs, links, transit, n_sat, n_st, (ground, edges, laser_s) = moving_shell(walker, 12, seed)
     st = n_sat + np.arange(n_st)
     src = np.array([st[1], st[2], st[3], st[2], st[4], 7, st[5], st[6], st[1], st[7], 40, st[3]])
     dst = np.array([st[2], st[1], st[2], st[2], st[2], st[1], st[0], 99, st[6], st[4], 3, st[7]])
-    for size in (12, 5, 1):
+    fixed = FixedLinks.of(n_sat + n_st, edges)
+    for size, apart in ((12, False), (5, False), (1, False), (12, True), (5, True)):
         for a in range(0, len(graphs), size):
             window, window_links = graphs[a : a + size], links[a : a + size]
+            if apart:  # the ground links alone in the csr
+                window_links = ground[a : a + size]
             step = np.concatenate([np.full(len(x[0]), k) for k, x in enumerate(window_links)])
             a_b_w = (np.concatenate(x) for x in zip(*window_links, strict=True))
             stacked = window_csr(n_sat + n_st, len(window), step, *a_b_w)
-            found = route_window(*stacked, transit, SharedEnds.of(src, dst))
+            beside = (fixed, laser_s[a : a + size]) if apart else ()
+            found = route_window(*stacked, transit, SharedEnds.of(src, dst), *beside)
             for graph, step in zip(window, found, strict=True):
                 check_step(graph, transit, src, dst, step)
     reach = np.array([np.isfinite(oracle(g, transit, src, dst)) for g in graphs])
@@ -143,12 +152,10 @@ def test_catalogue_steps_match_dijkstra():
     )
     seen = []
 
-    def recording(ptr, idx, wt, transit, ends, lower=None):
-        found = route_window(ptr, idx, wt, transit, ends, lower)
-        n = ptr.shape[1] - 1
+    def recording(ptr, idx, wt, transit, ends, fixed=None, fixed_weight=None):
+        found = route_window(ptr, idx, wt, transit, ends, fixed, fixed_weight)
         for k, f in enumerate(found):
-            a, b = ptr[k, 0], ptr[k, n]
-            graph = sp.csr_matrix((wt[a:b], idx[a:b], ptr[k] - a), shape=(n, n))
+            graph = step_graph(ptr, idx, wt, k, fixed, fixed_weight)
             seen.append((graph, transit, ends.src, ends.dst, f))
         return found
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from orbitgrid.network.graph import FixedLinks
+
 __all__ = [
     "WINDOW_STEPS",
     "SharedEnds",
@@ -215,70 +217,66 @@ WINDOW_STEPS = 16
 
 @njit(cache=True)
 def _lower_graph(ptr, idx, wt, n):  # pragma: no cover - compiled
-    """Union of the window's graphs (stacked csr: ptr (K, n+1) into idx, wt; rows sorted by
-    column), each link at its smallest latency over the window: csr (indptr, indices, weights)."""
+    """Union of the window's graphs (stacked csr: ptr (K, n+1) into idx, wt), each link once at
+    its smallest latency over the window: csr (indptr, indices, weights), each row's links in
+    the order they first come (a Dijkstra's distances do not depend on it)."""
     n_steps = ptr.shape[0]
-    widest = 0
-    for u in range(n):
-        m = 0
-        for k in range(n_steps):
-            m += ptr[k, u + 1] - ptr[k, u]
-        widest = max(widest, m)
-    cols, vals = np.empty(widest, np.int64), np.empty(widest)
-    col2, val2 = np.empty(widest, np.int64), np.empty(widest)
-    indices = np.empty(len(idx), np.int64)
-    weights = np.empty(len(idx))
+    row = np.full(n, -1, np.int64)  # the row that last took node v, and where
+    at = np.empty(n, np.int64)
+    indices, weights = np.empty(len(idx), np.int64), np.empty(len(idx))
     indptr = np.zeros(n + 1, np.int64)
     out = 0
     for u in range(n):
-        m = 0
-        for k in range(n_steps):  # merge this step's sorted row into the merged row
-            i, j, r = 0, ptr[k, u], 0
-            stop = ptr[k, u + 1]
-            while i < m or j < stop:
-                if j == stop or (i < m and cols[i] < idx[j]):
-                    col2[r], val2[r] = cols[i], vals[i]
-                    i += 1
-                elif i == m or idx[j] < cols[i]:
-                    col2[r], val2[r] = idx[j], wt[j]
-                    j += 1
-                else:
-                    col2[r], val2[r] = cols[i], min(vals[i], wt[j])
-                    i += 1
-                    j += 1
-                r += 1
-            cols, col2 = col2, cols
-            vals, val2 = val2, vals
-            m = r
-        if out + m > len(indices):
-            indices, weights = _grow_i(indices, 2 * (out + m)), _grow_f(weights, 2 * (out + m))
-        indices[out : out + m] = cols[:m]
-        weights[out : out + m] = vals[:m]
-        out += m
+        for k in range(n_steps):
+            for j in range(ptr[k, u], ptr[k, u + 1]):
+                v = idx[j]
+                if row[v] != u:
+                    row[v], at[v] = u, out
+                    indices[out], weights[out] = v, wt[j]
+                    out += 1
+                elif wt[j] < weights[at[v]]:
+                    weights[at[v]] = wt[j]
         indptr[u + 1] = out
-    return indptr, indices[:out].copy(), weights[:out].copy()
+    return indptr, indices[:out], weights[:out]
 
 
 @njit(cache=True)
-def _grow_i(a, size):  # pragma: no cover - compiled
-    b = np.empty(size, np.int64)
-    b[: len(a)] = a
-    return b
+def _fixed_rows(weight, edge):  # pragma: no cover - compiled
+    """Each step's weights (K, E) in the order of the fixed links' csr entries (entry j is link
+    edge[j]), read beside their columns, and each entry's smallest over the steps."""
+    n_steps = weight.shape[0]
+    fw = np.empty((n_steps, len(edge)))
+    lowest = np.full(len(edge), np.inf)
+    for k in range(n_steps):
+        for j in range(len(edge)):
+            w = weight[k, edge[j]]
+            fw[k, j] = w
+            lowest[j] = min(lowest[j], w)
+    return fw, lowest
 
 
 @njit(cache=True)
-def _grow_f(a, size):  # pragma: no cover - compiled
-    b = np.empty(size)
-    b[: len(a)] = a
-    return b
+def _weight(fptr, fcol, fw, xptr, xidx, xw, u, v):  # pragma: no cover - compiled
+    """Latency of the link u-v up in a graph of two csr (fixed links, others); inf if none."""
+    for j in range(fptr[u], fptr[u + 1]):
+        if fcol[j] == v and fw[j] < np.inf:
+            return fw[j]
+    for j in range(xptr[u], xptr[u + 1]):
+        if xidx[j] == v:
+            return xw[j]
+    return np.inf
 
 
 @njit(cache=True)
-def _root_bounds(indptr, indices, weights, transit, root, partners, bound):  # pragma: no cover
-    """Dijkstra on the lower graph from root until every partner is settled (or nothing is left):
-    bound[v] = min(distance from v to root, R), R the last settled distance; inf for nodes out of
-    reach when the search ran out. Paths pass only through transit nodes."""
-    n = len(indptr) - 1
+def _root_bounds(
+    fptr, fcol, fw, xptr, xidx, xw, transit, root, partners, bound
+):  # pragma: no cover - compiled
+    """Dijkstra on the lower graph (two csr on the same nodes: the fixed links fptr, fcol, fw,
+    inf where never up, and the others xptr, xidx, xw) from root until every partner is settled
+    (or nothing is left): bound[v] = min(distance from v to root, R), R the last settled
+    distance; inf for nodes out of reach when the search ran out. Paths pass only through
+    transit nodes."""
+    n = len(xptr) - 1
     g = np.full(n, np.inf)
     closed = np.zeros(n, dtype=np.bool_)
     want = np.zeros(n, dtype=np.bool_)
@@ -290,8 +288,8 @@ def _root_bounds(indptr, indices, weights, transit, root, partners, bound):  # p
     if left == 0:  # no partner but the root itself
         bound[:] = 0.0
         return
-    heap_key = np.empty(len(indices) + 1)
-    heap_val = np.empty(len(indices) + 1, dtype=np.int64)
+    heap_key = np.empty(len(fcol) + len(xidx) + 1)
+    heap_val = np.empty(len(fcol) + len(xidx) + 1, dtype=np.int64)
     g[root] = 0.0
     n_heap = _push(heap_key, heap_val, 0, 0.0, root)
     radius = np.inf
@@ -307,9 +305,13 @@ def _root_bounds(indptr, indices, weights, transit, root, partners, bound):  # p
                 break
         if u != root and not transit[u]:
             continue
-        for k in range(indptr[u], indptr[u + 1]):
-            v = indices[k]
-            nd = g[u] + weights[k]
+        for j in range(fptr[u], fptr[u + 1]):
+            v, nd = fcol[j], g[u] + fw[j]
+            if nd < g[v]:
+                g[v] = nd
+                n_heap = _push(heap_key, heap_val, n_heap, nd, v)
+        for j in range(xptr[u], xptr[u + 1]):
+            v, nd = xidx[j], g[u] + xw[j]
             if nd < g[v]:
                 g[v] = nd
                 n_heap = _push(heap_key, heap_val, n_heap, nd, v)
@@ -318,20 +320,24 @@ def _root_bounds(indptr, indices, weights, transit, root, partners, bound):  # p
 
 
 @njit(cache=True)
-def _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of, bounds):  # pragma: no cover
-    """A* at step k of the window for each pair, toward its root (dst[p], or src[p] where
-    flip[p]: the search then runs from dst and its path is turned round), with bounds[root_of[p]]
-    as heuristic (distances to the root on the window's lower graph, capped). Latencies are
-    summed along each path from src, as Dijkstra from src sums them. Same returns as _pairs."""
-    n = ptr.shape[1] - 1
+def _step_pairs(
+    fptr, fcol, fw, xptr, xidx, xw, transit, src, dst, flip, root_of, bounds
+):  # pragma: no cover - compiled
+    """A* on one step's graph (two csr on the same nodes: the fixed links fptr, fcol, fw, inf
+    where down, and the others xptr into xidx, xw) for each pair, toward its root (dst[p], or
+    src[p] where flip[p]: the search then runs from dst and its path is turned round), with
+    bounds[root_of[p]] as heuristic (distances to the root on the window's lower graph,
+    capped). Latencies are summed along each path from src, as Dijkstra from src sums them.
+    Same returns as _pairs."""
+    n = len(xptr) - 1
     n_pairs = len(src)
     dist = np.full(n_pairs, np.inf)
     g = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int64)
     closed = np.zeros(n, dtype=np.bool_)
     touched = np.empty(n, dtype=np.int64)
-    heap_key = np.empty(ptr[k, n] - ptr[k, 0] + 1)
-    heap_val = np.empty(ptr[k, n] - ptr[k, 0] + 1, dtype=np.int64)
+    heap_key = np.empty(len(fcol) + xptr[n] - xptr[0] + 1)
+    heap_val = np.empty(len(fcol) + xptr[n] - xptr[0] + 1, dtype=np.int64)
     n_nodes = np.zeros(n_pairs, dtype=np.int64)
     out = []
     for p in range(n_pairs):
@@ -352,9 +358,18 @@ def _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of, bounds):  # p
                 break
             if u != s and not transit[u]:
                 continue
-            for j in range(ptr[k, u], ptr[k, u + 1]):
-                v = idx[j]
-                nd = g[u] + wt[j]
+            # the fixed links, then the others (two loops: one with a branch per link is slower)
+            for j in range(fptr[u], fptr[u + 1]):
+                v, nd = fcol[j], g[u] + fw[j]
+                if nd < g[v]:
+                    if g[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    g[v] = nd
+                    pred[v] = u
+                    n_heap = _push(heap_key, heap_val, n_heap, nd + h[v], v)
+            for j in range(xptr[u], xptr[u + 1]):
+                v, nd = xidx[j], g[u] + xw[j]
                 if nd < g[v]:
                     if g[v] == np.inf:
                         touched[n_touched] = v
@@ -377,11 +392,8 @@ def _step_pairs(ptr, idx, wt, k, transit, src, dst, flip, root_of, bounds):  # p
                     v = pred[v]
             if flip[p]:  # the latency as summed from src
                 total = 0.0
-                for j in range(m - 1):
-                    for i in range(ptr[k, path[j]], ptr[k, path[j] + 1]):
-                        if idx[i] == path[j + 1]:
-                            total += wt[i]
-                            break
+                for i in range(m - 1):
+                    total += _weight(fptr, fcol, fw, xptr, xidx, xw, path[i], path[i + 1])
                 dist[p] = total
             out.append(path)
             n_nodes[p] = m
@@ -417,23 +429,29 @@ class SharedEnds:
         return cls(src, dst, flip, roots, root_of.astype(np.int64), partners)
 
 
-def route_window(ptr, idx, wt, transit, ends: SharedEnds, lower=None):
+def route_window(
+    ptr, idx, wt, transit, ends: SharedEnds, fixed: FixedLinks | None = None, fixed_weight=None
+):
     """pair_paths at each step of a window of consecutive steps, from one bounded Dijkstra per
-    distinct end on the window's lower graph: Dijkstra's latencies at each step. The window is
-    a stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt), its pairs' ends are worked
-    out once (SharedEnds), and its lower graph is given when known (csr indptr, indices,
-    weights: every link of the window at its smallest latency, as graph.lower_csr builds it).
-    Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
-    n = ptr.shape[1] - 1
+    distinct end on the window's lower graph: Dijkstra's latencies at each step. The window's
+    links are a stacked csr (graph.window_csr: ptr (K, n + 1) into idx, wt) and, when given,
+    links fixed for the run (graph.FixedLinks) at fixed_weight (K, E) s, inf where down: the
+    steps share their rows, never copied into each step's. The pairs' ends are worked out once
+    (SharedEnds). Returns [(one-way latencies s, flat paths, nodes per pair)], one per step."""
+    n_steps, n = ptr.shape[0], ptr.shape[1] - 1
     transit = np.asarray(transit, dtype=np.bool_)
-    if lower is None:
-        lower = _lower_graph(ptr, idx, wt, n)
+    if fixed is None:
+        fixed, fixed_weight = FixedLinks.of(n, np.zeros((0, 2))), np.zeros((n_steps, 0))
+    fw, lowest = _fixed_rows(np.ascontiguousarray(fixed_weight, dtype=np.float64), fixed.edge)
+    lower = _lower_graph(ptr, idx, wt, n)
     bounds = np.empty((len(ends.roots), n))
     for r, end in enumerate(ends.roots):
-        _root_bounds(*lower, transit, end, ends.partners[r], bounds[r])
+        _root_bounds(
+            fixed.ptr, fixed.col, lowest, *lower, transit, end, ends.partners[r], bounds[r]
+        )
+    pairs = transit, ends.src, ends.dst, ends.flip, ends.root_of, bounds
     return [
-        _step_pairs(ptr, idx, wt, k, transit, ends.src, ends.dst, ends.flip, ends.root_of, bounds)
-        for k in range(ptr.shape[0])
+        _step_pairs(fixed.ptr, fixed.col, fw[k], ptr[k], idx, wt, *pairs) for k in range(n_steps)
     ]
 
 

@@ -149,21 +149,31 @@ def _usable(layout: IslLayout, r_m, edges, length, clear, step=None) -> np.ndarr
     return up
 
 
-def fixed_isls(layout: IslLayout, r_m: np.ndarray):
+def fixed_isls(layout: IslLayout, r_m: np.ndarray, capacity: bool = True):
     """A fixed layout's edges over a block, r_m (T, n_nodes, 3) m: usable mask, length m and
-    capacity bit/s, each (T, E) (length and capacity meaningful where usable)."""
+    capacity bit/s, each (T, E) (length and capacity meaningful where usable). capacity=False:
+    capacity None, for the routes alone, which need only whether each link's budget closes."""
     cfg, edges = layout.config, layout.edges
     length, clear = edge_geometry(r_m, edges, EARTH_RADIUS_M + cfg.margin_m)
     up = _usable(layout, r_m, edges, length, clear)
-    capacity = optical_isl_rate_bps(length, cfg.terminal)
-    up &= capacity > 0
+    if capacity or not _budget_closes(np.max(length, where=up, initial=0.0), cfg.terminal):
+        rate = optical_isl_rate_bps(length, cfg.terminal)
+        up &= rate > 0
     degree = np.bincount(edges.ravel(), minlength=1).max()
     if cfg.terminals is not None and cfg.terminals < degree:  # else no satellite is over
         for k in range(len(up)):
             on = np.flatnonzero(up[k])
             kept = limit_terminals(edges[on], length[k, on], cfg.terminals, layout.n_nodes)
             up[k, on[~kept]] = False
-    return up, length, capacity
+    return up, length, rate if capacity else None
+
+
+def _budget_closes(longest_m: float, terminal) -> bool:
+    """Whether every link up to longest_m m closes the optical budget, from the longest alone:
+    the rate falls with range, and one clearing min_rate_bps by a margin far above rounding
+    (1 ppm and 1 bit/s) leaves every shorter link's computed rate above it too."""
+    rate = float(optical_isl_rate_bps(longest_m, terminal))
+    return rate >= terminal.min_rate_bps * (1 + 1e-6) + 1.0
 
 
 def isl_edges(layout: IslLayout, r_m: np.ndarray) -> tuple[IntArray, np.ndarray, np.ndarray]:

@@ -5,8 +5,9 @@ steps is worked out at once, not step by step: ISLs from network/isl.py (fixed o
 measured and filtered in one compiled pass; nearest and in-range ones by isl_edges_block),
 ground links (graph.visible_pairs_steps), their rates and the cloud draws. Ground links are
 computed only for the stations the routes need (route endpoints and relays, every station when
-there are no routes). Then, by windows of steps, the route graphs (graph.window_csr, lower_csr)
-and A* (astar.route_window) for the routes' pairs only. Writes routes.parquet, links.parquet
+there are no routes). Then, by windows of steps, the route graphs (graph.window_csr, for the
+links other than the fixed lasers, which the searches read in place) and A*
+(astar.route_window) for the routes' pairs only. Writes routes.parquet, links.parquet
 and, with save=links, link_steps.parquet. With routes_only (the route series,
 network/routes.py) it works out the routes alone: no link statistics, best ISL rates or
 capacities, which only the run's tables and the ops stage use.
@@ -25,7 +26,7 @@ from numba import njit
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
 from orbitgrid.network.astar import WINDOW_STEPS, SharedEnds, route_window
-from orbitgrid.network.graph import FixedLinks, lower_csr, visible_pairs_steps, window_csr
+from orbitgrid.network.graph import FixedLinks, visible_pairs_steps, window_csr
 from orbitgrid.network.isl import BlockIsls, elements_from_state, fixed_isls, isl_edges_block
 from orbitgrid.network.links import GroundLink, ground_link_rate_bps
 from orbitgrid.results import utc_timestamps
@@ -231,8 +232,8 @@ class NetworkStage:
             return NetworkBlock(None)
         # each group's usable ISLs: a fixed layout's (up, length m, capacity bit/s), each
         # (T, E); the others' BlockIsls
-        isls = [fixed_isls(g, r) if g.edges is not None else isl_edges_block(g, r)
-                for g in self.groups]  # fmt: skip
+        isls = [fixed_isls(g, r, capacity=not self.routes_only) if g.edges is not None
+                else isl_edges_block(g, r) for g in self.groups]  # fmt: skip
         ground = self._ground_links(r, blocked)
         best = None if self.routes_only else self._statistics(samples, isls, ground)
         if len(self.route_nodes):
@@ -325,26 +326,28 @@ class NetworkStage:
 
     def _route_block(self, samples: Samples, isls, ground) -> None:
         """The routes at each step of the block, by windows of WINDOW_STEPS steps: each
-        window's graphs (graph.window_csr) and lower graph (graph.lower_csr) in compiled passes,
-        its searches by astar.route_window."""
+        window's graphs of the links other than the fixed lasers in a compiled pass
+        (graph.window_csr), its searches by astar.route_window (the fixed lasers at their
+        latencies, inf where down)."""
         r = samples.r_ecef
         n_steps = len(r)
-        ups, latencies, links = [], [], []  # fixed ISLs (T, E); the others as (step, a, b, s)
+        latencies, links = [], []  # fixed ISLs (T, E) s, inf where down; the others (step, a, b, s)
         for g, found in zip(self.groups, isls, strict=True):
             hop_s = g.config.hop_delay_s
             if g.edges is not None:
                 up, length, _ = found
-                ups.append(up)
-                latencies.append(length / SPEED_OF_LIGHT_M_S + hop_s)
+                latencies.append(np.where(up, length / SPEED_OF_LIGHT_M_S + hop_s, np.inf))
             else:
                 e, lat = found.edges, found.length_m / SPEED_OF_LIGHT_M_S + hop_s
                 links.append((found.step, e[:, 0], e[:, 1], lat))
-        up = np.concatenate(ups, axis=1) if ups else np.zeros((n_steps, 0), dtype=bool)
-        latency = np.concatenate(latencies, axis=1) if ups else np.zeros((n_steps, 0))
+        if len(latencies) == 1:
+            latency = latencies[0]
+        else:
+            latency = np.concatenate(latencies, axis=1) if latencies else np.zeros((n_steps, 0))
         step, station, si, rng_m, _ = ground
         links.append((step, si, self.n_sat + station, rng_m / SPEED_OF_LIGHT_M_S))
         links = [np.concatenate(part) for part in zip(*links, strict=True)]
-        if len(self.groups) > len(ups):  # parts one after the other: by step, stable
+        if len(self.groups) > len(latencies):  # parts one after the other: by step, stable
             links = [x[np.argsort(links[0], kind="stable")] for x in links]
         rows = {name: [] for name in ("rtt", "hops", "up", "isl", "down", "proc")}
         flat_paths, path_lengths, step_rows = [], [], []
@@ -353,10 +356,10 @@ class NetworkStage:
             b = min(a + WINDOW_STEPS, n_steps)
             i, j = np.searchsorted(links[0], (a, b))
             step, *link = (x[i:j] for x in links)
-            fixed = self._fixed, up[a:b], latency[a:b]
-            graphs = window_csr(n_nodes, b - a, step - a, *link, *fixed)
-            lower = lower_csr(n_nodes, *link, *fixed)
-            found = route_window(*graphs, self.transit, self._ends, lower)
+            graphs = window_csr(n_nodes, b - a, step - a, *link)
+            found = route_window(
+                *graphs, self.transit, self._ends, fixed=self._fixed, fixed_weight=latency[a:b]
+            )
             steps = [(k, np.concatenate([r[k], self.geometry.ecef])) for k in range(a, b)]
             self._take_paths(steps, found, rows, flat_paths, path_lengths, step_rows)
         self._write_routes(samples, step_rows, rows, flat_paths, path_lengths)
