@@ -8,10 +8,13 @@ station looks only at the satellites of the grid cells near it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = [
     "GRID_CELLS_MAX",
@@ -310,6 +313,8 @@ def undirected_csr(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> 
     except ValueError as e:
         raise ValueError(f"undirected_csr: {e}") from None
     ptr, indices, data = _csr(n, 1, np.zeros(len(a), np.int64), a, b, weight)
+    import scipy.sparse as sp  # scipy (~0.5 s to import) only where a csr is asked for
+
     return sp.csr_matrix((data, indices, ptr[0]), shape=(n, n))
 
 
@@ -364,4 +369,6 @@ def step_graph(ptr, idx, wt, k: int, fixed: FixedLinks | None = None, fixed_weig
         col.append(fixed.col[on])
         data.append(w[on])
     row, col, data = (np.concatenate(x) for x in (row, col, data))
+    import scipy.sparse as sp
+
     return sp.csr_matrix((data, (row, col)), shape=(n, n))

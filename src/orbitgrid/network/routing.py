@@ -10,14 +10,16 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import dijkstra
 
 from orbitgrid.constants import SPEED_OF_LIGHT_M_S
 from orbitgrid.network.isl import IslLayout, isl_edges
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = [
     "NO_NODE",
@@ -97,6 +99,8 @@ def build_graph(
     cols = np.concatenate([e[:, 1], e[:, 0], s, node_g[down_rel]])
     data = np.concatenate([w, w, gw, gw[down_rel]])
     n = n_sat + n_station
+    import scipy.sparse as sp  # scipy (~0.5 s to import) only where a graph is built
+
     adj = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
     keep = ~down_rel
     return NetworkGraph(n_sat, n_station, adj, s[keep], g[keep], gw[keep])
@@ -108,6 +112,8 @@ def shortest_paths(graph: NetworkGraph, sources: ArrayLike) -> tuple[FloatArray,
     Returns dist (source, node), inf where unreachable, and pred (source, node), NO_NODE where
     none. Non-relay stations are reached only as a final hop.
     """
+    from scipy.sparse.csgraph import dijkstra
+
     src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
     dist, pred = dijkstra(graph.adjacency, directed=True, indices=src, return_predecessors=True)
     pred = pred.astype(np.int64)
@@ -246,6 +252,8 @@ def max_min_fair(
     if len(cols) and (cols.min() < 0 or cols.max() >= len(cap)):
         raise ValueError(f"max_min_fair: a link index is outside 0..{len(cap) - 1}")
     rows = np.repeat(np.arange(nf), lengths)
+    import scipy.sparse as sp
+
     a = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(nf, len(cap)))
     a.sum_duplicates()
     a.data[:] = 1.0  # a flow crossing a link twice still counts once

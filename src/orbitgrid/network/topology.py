@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial import cKDTree
 
 from orbitgrid.constants import EARTH_RADIUS_M
 
@@ -186,6 +185,8 @@ def nearest(positions: ArrayLike, k: int) -> IntArray:
     if n <= DENSE_SATELLITES_MAX:
         return nearest_block(pos[None], k)[1]
     kk = min(k + 2, n)
+    from scipy.spatial import cKDTree  # scipy (~0.5 s to import) only for these topologies
+
     dist, idx = cKDTree(pos).query(pos, k=kk)
     src, dst, dist = np.repeat(np.arange(n), kk), idx.reshape(-1), dist.reshape(-1)
     # by source, then distance, then index; self dropped wherever it lands (duplicate positions)
@@ -200,6 +201,8 @@ def nearest(positions: ArrayLike, k: int) -> IntArray:
 def in_range(positions: ArrayLike, max_range_m: float) -> IntArray:
     """Every pair of satellites within max_range_m metres of each other."""
     pos = np.asarray(positions, dtype=float)
+    from scipy.spatial import cKDTree
+
     pairs = cKDTree(pos).query_pairs(max_range_m, output_type="ndarray")
     return _canonical(pairs)
 
