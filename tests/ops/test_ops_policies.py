@@ -109,3 +109,43 @@ def test_higher_priority_goes_first_then_arrival():
     r = run_ops(jobs, env)
     order = [r.jobs["job"][k] for k in np.argsort(r.jobs["start"], kind="stable")]
     assert order == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("name", ["first-fit", "energy-aware", "follow-the-sun", "edf",
+                                  "data-local"])
+def test_a_built_in_ranking_cut_to_the_free_satellites_is_what_eligible_gives(name):
+    # the engine cuts the step's ranking to the free satellites instead of asking eligible on
+    # each pass: the two must agree, order included, for every free set (ties in the battery
+    # and sunlight figures included: three values each)
+    rng = np.random.default_rng(3)
+    n, steps = 300, 4
+    env = constant(n, steps * 60, 60, peak_flops=PEAK,
+                   capacity=rng.choice([0.0, 0.5, 1.0], (steps, n)),
+                   sunlit=rng.choice([0.0, 0.5, 1.0], (steps, n)),
+                   battery=rng.choice([0.1, 0.3, 0.9], (steps, n)))
+    policy = load_policy(name)
+    for now in (0.0, 59.9, 60.0, 150.0, 239.0):
+        ranked = policy.ranking(now, env)
+        for _ in range(20):
+            free = np.flatnonzero(rng.random(n) < rng.random())
+            cut = ranked[np.isin(ranked, free)]
+            assert cut.tolist() == policy.eligible(free, now, env).tolist(), (now, len(free))
+
+
+def test_an_eligible_of_ones_own_is_asked_on_every_pass():
+    # its own eligible (the odd satellites) has no ranking, so the engine asks it on each
+    # pass (one per arrival) rather than ranking the fleet by capacity (sat0, sat1, sat2)
+    class Odd(Policy):
+        calls = 0
+
+        def eligible(self, free, now, env):
+            Odd.calls += 1
+            return free[free % 2 == 1]
+
+    policy = Odd()
+    assert policy.ranking(0.0, constant(4, 600, 60)) is None
+    env = constant(8, 600, 60, peak_flops=PEAK)
+    r = run_ops(make_jobs(kind="batch", work_flop=1000 * PEAK, arrival=[0.0, 1.0, 2.0]), env,
+                policy)
+    assert r.schedule["satellite"].tolist() == ["sat1", "sat3", "sat5"]
+    assert Odd.calls == 3

@@ -183,6 +183,7 @@ class Engine:
         self.sat_job = np.full(n, -1, dtype=np.int64)
         self.queue: list = []
         self.sched: list[tuple] = []
+        self.ranking: tuple = (None, -1, None)  # (timelines, step, the policy's ranking there)
         self.closed = False
         self.listener = listener
         self.changes: list[StateChange] | None = [] if record_changes else None
@@ -563,10 +564,15 @@ class Engine:
     def schedule(self, now: float) -> None:
         if not self.queue:
             return
-        free = (self.idle & (self.down_until <= now)).nonzero()[0]
-        if not len(free):
-            return
-        cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
+        free = self.idle & (self.down_until <= now)
+        ranked = self.ranked(now)
+        if ranked is not None:  # the step's ranking cut to the free satellites, in its order
+            cand = ranked[free[ranked]]
+        else:
+            free = free.nonzero()[0]
+            if not len(free):
+                return
+            cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
         skipped, holding = [], False
         while self.queue and len(cand):
             key, i = heapq.heappop(self.queue)
@@ -594,6 +600,16 @@ class Engine:
             cand = rest
         for item in skipped:
             heapq.heappush(self.queue, item)
+
+    def ranked(self, now: float) -> np.ndarray | None:
+        """The policy's ranking of now's step (Policy.ranking), worked out once a step."""
+        k = self.env.step_at(now)
+        env, step, ranked = self.ranking
+        if env is not self.env or step != k:
+            ranked = self.policy.ranking(now, self.env)
+            ranked = None if ranked is None else np.asarray(ranked, dtype=np.int64)
+            self.ranking = (self.env, k, ranked)
+        return ranked
 
     def place(self, j: Job, sats: np.ndarray, now: float) -> None:
         j.sats = sats
