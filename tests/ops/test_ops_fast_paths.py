@@ -21,6 +21,8 @@ def test_totals_at_is_total_at_row_by_row():
     for t in (-5.0, 0.0, 30.0, 59.999, 60.0, 1234.5, env.end_s - 1e-3, env.end_s, env.end_s + 9):
         want = [total_at(row, t_list, t) for row in rows_]
         assert totals_at(rows_, t_list, t).tolist() == want, t
+        some = np.array([5, 0, 3])
+        assert totals_at(rows_, t_list, t, some).tolist() == [want[k] for k in some], t
 
 
 def test_time_to_reach_beyond_the_end_and_at_it():

@@ -48,6 +48,41 @@ def test_appended_blocks_hold_the_numbers_of_the_whole():
     assert len(entries) and len(exits)
 
 
+def test_a_window_grown_twice_keeps_both_growths():
+    # append writes into spare room behind the window grown last; a second append to the same
+    # window, or to an older one, must not overwrite what the first gave
+    env = busy_world()
+    env.work_rows  # noqa: B018  (worked out: appends continue it)
+    parts = blocks(env, 1)
+    start = parts[0].append(parts[1])
+    start.work_rows  # noqa: B018
+    one = start.append(parts[2])
+    other = start.append(parts[2])
+    longer = one.append(parts[3])
+    older = one.append(parts[3])  # one is no longer the last grown
+    for grown, steps in ((one, 3), (other, 3), (longer, 4), (older, 4)):
+        assert np.array_equal(grown.t_s, env.t_s[:steps + 1])
+        for name in PER_STEP:
+            want = getattr(env, name)
+            assert want is None or np.array_equal(getattr(grown, name), want[:steps]), name
+        assert np.array_equal(grown.work_rows, env.work_rows[:, :steps + 1])
+        assert np.array_equal(grown.dt, env.dt[:steps])
+
+
+def test_an_appended_block_of_a_wider_dtype_widens_the_window():
+    env = busy_world()
+    first = block(env, 0, 2)
+    wide = block(env, 2, 4)
+    narrow = Timelines(**{**{f: getattr(first, f) for f in ("t_s", "peak_flops", "power_w")},
+                          "capacity": first.capacity.astype(np.float32),
+                          "sunlit": first.sunlit})
+    grown = narrow.append(Timelines(t_s=wide.t_s, peak_flops=wide.peak_flops,
+                                    power_w=wide.power_w, capacity=wide.capacity,
+                                    sunlit=wide.sunlit))
+    assert grown.capacity.dtype == np.result_type(np.float32, env.capacity.dtype)
+    assert np.array_equal(grown.capacity[2:], env.capacity[2:4])
+
+
 def test_forgotten_steps_keep_the_running_totals():
     env = busy_world()
     kept = env.forget_before(3630.0)  # inside the step from 3,600 s

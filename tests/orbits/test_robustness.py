@@ -113,18 +113,29 @@ def test_a_run_that_fails_half_way_leaves_no_folder(tmp_path, monkeypatch):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_a_gone_satellite_keeps_the_physics_figures_finite(tmp_path):
+def test_a_gone_satellite_counts_while_it_flew(tmp_path):
     # the 7-day starlink-gen2 run lost two catalogue satellites, and its summary said NaN for
-    # the energy and compute of their whole constellation
+    # the energy and compute of their whole constellation: a gone satellite now keeps its
+    # state and its totals stand still, so the figures cover each satellite while it flew
     bus = "satellite: {bus: starcloud-1}"
-    both = _scenario(tmp_path / "both", constellation=bus)
-    run = simulate(both, out=tmp_path / "run")
+    run = simulate(_scenario(tmp_path / "both", constellation=bus), out=tmp_path / "run",
+                   save=["power"])
     (figures,) = run.summary["physics"]["constellations"]
+    assert figures["satellites"] == 2
     assert all(np.isfinite(v) for v in figures.values() if isinstance(v, float)), figures
-    # the figures cover the satellites that propagated to the end: here the good one, alone
+    assert figures["energy_balance_error"] < 1e-6
+    rows = [r for r in run.table("power").to_pylist() if r["satellite"] == "DOOMED"]
+    rows.sort(key=lambda r: r["time"])
+    flew = np.array([r["battery_wh"] is not None and np.isfinite(r["battery_wh"]) for r in rows])
+    gone_at = rows[int(np.argmax(~flew))]["time"]
+    sats = {row["satellite"]: row for row in run.table("satellites").to_pylist()}
+    # gone from a step at most one 120 s knot interval before SGP4's error, and for good
+    assert 0 <= (sats["DOOMED"]["error_time"] - gone_at).total_seconds() <= 150
+    assert not flew[np.argmax(~flew):].any() and flew[:10].all()
+    # the constellation's harvest: the good satellite alone for the whole run (its own run,
+    # without the doomed one) plus the doomed one's steps while it flew (power.parquet rows)
     alone = simulate(_scenario(tmp_path / "alone", constellation=bus, doomed=False),
                      out=tmp_path / "alone-run").summary["physics"]["constellations"][0]
-    assert figures["satellites"] == 2 and alone["satellites"] == 1
-    for key in ("energy_harvested_kwh", "energy_consumed_kwh", "mean_compute_w",
-                "sunlit_fraction"):
-        assert figures[key] == pytest.approx(alone[key], rel=1e-9), key
+    doomed_kwh = sum(r["generated_w"] * 30.0 for r, f in zip(rows, flew) if f) / 3.6e6  # 30 s
+    assert figures["energy_harvested_kwh"] == pytest.approx(
+        alone["energy_harvested_kwh"] + doomed_kwh, rel=1e-4)

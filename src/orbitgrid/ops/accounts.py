@@ -24,20 +24,25 @@ BUCKETS = ("staging", "restore_ckpt", "lost", "redundancy", "comm", "delivered",
 
 
 class Accounts:
-    """The buckets, each an (N,) array (OpsResult.accounts)."""
+    """The buckets, each an (N,) array (OpsResult.accounts), summed in plain floats per event
+    (numpy scalars cost more; the same additions)."""
 
     def __init__(self, n: int):
-        self.sat_s = {k: np.zeros(n) for k in BUCKETS}
+        self.lists = {k: [0.0] * n for k in BUCKETS}
+
+    @property
+    def sat_s(self) -> dict[str, np.ndarray]:
+        return {k: np.array(v) for k, v in self.lists.items()}
 
     def waited(self, s: int, amount: float) -> None:
-        self.sat_s["staging"][s] += amount
+        self.lists["staging"][s] += amount
 
     def down(self, s: int, amount: float) -> None:
-        self.sat_s["down"][s] += amount
+        self.lists["down"][s] += amount
 
     def computed(self, sats: Iterable[int], p: Progress, redundancy: int) -> None:
         """A closed segment's progress on each of its satellites."""
-        a, r = self.sat_s, redundancy
+        a, r = self.lists, redundancy
         for s in sats:
             a["restore_ckpt"][s] += p.checkpoint
             a["lost"][s] += p.lost

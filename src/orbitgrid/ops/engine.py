@@ -647,7 +647,7 @@ class Engine:
         j.sats = sats
         self.idle[sats] = False
         self.sat_job[sats] = j.index
-        if np.isnan(j.start):
+        if math.isnan(j.start):
             j.start = now
         j.seg = None
         j.placed = now
@@ -783,8 +783,8 @@ class Engine:
             out[j.sats] += self.power_w[j.sats] * e
         one = np.flatnonzero(self.alone)
         if len(one):
-            rows = self.compute.work_rows[one]
-            e = np.maximum(totals_at(rows, t_list, t_s) - self.alone_c0[one], 0.0)
+            totals = totals_at(self.compute.work_rows, t_list, t_s, one)
+            e = np.maximum(totals - self.alone_c0[one], 0.0)
             out[one] += self.power_w[one] * e
         return out
 
@@ -806,8 +806,8 @@ class Engine:
         if j.seg is not None and j.seg.staging:  # interrupted while staging
             self.waited(j.sats, j.seg.placed, t)
             j.seg = None
-        for s in j.sats:
-            self.sched.append((j.index, int(s), j.placed, t))
+        for s in j.sats.tolist():
+            self.sched.append((j.index, s, j.placed, t))
         self.idle[j.sats] = True
         self.sat_job[j.sats] = -1
         j.last_sats = j.sats

@@ -236,7 +236,7 @@ class ClosedLoop:
         f, top = self.fleet, self.top
 
         def fraction(w):  # NaN (no satellite) and 0 / inf (no accelerator) give 0
-            return np.clip(np.where(w >= 0.0, w, 0.0) / top, 0.0, 1.0)
+            return np.minimum(np.where(w >= 0.0, w, 0.0) / top, 1.0)  # >= 0 already
 
         capacity = fraction(limits.compute_w_allowed)
         energy = fraction(limits.compute_w_energy)

@@ -138,29 +138,37 @@ class Timelines:
     def append(self, block: Timelines) -> Timelines:
         """These timelines followed by block's steps (block.t_s[0] must be this end_s); the
         per-satellite fields (peaks, power, groups, names, upset rates) stay these. Running
-        totals continue, and a satellite has ISLs if it has them in either."""
+        totals continue, and a satellite has ISLs if it has them in either. The arrays are
+        views of buffers with room to spare (Room), written in place when these timelines are
+        the last grown from them: an engine extended step by step copies no window."""
         if block.t_s[0] != self.t_s[-1] or block.n != self.n:
             raise ValueError(f"append: a block of {block.n} satellites from {block.t_s[0]} s "
                              f"does not follow {self.n} satellites ending at {self.end_s} s")
-        steps = {}
         for name in PER_STEP:
-            a, b = getattr(self, name), getattr(block, name)
-            if (a is None) != (b is None):
+            if (getattr(self, name) is None) != (getattr(block, name) is None):
                 raise ValueError(f"append: {name} is given in one part only")
-            steps[name] = None if a is None else np.concatenate([a, b])
+        rows = self.__dict__.get("work_rows")  # worked out already: continued, not redone
+        more = None
+        if rows is not None and len(block.t_s) == 2:  # running_rows' sum for one step
+            h = block.t_s[1] - block.t_s[0]  # its dt
+            more = (block.capacity[0].astype(float) * h + rows[:, -1])[:, None]
+        elif rows is not None:
+            more = running_rows(block.capacity, block.dt, rows[:, -1])[:, 1:]
+        room = self.__dict__.get("_room")
+        if room is None or not room.fits(self, block, rows is not None):
+            room = Room(self, block, rows)
+        steps = room.write(block, more)
         if len(block.faults) or self.faults.dtype != FAULT_DTYPE:
             faults = np.concatenate([self.faults, block.faults]).astype(FAULT_DTYPE)
         else:  # the common step without an upset: the same events (never written to)
             faults = self.faults
-        out = replace(self, t_s=np.concatenate([self.t_s, block.t_s[1:]]), faults=faults,
-                      isl_capable=self.has_isl | block.has_isl, **steps)
-        rows = self.__dict__.get("work_rows")  # worked out already: continued, not redone
-        if rows is not None and len(block.dt) == 1:  # running_rows' sum for one step
-            more = (block.capacity[0].astype(float) * block.dt[0] + rows[:, -1])[:, None]
-            out.__dict__["work_rows"] = np.concatenate([rows, more], axis=1)
-        elif rows is not None:
-            more = running_rows(block.capacity, block.dt, rows[:, -1])
-            out.__dict__["work_rows"] = np.concatenate([rows, more[:, 1:]], axis=1)
+        isl = self.has_isl if self.has_isl.all() else self.has_isl | block.has_isl
+        out = replace(self, t_s=room.t_s[:room.end + 1], faults=faults, isl_capable=isl,
+                      **steps)
+        out.__dict__["dt"] = room.dt[:room.end]
+        if rows is not None:
+            out.__dict__["work_rows"] = room.work[:, :room.end + 1]
+        out.__dict__["_room"] = room
         return out
 
     def forget_before(self, t_s: float) -> Timelines:
@@ -192,6 +200,56 @@ class Timelines:
 
 # the fields of Timelines with one row per step
 PER_STEP = ("capacity", "sunlit", "battery", "ground_bps", "isl_bps", "power_capacity")
+
+
+class Room:
+    """Buffers with spare steps behind a window that grows (Timelines.append): t_s, dt, the
+    per-step fields and work_rows, filled up to `end` steps. The timelines grown last from them are
+    views of their first `end` steps; the steps after are nobody's, so an append writes them."""
+
+    def __init__(self, env: Timelines, block: Timelines, rows: np.ndarray | None):
+        t = len(env.t_s) - 1
+        size = 2 * (t + len(block.t_s) - 1) + 64
+        self.end = t
+        self.t_s = np.empty(size + 1)
+        self.t_s[:t + 1] = env.t_s
+        self.dt = np.empty(size)
+        self.dt[:t] = env.dt
+        self.steps = {}
+        for name in PER_STEP:
+            a = getattr(env, name)
+            if a is not None:
+                dtype = np.result_type(a, getattr(block, name))  # as np.concatenate's
+                self.steps[name] = np.empty((size, a.shape[1]), dtype)
+                self.steps[name][:t] = a
+        self.work = None
+        if rows is not None:
+            self.work = np.empty((rows.shape[0], size + 1))
+            self.work[:, :t + 1] = rows
+
+    def fits(self, env: Timelines, block: Timelines, rows: bool) -> bool:
+        """Whether env is the window grown last from these buffers, block's steps fit behind it
+        and keep their dtypes."""
+        steps = len(block.t_s) - 1
+        return (len(env.t_s) - 1 == self.end and self.end + steps < len(self.t_s)
+                and (self.work is not None) == rows
+                and all(getattr(block, name).dtype == a.dtype for name, a in self.steps.items()))
+
+    def write(self, block: Timelines, work: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Write block's steps (and work, the running totals (N, steps) at their ends) after
+        the end; the per-step fields' views up to the new end."""
+        t, steps = self.end, len(block.t_s) - 1
+        self.t_s[t + 1:t + steps + 1] = block.t_s[1:]
+        # np.diff's differences (block.t_s[0] is the window's end)
+        np.subtract(block.t_s[1:], block.t_s[:-1], out=self.dt[t:t + steps])
+        out = {}
+        for name, a in self.steps.items():
+            a[t:t + steps] = getattr(block, name)
+            out[name] = a[:t + steps]
+        if work is not None:
+            self.work[:, t + 1:t + steps + 1] = work
+        self.end = t + steps
+        return out
 
 
 def sunlight_edges(sunlit: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -249,13 +307,14 @@ def total_at(cum: np.ndarray, t_s: list, t: float) -> float:
     return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 
-def totals_at(rows: np.ndarray, t_s: list, t: float) -> np.ndarray:
-    """total_at for several running totals at once: rows (M, T + 1) at time t, (M,)."""
+def totals_at(rows: np.ndarray, t_s: list, t: float, which=slice(None)) -> np.ndarray:
+    """total_at for several running totals at once: rows[which] (M, T + 1) at time t, (M,)
+    (only the columns needed are read)."""
     k = bisect.bisect_right(t_s, t) - 1
     if k >= len(t_s) - 1:
-        return rows[:, -1].astype(float)
+        return rows[which, -1].astype(float)
     k = max(k, 0)
-    c0, c1 = rows[:, k], rows[:, k + 1]
+    c0, c1 = rows[which, k], rows[which, k + 1]
     return c0 + (c1 - c0) * (t - t_s[k]) / (t_s[k + 1] - t_s[k])
 
 

@@ -5,6 +5,10 @@ thermal.integrate_thermal and power.integrate_battery in the same order (tests c
 those two functions step by step). Running totals (for per-orbit sums) are added in the same
 pass and recorded where asked (the ends of orbits).
 
+A satellite whose array output or environmental heat is NaN at a step (one that failed to
+propagate) is gone for that step: it keeps its state, its step's outputs are NaN and its
+running totals stand still, so a constellation's figures cover each satellite while it flew.
+
 The compute load: without `load`, the accelerators run at what power and heat allow (a run
 without an operating system); with it (the closed loop: the compute power the OS's schedule
 drew at each step), at that load, never above what is allowed. `limits` gives the step's
@@ -188,6 +192,12 @@ def _march(params, gen, env, sunlit, dt, energy, temp, tot, steps, all_fields, s
     for i in range(gen.shape[0]):
         h = dt[i]
         for s in range(gen.shape[1]):
+            if gen[i, s] != gen[i, s] or env[i, s] != env[i, s]:
+                # gone (failed to propagate): its state stays as it was, its step has no
+                # figures and adds nothing to its totals
+                for k in range(steps.shape[0]):
+                    steps[k, i, s] = np.nan
+                continue
             g, sqrt_eta = g_all[s], sqrt_eta_all[s]
             e_j, t_k = energy[s], temp[s]
             load = house[s]

@@ -450,14 +450,9 @@ class PhysicsStage:
         consumed = tot["load"] - tot["unmet"] + tot["loss"]
         balance = tot["gen"] - consumed - stored - tot["curtailed"]
         rad_days = np.maximum(tot["radiation_s"], 1e-300) / SECONDS_PER_DAY
-        # a satellite that failed to propagate marched NaN from then on: the figures cover
-        # the satellites that propagated to the end
-        whole = np.logical_and.reduce([np.isfinite(x) for x in (
-            consumed, stored, tot["compute"], tot["allowed_capped"], tot["gen"])])
         out = []
         for g in self.groups:
-            kept = np.arange(g.cols.start, g.cols.stop)[whole[g.cols]]
-            c = kept if len(kept) else g.cols
+            c = g.cols
             span = max(float(tot["dt"][c].mean()), 1e-300)
             out.append({
                 "name": g.name,
@@ -622,8 +617,8 @@ class PowerTrack:
             c0 = np.zeros_like(c1)
             c0[~first] = c1[np.flatnonzero(~first) - 1]
             rows[k + "_c0"], rows[k + "_c1"] = c0, c1
-        rows["temp_max"] = reduce(np.maximum, out["temp"])
-        rows["battery_min"] = reduce(np.minimum, out["battery"])
+        rows["temp_max"] = reduce(np.fmax, out["temp"])  # fmax, fmin: a gone step's NaN skipped
+        rows["battery_min"] = reduce(np.fmin, out["battery"])
         rows["battery_end"] = out["battery"][end_t, sat]
         if self.open is not None:
             op = self.open
@@ -634,8 +629,8 @@ class PowerTrack:
                 # a continued orbit keeps its start; a new one starts where the open one ended
                 rows[k + "_c0"][merge] = op[k + "_c0"][m_sat]
                 rows[k + "_c0"][fresh] = op[k + "_c1"][sat[fresh]]
-            rows["temp_max"][merge] = np.maximum(rows["temp_max"][merge], op["temp_max"][m_sat])
-            rows["battery_min"][merge] = np.minimum(rows["battery_min"][merge],
+            rows["temp_max"][merge] = np.fmax(rows["temp_max"][merge], op["temp_max"][m_sat])
+            rows["battery_min"][merge] = np.fmin(rows["battery_min"][merge],
                                                     op["battery_min"][m_sat])
             closed = np.ones(n, dtype=bool)
             closed[m_sat] = False

@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from orbitgrid.constants import EARTH_RADIUS_M, SPEED_OF_LIGHT_M_S
 from orbitgrid.errors import ScenarioError
@@ -201,6 +199,8 @@ class _Relay:
             plane=None if layout.plane is None else layout.plane[self.block])
 
     def _graph(self, step: int):
+        from scipy.sparse import csr_matrix  # scipy only for runs with relayed alerts
+
         n = len(self.members)
         t = np.array([step * self.world.scenario.step])
         pos = self.world.exact_states(t, self.block, self.gone_from_s)[0][0]
@@ -211,6 +211,8 @@ class _Relay:
 
     def latency_s(self, step: int, source: int) -> np.ndarray:
         """Shortest relay time (s) from member `source` (local index) to every member at step."""
+        from scipy.sparse.csgraph import dijkstra
+
         if step not in self.graphs:
             self.graphs[step] = self._graph(step)
         return dijkstra(self.graphs[step], indices=source)
