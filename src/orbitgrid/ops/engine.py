@@ -188,7 +188,8 @@ class Engine:
         self.queue: list = []
         self.sched: list[tuple] = []
         # (timelines, step, the policy's ranking there, each satellite's place in it or -1);
-        # the last cut of it: the free satellites (N,) bool, their places in the ranking, they
+        # the last pass's cut of it: (free satellites (N,) bool, their places in the ranking,
+        # those satellites in its order)
         self.ranking: tuple = (None, -1, None, None)
         self.cut: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.closed = False
@@ -636,7 +637,7 @@ class Engine:
         if self.cut is None or len(changed) > CUT_CHANGES:
             at = np.flatnonzero(free[ranked])  # places in the ranking, ascending
         else:
-            for r, on in zip(rank_of[changed].tolist(), free[changed].tolist()):
+            for r, on in zip(rank_of[changed].tolist(), free[changed].tolist(), strict=True):
                 i = int(at.searchsorted(r))
                 at = np.concatenate((at[:i], [r], at[i:]) if on else (at[:i], at[i + 1:]))
         cand = ranked[at]
