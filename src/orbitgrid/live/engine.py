@@ -150,7 +150,9 @@ class LiveEngine:
         raw = self._start() if self.engine is None else []
         if t > self.engine.now_s:
             raw += self.loop.advance_to(t)
-        self.track.orbit_rows.clear()  # physics' per-orbit rows: no run folder to write
+        rows = self.track.orbit_rows  # physics' per-orbit rows: no run folder to write them to
+        if rows.held_bytes or rows.folder is not None:  # clear() costs a list per block
+            rows.clear()
         while self.blocks and _end_s(self.blocks[0]) <= t:
             self.blocks.popleft()
         changes = [self._change(c) for c in raw]

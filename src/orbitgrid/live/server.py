@@ -8,6 +8,7 @@ line and exit 2, as is a bad scenario, keys file or start time.
 from __future__ import annotations
 
 import errno
+import gc
 import ipaddress
 import shutil
 import socket
@@ -132,6 +133,9 @@ def serve(options: LiveOptions, ready=None) -> None:
     # the event loop, the store's writer and the twin's threads hand work to each other: a
     # shorter GIL switch interval (default 5 ms) keeps each hand-off from waiting that long
     sys.setswitchinterval(0.0005)
+    # what start-up made (the world, the catalogue, the app) stays: out of the collector's full
+    # passes, each of which held the GIL for up to 0.2 s under load (benchmarks/bench_live.py)
+    gc.freeze()
     host, port = sock.getsockname()[:2]
     print(f"orbitgrid live: {scenario.name} on http://{_url_host(host)}:{port}/v1 "
           f"(twin time {twin.iso(twin.reached_s)}, speed {options.speed:g}, state "

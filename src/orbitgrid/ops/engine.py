@@ -70,6 +70,10 @@ from orbitgrid.ops.timelines import Timelines, accrued, default_names, total_at,
 
 __all__ = ["Engine", "JobStatus", "OpsResult", "Protection", "default_names", "run_ops"]
 
+# satellites freed or taken since the last scheduling pass beyond which a pass cuts the ranking
+# afresh rather than update the last cut
+CUT_CHANGES = 16
+
 
 @dataclass
 class OpsResult:
@@ -183,6 +187,11 @@ class Engine:
         self.sat_job = np.full(n, -1, dtype=np.int64)
         self.queue: list = []
         self.sched: list[tuple] = []
+        # (timelines, step, the policy's ranking there, each satellite's place in it or -1);
+        # the last pass's cut of it: (free satellites (N,) bool, their places in the ranking,
+        # those satellites in its order)
+        self.ranking: tuple = (None, -1, None, None)
+        self.cut: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.closed = False
         self.listener = listener
         self.changes: list[StateChange] | None = [] if record_changes else None
@@ -563,10 +572,14 @@ class Engine:
     def schedule(self, now: float) -> None:
         if not self.queue:
             return
-        free = (self.idle & (self.down_until <= now)).nonzero()[0]
-        if not len(free):
-            return
-        cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
+        free = self.idle & (self.down_until <= now)
+        if self.ranked(now) is not None:
+            cand = self.free_ranked(free)
+        else:
+            free = free.nonzero()[0]
+            if not len(free):
+                return
+            cand = np.asarray(self.policy.eligible(free, now, self.env), dtype=np.int64)
         skipped, holding = [], False
         while self.queue and len(cand):
             key, i = heapq.heappop(self.queue)
@@ -594,6 +607,42 @@ class Engine:
             cand = rest
         for item in skipped:
             heapq.heappush(self.queue, item)
+
+    def ranked(self, now: float) -> np.ndarray | None:
+        """The policy's ranking of now's step (Policy.ranking), worked out once a step."""
+        k = self.env.step_at(now)
+        env, step, ranked, _ = self.ranking
+        if env is not self.env or step != k:
+            ranked = self.policy.ranking(now, self.env)
+            rank_of = None
+            if ranked is not None:
+                ranked = np.asarray(ranked, dtype=np.int64)
+                rank_of = np.full(self.env.n, -1, dtype=np.int64)
+                rank_of[ranked] = np.arange(len(ranked))
+            self.ranking = (self.env, k, ranked, rank_of)
+            self.cut = None
+        return ranked
+
+    def free_ranked(self, free: np.ndarray) -> np.ndarray:
+        """The step's ranking cut to the free satellites (free: (N,) bool), in its order: the
+        last pass's cut, with the few satellites freed or taken since (between two arrivals)
+        put in or out, rather than a pass over the fleet."""
+        _, _, ranked, rank_of = self.ranking
+        if self.cut is not None:
+            last, at, cand = self.cut
+            changed = np.flatnonzero(free != last)
+            changed = changed[rank_of[changed] >= 0]
+            if not len(changed):
+                return cand
+        if self.cut is None or len(changed) > CUT_CHANGES:
+            at = np.flatnonzero(free[ranked])  # places in the ranking, ascending
+        else:
+            for r, on in zip(rank_of[changed].tolist(), free[changed].tolist(), strict=True):
+                i = int(at.searchsorted(r))
+                at = np.concatenate((at[:i], [r], at[i:]) if on else (at[:i], at[i + 1:]))
+        cand = ranked[at]
+        self.cut = (free, at, cand)
+        return cand
 
     def place(self, j: Job, sats: np.ndarray, now: float) -> None:
         j.sats = sats

@@ -16,6 +16,9 @@ Hooks (the engine calls them; `env` is the run's Timelines, `job` an ops.job_sta
   select(job, candidates, now, env) satellites for the job (min..max of them) or None to wait
   migrate_on_eclipse(job, now, env) True: checkpoint and move the job when its satellite enters
                                    eclipse (and a sunlit one is free)
+  ranking(now, env)                every satellite eligible at now's step in eligible's order,
+                                   or None (the default for an eligible of your own): see
+                                   Policy.ranking
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ class Policy:
 
     def select(self, job, candidates: np.ndarray, now: float, env) -> np.ndarray | None:
         return take(job, candidates, env)
+
+    def ranking(self, now: float, env) -> np.ndarray | None:
+        """eligible over the whole fleet, when eligible(free, now, env) is always this ranking
+        cut to free and reads now through its step alone (the engine then works it out once
+        a step, not once a scheduling pass); None: eligible is asked on every pass."""
+        if type(self).eligible not in RANKED:
+            return None
+        return self.eligible(np.arange(env.n), now, env)
 
     def migrate_on_eclipse(self, job, now: float, env) -> bool:
         return False
@@ -115,6 +126,10 @@ class DataLocal(Policy):
                     return near[:1]
         return take(job, candidates, env)
 
+
+# the eligible hooks that rank each satellite by its own figures at now's step (ties by index),
+# so that a subset of the fleet comes out in the fleet's order (Policy.ranking)
+RANKED = frozenset({Policy.eligible, EnergyAware.eligible})
 
 BUILT_IN: dict[str, type[Policy]] = {
     "first-fit": Policy,
