@@ -25,7 +25,6 @@ from orbitgrid.live.supervisor import positions_m
 from orbitgrid.network.routing import isl_route
 
 
-
 def add_info_routes(app: FastAPI, twin) -> None:
     """The info API's routes on app (see the module docstring)."""
 
