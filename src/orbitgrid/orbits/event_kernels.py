@@ -54,6 +54,10 @@ CURVATURE_SAFETY = 1.1
 SIGHT_MARGIN_M = 1.0
 # Newton's last step on the sight function (s): the edge is then ~1e-8 s from the root.
 NEWTON_STOP_S = 1e-3
+# Knot intervals per block of contact_edges' candidate scan (_block_caps), and the slack on a
+# block's cap (rad): far above the rounding of an angle from a dot product (~1e-8 rad near 0).
+SCAN_BLOCK_INTERVALS = 4
+CAP_SLACK_RAD = 1e-6
 _STACK = 64  # splits halve the interval: 64 levels is far below any resolution
 _TWO_PI = 2.0 * math.pi
 
@@ -461,7 +465,10 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     interval is searched only if the spherical-Earth reach angles at its ends (widened by how
     far the satellite can move in half an interval; per mask group g: station radius
     radius[g], lowered mask el[g]) leave room for the central angle to close. Neighbouring
-    intervals share their knot's values.
+    intervals share their knot's values. The knots come in blocks of SCAN_BLOCK_INTERVALS
+    intervals, each within a cap around its middle knot (_block_caps): a station outside a
+    block's cap (by the largest reach in it) is out of reach of all its intervals, so only the
+    blocks whose cap holds a station are scanned interval by interval (the same candidates).
     """
     state, t_knots, gm = ctx[0], ctx[1], ctx[2]
     n_k, n_sat, n_st = state.shape[0], state.shape[1], stations.shape[0]
@@ -473,6 +480,10 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     for s in range(n_st):
         norm = math.sqrt(stations[s, 0] ** 2 + stations[s, 1] ** 2 + stations[s, 2] ** 2)
         st_dir[s] = stations[s, 0] / norm, stations[s, 1] / norm, stations[s, 2] / norm
+    cos_gm, sin_gm = np.cos(gm), np.sin(gm)
+    n_b = (n_k - 2) // SCAN_BLOCK_INTERVALS + 1
+    centre = np.empty((n_b, 3))
+    cos_cap = np.empty((n_g, n_b))
     u = np.empty((n_k, 3))
     reach = np.empty((n_g, n_k))
     cos_reach = np.empty((n_g, n_k))
@@ -488,7 +499,7 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     for n in range(n_sat):
         for k in range(n_k):
             x, y, z = state[k, n, 0], state[k, n, 1], state[k, n, 2]
-            c, s_ = math.cos(gm[k]), math.sin(gm[k])
+            c, s_ = cos_gm[k], sin_gm[k]
             ex, ey = c * x + s_ * y, -s_ * x + c * y
             vx = c * state[k, n, 3] + s_ * state[k, n, 4] + w * ey
             vy = -s_ * state[k, n, 3] + c * state[k, n, 4] - w * ex
@@ -514,30 +525,61 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                 if other >= 0 and math.isnan(state[other, n, c]):
                     fixed[k] = math.nan
         _interval_bounds(state, t_knots, n, ecef_speed, accel, speed_max)
+        _block_caps(u, reach, centre, cos_cap)
         for s in range(n_st):
             g = group[s]
             dx, dy, dz = st_dir[s, 0], st_dir[s, 1], st_dir[s, 2]
-            for k in range(n_k):
-                cos_psi[k] = u[k, 0] * dx + u[k, 1] * dy + u[k, 2] * dz
             pair = n * n_st + s
             known = -1
             a_ = (0.0, 0.0, 0.0, 0.0, 0.0)
-            for j in range(n_k - 1):
-                ca, cb = cos_psi[j], cos_psi[j + 1]
-                if not (ca > cos_reach[g, j] or cb > cos_reach[g, j + 1]):
+            for b in range(n_b):
+                if centre[b, 0] * dx + centre[b, 1] * dy + centre[b, 2] * dz <= cos_cap[g, b]:
                     continue
-                # the two-ends bound: psi_a + psi_b < reach_a + reach_b, without arccos
-                if not _within(ca, cb, reach[g, j] + reach[g, j + 1]):
-                    continue
-                if known != j:
-                    a_ = _knot_value(fixed, j, stations[s], ranged)
-                b_ = _knot_value(fixed, j + 1, stations[s], ranged)
-                edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair, a_[0],
-                                       b_[0], a_[1], b_[1], resolution_s, edges, count, rv,
-                                       a_[2], b_[2], a_[3], b_[3], a_[4], b_[4], accel[j],
-                                       speed_max[j])
-                known, a_ = j + 1, b_
+                j0 = b * SCAN_BLOCK_INTERVALS
+                j1 = min(j0 + SCAN_BLOCK_INTERVALS, n_k - 1)
+                for k in range(j0, j1 + 1):
+                    cos_psi[k] = u[k, 0] * dx + u[k, 1] * dy + u[k, 2] * dz
+                for j in range(j0, j1):
+                    ca, cb = cos_psi[j], cos_psi[j + 1]
+                    if not (ca > cos_reach[g, j] or cb > cos_reach[g, j + 1]):
+                        continue
+                    # the two-ends bound: psi_a + psi_b < reach_a + reach_b, without arccos
+                    if not _within(ca, cb, reach[g, j] + reach[g, j + 1]):
+                        continue
+                    if known != j:
+                        a_ = _knot_value(fixed, j, stations[s], ranged)
+                    b_ = _knot_value(fixed, j + 1, stations[s], ranged)
+                    edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
+                                           a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
+                                           count, rv, a_[2], b_[2], a_[3], b_[3], a_[4], b_[4],
+                                           accel[j], speed_max[j])
+                    known, a_ = j + 1, b_
     return edges[:count]
+
+
+@njit(cache=True)
+def _block_caps(u, reach, centre, cos_cap):  # pragma: no cover - compiled
+    """The caps of contact_edges' scan blocks: per block b of SCAN_BLOCK_INTERVALS knot
+    intervals, its middle knot's direction centre[b] (3,) and, per mask group g, the cosine of
+    the cap's angle, the largest of (angle from the centre + reach) over the block's knots,
+    widened by CAP_SLACK_RAD for rounding. A station is within reach at a knot of the block only
+    if it is inside the cap (the triangle inequality). -2 (every station inside) where the cap
+    comes near pi or a direction is missing (NaN): the block is then scanned whole."""
+    n_k = u.shape[0]
+    for b in range(centre.shape[0]):
+        j0 = b * SCAN_BLOCK_INTERVALS
+        k1 = min(j0 + SCAN_BLOCK_INTERVALS, n_k - 1)
+        mid = (j0 + k1) // 2
+        centre[b] = u[mid]
+        for g in range(reach.shape[0]):
+            cap = 0.0
+            for k in range(j0, k1 + 1):
+                cos_a = u[k, 0] * u[mid, 0] + u[k, 1] * u[mid, 1] + u[k, 2] * u[mid, 2]
+                cap = max(cap, math.acos(min(max(cos_a, -1.0), 1.0)) + reach[g, k])
+                if not (cap == cap):
+                    break
+            cap += CAP_SLACK_RAD
+            cos_cap[g, b] = math.cos(cap) if cap < math.pi - 1e-3 else -2.0
 
 
 @njit(cache=True)
