@@ -12,6 +12,7 @@ elevation rate their peaks (_peak_time). The functions f:
   SHADOW   Sun-Earth separation minus (Earth + Sun apparent radii): some of the Sun hidden
   UMBRA    separation minus (Earth - Sun apparent radii): all of it hidden
   FALLING  minus the elevation rate (rad/s), whose root is a contact's peak
+  SIGHT    the sight function g alone (m), what Newton's method on g needs (_refine_sight)
 
 States are the trajectory's cubic Hermite between knots (trajectory._hermite, same operations).
 The sidereal angle gmst (K,) rad and the Sun sun (K, 3) m are given at the knots and taken
@@ -37,7 +38,7 @@ from orbitgrid.orbits.sun import sun_position_m
 from orbitgrid.orbits.timescale import days_since_j2000
 from orbitgrid.orbits.trajectory import Trajectory
 
-CONTACT, SHADOW, UMBRA, FALLING = 0, 1, 2, 3
+CONTACT, SHADOW, UMBRA, FALLING, SIGHT = 0, 1, 2, 3, 4
 # How far the rate bound evaluated at an interval's ends may be exceeded inside it.
 RATE_SAFETY = 1.5
 EDGE_TOLERANCE_S = 0.01
@@ -108,8 +109,9 @@ def _state(state, t_knots, j, n, t, out):  # pragma: no cover - compiled
 def _value(kind, ctx, j, n, station, ranged, t, rv):  # pragma: no cover - compiled
     """f of the given kind for satellite n (and station) at t in knot interval j, and a bound on
     |df/dt|; f +inf and the bound 0 where the state is missing (a satellite gone).
-    ctx: (state (K, N, 6), knot times (K,), gmst (K,), Sun (K, 3)). For CONTACT also the sight
-    function g (m), its rate (m/s) and the range (m) (_contact); NaN for the other kinds."""
+    ctx: (state (K, N, 6), knot times (K,), gmst (K,), Sun (K, 3)). For CONTACT and SIGHT
+    also the sight function g (m), its rate (m/s) and the range (m) (_contact); NaN for the
+    other kinds."""
     state, t_knots, gmst, sun = ctx
     if t == t_knots[j + 1] and j + 2 < len(t_knots):
         j += 1  # a shared knot belongs to the later interval (as Trajectory._locate has it), so
@@ -124,8 +126,7 @@ def _value(kind, ctx, j, n, station, ranged, t, rv):  # pragma: no cover - compi
         g = g_rate = rng = math.nan
     else:
         turned = np.mod(gmst[j + 1] - gmst[j], _TWO_PI)
-        f, rate, g, g_rate, rng = _contact(rv, gmst[j] + s * turned, station, ranged,
-                                           kind == FALLING)
+        f, rate, g, g_rate, rng = _contact(rv, gmst[j] + s * turned, station, ranged, kind)
     if math.isnan(f):
         return math.inf, 0.0, math.nan, math.nan, math.nan
     return f, 0.0 if math.isnan(rate) else rate, g, g_rate, rng
@@ -163,38 +164,41 @@ def _shadow_both(rv, sx, sy, sz, half_step_s):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _contact(rv, gmst, station, ranged, falling):  # pragma: no cover - compiled
-    """contacts' evaluate (or falling) for one inertial state and station row (_sight)."""
+def _contact(rv, gmst, station, ranged, kind):  # pragma: no cover - compiled
+    """contacts' evaluate (or FALLING, SIGHT) for one inertial state and station row
+    (_sight)."""
     c, s = math.cos(gmst), math.sin(gmst)
     ex, ey, ez = c * rv[0] + s * rv[1], -s * rv[0] + c * rv[1], rv[2]
     w = EARTH_ROTATION_RAD_S
     vx = c * rv[3] + s * rv[4] + w * ey
     vy = -s * rv[3] + c * rv[4] - w * ex
-    return _sight(ex, ey, ez, vx, vy, rv[5], station, ranged, falling)
+    return _sight(ex, ey, ez, vx, vy, rv[5], station, ranged, kind)
 
 
 @njit(cache=True)
-def _sight(ex, ey, ez, vx, vy, vz, station, ranged, falling):  # pragma: no cover - compiled
-    """contacts' evaluate (or falling) for one Earth-fixed position (m) and velocity (m/s) and
-    station row, with the sight function g = d.up - sin(mask) |d| (m; d the line of sight,
+def _sight(ex, ey, ez, vx, vy, vz, station, ranged, kind):  # pragma: no cover - compiled
+    """contacts' evaluate (kind CONTACT) for one Earth-fixed position (m) and velocity (m/s)
+    and station row, with the sight function g = d.up - sin(mask) |d| (m; d the line of sight,
     positive exactly where the elevation is above the mask), its rate (m/s) and the range |d|
-    (m). Falling: (-el rate, el, NaN, NaN, range)."""
+    (m). FALLING: (-el rate, el, NaN, NaN, range); SIGHT: (g, 0, g, g rate, range)."""
     dx, dy, dz = ex - station[0], ey - station[1], ez - station[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
-    sin_el = (dx * station[3] + dy * station[4] + dz * station[5]) / rng
-    if falling:
+    up = dx * station[3] + dy * station[4] + dz * station[5]
+    sin_el = up / rng
+    if kind == FALLING:
         rate_sin = ((vx * station[3] + vy * station[4] + vz * station[5])
                     - sin_el * (dx * vx + dy * vy + dz * vz) / rng) / rng
         return (-rate_sin / math.sqrt(max(1 - sin_el**2, 1e-12)), math.asin(sin_el), math.nan,
                 math.nan, rng)
-    cx, cy, cz = dy * vz - dz * vy, dz * vx - dx * vz, dx * vy - dy * vx
-    turn = math.sqrt(cx * cx + cy * cy + cz * cz) / rng**2
-    below = station[6] - math.asin(sin_el)
     sin_mask = station[8]
-    up = dx * station[3] + dy * station[4] + dz * station[5]
     g = up - sin_mask * rng
     g_rate = (vx * station[3] + vy * station[4] + vz * station[5]
               - sin_mask * (dx * vx + dy * vy + dz * vz) / rng)
+    if kind == SIGHT:
+        return g, 0.0, g, g_rate, rng
+    cx, cy, cz = dy * vz - dz * vy, dz * vx - dx * vz, dx * vy - dy * vx
+    turn = math.sqrt(cx * cx + cy * cy + cz * cz) / rng**2
+    below = station[6] - math.asin(sin_el)
     if not ranged:
         return below, turn, g, g_rate, rng
     beyond = rng / station[7] - 1.0
@@ -207,7 +211,8 @@ def _knot_value(fixed, k, station, ranged):  # pragma: no cover - compiled
     """_value(CONTACT) at knot k from its Earth-fixed state fixed[k] (6,): at a knot the Hermite
     state is the knot's and the sidereal angle the knot's, so the same numbers, less work."""
     e = fixed[k]
-    f, rate, g, g_rate, rng = _sight(e[0], e[1], e[2], e[3], e[4], e[5], station, ranged, False)
+    f, rate, g, g_rate, rng = _sight(e[0], e[1], e[2], e[3], e[4], e[5], station, ranged,
+                                     CONTACT)
     if math.isnan(f):
         return math.inf, 0.0, math.nan, math.nan, math.nan
     return f, 0.0 if math.isnan(rate) else rate, g, g_rate, rng
@@ -304,7 +309,7 @@ def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, curvature,
     t = ta + h * _cubic_root(ga, gb, da * h, db * h)
     rising = gb > 0
     for _ in range(60):
-        g, g_rate = _value(CONTACT, ctx, j, n, station, False, t, rv)[2:4]
+        g, g_rate = _value(SIGHT, ctx, j, n, station, False, t, rv)[2:4]
         if (g > 0) == rising:
             tb = t
         else:
