@@ -364,9 +364,10 @@ def _sight_clear(ta, tb, ga, gb, da, db, rho_a, rho_b, sin_mask, accel,
 
 @njit(cache=True)
 def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s, edges, count,
-            rv, ga=math.nan, gb=math.nan, da=math.nan, db=math.nan, rho_a=math.nan,
+            rv, stack, ga=math.nan, gb=math.nan, da=math.nan, db=math.nan, rho_a=math.nan,
             rho_b=math.nan, accel=math.nan, speed=math.nan):  # pragma: no cover - compiled
-    """events.find_intervals on one candidate knot interval j; appends its edges.
+    """events.find_intervals on one candidate knot interval j; appends its edges. rv (6,) and
+    stack (_STACK, 12) are work space, allocated once by the caller.
 
     For contacts, given the sight function at the ends (g, its rate d, the range rho) and the
     knot interval's bounds on |d''| (accel) and |d'| (speed): an interval the rate bound would
@@ -379,7 +380,6 @@ def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s
     w0, w1 = t_knots[0], t_knots[-1]
     ta, tb = t_knots[j], t_knots[j + 1]
     sight = kind == CONTACT and not (ranged and math.isfinite(station[7]))
-    stack = np.empty((_STACK, 12))
     stack[0] = ta, tb, fa, fb, ra, rb, ga, gb, da, db, rho_a, rho_b
     depth = 1
     while depth:
@@ -498,6 +498,7 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     accel = np.empty(n_k - 1)
     speed_max = np.empty(n_k - 1)
     rv = np.empty(6)
+    stack = np.empty((_STACK, 12))
     edges = np.empty((1024, 4))
     count = 0
     w = EARTH_ROTATION_RAD_S
@@ -556,7 +557,7 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                     b_ = _knot_value(fixed, j + 1, stations[s], ranged)
                     edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
                                            a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
-                                           count, rv, a_[2], b_[2], a_[3], b_[3], a_[4], b_[4],
+                                           count, rv, stack, a_[2], b_[2], a_[3], b_[3], a_[4], b_[4],
                                            accel[j], speed_max[j])
                     known, a_ = j + 1, b_
     return edges[:count]
@@ -688,6 +689,7 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
     f = np.empty((2, n_k))
     rate = np.empty(n_k)
     rv = np.empty(6)
+    stack = np.empty((_STACK, 12))
     none = np.zeros(9)
     edges = [np.empty((1024, 4)), np.empty((1024, 4))]
     counts = [0, 0]
@@ -709,5 +711,5 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
                     math.inf if math.isnan(fa) else fa, math.inf if math.isnan(fb) else fb,
                     0.0 if math.isnan(rate[j]) else rate[j],
                     0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
-                    resolution_s, edges[i], counts[i], rv)
+                    resolution_s, edges[i], counts[i], rv, stack)
     return edges[0][:counts[0]], edges[1][:counts[1]]
