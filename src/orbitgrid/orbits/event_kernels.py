@@ -679,7 +679,9 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
     allowance for gravity over half the longest knot interval); a knot interval is searched
     where they leave room for a crossing, unless it lies inside the shadow at both ends (and
     not at the window's edges), or where the satellite is lost (NaN) after a knot in shadow:
-    it leaves it there.
+    it leaves it there. A cheaper test first (_shadow_side) finds the knots far out of the
+    shadow or deep in the umbra: an interval with both ends far out, or both deep in, is one
+    that test would leave unsearched, so its knots' functions are not evaluated.
     """
     state, t_knots, sun = ctx[0], ctx[1], ctx[3]
     n_k, n_sat = state.shape[0], state.shape[1]
@@ -688,6 +690,9 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
         half_step = max(half_step, (t_knots[k + 1] - t_knots[k]) / 2)
     f = np.empty((2, n_k))
     rate = np.empty(n_k)
+    cheap = np.empty((n_k, 5))
+    side = np.empty(n_k, np.int64)
+    skip = np.empty(n_k - 1, np.bool_)
     rv = np.empty(6)
     stack = np.empty((_STACK, 12))
     none = np.zeros(9)
@@ -695,10 +700,25 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
     counts = [0, 0]
     for n in range(n_sat):
         for k in range(n_k):
-            f[0, k], f[1, k], rate[k] = _shadow_both(state[k, n], sun[k, 0], sun[k, 1],
-                                                     sun[k, 2], half_step)
+            cheap[k] = _shadow_cheap(state[k, n], sun[k, 0], sun[k, 1], sun[k, 2], half_step)
+        for k in range(n_k):
+            top = cheap[k, 4]
+            if k > 0:
+                top = max(top, cheap[k - 1, 4])
+            if k + 1 < n_k:
+                top = max(top, cheap[k + 1, 4])
+            side[k] = _shadow_side(cheap[k], top * RATE_SAFETY * half_step)
+        for j in range(n_k - 1):
+            skip[j] = side[j] == side[j + 1] and (side[j] == 1 or (side[j] == -1
+                                                                   and 0 < j < n_k - 2))
+        for k in range(n_k):
+            if (k > 0 and not skip[k - 1]) or (k + 1 < n_k and not skip[k]):
+                f[0, k], f[1, k], rate[k] = _shadow_both(state[k, n], sun[k, 0], sun[k, 1],
+                                                         sun[k, 2], half_step)
         for i, kind in ((0, SHADOW), (1, UMBRA)):
             for j in range(n_k - 1):
+                if skip[j]:
+                    continue
                 fa, fb = f[i, j], f[i, j + 1]
                 bound = (fa + fb - RATE_SAFETY * max(rate[j], rate[j + 1])
                          * (t_knots[j + 1] - t_knots[j])) / 2
@@ -713,3 +733,41 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
                     0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
                     resolution_s, edges[i], counts[i], rv, stack)
     return edges[0][:counts[0]], edges[1][:counts[1]]
+
+
+@njit(cache=True)
+def _shadow_cheap(rv, sx, sy, sz, half_step_s):  # pragma: no cover - compiled
+    """What _shadow_side needs of one state and Sun, without inverse trigonometry: the cosine
+    of the Sun-Earth separation, the sine and cosine of the Earth's apparent radius, the Sun's
+    apparent radius' sine (rad, at most the radius) and a bound above on _shadow_both's rate
+    (rad/s; tan from sin and cos, rounded up)."""
+    x, y, z = rv[0], rv[1], rv[2]
+    dx, dy, dz = sx - x, sy - y, sz - z
+    r_norm = math.sqrt(x * x + y * y + z * z)
+    sun_norm = math.sqrt(dx * dx + dy * dy + dz * dz)
+    cos_sep = -(x * dx + y * dy + z * dz) / (r_norm * sun_norm)
+    sin_earth = min(EARTH_RADIUS_M / r_norm, 1.0)
+    cos_earth = math.sqrt(max(1.0 - sin_earth * sin_earth, 0.0))
+    radial = (abs(x * rv[3] + y * rv[4] + z * rv[5]) / r_norm
+              + MU_EARTH_M3_S2 / r_norm**2 * half_step_s)
+    speed = math.sqrt(rv[3] ** 2 + rv[4] ** 2 + rv[5] ** 2)
+    rate = ((speed + sin_earth / cos_earth * radial) / r_norm + 1e-6) * (1 + 1e-9)
+    return cos_sep, sin_earth, cos_earth, SUN_RADIUS_M / sun_norm, rate
+
+
+@njit(cache=True)
+def _shadow_side(cheap, margin):  # pragma: no cover - compiled
+    """1 where the shadow function (_shadow_both) is certainly above margin (rad), -1 where the
+    umbra function is certainly below zero, else 0 (and where anything is NaN), from
+    _shadow_cheap's values: the separation is above earth + a exactly when its cosine is
+    below cos(earth + a) >= cos(earth) (1 - a^2 / 2) - sin(earth) a (a < pi / 2), and below
+    earth - sun exactly when its cosine is above cos(earth - sun) <= cos(earth) + sin(earth)
+    sun. The Sun's radius is asin(x) for x = its sine ~5e-3, within x (1 + 1e-5); 1e-9 rad
+    and 1e-12 stand far above the rounding of either side."""
+    cos_sep, sin_earth, cos_earth, sun_sin, _ = cheap
+    a = sun_sin * (1 + 1e-5) + margin + 1e-9
+    if a < math.pi / 2 and cos_sep < cos_earth * (1 - a * a / 2) - sin_earth * a - 1e-12:
+        return 1
+    if cos_sep > cos_earth + sin_earth * sun_sin + 1e-9:
+        return -1
+    return 0
