@@ -557,8 +557,8 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                     b_ = _knot_value(fixed, j + 1, stations[s], ranged)
                     edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
                                            a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
-                                           count, rv, stack, a_[2], b_[2], a_[3], b_[3], a_[4], b_[4],
-                                           accel[j], speed_max[j])
+                                           count, rv, stack, a_[2], b_[2], a_[3], b_[3],
+                                           a_[4], b_[4], accel[j], speed_max[j])
                     known, a_ = j + 1, b_
     return edges[:count]
 
