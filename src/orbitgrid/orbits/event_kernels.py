@@ -555,6 +555,9 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                     if known != j:
                         a_ = _knot_value(fixed, j, stations[s], ranged)
                     b_ = _knot_value(fixed, j + 1, stations[s], ranged)
+                    if a_[0] < 0 and b_[0] < 0 and 0 < j < n_k - 2:
+                        known, a_ = j + 1, b_
+                        continue  # in contact at both ends, inside the window: no edge
                     edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
                                            a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
                                            count, rv, stack, a_[2], b_[2], a_[3], b_[3],
