@@ -363,6 +363,21 @@ def _sight_clear(ta, tb, ga, gb, da, db, rho_a, rho_b, sin_mask, accel,
 
 
 @njit(cache=True)
+def _left_whole(ta, tb, a_, b_, resolution_s, sin_mask, accel, speed):  # pragma: no cover
+    """Whether _search leaves the contact interval [ta, tb] whole with both ends out of contact
+    (a_, b_: _knot_value at its ends): the rate bound does not split it, or the curvature bound
+    shows it out of contact throughout. It then has no edge; the caller skips the search."""
+    fa, ra, ga, da, rho_a = a_
+    fb, rb, gb, db, rho_b = b_
+    if not (fa >= 0 and fb >= 0):
+        return False
+    bound = (fa + fb - RATE_SAFETY * max(ra, rb) * (tb - ta)) / 2
+    if not (bound < 0 and tb - ta > resolution_s):
+        return True
+    return _sight_clear(ta, tb, ga, gb, da, db, rho_a, rho_b, sin_mask, accel, speed)
+
+
+@njit(cache=True)
 def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s, edges, count,
             rv, stack, ga=math.nan, gb=math.nan, da=math.nan, db=math.nan, rho_a=math.nan,
             rho_b=math.nan, accel=math.nan, speed=math.nan):  # pragma: no cover - compiled
@@ -555,9 +570,11 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                     if known != j:
                         a_ = _knot_value(fixed, j, stations[s], ranged)
                     b_ = _knot_value(fixed, j + 1, stations[s], ranged)
-                    if a_[0] < 0 and b_[0] < 0 and 0 < j < n_k - 2:
+                    if ((a_[0] < 0 and b_[0] < 0 and 0 < j < n_k - 2)
+                            or _left_whole(t_knots[j], t_knots[j + 1], a_, b_, resolution_s,
+                                           stations[s, 8], accel[j], speed_max[j])):
                         known, a_ = j + 1, b_
-                        continue  # in contact at both ends, inside the window: no edge
+                        continue  # no edge: in contact throughout, or out of it (_search)
                     edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
                                            a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
                                            count, rv, stack, a_[2], b_[2], a_[3], b_[3],
