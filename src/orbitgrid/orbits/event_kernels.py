@@ -500,7 +500,12 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     for s in range(n_st):
         norm = math.sqrt(stations[s, 0] ** 2 + stations[s, 1] ** 2 + stations[s, 2] ** 2)
         st_dir[s] = stations[s, 0] / norm, stations[s, 1] / norm, stations[s, 2] / norm
-    cos_gm, sin_gm = np.cos(gm), np.sin(gm)
+    cos_gm, sin_gm = np.empty(n_k), np.empty(n_k)
+    for k in range(n_k):
+        cos_gm[k], sin_gm[k] = math.cos(gm[k]), math.sin(gm[k])
+    radius_cos = np.empty(n_g)
+    for g in range(n_g):
+        radius_cos[g] = radius[g] * math.cos(el[g])
     n_b = (n_k - 2) // SCAN_BLOCK_INTERVALS + 1
     centre = np.empty((n_b, 3))
     cos_cap = np.empty((n_g, n_b))
@@ -533,7 +538,7 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
             ecef_speed[k] = speed
             fixed[k] = ex, ey, z, vx, vy, vz
             for g in range(n_g):
-                xg = min(max(radius[g] * math.cos(el[g]) / r_norm, -1.0), 1.0)
+                xg = min(max(radius_cos[g] / r_norm, -1.0), 1.0)
                 psi_max = math.acos(xg) - el[g]
                 dpsi_dr = xg / (r_norm * math.sqrt(max(1.0 - xg**2, 1e-12)))
                 reach[g, k] = psi_max + 1.1 * (speed / r_norm + dpsi_dr * radial) * h / 2
