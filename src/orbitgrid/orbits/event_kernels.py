@@ -592,10 +592,11 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
 def _block_caps(u, reach, centre, cos_cap):  # pragma: no cover - compiled
     """The caps of contact_edges' scan blocks: per block b of SCAN_BLOCK_INTERVALS knot
     intervals, its middle knot's direction centre[b] (3,) and, per mask group g, the cosine of
-    the cap's angle, the largest of (angle from the centre + reach) over the block's knots,
-    widened by CAP_SLACK_RAD for rounding. A station is within reach at a knot of the block only
-    if it is inside the cap (the triangle inequality). -2 (every station inside) where the cap
-    comes near pi or a direction is missing (NaN): the block is then scanned whole."""
+    the cap's angle, the largest of (angle from the centre + reach) over the block's knots (the
+    angle bounded above from the chord), widened by CAP_SLACK_RAD for rounding. A station is
+    within reach at a knot of the block only if it is inside the cap (the triangle
+    inequality). -2 (every station inside) where the cap comes near pi or a direction is
+    missing (NaN): the block is then scanned whole."""
     n_k = u.shape[0]
     for b in range(centre.shape[0]):
         j0 = b * SCAN_BLOCK_INTERVALS
@@ -605,8 +606,10 @@ def _block_caps(u, reach, centre, cos_cap):  # pragma: no cover - compiled
         for g in range(reach.shape[0]):
             cap = 0.0
             for k in range(j0, k1 + 1):
-                cos_a = u[k, 0] * u[mid, 0] + u[k, 1] * u[mid, 1] + u[k, 2] * u[mid, 2]
-                cap = max(cap, math.acos(min(max(cos_a, -1.0), 1.0)) + reach[g, k])
+                chord = math.sqrt((u[k, 0] - u[mid, 0]) ** 2 + (u[k, 1] - u[mid, 1]) ** 2
+                                  + (u[k, 2] - u[mid, 2]) ** 2)
+                # the angle, 2 asin(chord / 2), is at most chord pi / 3 while chord <= 1
+                cap = max(cap, (chord * (math.pi / 3) if chord <= 1.0 else math.pi) + reach[g, k])
                 if not (cap == cap):
                     break
             cap += CAP_SLACK_RAD
