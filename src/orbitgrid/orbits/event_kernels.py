@@ -779,7 +779,8 @@ def _shadow_cheap(rv, sx, sy, sz, half_step_s):  # pragma: no cover - compiled
     radial = (abs(x * rv[3] + y * rv[4] + z * rv[5]) / r_norm
               + MU_EARTH_M3_S2 / r_norm**2 * half_step_s)
     speed = math.sqrt(rv[3] ** 2 + rv[4] ** 2 + rv[5] ** 2)
-    rate = ((speed + sin_earth / cos_earth * radial) / r_norm + 1e-6) * (1 + 1e-9)
+    tan_earth = sin_earth / cos_earth if cos_earth > 0 else math.inf  # inf: inside the Earth
+    rate = ((speed + tan_earth * radial) / r_norm + 1e-6) * (1 + 1e-9)
     return cos_sep, sin_earth, cos_earth, SUN_RADIUS_M / sun_norm, rate
 
 
