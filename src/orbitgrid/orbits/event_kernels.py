@@ -378,6 +378,21 @@ def _left_whole(ta, tb, a_, b_, resolution_s, sin_mask, accel, speed):  # pragma
 
 
 @njit(cache=True)
+def _edge(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, ga, gb, da, db, rho_a, rho_b, accel,
+          speed, rv):  # pragma: no cover - compiled
+    """The edge in the bracket [ta, tb] (inside knot interval j), where f changes sign: Newton
+    on the sight function for a contact with a station without a maximum range
+    (_refine_sight), else, or where that declines, Illinois (_refine)."""
+    t = math.nan
+    if kind == CONTACT and not (ranged and math.isfinite(station[7])):
+        t = _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db,
+                          _curvature(tb - ta, rho_a, rho_b, station[8], accel, speed), rv)
+    if math.isnan(t):
+        t = _refine(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, EDGE_TOLERANCE_S, rv)
+    return t
+
+
+@njit(cache=True)
 def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s, edges, count,
             rv, stack, ga=math.nan, gb=math.nan, da=math.nan, db=math.nan, rho_a=math.nan,
             rho_b=math.nan, accel=math.nan, speed=math.nan):  # pragma: no cover - compiled
@@ -394,7 +409,6 @@ def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s
     t_knots = ctx[1]
     w0, w1 = t_knots[0], t_knots[-1]
     ta, tb = t_knots[j], t_knots[j + 1]
-    sight = kind == CONTACT and not (ranged and math.isfinite(station[7]))
     stack[0] = ta, tb, fa, fb, ra, rb, ga, gb, da, db, rho_a, rho_b
     depth = 1
     while depth:
@@ -414,14 +428,8 @@ def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s
             edges = _push(edges, count, pair, ta, 1.0, 1.0)
             count += 1
         if (fa >= 0) != (fb >= 0):
-            t = math.nan
-            if sight:
-                t = _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db,
-                                  _curvature(tb - ta, rho_a, rho_b, station[8], accel, speed),
-                                  rv)
-            if math.isnan(t):
-                t = _refine(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, EDGE_TOLERANCE_S,
-                            rv)
+            t = _edge(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, ga, gb, da, db, rho_a,
+                      rho_b, accel, speed, rv)
             edges = _push(edges, count, pair, t, 1.0 if fa >= 0 else 0.0, 0.0)
             count += 1
         if tb == w1 and fb < 0:
@@ -580,10 +588,18 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                                            stations[s, 8], accel[j], speed_max[j])):
                         known, a_ = j + 1, b_
                         continue  # no edge: in contact throughout, or out of it (_search)
-                    edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
-                                           a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
-                                           count, rv, stack, a_[2], b_[2], a_[3], b_[3],
-                                           a_[4], b_[4], accel[j], speed_max[j])
+                    if (a_[0] >= 0) != (b_[0] >= 0) and 0 < j < n_k - 2:
+                        # one edge: _search splits only intervals out of contact at both ends
+                        t = _edge(CONTACT, ctx, j, n, stations[s], ranged, t_knots[j],
+                                  t_knots[j + 1], a_[0], b_[0], a_[2], b_[2], a_[3], b_[3],
+                                  a_[4], b_[4], accel[j], speed_max[j], rv)
+                        edges = _push(edges, count, pair, t, 1.0 if a_[0] >= 0 else 0.0, 0.0)
+                        count += 1
+                    else:
+                        edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
+                                               a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
+                                               count, rv, stack, a_[2], b_[2], a_[3], b_[3],
+                                               a_[4], b_[4], accel[j], speed_max[j])
                     known, a_ = j + 1, b_
     return edges[:count]
 
