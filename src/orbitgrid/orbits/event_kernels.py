@@ -770,9 +770,18 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
                 lost = fa < 0 and math.isnan(fb)
                 if not ((bound < 0 and not inside) or lost):
                     continue
+                fa = math.inf if math.isnan(fa) else fa
+                fb = math.inf if math.isnan(fb) else fb
+                if (fa >= 0) != (fb >= 0) and 0 < j < n_k - 2:
+                    # one edge: _search splits only intervals out of the shadow at both ends
+                    t = _edge(kind, ctx, j, n, none, False, t_knots[j], t_knots[j + 1], fa, fb,
+                              math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
+                              math.nan, math.nan, rv)
+                    edges[i] = _push(edges[i], counts[i], n, t, 1.0 if fa >= 0 else 0.0, 0.0)
+                    counts[i] += 1
+                    continue
                 edges[i], counts[i] = _search(
-                    kind, ctx, j, n, none, False, n,
-                    math.inf if math.isnan(fa) else fa, math.inf if math.isnan(fb) else fb,
+                    kind, ctx, j, n, none, False, n, fa, fb,
                     0.0 if math.isnan(rate[j]) else rate[j],
                     0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
                     resolution_s, edges[i], counts[i], rv, stack)
