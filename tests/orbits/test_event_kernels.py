@@ -199,3 +199,51 @@ def test_the_curvature_bound_leaves_out_only_intervals_without_contact(trajector
     assert (_elevation(trajectory, stations, p, t.ravel())
             < stations.mask[p % n_st]).all()
     assert len(clear) > 3 * skipped > 0
+
+
+def test_the_shadow_side_test_is_never_wrong_and_decides_most_knots():
+    """event_kernels._shadow_side against the numpy shadow functions (slow_search): where it
+    says far out of the shadow, the shadow function is above the margin; where it says deep in
+    the umbra, the umbra function is below zero; its rate bound is at least the numpy rate.
+    States spread over LEO and packed at the shadow's edge, margins from 0 to a knot interval's
+    worth; and most states are decided (what saves the exact functions)."""
+    from orbitgrid.orbits import event_kernels as ek
+    from orbitgrid.orbits.sun import sun_position_m
+
+    rng = np.random.default_rng(11)
+    n = 20000
+    sun = sun_position_m(np.full(n, 9628.5))
+    s_hat = sun / np.linalg.norm(sun, axis=-1, keepdims=True)
+    u = rng.normal(size=(n, 3))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    r = u * rng.uniform(6.6e6, 8e6, (n, 1))
+    # half behind the Earth, from the axis out across the penumbra and beyond
+    across = np.cross(s_hat[: n // 2], u[: n // 2])
+    across /= np.linalg.norm(across, axis=-1, keepdims=True)
+    r[: n // 2] = (-s_hat[: n // 2] * rng.uniform(0.0, 3e6, (n // 2, 1))
+                   + across * rng.uniform(6.0e6, 7.2e6, (n // 2, 1)))
+    along = np.cross(r, rng.normal(size=(n, 3)))
+    v = along / np.linalg.norm(along, axis=-1, keepdims=True) * rng.uniform(6e3, 8e3, (n, 1))
+    v += r / np.linalg.norm(r, axis=-1, keepdims=True) * rng.uniform(-50.0, 50.0, (n, 1))
+    keep = np.linalg.norm(r, axis=-1) > 6.5e6  # above ~120 km
+    r, v, sun = r[keep], v[keep], sun[keep]
+    n = len(r)
+    shadow, umbra, rate = slow._shadow_functions(r, v, sun, 60.0)
+    margin = rng.uniform(0.0, 0.2, n)
+    margin[::4] = 0.0
+    side = np.empty(n, int)
+    for i in range(n):
+        cheap = ek._shadow_cheap(np.concatenate([r[i], v[i]]), *sun[i], 60.0)
+        assert cheap[4] >= rate[i]
+        side[i] = ek._shadow_side(np.array(cheap), margin[i])
+    assert (shadow[side == 1] > margin[side == 1]).all()
+    assert (umbra[side == -1] < 0).all()
+    assert (side == 1).sum() > n / 4 and (side == -1).sum() > n / 20
+    # undecided only near the edge: within the margin and the Sun's radius of it
+    near = (shadow < margin + 0.01) & (umbra > -0.01)
+    assert (side[~near] != 0).all()
+    # a state missing, or inside the Earth (no error raised in the kernel)
+    assert ek._shadow_side(np.array(ek._shadow_cheap(np.full(6, np.nan), *sun[0], 60.0)),
+                           0.0) == 0
+    inside = ek._shadow_cheap(np.array([-6e6, 0, 0, 0, 7e3, 0.0]), *sun[0], 60.0)
+    assert inside[4] == np.inf and ek._shadow_side(np.array(inside), 0.0) != 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def refusal_codes(satrecs: list[Satrec]) -> np.ndarray:
     codes = np.zeros(len(satrecs), dtype=np.int16)
     for k, s in enumerate(satrecs):
         elements = (s.no_kozai, s.ecco, s.inclo, s.nodeo, s.argpo, s.mo, s.bstar)
-        if not all(np.isfinite(elements)):
+        if not all(math.isfinite(x) for x in elements):  # numpy per set: 5x slower here
             codes[k] = NOT_FINITE
             continue
         if s.no_kozai <= 0 or not 0 <= s.ecco < 1:

@@ -12,6 +12,7 @@ elevation rate their peaks (_peak_time). The functions f:
   SHADOW   Sun-Earth separation minus (Earth + Sun apparent radii): some of the Sun hidden
   UMBRA    separation minus (Earth - Sun apparent radii): all of it hidden
   FALLING  minus the elevation rate (rad/s), whose root is a contact's peak
+  SIGHT    the sight function g alone (m), what Newton's method on g needs (_refine_sight)
 
 States are the trajectory's cubic Hermite between knots (trajectory._hermite, same operations).
 The sidereal angle gmst (K,) rad and the Sun sun (K, 3) m are given at the knots and taken
@@ -37,7 +38,7 @@ from orbitgrid.orbits.sun import sun_position_m
 from orbitgrid.orbits.timescale import days_since_j2000
 from orbitgrid.orbits.trajectory import Trajectory
 
-CONTACT, SHADOW, UMBRA, FALLING = 0, 1, 2, 3
+CONTACT, SHADOW, UMBRA, FALLING, SIGHT = 0, 1, 2, 3, 4
 # How far the rate bound evaluated at an interval's ends may be exceeded inside it.
 RATE_SAFETY = 1.5
 EDGE_TOLERANCE_S = 0.01
@@ -54,6 +55,10 @@ CURVATURE_SAFETY = 1.1
 SIGHT_MARGIN_M = 1.0
 # Newton's last step on the sight function (s): the edge is then ~1e-8 s from the root.
 NEWTON_STOP_S = 1e-3
+# Knot intervals per block of contact_edges' candidate scan (_block_caps), and the slack on a
+# block's cap (rad): far above the rounding of an angle from a dot product (~1e-8 rad near 0).
+SCAN_BLOCK_INTERVALS = 4
+CAP_SLACK_RAD = 1e-6
 _STACK = 64  # splits halve the interval: 64 levels is far below any resolution
 _TWO_PI = 2.0 * math.pi
 
@@ -104,8 +109,9 @@ def _state(state, t_knots, j, n, t, out):  # pragma: no cover - compiled
 def _value(kind, ctx, j, n, station, ranged, t, rv):  # pragma: no cover - compiled
     """f of the given kind for satellite n (and station) at t in knot interval j, and a bound on
     |df/dt|; f +inf and the bound 0 where the state is missing (a satellite gone).
-    ctx: (state (K, N, 6), knot times (K,), gmst (K,), Sun (K, 3)). For CONTACT also the sight
-    function g (m), its rate (m/s) and the range (m) (_contact); NaN for the other kinds."""
+    ctx: (state (K, N, 6), knot times (K,), gmst (K,), Sun (K, 3)). For CONTACT and SIGHT
+    also the sight function g (m), its rate (m/s) and the range (m) (_contact); NaN for the
+    other kinds."""
     state, t_knots, gmst, sun = ctx
     if t == t_knots[j + 1] and j + 2 < len(t_knots):
         j += 1  # a shared knot belongs to the later interval (as Trajectory._locate has it), so
@@ -120,8 +126,7 @@ def _value(kind, ctx, j, n, station, ranged, t, rv):  # pragma: no cover - compi
         g = g_rate = rng = math.nan
     else:
         turned = np.mod(gmst[j + 1] - gmst[j], _TWO_PI)
-        f, rate, g, g_rate, rng = _contact(rv, gmst[j] + s * turned, station, ranged,
-                                           kind == FALLING)
+        f, rate, g, g_rate, rng = _contact(rv, gmst[j] + s * turned, station, ranged, kind)
     if math.isnan(f):
         return math.inf, 0.0, math.nan, math.nan, math.nan
     return f, 0.0 if math.isnan(rate) else rate, g, g_rate, rng
@@ -159,38 +164,41 @@ def _shadow_both(rv, sx, sy, sz, half_step_s):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _contact(rv, gmst, station, ranged, falling):  # pragma: no cover - compiled
-    """contacts' evaluate (or falling) for one inertial state and station row (_sight)."""
+def _contact(rv, gmst, station, ranged, kind):  # pragma: no cover - compiled
+    """contacts' evaluate (or FALLING, SIGHT) for one inertial state and station row
+    (_sight)."""
     c, s = math.cos(gmst), math.sin(gmst)
     ex, ey, ez = c * rv[0] + s * rv[1], -s * rv[0] + c * rv[1], rv[2]
     w = EARTH_ROTATION_RAD_S
     vx = c * rv[3] + s * rv[4] + w * ey
     vy = -s * rv[3] + c * rv[4] - w * ex
-    return _sight(ex, ey, ez, vx, vy, rv[5], station, ranged, falling)
+    return _sight(ex, ey, ez, vx, vy, rv[5], station, ranged, kind)
 
 
 @njit(cache=True)
-def _sight(ex, ey, ez, vx, vy, vz, station, ranged, falling):  # pragma: no cover - compiled
-    """contacts' evaluate (or falling) for one Earth-fixed position (m) and velocity (m/s) and
-    station row, with the sight function g = d.up - sin(mask) |d| (m; d the line of sight,
+def _sight(ex, ey, ez, vx, vy, vz, station, ranged, kind):  # pragma: no cover - compiled
+    """contacts' evaluate (kind CONTACT) for one Earth-fixed position (m) and velocity (m/s)
+    and station row, with the sight function g = d.up - sin(mask) |d| (m; d the line of sight,
     positive exactly where the elevation is above the mask), its rate (m/s) and the range |d|
-    (m). Falling: (-el rate, el, NaN, NaN, range)."""
+    (m). FALLING: (-el rate, el, NaN, NaN, range); SIGHT: (g, 0, g, g rate, range)."""
     dx, dy, dz = ex - station[0], ey - station[1], ez - station[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
-    sin_el = (dx * station[3] + dy * station[4] + dz * station[5]) / rng
-    if falling:
+    up = dx * station[3] + dy * station[4] + dz * station[5]
+    sin_el = up / rng
+    if kind == FALLING:
         rate_sin = ((vx * station[3] + vy * station[4] + vz * station[5])
                     - sin_el * (dx * vx + dy * vy + dz * vz) / rng) / rng
         return (-rate_sin / math.sqrt(max(1 - sin_el**2, 1e-12)), math.asin(sin_el), math.nan,
                 math.nan, rng)
-    cx, cy, cz = dy * vz - dz * vy, dz * vx - dx * vz, dx * vy - dy * vx
-    turn = math.sqrt(cx * cx + cy * cy + cz * cz) / rng**2
-    below = station[6] - math.asin(sin_el)
     sin_mask = station[8]
-    up = dx * station[3] + dy * station[4] + dz * station[5]
     g = up - sin_mask * rng
     g_rate = (vx * station[3] + vy * station[4] + vz * station[5]
               - sin_mask * (dx * vx + dy * vy + dz * vz) / rng)
+    if kind == SIGHT:
+        return g, 0.0, g, g_rate, rng
+    cx, cy, cz = dy * vz - dz * vy, dz * vx - dx * vz, dx * vy - dy * vx
+    turn = math.sqrt(cx * cx + cy * cy + cz * cz) / rng**2
+    below = station[6] - math.asin(sin_el)
     if not ranged:
         return below, turn, g, g_rate, rng
     beyond = rng / station[7] - 1.0
@@ -203,7 +211,8 @@ def _knot_value(fixed, k, station, ranged):  # pragma: no cover - compiled
     """_value(CONTACT) at knot k from its Earth-fixed state fixed[k] (6,): at a knot the Hermite
     state is the knot's and the sidereal angle the knot's, so the same numbers, less work."""
     e = fixed[k]
-    f, rate, g, g_rate, rng = _sight(e[0], e[1], e[2], e[3], e[4], e[5], station, ranged, False)
+    f, rate, g, g_rate, rng = _sight(e[0], e[1], e[2], e[3], e[4], e[5], station, ranged,
+                                     CONTACT)
     if math.isnan(f):
         return math.inf, 0.0, math.nan, math.nan, math.nan
     return f, 0.0 if math.isnan(rate) else rate, g, g_rate, rng
@@ -300,7 +309,7 @@ def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, curvature,
     t = ta + h * _cubic_root(ga, gb, da * h, db * h)
     rising = gb > 0
     for _ in range(60):
-        g, g_rate = _value(CONTACT, ctx, j, n, station, False, t, rv)[2:4]
+        g, g_rate = _value(SIGHT, ctx, j, n, station, False, t, rv)[2:4]
         if (g > 0) == rising:
             tb = t
         else:
@@ -354,10 +363,41 @@ def _sight_clear(ta, tb, ga, gb, da, db, rho_a, rho_b, sin_mask, accel,
 
 
 @njit(cache=True)
+def _left_whole(ta, tb, a_, b_, resolution_s, sin_mask, accel, speed):  # pragma: no cover
+    """Whether _search leaves the contact interval [ta, tb] whole with both ends out of contact
+    (a_, b_: _knot_value at its ends): the rate bound does not split it, or the curvature bound
+    shows it out of contact throughout. It then has no edge; the caller skips the search."""
+    fa, ra, ga, da, rho_a = a_
+    fb, rb, gb, db, rho_b = b_
+    if not (fa >= 0 and fb >= 0):
+        return False
+    bound = (fa + fb - RATE_SAFETY * max(ra, rb) * (tb - ta)) / 2
+    if not (bound < 0 and tb - ta > resolution_s):
+        return True
+    return _sight_clear(ta, tb, ga, gb, da, db, rho_a, rho_b, sin_mask, accel, speed)
+
+
+@njit(cache=True)
+def _edge(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, ga, gb, da, db, rho_a, rho_b, accel,
+          speed, rv):  # pragma: no cover - compiled
+    """The edge in the bracket [ta, tb] (inside knot interval j), where f changes sign: Newton
+    on the sight function for a contact with a station without a maximum range
+    (_refine_sight), else, or where that declines, Illinois (_refine)."""
+    t = math.nan
+    if kind == CONTACT and not (ranged and math.isfinite(station[7])):
+        t = _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db,
+                          _curvature(tb - ta, rho_a, rho_b, station[8], accel, speed), rv)
+    if math.isnan(t):
+        t = _refine(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, EDGE_TOLERANCE_S, rv)
+    return t
+
+
+@njit(cache=True)
 def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s, edges, count,
-            rv, ga=math.nan, gb=math.nan, da=math.nan, db=math.nan, rho_a=math.nan,
+            rv, stack, ga=math.nan, gb=math.nan, da=math.nan, db=math.nan, rho_a=math.nan,
             rho_b=math.nan, accel=math.nan, speed=math.nan):  # pragma: no cover - compiled
-    """events.find_intervals on one candidate knot interval j; appends its edges.
+    """events.find_intervals on one candidate knot interval j; appends its edges. rv (6,) and
+    stack (_STACK, 12) are work space, allocated once by the caller.
 
     For contacts, given the sight function at the ends (g, its rate d, the range rho) and the
     knot interval's bounds on |d''| (accel) and |d'| (speed): an interval the rate bound would
@@ -369,8 +409,6 @@ def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s
     t_knots = ctx[1]
     w0, w1 = t_knots[0], t_knots[-1]
     ta, tb = t_knots[j], t_knots[j + 1]
-    sight = kind == CONTACT and not (ranged and math.isfinite(station[7]))
-    stack = np.empty((_STACK, 12))
     stack[0] = ta, tb, fa, fb, ra, rb, ga, gb, da, db, rho_a, rho_b
     depth = 1
     while depth:
@@ -390,14 +428,8 @@ def _search(kind, ctx, j, n, station, ranged, pair, fa, fb, ra, rb, resolution_s
             edges = _push(edges, count, pair, ta, 1.0, 1.0)
             count += 1
         if (fa >= 0) != (fb >= 0):
-            t = math.nan
-            if sight:
-                t = _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db,
-                                  _curvature(tb - ta, rho_a, rho_b, station[8], accel, speed),
-                                  rv)
-            if math.isnan(t):
-                t = _refine(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, EDGE_TOLERANCE_S,
-                            rv)
+            t = _edge(kind, ctx, j, n, station, ranged, ta, tb, fa, fb, ga, gb, da, db, rho_a,
+                      rho_b, accel, speed, rv)
             edges = _push(edges, count, pair, t, 1.0 if fa >= 0 else 0.0, 0.0)
             count += 1
         if tb == w1 and fb < 0:
@@ -461,7 +493,10 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     interval is searched only if the spherical-Earth reach angles at its ends (widened by how
     far the satellite can move in half an interval; per mask group g: station radius
     radius[g], lowered mask el[g]) leave room for the central angle to close. Neighbouring
-    intervals share their knot's values.
+    intervals share their knot's values. The knots come in blocks of SCAN_BLOCK_INTERVALS
+    intervals, each within a cap around its middle knot (_block_caps): a station outside a
+    block's cap (by the largest reach in it) is out of reach of all its intervals, so only the
+    blocks whose cap holds a station are scanned interval by interval (the same candidates).
     """
     state, t_knots, gm = ctx[0], ctx[1], ctx[2]
     n_k, n_sat, n_st = state.shape[0], state.shape[1], stations.shape[0]
@@ -473,6 +508,15 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     for s in range(n_st):
         norm = math.sqrt(stations[s, 0] ** 2 + stations[s, 1] ** 2 + stations[s, 2] ** 2)
         st_dir[s] = stations[s, 0] / norm, stations[s, 1] / norm, stations[s, 2] / norm
+    cos_gm, sin_gm = np.empty(n_k), np.empty(n_k)
+    for k in range(n_k):
+        cos_gm[k], sin_gm[k] = math.cos(gm[k]), math.sin(gm[k])
+    radius_cos = np.empty(n_g)
+    for g in range(n_g):
+        radius_cos[g] = radius[g] * math.cos(el[g])
+    n_b = (n_k - 2) // SCAN_BLOCK_INTERVALS + 1
+    centre = np.empty((n_b, 3))
+    cos_cap = np.empty((n_g, n_b))
     u = np.empty((n_k, 3))
     reach = np.empty((n_g, n_k))
     cos_reach = np.empty((n_g, n_k))
@@ -482,13 +526,14 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
     accel = np.empty(n_k - 1)
     speed_max = np.empty(n_k - 1)
     rv = np.empty(6)
+    stack = np.empty((_STACK, 12))
     edges = np.empty((1024, 4))
     count = 0
     w = EARTH_ROTATION_RAD_S
     for n in range(n_sat):
         for k in range(n_k):
             x, y, z = state[k, n, 0], state[k, n, 1], state[k, n, 2]
-            c, s_ = math.cos(gm[k]), math.sin(gm[k])
+            c, s_ = cos_gm[k], sin_gm[k]
             ex, ey = c * x + s_ * y, -s_ * x + c * y
             vx = c * state[k, n, 3] + s_ * state[k, n, 4] + w * ey
             vy = -s_ * state[k, n, 3] + c * state[k, n, 4] - w * ex
@@ -501,7 +546,7 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
             ecef_speed[k] = speed
             fixed[k] = ex, ey, z, vx, vy, vz
             for g in range(n_g):
-                xg = min(max(radius[g] * math.cos(el[g]) / r_norm, -1.0), 1.0)
+                xg = min(max(radius_cos[g] / r_norm, -1.0), 1.0)
                 psi_max = math.acos(xg) - el[g]
                 dpsi_dr = xg / (r_norm * math.sqrt(max(1.0 - xg**2, 1e-12)))
                 reach[g, k] = psi_max + 1.1 * (speed / r_norm + dpsi_dr * radial) * h / 2
@@ -514,30 +559,77 @@ def contact_edges(ctx, stations, group, radius, el, ranged, resolution_s):  # pr
                 if other >= 0 and math.isnan(state[other, n, c]):
                     fixed[k] = math.nan
         _interval_bounds(state, t_knots, n, ecef_speed, accel, speed_max)
+        _block_caps(u, reach, centre, cos_cap)
         for s in range(n_st):
             g = group[s]
             dx, dy, dz = st_dir[s, 0], st_dir[s, 1], st_dir[s, 2]
-            for k in range(n_k):
-                cos_psi[k] = u[k, 0] * dx + u[k, 1] * dy + u[k, 2] * dz
             pair = n * n_st + s
             known = -1
             a_ = (0.0, 0.0, 0.0, 0.0, 0.0)
-            for j in range(n_k - 1):
-                ca, cb = cos_psi[j], cos_psi[j + 1]
-                if not (ca > cos_reach[g, j] or cb > cos_reach[g, j + 1]):
+            for b in range(n_b):
+                if centre[b, 0] * dx + centre[b, 1] * dy + centre[b, 2] * dz <= cos_cap[g, b]:
                     continue
-                # the two-ends bound: psi_a + psi_b < reach_a + reach_b, without arccos
-                if not _within(ca, cb, reach[g, j] + reach[g, j + 1]):
-                    continue
-                if known != j:
-                    a_ = _knot_value(fixed, j, stations[s], ranged)
-                b_ = _knot_value(fixed, j + 1, stations[s], ranged)
-                edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair, a_[0],
-                                       b_[0], a_[1], b_[1], resolution_s, edges, count, rv,
-                                       a_[2], b_[2], a_[3], b_[3], a_[4], b_[4], accel[j],
-                                       speed_max[j])
-                known, a_ = j + 1, b_
+                j0 = b * SCAN_BLOCK_INTERVALS
+                j1 = min(j0 + SCAN_BLOCK_INTERVALS, n_k - 1)
+                for k in range(j0, j1 + 1):
+                    cos_psi[k] = u[k, 0] * dx + u[k, 1] * dy + u[k, 2] * dz
+                for j in range(j0, j1):
+                    ca, cb = cos_psi[j], cos_psi[j + 1]
+                    if not (ca > cos_reach[g, j] or cb > cos_reach[g, j + 1]):
+                        continue
+                    # the two-ends bound: psi_a + psi_b < reach_a + reach_b, without arccos
+                    if not _within(ca, cb, reach[g, j] + reach[g, j + 1]):
+                        continue
+                    if known != j:
+                        a_ = _knot_value(fixed, j, stations[s], ranged)
+                    b_ = _knot_value(fixed, j + 1, stations[s], ranged)
+                    if ((a_[0] < 0 and b_[0] < 0 and 0 < j < n_k - 2)
+                            or _left_whole(t_knots[j], t_knots[j + 1], a_, b_, resolution_s,
+                                           stations[s, 8], accel[j], speed_max[j])):
+                        known, a_ = j + 1, b_
+                        continue  # no edge: in contact throughout, or out of it (_search)
+                    if (a_[0] >= 0) != (b_[0] >= 0) and 0 < j < n_k - 2:
+                        # one edge: _search splits only intervals out of contact at both ends
+                        t = _edge(CONTACT, ctx, j, n, stations[s], ranged, t_knots[j],
+                                  t_knots[j + 1], a_[0], b_[0], a_[2], b_[2], a_[3], b_[3],
+                                  a_[4], b_[4], accel[j], speed_max[j], rv)
+                        edges = _push(edges, count, pair, t, 1.0 if a_[0] >= 0 else 0.0, 0.0)
+                        count += 1
+                    else:
+                        edges, count = _search(CONTACT, ctx, j, n, stations[s], ranged, pair,
+                                               a_[0], b_[0], a_[1], b_[1], resolution_s, edges,
+                                               count, rv, stack, a_[2], b_[2], a_[3], b_[3],
+                                               a_[4], b_[4], accel[j], speed_max[j])
+                    known, a_ = j + 1, b_
     return edges[:count]
+
+
+@njit(cache=True)
+def _block_caps(u, reach, centre, cos_cap):  # pragma: no cover - compiled
+    """The caps of contact_edges' scan blocks: per block b of SCAN_BLOCK_INTERVALS knot
+    intervals, its middle knot's direction centre[b] (3,) and, per mask group g, the cosine of
+    the cap's angle, the largest of (angle from the centre + reach) over the block's knots (the
+    angle bounded above from the chord), widened by CAP_SLACK_RAD for rounding. A station is
+    within reach at a knot of the block only if it is inside the cap (the triangle
+    inequality). -2 (every station inside) where the cap comes near pi or a direction is
+    missing (NaN): the block is then scanned whole."""
+    n_k = u.shape[0]
+    for b in range(centre.shape[0]):
+        j0 = b * SCAN_BLOCK_INTERVALS
+        k1 = min(j0 + SCAN_BLOCK_INTERVALS, n_k - 1)
+        mid = (j0 + k1) // 2
+        centre[b] = u[mid]
+        for g in range(reach.shape[0]):
+            cap = 0.0
+            for k in range(j0, k1 + 1):
+                chord = math.sqrt((u[k, 0] - u[mid, 0]) ** 2 + (u[k, 1] - u[mid, 1]) ** 2
+                                  + (u[k, 2] - u[mid, 2]) ** 2)
+                # the angle, 2 asin(chord / 2), is at most chord pi / 3 while chord <= 1
+                cap = max(cap, (chord * (math.pi / 3) if chord <= 1.0 else math.pi) + reach[g, k])
+                if not (cap == cap):
+                    break
+            cap += CAP_SLACK_RAD
+            cos_cap[g, b] = math.cos(cap) if cap < math.pi - 1e-3 else -2.0
 
 
 @njit(cache=True)
@@ -631,7 +723,9 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
     allowance for gravity over half the longest knot interval); a knot interval is searched
     where they leave room for a crossing, unless it lies inside the shadow at both ends (and
     not at the window's edges), or where the satellite is lost (NaN) after a knot in shadow:
-    it leaves it there.
+    it leaves it there. A cheaper test first (_shadow_side) finds the knots far out of the
+    shadow or deep in the umbra: an interval with both ends far out, or both deep in, is one
+    that test would leave unsearched, so its knots' functions are not evaluated.
     """
     state, t_knots, sun = ctx[0], ctx[1], ctx[3]
     n_k, n_sat = state.shape[0], state.shape[1]
@@ -640,16 +734,35 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
         half_step = max(half_step, (t_knots[k + 1] - t_knots[k]) / 2)
     f = np.empty((2, n_k))
     rate = np.empty(n_k)
+    cheap = np.empty((n_k, 5))
+    side = np.empty(n_k, np.int64)
+    skip = np.empty(n_k - 1, np.bool_)
     rv = np.empty(6)
+    stack = np.empty((_STACK, 12))
     none = np.zeros(9)
     edges = [np.empty((1024, 4)), np.empty((1024, 4))]
     counts = [0, 0]
     for n in range(n_sat):
         for k in range(n_k):
-            f[0, k], f[1, k], rate[k] = _shadow_both(state[k, n], sun[k, 0], sun[k, 1],
-                                                     sun[k, 2], half_step)
+            cheap[k] = _shadow_cheap(state[k, n], sun[k, 0], sun[k, 1], sun[k, 2], half_step)
+        for k in range(n_k):
+            top = cheap[k, 4]
+            if k > 0:
+                top = max(top, cheap[k - 1, 4])
+            if k + 1 < n_k:
+                top = max(top, cheap[k + 1, 4])
+            side[k] = _shadow_side(cheap[k], top * RATE_SAFETY * half_step)
+        for j in range(n_k - 1):
+            skip[j] = side[j] == side[j + 1] and (side[j] == 1 or (side[j] == -1
+                                                                   and 0 < j < n_k - 2))
+        for k in range(n_k):
+            if (k > 0 and not skip[k - 1]) or (k + 1 < n_k and not skip[k]):
+                f[0, k], f[1, k], rate[k] = _shadow_both(state[k, n], sun[k, 0], sun[k, 1],
+                                                         sun[k, 2], half_step)
         for i, kind in ((0, SHADOW), (1, UMBRA)):
             for j in range(n_k - 1):
+                if skip[j]:
+                    continue
                 fa, fb = f[i, j], f[i, j + 1]
                 bound = (fa + fb - RATE_SAFETY * max(rate[j], rate[j + 1])
                          * (t_knots[j + 1] - t_knots[j])) / 2
@@ -657,10 +770,58 @@ def shadow_edges(ctx, resolution_s):  # pragma: no cover - compiled
                 lost = fa < 0 and math.isnan(fb)
                 if not ((bound < 0 and not inside) or lost):
                     continue
+                fa = math.inf if math.isnan(fa) else fa
+                fb = math.inf if math.isnan(fb) else fb
+                if (fa >= 0) != (fb >= 0) and 0 < j < n_k - 2:
+                    # one edge: _search splits only intervals out of the shadow at both ends
+                    t = _edge(kind, ctx, j, n, none, False, t_knots[j], t_knots[j + 1], fa, fb,
+                              math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
+                              math.nan, math.nan, rv)
+                    edges[i] = _push(edges[i], counts[i], n, t, 1.0 if fa >= 0 else 0.0, 0.0)
+                    counts[i] += 1
+                    continue
                 edges[i], counts[i] = _search(
-                    kind, ctx, j, n, none, False, n,
-                    math.inf if math.isnan(fa) else fa, math.inf if math.isnan(fb) else fb,
+                    kind, ctx, j, n, none, False, n, fa, fb,
                     0.0 if math.isnan(rate[j]) else rate[j],
                     0.0 if math.isnan(rate[j + 1]) else rate[j + 1],
-                    resolution_s, edges[i], counts[i], rv)
+                    resolution_s, edges[i], counts[i], rv, stack)
     return edges[0][:counts[0]], edges[1][:counts[1]]
+
+
+@njit(cache=True)
+def _shadow_cheap(rv, sx, sy, sz, half_step_s):  # pragma: no cover - compiled
+    """What _shadow_side needs of one state and Sun, without inverse trigonometry: the cosine
+    of the Sun-Earth separation, the sine and cosine of the Earth's apparent radius, the Sun's
+    apparent radius' sine (rad, at most the radius) and a bound above on _shadow_both's rate
+    (rad/s; tan from sin and cos, rounded up)."""
+    x, y, z = rv[0], rv[1], rv[2]
+    dx, dy, dz = sx - x, sy - y, sz - z
+    r_norm = math.sqrt(x * x + y * y + z * z)
+    sun_norm = math.sqrt(dx * dx + dy * dy + dz * dz)
+    cos_sep = -(x * dx + y * dy + z * dz) / (r_norm * sun_norm)
+    sin_earth = min(EARTH_RADIUS_M / r_norm, 1.0)
+    cos_earth = math.sqrt(max(1.0 - sin_earth * sin_earth, 0.0))
+    radial = (abs(x * rv[3] + y * rv[4] + z * rv[5]) / r_norm
+              + MU_EARTH_M3_S2 / r_norm**2 * half_step_s)
+    speed = math.sqrt(rv[3] ** 2 + rv[4] ** 2 + rv[5] ** 2)
+    tan_earth = sin_earth / cos_earth if cos_earth > 0 else math.inf  # inf: inside the Earth
+    rate = ((speed + tan_earth * radial) / r_norm + 1e-6) * (1 + 1e-9)
+    return cos_sep, sin_earth, cos_earth, SUN_RADIUS_M / sun_norm, rate
+
+
+@njit(cache=True)
+def _shadow_side(cheap, margin):  # pragma: no cover - compiled
+    """1 where the shadow function (_shadow_both) is certainly above margin (rad), -1 where the
+    umbra function is certainly below zero, else 0 (and where anything is NaN), from
+    _shadow_cheap's values: the separation is above earth + a exactly when its cosine is
+    below cos(earth + a) >= cos(earth) (1 - a^2 / 2) - sin(earth) a (a < pi / 2), and below
+    earth - sun exactly when its cosine is above cos(earth - sun) <= cos(earth) + sin(earth)
+    sun. The Sun's radius is asin(x) for x = its sine ~5e-3, within x (1 + 1e-5); 1e-9 rad
+    and 1e-12 stand far above the rounding of either side."""
+    cos_sep, sin_earth, cos_earth, sun_sin, _ = cheap
+    a = sun_sin * (1 + 1e-5) + margin + 1e-9
+    if a < math.pi / 2 and cos_sep < cos_earth * (1 - a * a / 2) - sin_earth * a - 1e-12:
+        return 1
+    if cos_sep > cos_earth + sin_earth * sun_sin + 1e-9:
+        return -1
+    return 0

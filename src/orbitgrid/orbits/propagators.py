@@ -51,28 +51,30 @@ class SGP4Propagator:
 
     def propagate(self, epoch: np.datetime64, t_s: np.ndarray) -> States:
         jd, fr = julian_date(epoch, t_s)
-        error, r_km, v_km_s = self._sgp4(jd, fr)
+        error, r, v = self._sgp4(jd, fr)
         refused = self._refused != 0
         if refused.any():
-            error = np.where(refused[:, None], self._refused[:, None], error)
-            r_km[refused] = np.nan
-            v_km_s[refused] = np.nan
-        # sgp4 returns (satellite, time, 3); keep a transposed view, no copy
-        return States(r_km.transpose(1, 0, 2) * 1e3, v_km_s.transpose(1, 0, 2) * 1e3, error.T)
+            error[:, refused] = self._refused[refused]
+            r[:, refused] = np.nan
+            v[:, refused] = np.nan
+        r *= 1e3
+        v *= 1e3
+        return States(r, v, error)
 
     def _sgp4(self, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, ...]:
         """SatrecArray.sgp4 over all times, in calls of at most SGP4_CALL_SAT_KNOTS
-        satellite-knots (at least one time each): error (S, T), r_km, v_km_s (S, T, 3)."""
+        satellite-knots (at least one time each): error (T, S), r km, v km/s (T, S, 3), each
+        contiguous in that order (what the trajectory and the searches read)."""
         per = max(1, SGP4_CALL_SAT_KNOTS // max(self._count, 1))
-        if len(jd) <= per:
-            return self._array.sgp4(jd, fr)
-        shape = (self._count, len(jd))
+        shape = (len(jd), self._count)
         error = np.empty(shape, np.uint8)
-        r_km, v_km_s = np.empty((*shape, 3)), np.empty((*shape, 3))
+        r, v = np.empty((*shape, 3)), np.empty((*shape, 3))
         for a in range(0, len(jd), per):
-            error[:, a : a + per], r_km[:, a : a + per], v_km_s[:, a : a + per] = \
-                self._array.sgp4(jd[a : a + per], fr[a : a + per])
-        return error, r_km, v_km_s
+            # sgp4 returns (satellite, time, 3)
+            e_a, r_a, v_a = self._array.sgp4(jd[a : a + per], fr[a : a + per])
+            error[a : a + per], r[a : a + per] = e_a.T, r_a.transpose(1, 0, 2)
+            v[a : a + per] = v_a.transpose(1, 0, 2)
+        return error, r, v
 
 
 class J2Propagator:
