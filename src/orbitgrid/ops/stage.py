@@ -141,6 +141,7 @@ class ClosedLoop:
         self.protection, self.seed, self.jobs = protection, seed, jobs
         self.engine_kw = engine_kw
         self.engine: Engine | None = None
+        self.first: Timelines | None = None  # the first step's timelines
         self.drawn_j = np.zeros(len(fleet.power_w))
         self.top = np.where(fleet.power_w > 0, fleet.power_w, np.inf)
         self.blocks: deque[OpsBlock] = deque()
@@ -234,28 +235,28 @@ class ClosedLoop:
     def _timelines(self, block: OpsBlock, i: int, t0: float, t1: float, limits,
                    faults: np.ndarray) -> Timelines:
         """The engine's view of step i: capacity from what power and heat allow now."""
-        f = self.fleet
         w = np.array([limits.compute_w_allowed, limits.compute_w_energy])
         # NaN (no satellite) and 0 / inf (no accelerator) give 0
         capacity, energy = np.minimum(np.where(w >= 0.0, w, 0.0) / self.top, 1.0)
         soc = limits.battery_soc
         row = slice(i, i + 1)
-        return Timelines(
+        step = dict(
             t_s=np.array([t0, t1]),
             capacity=_down32(capacity)[None],
             sunlit=block.sunlit[row],
-            peak_flops=f.peak_flops,
-            power_w=f.power_w,
             battery=np.where(soc >= 0.0, soc, 0.0).astype(np.float32)[None],
             ground_bps=block.ground_bps[row],
             isl_bps=None if block.isl_bps is None else block.isl_bps[row],
-            group=f.group,
             faults=faults,
-            seu_rate_s=f.seu_rate_s,
-            names=f.names,
             power_capacity=np.maximum(energy, capacity).astype(np.float32)[None],
-            group_names=f.group_names,
         )
+        if self.first is None:
+            f = self.fleet
+            self.first = Timelines(peak_flops=f.peak_flops, power_w=f.power_w, group=f.group,
+                                   seu_rate_s=f.seu_rate_s, names=f.names,
+                                   group_names=f.group_names, **step)
+            return self.first
+        return self.first.replaced(**step)  # its per-satellite fields (no __init__ per step)
 
 
 class OpsStage:
