@@ -53,8 +53,8 @@ min) plus GCR (radiation.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -80,9 +80,9 @@ from orbitgrid.physics.radiation import (
     to_engine_events,
 )
 from orbitgrid.physics.satellite import Satellite
-from orbitgrid.spill import KeyBlocks, block_edges
 from orbitgrid.physics.thermal import environment_w, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
+from orbitgrid.spill import KeyBlocks, block_edges
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
