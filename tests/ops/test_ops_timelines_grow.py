@@ -260,3 +260,20 @@ def test_a_running_ring_lets_the_steps_behind_it_go():
     assert grown.transfers["bytes"] == pytest.approx(whole.transfers["bytes"], rel=1e-9)
     for bucket, values in whole.accounts.items():
         assert grown.accounts[bucket] == pytest.approx(values, rel=1e-9, abs=1e-6), bucket
+
+
+def test_replaced_is_dataclasses_replace_without_the_cached_figures():
+    """Timelines.replaced: every field as dataclasses.replace gives it, no cached property of
+    the original carried (they follow the new steps)."""
+    import dataclasses
+
+    env = busy_world()
+    assert env.work_rows.shape[1] == len(env.t_s)  # cached on env
+    half = len(env.t_s) // 2
+    changes = {"t_s": env.t_s[:half + 1], "capacity": env.capacity[:half] * 0.5}
+    got, want = env.replaced(**changes), dataclasses.replace(env, **changes)
+    for f in dataclasses.fields(Timelines):
+        assert getattr(got, f.name) is getattr(want, f.name), f.name
+    assert "work_rows" not in got.__dict__
+    np.testing.assert_array_equal(got.work_rows, want.work_rows)
+    assert got.work_rows[:, -1].sum() < env.work_rows[:, half].sum()

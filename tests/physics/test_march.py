@@ -11,6 +11,7 @@ from orbitgrid.physics.march import (
     SUM_FIELDS,
     TOTAL_FIELDS,
     WEIGHTED_FIELDS,
+    Stepper,
     limits,
     march,
     stack_params,
@@ -225,3 +226,25 @@ def test_march_runs_the_load_asked_for_and_limits_agree_with_it():
         np.testing.assert_array_equal(allowed, one["allowed"][0])
         np.testing.assert_array_equal(energy_cap, one["energy"][0])
         np.testing.assert_array_equal(one["battery"][0], got["battery"][i])
+
+
+def test_stepper_limits_write_the_state_of_charge_into_fleet_columns():
+    """Stepper.limits: limits' two figures and (E - floor) / (capacity - floor) at the columns
+    given, the other columns untouched (the fleet's satellites without physics stay NaN)."""
+    p = _params()
+    params = stack_params(p, N_S)
+    rng = np.random.default_rng(3)
+    gen, env = rng.uniform(0, 3000, N_S), rng.uniform(0, 800, N_S)
+    energy = p["floor_j"] + rng.uniform(-0.1, 1.0, N_S) * (p["capacity_j"] - p["floor_j"])
+    temp = rng.uniform(250, 320, N_S)
+    cols = np.arange(N_S) * 2 + 1  # satellites 1, 3, ... of a fleet of 2 N_S + 1
+    out = np.full((3, 2 * N_S + 1), np.nan)
+    Stepper(params).limits(gen, env, 30.0, energy, temp, cols, out)
+    allowed, energy_cap = limits(params, gen, env, 30.0, energy, temp)
+    np.testing.assert_array_equal(out[0, cols], allowed)
+    np.testing.assert_array_equal(out[1, cols], energy_cap)
+    soc = [(e - f) / (c - f) for e, f, c in zip(energy, p["floor_j"], p["capacity_j"],
+                                                 strict=True)]
+    np.testing.assert_allclose(out[2, cols], soc, rtol=1e-15)
+    assert (out[2, cols] < 0).any() and (out[2, cols] > 0.5).any()
+    assert np.isnan(np.delete(out, cols, axis=1)).all()

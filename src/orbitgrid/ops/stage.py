@@ -141,11 +141,13 @@ class ClosedLoop:
         self.protection, self.seed, self.jobs = protection, seed, jobs
         self.engine_kw = engine_kw
         self.engine: Engine | None = None
+        self.first: Timelines | None = None  # the first step's timelines
         self.drawn_j = np.zeros(len(fleet.power_w))
         self.top = np.where(fleet.power_w > 0, fleet.power_w, np.inf)
         self.blocks: deque[OpsBlock] = deque()
         self.block: OpsBlock | None = None  # the block being stepped through
         self.i = 0  # its next step
+        self.steps: tuple[list, ...] = ()  # its steps' starts, ends, first and end faults
         self.extended = False  # that step is in the engine's timelines
 
     @property
@@ -178,6 +180,7 @@ class ClosedLoop:
                     return changes
                 self.block, self.i = self.blocks.popleft(), 0
                 track.begin(self.block.physics)
+                self.steps = _steps(self.block)
             block, i = self.block, self.i
             b = block.physics
             if i == b.steps:
@@ -189,14 +192,13 @@ class ClosedLoop:
                 track.step(np.zeros(len(self.top)))
                 self.i += 1
                 continue
-            t0 = float(b.t_s[i])
-            t1 = t0 + h
+            t0, t1 = self.steps[0][i], self.steps[1][i]
             # the engine starts at the first step's start (jobs may then be submitted at it)
             if t_s < t1 and (t_s <= self.engine.now_s if self.engine is not None else t_s < t0):
                 return changes
             if not self.extended:
-                lo, hi = np.searchsorted(block.faults["time_s"], [t0, t1])
-                step = self._timelines(block, i, t0, t1, track.limits(), block.faults[lo:hi])
+                faults = block.faults[self.steps[2][i]:self.steps[3][i]]
+                step = self._timelines(block, i, t0, t1, track.limits(), faults)
                 if self.engine is None:
                     self.engine = self._engine(step)
                 else:
@@ -233,31 +235,28 @@ class ClosedLoop:
     def _timelines(self, block: OpsBlock, i: int, t0: float, t1: float, limits,
                    faults: np.ndarray) -> Timelines:
         """The engine's view of step i: capacity from what power and heat allow now."""
-        f, top = self.fleet, self.top
-
-        def fraction(w):  # NaN (no satellite) and 0 / inf (no accelerator) give 0
-            return np.minimum(np.where(w >= 0.0, w, 0.0) / top, 1.0)  # >= 0 already
-
-        capacity = fraction(limits.compute_w_allowed)
-        energy = fraction(limits.compute_w_energy)
+        w = np.array([limits.compute_w_allowed, limits.compute_w_energy])
+        # NaN (no satellite) and 0 / inf (no accelerator) give 0
+        capacity, energy = np.minimum(np.where(w >= 0.0, w, 0.0) / self.top, 1.0)
         soc = limits.battery_soc
         row = slice(i, i + 1)
-        return Timelines(
+        step = dict(
             t_s=np.array([t0, t1]),
             capacity=_down32(capacity)[None],
             sunlit=block.sunlit[row],
-            peak_flops=f.peak_flops,
-            power_w=f.power_w,
             battery=np.where(soc >= 0.0, soc, 0.0).astype(np.float32)[None],
             ground_bps=block.ground_bps[row],
             isl_bps=None if block.isl_bps is None else block.isl_bps[row],
-            group=f.group,
             faults=faults,
-            seu_rate_s=f.seu_rate_s,
-            names=f.names,
             power_capacity=np.maximum(energy, capacity).astype(np.float32)[None],
-            group_names=f.group_names,
         )
+        if self.first is None:
+            f = self.fleet
+            self.first = Timelines(peak_flops=f.peak_flops, power_w=f.power_w, group=f.group,
+                                   seu_rate_s=f.seu_rate_s, names=f.names,
+                                   group_names=f.group_names, **step)
+            return self.first
+        return self.first.replaced(**step)  # its per-satellite fields (no __init__ per step)
 
 
 class OpsStage:
@@ -444,6 +443,15 @@ def image_passes(spec, alerts: Alerts | None) -> ImagePasses | None:
         precision=spec.precision,
         output_bytes=spec.alert_kb * 1e3,
     )
+
+
+def _steps(block: OpsBlock) -> tuple[list, ...]:
+    """A block's steps as the closed loop reads them: starts and ends s (start + length), and
+    the range of its faults in each, as lists."""
+    b, times = block.physics, block.faults["time_s"]
+    end = b.t_s + b.dt_s
+    return (b.t_s.tolist(), end.tolist(), times.searchsorted(b.t_s).tolist(),
+            times.searchsorted(end).tolist())
 
 
 def _down32(x: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ holds the very numbers of the same steps given at once.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -163,8 +163,8 @@ class Timelines:
         else:  # the common step without an upset: the same events (never written to)
             faults = self.faults
         isl = self.has_isl if self.has_isl.all() else self.has_isl | block.has_isl
-        out = replace(self, t_s=room.t_s[:room.end + 1], faults=faults, isl_capable=isl,
-                      **steps)
+        out = self.replaced(t_s=room.t_s[:room.end + 1], faults=faults, isl_capable=isl,
+                            **steps)
         out.__dict__["dt"] = room.dt[:room.end]
         if rows is not None:
             out.__dict__["work_rows"] = room.work[:, :room.end + 1]
@@ -180,10 +180,20 @@ class Timelines:
         steps = {name: None if getattr(self, name) is None else getattr(self, name)[k:]
                  for name in PER_STEP}
         keep = self.faults["time_s"] >= self.t_s[k]
-        return replace(self, t_s=self.t_s[k:], faults=self.faults[keep],
+        return self.replaced(t_s=self.t_s[k:], faults=self.faults[keep],
                        isl_capable=self.has_isl, work_at_start=self.work_rows[:, k].copy(),
                        ground_at_start=self.ground_rows[:, k].copy(),
                        relay_at_start=float(self.relay_cum[k]), **steps)
+
+    def replaced(self, **changes) -> Timelines:
+        """These timelines with the fields in changes replaced (dataclasses.replace without
+        the cost of __init__, which checks nothing; the cached properties are not carried)."""
+        out = object.__new__(type(self))
+        d, mine = out.__dict__, self.__dict__
+        for name in FIELDS:
+            d[name] = mine[name]
+        d.update(changes)
+        return out
 
     def step_at(self, t: float) -> int:
         """Index of the step holding time t (clipped to the run)."""
@@ -198,6 +208,7 @@ class Timelines:
         return arr[self.step_at(t)]
 
 
+FIELDS = tuple(f.name for f in fields(Timelines))
 # the fields of Timelines with one row per step
 PER_STEP = ("capacity", "sunlit", "battery", "ground_bps", "isl_bps", "power_capacity")
 

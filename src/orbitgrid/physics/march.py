@@ -129,18 +129,23 @@ class Stepper:
         _march(self.params, gen, env, sunlit, dt, energy_j, temperature_k, self.tot, self.steps,
                False, self.no_snaps, self.no_snaps, self.snaps, load, True)
 
+    def limits(self, gen: np.ndarray, env: np.ndarray, dt_s: float, energy_j: np.ndarray,
+               temperature_k: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+        """limits and the state of charge in one call: out (3, N) gets, at columns cols (S,),
+        the allowed compute power W, the energy limit W and the state of charge (0 at the
+        floor, 1 full); gen, env (S,) C-contiguous float64."""
+        _limits(self.params, gen, env, dt_s, energy_j, temperature_k, cols, out)
+
 
 def limits(params: np.ndarray, gen: np.ndarray, env: np.ndarray, dt_s: float,
            energy_j: np.ndarray, temperature_k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The compute power allowed over one step from the state at its start, W (S,) each:
     min(energy, heat limits) and the energy limit alone. params: stack_params; gen, env (S,) W
     of the step; dt_s its length; energy_j, temperature_k (S,) the state (not changed)."""
-    allowed, energy_cap = np.zeros(len(energy_j)), np.zeros(len(energy_j))
-    if dt_s > 0.0:
-        _limits(params, np.ascontiguousarray(gen, dtype=float),
-                np.ascontiguousarray(env, dtype=float), float(dt_s), energy_j, temperature_k,
-                allowed, energy_cap)
-    return allowed, energy_cap
+    out = np.empty((3, len(energy_j)))
+    _limits(params, np.ascontiguousarray(gen, dtype=float), np.ascontiguousarray(env, dtype=float),
+            float(dt_s), energy_j, temperature_k, np.arange(len(energy_j)), out)
+    return out[0], out[1]
 
 
 @njit(inline="always")
@@ -163,16 +168,23 @@ def _caps(e_j, t_k, g, sqrt_eta, house, floor, reserve, heat_cap, t_max, gen, en
 
 
 @njit(cache=True)
-def _limits(params, gen, env, h, energy, temp, allowed, energy_out):  # pragma: no cover
+def _limits(params, gen, env, h, energy, temp, cols, out):  # pragma: no cover - compiled
+    """out[:, cols]: allowed, energy limit (0 for a step of no length), state of charge."""
     sink4 = DEEP_SPACE_K**4
     g_all = params[8] * STEFAN_BOLTZMANN_W_M2_K4 * params[6] * params[7]
     sqrt_eta_all = np.sqrt(params[5])
     for s in range(gen.shape[0]):
-        energy_cap, heat_w, _, _ = _caps(energy[s], temp[s], g_all[s], sqrt_eta_all[s],
-                                         params[0, s], params[3, s], params[4, s], params[9, s],
-                                         params[10, s], gen[s], env[s], h, sink4)
-        allowed[s] = _min(energy_cap, heat_w)
-        energy_out[s] = energy_cap
+        c = cols[s]
+        out[0, c] = out[1, c] = 0.0
+        if h > 0.0:
+            energy_cap, heat_w, _, _ = _caps(energy[s], temp[s], g_all[s], sqrt_eta_all[s],
+                                             params[0, s], params[3, s], params[4, s],
+                                             params[9, s], params[10, s], gen[s], env[s], h,
+                                             sink4)
+            out[0, c] = _min(energy_cap, heat_w)
+            out[1, c] = energy_cap
+        floor = params[3, s]
+        out[2, c] = (energy[s] - floor) / _max(params[2, s] - floor, 1e-300)
 
 
 @njit(cache=True)

@@ -53,8 +53,8 @@ min) plus GCR (radiation.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,7 +64,7 @@ from orbitgrid.budget import table_block_satellites
 from orbitgrid.constants import EARTH_RADIUS_M, MU_EARTH_M3_S2
 from orbitgrid.orbits.frames import ecef_to_geodetic
 from orbitgrid.physics.march import SUM_FIELDS as _SUMS
-from orbitgrid.physics.march import TOTAL_FIELDS, Stepper, limits, march, stack_params
+from orbitgrid.physics.march import TOTAL_FIELDS, Stepper, march, stack_params
 from orbitgrid.physics.power import array_power_w, solar_flux_w_m2
 from orbitgrid.physics.radiation import (
     DEFAULT_SOLAR,
@@ -80,9 +80,9 @@ from orbitgrid.physics.radiation import (
     to_engine_events,
 )
 from orbitgrid.physics.satellite import Satellite
-from orbitgrid.spill import KeyBlocks, block_edges
 from orbitgrid.physics.thermal import environment_w, equilibrium_temperature_k
 from orbitgrid.results import utc_timestamps
+from orbitgrid.spill import KeyBlocks, block_edges
 
 if TYPE_CHECKING:
     from orbitgrid.orbits.samples import Samples
@@ -500,6 +500,7 @@ class PowerTrack:
         self.state: tuple[np.ndarray, np.ndarray] | None = None
         self.load: np.ndarray | None = None
         self.stepper = Stepper(stage.params)
+        self._no_satellite = np.full((3, stage.n_fleet), np.nan)  # limits' NaN columns
 
     def _start(self, block: PhysicsBlock) -> None:
         if self.temperature_k is None:
@@ -526,13 +527,10 @@ class PowerTrack:
     def limits(self) -> StepLimits:
         """What power and heat allow over the next step (StepLimits, fleet-wide)."""
         b, i, stage = self.block, self.i, self.stage
-        energy, temp = self.state
-        allowed, energy_cap = limits(stage.params, b.generated_w[i], b.environment_w[i],
-                                     float(b.dt_s[i]), energy, temp)
-        p = stage.p
-        soc = (energy - p["floor_j"]) / np.maximum(p["capacity_j"] - p["floor_j"], 1e-300)
-        return StepLimits(stage.fleet_wide(allowed), stage.fleet_wide(energy_cap),
-                          stage.fleet_wide(soc))
+        out = np.empty((3, stage.n_fleet)) if stage.whole_fleet else self._no_satellite.copy()
+        self.stepper.limits(b.generated_w[i], b.environment_w[i], float(b.dt_s[i]),
+                            *self.state, stage.to_fleet, out)
+        return StepLimits(*out)
 
     def state_now(self) -> tuple[np.ndarray, np.ndarray]:
         """Stored energy, J, and radiator temperature, K, after the steps marched so far,
