@@ -7,7 +7,8 @@ advance_to(t) steps the engine and physics' PowerTrack together up to the clock 
 forgets the steps behind it). This module only translates: job specs to engine rows, the
 engine's StateChange records to the store's Change (with start, end and the result figures
 once a job finishes), and its states to the service's (pending is not shown, downlink is shown
-as staging: the job's data is moving).
+as staging: the job's data is moving). Memory stays bounded however long it runs: the engine
+forgets each job once its result is translated, and keeps no rows for tables.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ class LiveEngine:
         rows = self.track.orbit_rows  # physics' per-orbit rows: no run folder to write them to
         if rows.held_bytes or rows.folder is not None:  # clear() costs a list per block
             rows.clear()
+        self.engine.forget_rows()  # nor the schedule's and transfers'
         while self.blocks and _end_s(self.blocks[0]) <= t:
             self.blocks.popleft()
         changes = [self._change(c) for c in raw]
@@ -178,6 +180,7 @@ class LiveEngine:
                   "lost_flop": j.lost_flop, "done_flop": j.done_flop,
                   "deadline_met": state is JobState.DONE and j.end <= j.deadline,
                   "start_s": start, "end_s": end}
+        self.engine.forget(c.job)  # the store keeps it: the engine holds only unfinished jobs
         return Change(c.job, state.value, c.time_s, start, end, satellites, result, data)
 
     def running_on(self) -> dict[str, list[str]]:

@@ -293,6 +293,22 @@ class Engine:
         j.end = t
         return self.changed(j, JobState.CANCELLED, t)
 
+    def forget(self, job_id: JobId) -> None:
+        """Drop a finished job: its id is unknown from now on and the run's tables leave it
+        out. A service that keeps its results elsewhere (orbitgrid.live) stays bounded in
+        memory however many jobs it runs. KeyError: unknown id; ValueError: not finished."""
+        j = self.by_id[job_id]
+        if not j.state.finished:
+            raise ValueError(f"job {job_id}: still {j.state}")
+        del self.by_id[job_id]
+        self.jobs[j.index] = FORGOTTEN
+
+    def forget_rows(self) -> None:
+        """Drop the schedule and transfer rows kept so far for the run's tables (a service
+        writes none)."""
+        self.sched.clear()
+        self.links.rows.clear()
+
     def status(self, job_id: JobId) -> JobStatus:
         """A job as it stands now (KeyError: unknown id)."""
         j = self.by_id[job_id]
@@ -832,6 +848,19 @@ class Engine:
         transfers = transfers_table(self.links.rows, self.jobs,
                                     [x.name for x in self.links.all])
         return OpsResult(table, schedule, summary, self.loop.count, acc, transfers)
+
+
+class Forgot:
+    """A forgotten job's place in Engine.jobs: finished, with a version no event carries (a
+    stale event for it is dropped as for any job that moved on)."""
+
+    __slots__ = ()
+    state = JobState.CANCELLED
+    version = -1
+    seg = None
+
+
+FORGOTTEN = Forgot()
 
 
 def job_row(row: Mapping[str, Any], now_s: float, default_id: str) -> dict[str, Any]:
