@@ -36,6 +36,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from orbitgrid.live.client import wait_up
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -105,14 +107,8 @@ def main() -> None:
          args.start], stdout=subprocess.DEVNULL, stderr=open(state / "server.log", "w"))
     started = time.time()
     try:
-        while True:
-            if server.poll() is not None or time.time() - started > args.timeout_s:
-                sys.exit(f"server did not start: {(state / 'server.log').read_text()[-500:]}")
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+        if not wait_up(url, server, args.timeout_s):
+            sys.exit(f"server did not start: {(state / 'server.log').read_text()[-500:]}")
         print(f"server up in {time.time() - started:.1f} s ({args.scenario}, speed "
               f"{args.speed:g})")
         per = [args.jobs // args.clients + (k < args.jobs % args.clients)

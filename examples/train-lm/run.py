@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from orbitgrid.live.client import wait_up
 from orbitgrid.live.replay import compare, comparison_markdown, predict, program_run
 from orbitgrid.live.tenants import add_tenant
 from orbitgrid.report.loss import loss_svg
@@ -48,17 +49,11 @@ def serve(out: Path, speed: float, port: int) -> subprocess.Popen:
          str(out / "state"), "--keys", str(out / "keys.json"), "--speed", str(speed),
          "--port", str(port), "--start", START, "--workers", "1"],
         stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"error: the service exited {proc.returncode}: see "
-                             f"{out / 'service.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
+    if wait_up(f"http://127.0.0.1:{port}", proc, timeout_s=120):
+        return proc
+    if proc.poll() is not None:
+        raise SystemExit(f"error: the service exited {proc.returncode}: see "
+                         f"{out / 'service.log'}")
     stop(proc)
     raise SystemExit(f"error: the service did not answer in 120 s: see {out / 'service.log'}")
 

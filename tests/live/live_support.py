@@ -12,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from orbitgrid.live.client import wait_up
 
 EPOCH = "2026-06-21T00:00:00Z"
 # four H100 satellites (catalog bus starcloud-1) in a morning sun-synchronous plane, eclipsed
@@ -66,17 +67,11 @@ class LiveServer:
             cmd += ["--start", start]
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited {self.proc.returncode}: "
-                                   f"{self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        if wait_up(self.url, self.proc, timeout_s=90):
+            return self
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"server exited {self.proc.returncode}: "
+                               f"{self.log.read_text()[-2000:]}")
         raise RuntimeError(f"server did not answer: {self.log.read_text()[-2000:]}")
 
     def kill(self) -> None:

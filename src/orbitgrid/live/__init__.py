@@ -3,7 +3,7 @@
 `orbitgrid live SCENARIO --state DIR` runs the twin on a clock with its API; Client talks to it.
 """
 
-__all__ = ["Client", "LiveError"]
+__all__ = ["Client", "LiveError", "wait_up"]
 
 
 def __getattr__(name: str):

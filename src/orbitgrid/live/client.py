@@ -13,12 +13,27 @@ caller misses no event and sees none twice.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
+
+def wait_up(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 120.0) -> bool:
+    """Wait for the service at url to answer GET /v1/health: True once it does, False when
+    timeout_s (wall seconds) pass or proc, the service's process when given, exits first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and (proc is None or proc.poll() is None):
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    return False
 
 
 class LiveError(RuntimeError):

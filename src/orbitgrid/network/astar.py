@@ -358,7 +358,8 @@ def _step_pairs(
                 break
             if u != s and not transit[u]:
                 continue
-            # the fixed links, then the others (two loops: one with a branch per link is slower)
+            # the fixed links, then the others: two plain loops (measured: one loop with a branch
+            # per link, 2.4 ms/step, and a shared inlined helper returning a tuple, 3.9, are slower)
             for j in range(fptr[u], fptr[u + 1]):
                 v, nd = fcol[j], g[u] + fw[j]
                 if nd < g[v]:

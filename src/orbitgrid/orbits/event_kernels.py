@@ -292,6 +292,17 @@ def _cubic_root(ga, gb, da, db):  # pragma: no cover - compiled
     return x
 
 
+@njit(inline="always")
+def _newton_in(t, step, ta, tb):  # pragma: no cover - compiled
+    """A Newton step from t kept inside the bracket (ta, tb): the midpoint when it leaves it.
+    Returns the new time and the step taken."""
+    t_new = t + step
+    if not (ta < t_new < tb):
+        t_new = (ta + tb) / 2
+        step = t_new - t
+    return t_new, step
+
+
 @njit(cache=True)
 def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, curvature,
                   rv):  # pragma: no cover - compiled
@@ -314,11 +325,7 @@ def _refine_sight(ctx, j, n, station, ta, tb, ga, gb, da, db, curvature,
             tb = t
         else:
             ta = t
-        step = -g / g_rate if g_rate != 0 else math.inf
-        t_new = t + step
-        if not (ta < t_new < tb):
-            t_new = (ta + tb) / 2
-            step = t_new - t
+        t_new, step = _newton_in(t, -g / g_rate if g_rate != 0 else math.inf, ta, tb)
         if (abs(step) < NEWTON_STOP_S or tb - ta < NEWTON_STOP_S
                 or curvature * step * step < 2 * abs(g_rate) * NEWTON_STOP_S**2):
             return t_new
@@ -683,11 +690,7 @@ def _peak_time(ctx, n, station, ta, tb, qa, qb, da, db, rv):  # pragma: no cover
             ta = t
         else:
             tb = t
-        step = -q1 / q2 if q2 != 0 else math.inf
-        t_new = t + step
-        if not (ta < t_new < tb):
-            t_new = (ta + tb) / 2
-            step = t_new - t
+        t_new, step = _newton_in(t, -q1 / q2 if q2 != 0 else math.inf, ta, tb)
         if abs(step) < PEAK_TOLERANCE_S or tb - ta < PEAK_TOLERANCE_S:
             return t_new, q + step * (q1 + step * q2 / 2)
         t = t_new
