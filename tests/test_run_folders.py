@@ -26,9 +26,12 @@ LONG = ("demo", "--duration", "30d")
 
 
 def orbitgrid(*args: str, cwd: Path) -> subprocess.Popen:
+    # Ctrl-C as at a terminal, whatever this runner inherited: a shell's `cmd &` ignores
+    # SIGINT, and an ignored signal stays ignored across exec
     return subprocess.Popen(
         [sys.executable, "-m", "orbitgrid.cli", *args],
         cwd=cwd,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
